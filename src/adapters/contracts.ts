@@ -1,0 +1,366 @@
+/**
+ * Every store interface Stem's runtime talks to. The worker, Beat, the workflow engine
+ * and the CLI see only these; each backend (memory, sqlite, redis, postgres) implements
+ * them and passes the shared contract suites in src/testing/.
+ *
+ * Times are epoch milliseconds throughout.
+ */
+import type { Envelope } from "../core/envelope.ts";
+import type {
+  ScheduleEntry,
+  ScheduleExecution,
+  ScheduleRunRecord,
+} from "../core/schedule.ts";
+import type { TaskStatus } from "../core/states.ts";
+
+// ---------------------------------------------------------------------------------------
+// Broker
+
+/** A leased message handed to one consumer. */
+export interface Delivery {
+  envelope: Envelope;
+  /** Broker handle for this delivery; ack/nack/extend use it. */
+  receipt: string;
+  queue: string;
+  leaseExpiresAt: number;
+}
+
+export interface FetchOptions {
+  /** Deliver at most this many messages. */
+  max: number;
+  /** Lease length for messages without their own `visibilityTimeoutMs`. */
+  leaseMs: number;
+  /** Identifies the consumer (worker id) holding the lease. */
+  consumer: string;
+  /** Wait up to this long for a message when none is ready (long poll). 0 = return at once. */
+  waitMs?: number;
+  /** Aborting ends the wait early with whatever is ready (possibly nothing). */
+  signal?: AbortSignal;
+}
+
+export interface NackOptions {
+  /** Put the message back (default) or drop it. */
+  requeue?: boolean;
+  /** Redeliver no sooner than this many ms from now. */
+  delayMs?: number;
+  /** Count this as an attempt (default). False for deferrals such as rate limiting. */
+  countAttempt?: boolean;
+}
+
+/** A message moved aside because it could not or should not run. */
+export interface DeadLetter {
+  envelope: Envelope;
+  queue: string;
+  reason: string;
+  meta: Record<string, unknown>;
+  deadAt: number;
+}
+
+export interface DeadLetterQuery {
+  queue?: string;
+  limit?: number;
+  offset?: number;
+  /** Only entries dead-lettered at or after this time. */
+  since?: number;
+}
+
+export interface ReplayOptions extends DeadLetterQuery {
+  /** Replay only these envelope ids. */
+  ids?: string[];
+  /** Make replayed tasks visible after this many ms. */
+  delayMs?: number;
+  /** Report what would be replayed without changing anything. */
+  dryRun?: boolean;
+}
+
+export interface ReplayResult {
+  dryRun: boolean;
+  /** The entries replayed (or that would be). */
+  entries: DeadLetter[];
+}
+
+export interface QueueStats {
+  queue: string;
+  /** Ready to deliver now. */
+  pending: number;
+  /** Leased to a consumer. */
+  inflight: number;
+  /** Waiting for their notBefore. */
+  delayed: number;
+  dead: number;
+}
+
+export interface PublishResult {
+  /** Ids stored by this call. */
+  accepted: string[];
+  /** Ids refused because a message with that id is already queued, delayed or in flight. */
+  duplicates: string[];
+}
+
+/**
+ * Holds tasks between producers and workers, with at-least-once delivery: a fetched
+ * message is leased, and returns to the queue when its lease runs out unacked.
+ */
+export interface Broker {
+  /**
+   * Stores envelopes (one round trip where the backend allows). An envelope whose id is
+   * already queued, delayed or in flight is refused and reported as a duplicate.
+   * Envelopes with `notBefore` in the future are held until then.
+   */
+  publish(envelopes: Envelope[]): Promise<PublishResult>;
+  /**
+   * Leases up to `max` ready messages from `queues`, higher priority first within a
+   * queue, queues in the order given. Waits up to `waitMs` when none is ready.
+   * Each delivery's `envelope.attempt` counts earlier deliveries. A stored message that
+   * is not a valid envelope is dead-lettered with reason `undecodable` and skipped.
+   */
+  fetch(queues: string[], options: FetchOptions): Promise<Delivery[]>;
+  /** Removes finished messages. Acking a delivery whose lease was lost is a no-op. */
+  ack(deliveries: Delivery[]): Promise<void>;
+  /** Releases a message: back to the queue (attempt + 1 unless told otherwise) or dropped. */
+  nack(delivery: Delivery, options?: NackOptions): Promise<void>;
+  /** Pushes the lease out to `now + ms`. False when the lease was already lost. */
+  extendLease(delivery: Delivery, ms: number): Promise<boolean>;
+  /** Moves a message to its queue's dead-letter list with a reason. */
+  deadLetter(delivery: Delivery, reason: string, meta?: Record<string, unknown>): Promise<void>;
+  /** Newest first. */
+  listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+  getDeadLetter(id: string): Promise<DeadLetter | null>;
+  /**
+   * Re-publishes dead letters, oldest first, with `attempt` reset to 0 and
+   * `meta["stem.replay.count"]` incremented; removes them from the dead-letter list.
+   */
+  replayDeadLetters(options?: ReplayOptions): Promise<ReplayResult>;
+  /** Deletes dead letters; returns how many. */
+  purgeDeadLetters(query?: Omit<DeadLetterQuery, "offset">): Promise<number>;
+  /** Deletes a queue's pending and delayed messages (not in-flight ones); returns how many. */
+  purge(queue: string): Promise<number>;
+  /** Counts per queue; every queue the broker has seen when `queues` is omitted. */
+  stats(queues?: string[]): Promise<QueueStats[]>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Result backend
+
+export interface TaskStatusQuery {
+  state?: TaskStatus["state"];
+  queue?: string;
+  name?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface GroupDescriptor {
+  id: string;
+  /** Number of members. */
+  expected: number;
+  meta?: Record<string, unknown>;
+  ttlMs?: number;
+}
+
+export interface GroupStatus {
+  id: string;
+  expected: number;
+  /** Member statuses by member index (the order the group was given in). */
+  results: Record<number, TaskStatus>;
+  completed: number;
+  meta: Record<string, unknown>;
+  /** Set once by claimChord. */
+  chordCallbackId?: string;
+}
+
+/** A worker's periodic liveness report. */
+export interface WorkerHeartbeat {
+  workerId: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  inflight: number;
+  processed: number;
+  failed: number;
+  startedAt: number;
+  timestamp: number;
+  extras?: Record<string, unknown>;
+}
+
+/** Keeps task states and results, group counters and worker heartbeats. */
+export interface ResultBackend {
+  /** Upserts statuses (whole records). Expire after `ttlMs` when given, else the backend default. */
+  set(statuses: TaskStatus[], ttlMs?: number): Promise<void>;
+  /** Null when missing or expired. */
+  get(id: string): Promise<TaskStatus | null>;
+  getMany(ids: string[]): Promise<(TaskStatus | null)[]>;
+  /** Newest first. */
+  list(query?: TaskStatusQuery): Promise<TaskStatus[]>;
+  /** Resets a status's time to live. */
+  expire(id: string, ttlMs: number): Promise<void>;
+  /** Creates a group, or resets an existing one (results cleared). */
+  initGroup(group: GroupDescriptor): Promise<void>;
+  /**
+   * Records member `index`'s status atomically and returns the group after the update;
+   * recording the same index twice counts it once. Null when the group is missing or expired.
+   */
+  addGroupResult(groupId: string, index: number, status: TaskStatus): Promise<GroupStatus | null>;
+  getGroup(groupId: string): Promise<GroupStatus | null>;
+  /** True for exactly one caller per group, however many race. */
+  claimChord(groupId: string, callbackId: string): Promise<boolean>;
+  setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void>;
+  getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null>;
+  /** Live heartbeats only. */
+  listHeartbeats(): Promise<WorkerHeartbeat[]>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedule store
+
+export interface ScheduleStore {
+  /**
+   * Inserts or updates an entry. `entry.version` must equal the stored version (0 for a
+   * new entry), else VersionConflictError. Returns the stored entry with the new version.
+   * Store-kept state (run counts, last run, drift) is written as given.
+   */
+  upsert(entry: ScheduleEntry): Promise<ScheduleEntry>;
+  get(id: string): Promise<ScheduleEntry | null>;
+  list(): Promise<ScheduleEntry[]>;
+  remove(id: string): Promise<boolean>;
+  /** Enabled entries with nextRunAt <= now, earliest first. */
+  due(now: number, limit?: number): Promise<ScheduleEntry[]>;
+  /** Earliest nextRunAt among enabled entries, or null. */
+  nextDueAt(): Promise<number | null>;
+  /**
+   * Records one dispatch: totalRunCount + 1, lastRunAt, drift, lastError or lastSuccessAt,
+   * the new nextRunAt, and appends to the entry's history (latest 1,000 kept).
+   * Bumps the version. Null when the entry no longer exists.
+   */
+  markExecuted(id: string, execution: ScheduleExecution): Promise<ScheduleEntry | null>;
+  setEnabled(id: string, enabled: boolean): Promise<ScheduleEntry | null>;
+  /** Newest first. */
+  history(id: string, limit?: number): Promise<ScheduleRunRecord[]>;
+  /** A number that changes whenever any entry changes; Beat polls it to wake early. */
+  changeToken(): Promise<string>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Locks
+
+/** Leases with an owner token; only the owner can renew or release. */
+export interface LockStore {
+  /** True when `owner` now holds `key` for `ttlMs`. Not re-entrant: false if anyone holds it. */
+  acquire(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** False when `owner` does not hold a live lock on `key`. */
+  renew(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** False when `owner` does not hold `key`. */
+  release(key: string, owner: string): Promise<boolean>;
+  ownerOf(key: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Revocations
+
+export interface RevokeEntry {
+  namespace: string;
+  taskId: string;
+  /** Monotonic; a lower version never replaces a higher one. */
+  version: number;
+  issuedAt: number;
+  /** Abort the task if it is running, not only skip it. */
+  terminate: boolean;
+  reason?: string;
+  requestedBy?: string;
+  expiresAt?: number;
+}
+
+export interface RevokeStore {
+  /** Stores entries whose version is higher than the stored one; returns what is stored now. */
+  upsertAll(entries: RevokeEntry[]): Promise<RevokeEntry[]>;
+  /** Entries of a namespace, version ascending. */
+  list(namespace: string): Promise<RevokeEntry[]>;
+  /** Removes entries with expiresAt <= now; returns how many. */
+  pruneExpired(namespace: string, now: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rate limiting
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** When denied: ms until a token is available. */
+  retryAfterMs: number;
+}
+
+/**
+ * A token bucket per key shared by every limiter instance on the same store:
+ * `tokens` per `intervalMs`, capacity `burst` (default 1: evenly spaced, as Celery does).
+ */
+export interface RateLimiter {
+  acquire(
+    key: string,
+    rate: { tokens: number; intervalMs: number; burst?: number },
+  ): Promise<RateLimitDecision>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Control channel
+
+/**
+ * Fan-out messaging between the CLI and live workers: every subscriber of a channel
+ * gets every message published after it subscribed.
+ */
+export interface ControlBus {
+  publish(channel: string, message: Record<string, unknown>): Promise<void>;
+  /** Resolves once the subscription is live; call the returned function to stop. */
+  subscribe(
+    channel: string,
+    handler: (message: Record<string, unknown>) => void,
+  ): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Connections
+
+/**
+ * One open connection to a backend (a SQLite file, a Redis server, a Postgres database)
+ * from which every store is made. Stores made from one connection share it; closing the
+ * connection closes them all.
+ */
+export interface StoreConnection {
+  /** The URL this connection was opened with, credentials removed. */
+  readonly url: string;
+  broker(): Broker;
+  resultBackend(): ResultBackend;
+  scheduleStore(): ScheduleStore;
+  lockStore(): LockStore;
+  revokeStore(): RevokeStore;
+  rateLimiter(): RateLimiter;
+  controlBus(): ControlBus;
+  /** One round trip to the backend; throws when it is unreachable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options every adapter understands (also settable as URL query parameters). */
+export interface ConnectOptions {
+  /** Key prefix (Redis) so several apps can share one server. Default `stem`. */
+  prefix?: string;
+  /** Schema (Postgres). Default `stem`. */
+  schema?: string;
+  /** Result time to live in ms. Default one day. */
+  resultTtlMs?: number;
+  /** TLS files; default from STEM_TLS_* environment variables. */
+  tls?: TlsOptions;
+}
+
+export interface TlsOptions {
+  caCertFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  allowInsecure?: boolean;
+}

@@ -1,0 +1,131 @@
+import type {
+  GroupDescriptor,
+  GroupStatus,
+  ResultBackend,
+  TaskStatusQuery,
+  WorkerHeartbeat,
+} from "../contracts.ts";
+import type { TaskStatus } from "../../core/states.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+
+/** Results expire after a day unless told otherwise, as in Celery. */
+export const DEFAULT_RESULT_TTL_MS = 86_400_000;
+
+interface Expiring<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** A result backend in process memory. */
+export class MemoryResultBackend implements ResultBackend {
+  private readonly statuses = new Map<string, Expiring<TaskStatus>>();
+  private readonly groups = new Map<string, Expiring<GroupStatus>>();
+  private readonly heartbeats = new Map<string, Expiring<WorkerHeartbeat>>();
+
+  constructor(
+    private readonly clock: Clock = systemClock,
+    private readonly defaultTtlMs = DEFAULT_RESULT_TTL_MS,
+  ) {}
+
+  private live<T>(map: Map<string, Expiring<T>>, key: string): T | null {
+    const item = map.get(key);
+    if (!item) return null;
+    if (item.expiresAt <= this.clock.now()) {
+      map.delete(key);
+      return null;
+    }
+    return item.value;
+  }
+
+  async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
+    const expiresAt = this.clock.now() + ttlMs;
+    for (const s of statuses) this.statuses.set(s.id, { value: structuredClone(s), expiresAt });
+  }
+
+  async get(id: string): Promise<TaskStatus | null> {
+    const s = this.live(this.statuses, id);
+    return s ? structuredClone(s) : null;
+  }
+
+  async getMany(ids: string[]): Promise<(TaskStatus | null)[]> {
+    return Promise.all(ids.map((id) => this.get(id)));
+  }
+
+  async list(query: TaskStatusQuery = {}): Promise<TaskStatus[]> {
+    const all = [...this.statuses.keys()]
+      .map((id) => this.live(this.statuses, id))
+      .filter(
+        (s): s is TaskStatus =>
+          s !== null &&
+          (query.state === undefined || s.state === query.state) &&
+          (query.queue === undefined || s.queue === query.queue) &&
+          (query.name === undefined || s.name === query.name),
+      )
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+    const offset = query.offset ?? 0;
+    return structuredClone(all.slice(offset, offset + (query.limit ?? 50)));
+  }
+
+  async expire(id: string, ttlMs: number): Promise<void> {
+    const item = this.statuses.get(id);
+    if (item) item.expiresAt = this.clock.now() + ttlMs;
+  }
+
+  async initGroup(group: GroupDescriptor): Promise<void> {
+    this.groups.set(group.id, {
+      value: {
+        id: group.id,
+        expected: group.expected,
+        results: {},
+        completed: 0,
+        meta: structuredClone(group.meta ?? {}),
+      },
+      expiresAt: this.clock.now() + (group.ttlMs ?? this.defaultTtlMs),
+    });
+  }
+
+  async addGroupResult(
+    groupId: string,
+    index: number,
+    status: TaskStatus,
+  ): Promise<GroupStatus | null> {
+    const group = this.live(this.groups, groupId);
+    if (!group) return null;
+    if (!(index in group.results)) group.completed++;
+    group.results[index] = structuredClone(status);
+    return structuredClone(group);
+  }
+
+  async getGroup(groupId: string): Promise<GroupStatus | null> {
+    const group = this.live(this.groups, groupId);
+    return group ? structuredClone(group) : null;
+  }
+
+  async claimChord(groupId: string, callbackId: string): Promise<boolean> {
+    const group = this.live(this.groups, groupId);
+    if (!group || group.chordCallbackId !== undefined) return false;
+    group.chordCallbackId = callbackId;
+    return true;
+  }
+
+  async setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {
+    this.heartbeats.set(heartbeat.workerId, {
+      value: structuredClone(heartbeat),
+      expiresAt: this.clock.now() + ttlMs,
+    });
+  }
+
+  async getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null> {
+    const hb = this.live(this.heartbeats, workerId);
+    return hb ? structuredClone(hb) : null;
+  }
+
+  async listHeartbeats(): Promise<WorkerHeartbeat[]> {
+    return [...this.heartbeats.keys()]
+      .map((id) => this.live(this.heartbeats, id))
+      .filter((hb): hb is WorkerHeartbeat => hb !== null)
+      .map((hb) => structuredClone(hb));
+  }
+
+  async close(): Promise<void> {}
+}

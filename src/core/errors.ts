@@ -1,0 +1,58 @@
+/**
+ * The one error family Stem throws. Each error has a stable `code` that the CLI
+ * maps to an exit code and a one-line message; callers can switch on it.
+ */
+export type StemErrorCode =
+  | "invalid_argument"
+  | "invalid_task_options"
+  | "unknown_task"
+  | "not_found"
+  | "timeout"
+  | "conflict"
+  | "duplicate_task"
+  | "unsupported_url"
+  | "store_unavailable"
+  | "store_corrupt"
+  | "schema_too_new"
+  | "task_failed"
+  | "signature_invalid"
+  | "closed";
+
+/** Base class of every error Stem raises on purpose. */
+export class StemError extends Error {
+  readonly code: StemErrorCode;
+  constructor(code: StemErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StemError";
+    this.code = code;
+  }
+}
+
+/** Raised by `ScheduleStore.upsert` when the caller's version is stale. */
+export class VersionConflictError extends StemError {
+  constructor(
+    readonly id: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(
+      "conflict",
+      `schedule entry "${id}" changed concurrently (expected version ${expectedVersion}, found ${actualVersion})`,
+    );
+    this.name = "VersionConflictError";
+  }
+}
+
+/** Raised when waiting for a task or a result runs past its timeout. */
+export class TimeoutError extends StemError {
+  constructor(message: string) {
+    super("timeout", message);
+    this.name = "TimeoutError";
+  }
+}
+
+/** Turns any thrown value into an Error without losing its message. */
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === "string" ? value : JSON.stringify(value));
+}

@@ -1,0 +1,64 @@
+/** Where a task is in its life. */
+export type TaskState =
+  | "pending"
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "retrying"
+  | "revoked"
+  | "dead";
+
+/** States after which nothing more happens to a task. */
+export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
+  "succeeded",
+  "failed",
+  "revoked",
+  "dead",
+]);
+
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** A task failure as stored: the error's type, message and stack. */
+export interface TaskError {
+  type: string;
+  message: string;
+  stack?: string;
+  retryable?: boolean;
+  meta?: Record<string, unknown>;
+}
+
+/** What the result backend keeps about one task. Times are epoch milliseconds. */
+export interface TaskStatus {
+  id: string;
+  name: string;
+  queue: string;
+  state: TaskState;
+  result?: unknown;
+  error?: TaskError;
+  attempt: number;
+  meta: Record<string, unknown>;
+  /** Last progress report from the handler (`ctx.progress`). */
+  progress?: { percent: number; data?: unknown; at: number };
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Worker that last touched the task. */
+  workerId?: string;
+}
+
+/** Builds a TaskError from anything a handler threw. */
+export function taskErrorFrom(error: unknown, retryable = false): TaskError {
+  if (error instanceof Error) {
+    return {
+      type: error.name || error.constructor?.name || "Error",
+      message: error.message,
+      stack: error.stack,
+      retryable,
+    };
+  }
+  return { type: typeof error, message: String(error), retryable };
+}

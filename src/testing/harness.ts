@@ -1,0 +1,38 @@
+/**
+ * How a contract suite gets adapters: `create` opens a fresh, isolated store (own file,
+ * key prefix or schema) and returns the subject, a way to open a second instance on the
+ * same store (another "process"), and a cleanup that removes everything it made.
+ */
+export interface ContractFactory<T> {
+  create(): Promise<ContractSubject<T>>;
+}
+
+export interface ContractSubject<T> {
+  subject: T;
+  /** Another instance on the same underlying store. */
+  peer(): Promise<T>;
+  cleanup(): Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 3000,
+  what = "condition",
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A unique name for queues and keys inside one suite run. */
+let counter = 0;
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++counter}`;
+}

@@ -1,0 +1,9 @@
+/** Test helpers for users and adapter authors: the contract suites and harness. */
+export * from "./harness.ts";
+export { brokerContract } from "./broker-contract.ts";
+export { resultBackendContract } from "./result-backend-contract.ts";
+export { lockStoreContract } from "./lock-store-contract.ts";
+export { revokeStoreContract } from "./revoke-store-contract.ts";
+export { rateLimiterContract } from "./rate-limiter-contract.ts";
+export { scheduleStoreContract, scheduleEntry } from "./schedule-store-contract.ts";
+export { controlBusContract } from "./control-bus-contract.ts";

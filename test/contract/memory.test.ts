@@ -1,0 +1,35 @@
+import { MemoryBroker } from "../../src/adapters/memory/broker.ts";
+import { MemoryControlBus } from "../../src/adapters/memory/control-bus.ts";
+import { MemoryLockStore } from "../../src/adapters/memory/lock-store.ts";
+import { MemoryRateLimiter } from "../../src/adapters/memory/rate-limiter.ts";
+import { MemoryResultBackend } from "../../src/adapters/memory/result-backend.ts";
+import { MemoryRevokeStore } from "../../src/adapters/memory/revoke-store.ts";
+import { MemoryScheduleStore } from "../../src/adapters/memory/schedule-store.ts";
+import {
+  brokerContract,
+  type ContractFactory,
+  controlBusContract,
+  lockStoreContract,
+  rateLimiterContract,
+  resultBackendContract,
+  revokeStoreContract,
+  scheduleStoreContract,
+} from "../../src/testing/index.ts";
+
+/** In memory, "another instance on the same store" is the same object. */
+function shared<T extends { close(): Promise<void> }>(make: () => T): ContractFactory<T> {
+  return {
+    async create() {
+      const subject = make();
+      return { subject, peer: async () => subject, cleanup: () => subject.close() };
+    },
+  };
+}
+
+brokerContract("memory", shared(() => new MemoryBroker()));
+resultBackendContract("memory", shared(() => new MemoryResultBackend()));
+lockStoreContract("memory", shared(() => new MemoryLockStore()));
+revokeStoreContract("memory", shared(() => new MemoryRevokeStore()));
+rateLimiterContract("memory", shared(() => new MemoryRateLimiter()));
+scheduleStoreContract("memory", shared(() => new MemoryScheduleStore()));
+controlBusContract("memory", shared(() => new MemoryControlBus()));
