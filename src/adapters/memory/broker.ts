@@ -128,17 +128,13 @@ export class MemoryBroker implements Broker {
       const left = deadline - this.clock.now();
       if (got.length > 0 || left <= 0 || options.signal?.aborted) return got;
       const wait = Math.min(left, this.nextChangeIn(queues) ?? left);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.waiters.delete(done);
-          options.signal?.removeEventListener("abort", done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(1, wait));
-        this.waiters.add(done);
-        options.signal?.addEventListener("abort", done, { once: true });
-      });
+      const woken = new AbortController();
+      const done = () => woken.abort();
+      this.waiters.add(done);
+      options.signal?.addEventListener("abort", done, { once: true });
+      await this.clock.sleep(Math.max(1, wait), woken.signal);
+      this.waiters.delete(done);
+      options.signal?.removeEventListener("abort", done);
     }
   }
 

@@ -1,0 +1,243 @@
+import type {
+  Broker,
+  ConnectOptions,
+  ControlBus,
+  LockStore,
+  RateLimiter,
+  ResultBackend,
+  RevokeStore,
+  StoreConnection,
+} from "../adapters/contracts.ts";
+import { openMemory } from "../adapters/memory/index.ts";
+import type { Clock } from "../core/clock.ts";
+import type { TaskCall } from "../core/definition.ts";
+import type { EnqueueOptions } from "../core/enqueue-options.ts";
+import { TaskRegistry } from "../core/registry.ts";
+import type { RoutingRule } from "../core/routing.ts";
+import type { TaskStatus } from "../core/states.ts";
+import { type EnvelopeHook, Stem, type TaskResult } from "../core/stem.ts";
+import type { AnyTaskHandler } from "../core/task.ts";
+import { Worker, type WorkerOptions } from "../worker/worker.ts";
+import { type ConfigOverrides, type StemConfig, loadConfig } from "./config.ts";
+import { Connections } from "./connections.ts";
+
+export interface StemClientOptions {
+  tasks?: AnyTaskHandler[];
+  routing?: RoutingRule[];
+  beforePublish?: EnvelopeHook[];
+  clock?: Clock;
+  connectOptions?: ConnectOptions;
+}
+
+/** Every store a client uses, resolved from its configuration. */
+interface ClientStores {
+  broker: Broker;
+  backend: ResultBackend;
+  lockStore: LockStore;
+  revokeStore: RevokeStore;
+  rateLimiter: RateLimiter;
+  controlBus: ControlBus;
+}
+
+/**
+ * The producer side of an app: the task registry, the stores, and a `Stem` producer.
+ * Make workers with `createWorker()`; close everything with `close()`.
+ */
+export class StemClient {
+  readonly stem: Stem;
+  readonly registry: TaskRegistry;
+  readonly config: StemConfig;
+  readonly broker: Broker;
+  readonly backend: ResultBackend;
+  readonly lockStore: LockStore;
+  readonly revokeStore: RevokeStore;
+  readonly rateLimiter: RateLimiter;
+  readonly controlBus: ControlBus;
+  protected readonly options: StemClientOptions;
+  private readonly connections: Connections;
+  private readonly workers = new Set<Worker>();
+
+  /** Use the static factories (`create`, `inMemory`, `fromUrl`) instead. */
+  constructor(config: StemConfig, stores: ClientStores, connections: Connections, options: StemClientOptions) {
+    this.config = config;
+    this.connections = connections;
+    this.options = options;
+    this.registry = new TaskRegistry(options.tasks ?? []);
+    this.broker = stores.broker;
+    this.backend = stores.backend;
+    this.lockStore = stores.lockStore;
+    this.revokeStore = stores.revokeStore;
+    this.rateLimiter = stores.rateLimiter;
+    this.controlBus = stores.controlBus;
+    this.stem = new Stem({
+      broker: this.broker,
+      backend: this.backend,
+      tasks: this.registry,
+      routing: options.routing,
+      defaultQueue: config.defaultQueue,
+      lockStore: this.lockStore,
+      clock: options.clock,
+      beforePublish: options.beforePublish,
+    });
+  }
+
+  protected static async open(
+    config: StemConfig,
+    options: StemClientOptions,
+    connections: Connections,
+  ): Promise<{ config: StemConfig; stores: ClientStores; connections: Connections }> {
+    let broker: StoreConnection;
+    let backend: StoreConnection;
+    let locks: StoreConnection;
+    try {
+      broker = await connections.get(config.brokerUrl);
+      backend = await connections.get(config.backendUrl);
+      locks = await connections.get(config.lockStoreUrl);
+    } catch (error) {
+      await connections.closeAll();
+      throw error;
+    }
+    return {
+      config,
+      connections,
+      stores: {
+        broker: broker.broker(),
+        backend: backend.resultBackend(),
+        lockStore: locks.lockStore(),
+        revokeStore: backend.revokeStore(),
+        rateLimiter: broker.rateLimiter(),
+        controlBus: broker.controlBus(),
+      },
+    };
+  }
+
+  /** A client whose stores are resolved from flags/overrides, STEM_* variables, then the embedded default. */
+  static async create<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    options: StemClientOptions & ConfigOverrides = {},
+  ): Promise<T> {
+    const config = loadConfig(options);
+    const opened = await StemClient.open(config, options, new Connections(options.connectOptions));
+    return new this(opened.config, opened.stores, opened.connections, options);
+  }
+
+  /** Everything in process memory: for tests and single-process apps. */
+  static async inMemory<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    options: StemClientOptions = {},
+  ): Promise<T> {
+    const memory = openMemory("memory://", { clock: options.clock });
+    const connections = new Connections();
+    connections.adopt(memory);
+    const config = loadConfig({ brokerUrl: memory.url, backendUrl: memory.url, lockStoreUrl: memory.url, workflowStoreUrl: memory.url }, {});
+    const opened = await StemClient.open(config, options, connections);
+    return new this(opened.config, opened.stores, opened.connections, options);
+  }
+
+  /** Every store on one URL (the backend may be moved with `backendUrl`). */
+  static async fromUrl<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    url: string,
+    options: StemClientOptions & { backendUrl?: string } = {},
+  ): Promise<T> {
+    const config = loadConfig(
+      { brokerUrl: url, backendUrl: options.backendUrl ?? url, lockStoreUrl: url, workflowStoreUrl: options.backendUrl ?? url },
+      {},
+    );
+    const opened = await StemClient.open(config, options, new Connections(options.connectOptions));
+    return new this(opened.config, opened.stores, opened.connections, options);
+  }
+
+  /** Enqueues a task; see Stem.enqueue. */
+  enqueue(name: string, args?: Record<string, unknown>, options?: EnqueueOptions): Promise<string> {
+    return this.stem.enqueue(name, args, options);
+  }
+
+  enqueueCall(call: TaskCall): Promise<string> {
+    return this.stem.enqueueCall(call);
+  }
+
+  waitForTask<T = unknown>(id: string, options?: { timeout?: number | string }): Promise<TaskResult<T>> {
+    return this.stem.waitForTask<T>(id, options);
+  }
+
+  getTaskStatus(id: string): Promise<TaskStatus | null> {
+    return this.stem.getTaskStatus(id);
+  }
+
+  /** The open connection for a URL this client uses (for stores not wired by default). */
+  connection(url: string): Promise<StoreConnection> {
+    return this.connections.get(url);
+  }
+
+  /** A worker for this client's tasks and stores; call `start()` on it. */
+  createWorker(options: Partial<WorkerOptions> = {}): Worker {
+    const worker = new Worker({
+      broker: this.broker,
+      backend: this.backend,
+      tasks: this.registry,
+      rateLimiter: this.rateLimiter,
+      revokeStore: this.revokeStore,
+      lockStore: this.lockStore,
+      controlBus: this.controlBus,
+      stem: this.stem,
+      clock: this.options.clock,
+      queues: options.queues ?? [this.config.defaultQueue],
+      ...options,
+    });
+    this.workers.add(worker);
+    return worker;
+  }
+
+  /** Stops workers made by this client, then closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.shutdown()));
+    await this.connections.closeAll();
+  }
+}
+
+/**
+ * A client with a worker of its own, started on creation: enqueue and wait in one process.
+ */
+export class StemApp extends StemClient {
+  private appWorker?: Worker;
+
+  /** The app's worker (started by `start()`, which the factories call). */
+  get worker(): Worker {
+    if (!this.appWorker) throw new Error("the app has not been started");
+    return this.appWorker;
+  }
+
+  async start(options: Partial<WorkerOptions> = {}): Promise<this> {
+    if (!this.appWorker) {
+      this.appWorker = this.createWorker(options);
+      await this.appWorker.start();
+    }
+    return this;
+  }
+
+  static override async create<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    options: StemClientOptions & ConfigOverrides & { worker?: Partial<WorkerOptions> } = {},
+  ): Promise<T> {
+    const app = (await StemClient.create.call(this, options)) as unknown as StemApp;
+    return (await app.start(options.worker)) as unknown as T;
+  }
+
+  static override async inMemory<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    options: StemClientOptions & { worker?: Partial<WorkerOptions> } = {},
+  ): Promise<T> {
+    const app = (await StemClient.inMemory.call(this, options)) as unknown as StemApp;
+    return (await app.start(options.worker)) as unknown as T;
+  }
+
+  static override async fromUrl<T extends StemClient>(
+    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    url: string,
+    options: StemClientOptions & { backendUrl?: string; worker?: Partial<WorkerOptions> } = {},
+  ): Promise<T> {
+    const app = (await StemClient.fromUrl.call(this, url, options)) as unknown as StemApp;
+    return (await app.start(options.worker)) as unknown as T;
+  }
+}

@@ -1,0 +1,20 @@
+import type { DurationInput } from "./duration.ts";
+
+/** Per-enqueue settings; each overrides the task's own option of the same name. */
+export interface EnqueueOptions {
+  /** Explicit task id (default: a new UUID v7). Publishing an id already queued is refused. */
+  taskId?: string;
+  queue?: string;
+  /** 0–9, higher first. */
+  priority?: number;
+  /** Run no sooner than this long from now. */
+  delay?: DurationInput;
+  /** Run no sooner than this time (Date or epoch ms); wins over `delay`. */
+  eta?: Date | number;
+  /** Drop the task (state revoked, reason expired) if it has not started by then. */
+  expires?: Date | number | DurationInput;
+  headers?: Record<string, string>;
+  meta?: Record<string, unknown>;
+  maxRetries?: number;
+  visibilityTimeout?: DurationInput;
+}

@@ -1,0 +1,253 @@
+import type { Broker, LockStore, ResultBackend } from "../adapters/contracts.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Enqueuer, TaskCall } from "./definition.ts";
+import { parseDuration } from "./duration.ts";
+import type { EnqueueOptions } from "./enqueue-options.ts";
+import { type Envelope, MetaKeys, clampPriority } from "./envelope.ts";
+import { StemError, TimeoutError } from "./errors.ts";
+import { TaskRegistry } from "./registry.ts";
+import { Router, type RoutingRule } from "./routing.ts";
+import { signals } from "./signals.ts";
+import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
+import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
+import { uniqueKeyFor } from "./unique.ts";
+
+/** Changes an envelope just before it is published (payload signing, trace headers). */
+export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
+
+export interface StemOptions {
+  broker: Broker;
+  backend: ResultBackend;
+  /** Known tasks: unknown names are refused at enqueue when given. */
+  tasks?: AnyTaskHandler[] | TaskRegistry;
+  routing?: RoutingRule[];
+  /** Default `STEM_DEFAULT_QUEUE`, else `default`. */
+  defaultQueue?: string;
+  /** Needed for `unique` tasks. */
+  lockStore?: LockStore;
+  clock?: Clock;
+  /** Applied to every envelope before publishing, in order. */
+  beforePublish?: EnvelopeHook[];
+}
+
+/** The outcome of a task, as `waitForTask` returns it. */
+export interface TaskResult<T = unknown> {
+  id: string;
+  state: TaskState;
+  value?: T;
+  error?: TaskError;
+  attempt: number;
+  status: TaskStatus;
+}
+
+/** Uniqueness lasts this long unless the task says otherwise. */
+const DEFAULT_UNIQUE_TTL_MS = 300_000;
+
+/** The producer: enqueues tasks and reads their results. */
+export class Stem implements Enqueuer {
+  readonly broker: Broker;
+  readonly backend: ResultBackend;
+  readonly registry?: TaskRegistry;
+  readonly router: Router;
+  private readonly lockStore?: LockStore;
+  private readonly clock: Clock;
+  private readonly hooks: EnvelopeHook[];
+
+  constructor(options: StemOptions) {
+    this.broker = options.broker;
+    this.backend = options.backend;
+    this.registry =
+      options.tasks instanceof TaskRegistry
+        ? options.tasks
+        : options.tasks
+          ? new TaskRegistry(options.tasks)
+          : undefined;
+    this.router = new Router(
+      options.routing,
+      options.defaultQueue ?? process.env.STEM_DEFAULT_QUEUE ?? "default",
+    );
+    this.lockStore = options.lockStore;
+    this.clock = options.clock ?? systemClock;
+    this.hooks = options.beforePublish ?? [];
+  }
+
+  /** Enqueues one task and returns its id. */
+  async enqueue(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: EnqueueOptions = {},
+  ): Promise<string> {
+    const [id] = await this.enqueueMany([{ name, args, options }]);
+    return id;
+  }
+
+  /** Enqueues a prepared call (from `definition.call(args)`). */
+  enqueueCall(call: TaskCall): Promise<string> {
+    return this.enqueue(call.name, call.args, call.options);
+  }
+
+  /**
+   * Enqueues many tasks with one broker round trip. Returns their ids in order; for a
+   * unique task that is already pending, the id of the pending one.
+   */
+  async enqueueMany(calls: TaskCall[]): Promise<string[]> {
+    const now = this.clock.now();
+    const ids: string[] = [];
+    const fresh: Envelope[] = [];
+    const explicit: Envelope[] = [];
+    for (const call of calls) {
+      let envelope = this.buildEnvelope(call, now);
+      const task = this.registry?.get(call.name)?.options;
+      if (task?.unique) {
+        const existing = await this.claimUnique(envelope, task);
+        if (existing) {
+          ids.push(existing);
+          continue;
+        }
+      }
+      for (const hook of this.hooks) envelope = await hook(envelope);
+      ids.push(envelope.id);
+      (call.options.taskId ? explicit : fresh).push(envelope);
+    }
+    // A fresh id cannot collide, so its queued status is written first and can never
+    // overwrite a worker's later "running". An explicit id may be a duplicate: publish
+    // first and record only what the broker accepted.
+    if (fresh.length > 0) {
+      await this.backend.set(fresh.map((e) => this.queuedStatus(e, now)));
+      await this.publish(fresh);
+    }
+    if (explicit.length > 0) {
+      const { accepted } = await this.publish(explicit);
+      const acceptedIds = new Set(accepted);
+      const stored = explicit.filter((e) => acceptedIds.has(e.id));
+      if (stored.length > 0) await this.backend.set(stored.map((e) => this.queuedStatus(e, now)));
+    }
+    return ids;
+  }
+
+  private async publish(envelopes: Envelope[]) {
+    for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
+    const result = await this.broker.publish(envelopes);
+    for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
+    return result;
+  }
+
+  private buildEnvelope(call: TaskCall, now: number): Envelope {
+    const registered = this.registry?.get(call.name);
+    if (this.registry && !registered) {
+      throw new StemError(
+        "unknown_task",
+        `unknown task "${call.name}" (registered: ${this.registry.names().join(", ") || "none"})`,
+      );
+    }
+    const task = registered?.options;
+    const o = call.options;
+    const priority = o.priority ?? task?.priority ?? 0;
+    if (!Number.isFinite(priority)) {
+      throw new StemError("invalid_argument", `priority must be a number from 0 to 9`);
+    }
+    const eta = o.eta instanceof Date ? o.eta.getTime() : o.eta;
+    const delayMs = o.delay === undefined ? undefined : parseDuration(o.delay, "delay");
+    const notBefore = eta ?? (delayMs ? now + delayMs : undefined);
+    const meta: Record<string, unknown> = { ...o.meta };
+    if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
+    return {
+      id: o.taskId ?? Bun.randomUUIDv7(),
+      name: call.name,
+      args: call.args ?? {},
+      headers: { ...o.headers },
+      queue: this.router.queueFor(call.name, o.queue, task?.queue),
+      priority: clampPriority(priority),
+      attempt: 0,
+      maxRetries: o.maxRetries ?? task?.maxRetries ?? 0,
+      enqueuedAt: now,
+      notBefore: notBefore && notBefore > now ? notBefore : undefined,
+      visibilityTimeoutMs:
+        o.visibilityTimeout !== undefined
+          ? parseDuration(o.visibilityTimeout, "visibilityTimeout")
+          : task?.visibilityTimeoutMs,
+      meta,
+    };
+  }
+
+  /** Takes the uniqueness lock; returns the id of the task already holding it, if any. */
+  private async claimUnique(envelope: Envelope, task: ResolvedTaskOptions): Promise<string | null> {
+    if (!this.lockStore) {
+      throw new StemError(
+        "invalid_argument",
+        `task "${envelope.name}" is unique but the producer has no lock store`,
+      );
+    }
+    const key = uniqueKeyFor(envelope);
+    const ttl = task.uniqueForMs ?? task.visibilityTimeoutMs ?? DEFAULT_UNIQUE_TTL_MS;
+    for (let i = 0; i < 3; i++) {
+      if (await this.lockStore.acquire(key, envelope.id, ttl)) {
+        envelope.meta[MetaKeys.uniqueKey] = key;
+        return null;
+      }
+      const owner = await this.lockStore.ownerOf(key);
+      if (owner) return owner;
+      // The lock expired between the two calls: try again.
+    }
+    throw new StemError("conflict", `could not claim uniqueness for task "${envelope.name}"`);
+  }
+
+  private queuedStatus(envelope: Envelope, now: number): TaskStatus {
+    return {
+      id: envelope.id,
+      name: envelope.name,
+      queue: envelope.queue,
+      state: "queued",
+      attempt: 0,
+      meta: { maxRetries: envelope.maxRetries, ...(envelope.notBefore ? { notBefore: envelope.notBefore } : {}) },
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  /** The task's stored status, or null when unknown or expired. */
+  getTaskStatus(id: string): Promise<TaskStatus | null> {
+    return this.backend.get(id);
+  }
+
+  /**
+   * Waits until the task reaches a final state and returns its outcome (a failed task is
+   * returned with its error, not thrown). Throws TimeoutError after `timeout`.
+   */
+  async waitForTask<T = unknown>(
+    id: string,
+    options: { timeout?: number | string } = {},
+  ): Promise<TaskResult<T>> {
+    const timeoutMs = parseDuration(options.timeout ?? "5m", "timeout");
+    const deadline = Date.now() + timeoutMs;
+    let pause = 5;
+    for (;;) {
+      const status = await this.backend.get(id);
+      if (status && isTerminal(status.state)) {
+        return {
+          id,
+          state: status.state,
+          value: status.result as T,
+          error: status.error,
+          attempt: status.attempt,
+          status,
+        };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TimeoutError(
+          `task ${id} did not finish within ${timeoutMs} ms (state: ${status?.state ?? "unknown"})`,
+        );
+      }
+      await Bun.sleep(Math.min(pause, left));
+      pause = Math.min(pause * 2, 200);
+    }
+  }
+}
+
+function expiresAt(value: Date | number | string, now: number): number {
+  if (value instanceof Date) return value.getTime();
+  // A number below a year of ms is a relative duration; larger numbers are epoch times.
+  if (typeof value === "number" && value > 31_536_000_000) return value;
+  return now + parseDuration(value, "expires");
+}

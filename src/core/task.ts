@@ -1,0 +1,113 @@
+import type { TaskContext } from "./context.ts";
+import { type DurationInput, parseDuration } from "./duration.ts";
+import { StemError } from "./errors.ts";
+import { type RateLimit, requireRateLimit } from "./rate-limit.ts";
+import { type RetryBackoff, type RetryStrategy, retryStrategyFrom } from "./retry.ts";
+
+/** Per-task settings. Durations accept ms or strings like `30s`. */
+export interface TaskOptions {
+  /** Queue the task goes to unless the enqueue call says otherwise. */
+  queue?: string;
+  /** Retries after the first failure before the task is dead-lettered. Default 0. */
+  maxRetries?: number;
+  /** 0–9, higher runs first. Default 0. */
+  priority?: number;
+  /** `"10/s"`, `"100/m"`, `"5/h"`: shared by every worker on the same store. */
+  rateLimit?: string;
+  /** Fires the context's AbortSignal when exceeded; the handler may clean up. */
+  softTimeLimit?: DurationInput;
+  /** Fails the attempt when exceeded; a thread-isolated handler is terminated. */
+  hardTimeLimit?: DurationInput;
+  /** Lease length while the task is in flight. Default: the worker's. */
+  visibilityTimeout?: DurationInput;
+  /** Refuse a second enqueue of an identical task while the first is pending. */
+  unique?: boolean;
+  /** How long uniqueness lasts. Default: visibilityTimeout, else 5 minutes. */
+  uniqueFor?: DurationInput;
+  /** Delay between retries. Default: the worker's strategy (exponential with jitter). */
+  retryBackoff?: RetryBackoff;
+}
+
+/** TaskOptions with durations in ms and the rate limit parsed, checked once at definition. */
+export interface ResolvedTaskOptions {
+  queue?: string;
+  maxRetries: number;
+  priority?: number;
+  rateLimit?: RateLimit;
+  softTimeLimitMs?: number;
+  hardTimeLimitMs?: number;
+  visibilityTimeoutMs?: number;
+  unique: boolean;
+  uniqueForMs?: number;
+  retryStrategy?: RetryStrategy;
+}
+
+/** Descriptive metadata shown by `stem tasks ls`. */
+export interface TaskMetadata {
+  description?: string;
+  tags?: string[];
+  idempotent?: boolean;
+}
+
+/** A class-style task: `class EmailTask implements TaskHandler<{ to: string }, string>`. */
+export interface TaskHandler<Args = Record<string, unknown>, Result = unknown> {
+  readonly name: string;
+  readonly options?: TaskOptions;
+  readonly metadata?: TaskMetadata;
+  run(ctx: TaskContext<Args>, args: Args): Promise<Result> | Result;
+}
+
+/** Anything registered as a task. */
+// biome-ignore lint/suspicious/noExplicitAny: handlers of any argument and result types share one registry
+export type AnyTaskHandler = TaskHandler<any, any>;
+
+/** Validates options and resolves durations; errors name the task and the field. */
+export function resolveTaskOptions(name: string, options: TaskOptions = {}): ResolvedTaskOptions {
+  const field = (f: string) => `task "${name}": ${f}`;
+  const ms = (value: DurationInput | undefined, f: string) => {
+    if (value === undefined) return undefined;
+    try {
+      return parseDuration(value, field(f));
+    } catch (error) {
+      throw new StemError("invalid_task_options", (error as Error).message);
+    }
+  };
+  const maxRetries = options.maxRetries ?? 0;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new StemError("invalid_task_options", `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`);
+  }
+  if (options.priority !== undefined && (!Number.isInteger(options.priority) || options.priority < 0 || options.priority > 9)) {
+    throw new StemError("invalid_task_options", `${field("priority")} must be an integer from 0 to 9, got ${options.priority}`);
+  }
+  if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.trim() === "")) {
+    throw new StemError("invalid_task_options", `${field("queue")} must be a non-empty string`);
+  }
+  const resolved: ResolvedTaskOptions = {
+    queue: options.queue,
+    maxRetries,
+    priority: options.priority,
+    rateLimit: options.rateLimit === undefined ? undefined : requireRateLimit(options.rateLimit, name),
+    softTimeLimitMs: ms(options.softTimeLimit, "softTimeLimit"),
+    hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
+    visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
+    unique: options.unique ?? false,
+    uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
+    retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,
+  };
+  if (
+    resolved.softTimeLimitMs !== undefined &&
+    resolved.hardTimeLimitMs !== undefined &&
+    resolved.softTimeLimitMs > resolved.hardTimeLimitMs
+  ) {
+    throw new StemError("invalid_task_options", `${field("softTimeLimit")} must not exceed hardTimeLimit`);
+  }
+  return resolved;
+}
+
+/** Checks a task name: non-empty, no whitespace. */
+export function validateTaskName(name: unknown): string {
+  if (typeof name !== "string" || name.length === 0 || /\s/.test(name)) {
+    throw new StemError("invalid_task_options", `task name must be a non-empty string without spaces, got ${JSON.stringify(name)}`);
+  }
+  return name;
+}

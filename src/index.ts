@@ -1,0 +1,56 @@
+/**
+ * Stem: background jobs for TypeScript on Bun. Everything a user imports from "stem".
+ */
+export type * from "./adapters/contracts.ts";
+export { connect, DEFAULT_URL, redactUrl } from "./adapters/url.ts";
+export {
+  openMemory,
+  MemoryBroker,
+  MemoryResultBackend,
+  MemoryScheduleStore,
+  MemoryLockStore,
+  MemoryRevokeStore,
+  MemoryRateLimiter,
+  MemoryControlBus,
+} from "./adapters/memory/index.ts";
+
+export { StemClient, StemApp, type StemClientOptions } from "./app/client.ts";
+export { loadConfig, type StemConfig } from "./app/config.ts";
+export { loadTaskModule, collectTasks } from "./app/task-module.ts";
+
+export { type Clock, systemClock } from "./core/clock.ts";
+export { type TaskContext, RetryRequest, TaskAbort } from "./core/context.ts";
+export {
+  defineTask,
+  TaskDefinition,
+  TaskEnqueueBuilder,
+  type TaskCall,
+  type TaskSpec,
+  type Enqueuer,
+} from "./core/definition.ts";
+export { parseDuration, formatDuration, type DurationInput } from "./core/duration.ts";
+export type { EnqueueOptions } from "./core/enqueue-options.ts";
+export { type Envelope, Headers, MetaKeys, buildEnvelope } from "./core/envelope.ts";
+export { StemError, TimeoutError, VersionConflictError, type StemErrorCode } from "./core/errors.ts";
+export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
+export { TaskRegistry } from "./core/registry.ts";
+export {
+  type RetryStrategy,
+  ExponentialJitterRetryStrategy,
+  FixedRetryStrategy,
+  type RetryBackoff,
+} from "./core/retry.ts";
+export { type RoutingRule, Router } from "./core/routing.ts";
+export type * from "./core/schedule.ts";
+export { signals, Signal, type StemSignals } from "./core/signals.ts";
+export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
+export { Stem, type StemOptions, type TaskResult } from "./core/stem.ts";
+export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
+
+export { Worker, type WorkerOptions, type WorkerStats, type ShutdownMode } from "./worker/worker.ts";
+export type { AutoscaleOptions } from "./worker/autoscale.ts";
+export { sendControl } from "./worker/control-client.ts";
+export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts";
+
+export { FakeStem, type RecordedEnqueue } from "./testing/fake-stem.ts";
+export { FakeClock } from "./testing/fake-clock.ts";

@@ -1,0 +1,87 @@
+import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
+import type { TaskStatus } from "../core/states.ts";
+
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Batches the worker's writes: statuses go to the result backend in one call, then the
+ * finished deliveries are acked in one call. A task is acked only after its final status
+ * is stored; when the write fails the task is not acked and its lease brings it back.
+ */
+export class Completions {
+  private statuses = new Map<string, TaskStatus>();
+  private acks: Delivery[] = [];
+  private waiters: Waiter[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly backend: ResultBackend,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Records a status soon (running, progress); the caller does not wait. */
+  note(status: TaskStatus): void {
+    this.statuses.set(status.id, status);
+    this.schedule();
+  }
+
+  /** Stores the status, waiting until it is written. */
+  write(status: TaskStatus): Promise<void> {
+    this.statuses.set(status.id, status);
+    return this.wait();
+  }
+
+  /** Stores the final status, then acks the delivery; resolves when both are done. */
+  finish(status: TaskStatus, delivery: Delivery): Promise<void> {
+    this.statuses.set(status.id, status);
+    this.acks.push(delivery);
+    return this.wait();
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Let every task that settles in this turn join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  /** Writes everything queued so far; resolves when it is written. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.statuses.size === 0 && this.acks.length === 0) return;
+    const statuses = [...this.statuses.values()];
+    const acks = this.acks;
+    const waiters = this.waiters;
+    this.statuses = new Map();
+    this.acks = [];
+    this.waiters = [];
+    this.flushing = (async () => {
+      try {
+        if (statuses.length > 0) await this.backend.set(statuses);
+        if (acks.length > 0) await this.broker.ack(acks);
+        for (const w of waiters) w.resolve();
+      } catch (error) {
+        this.onError(error);
+        for (const w of waiters) w.reject(error);
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    await this.flushing;
+  }
+}

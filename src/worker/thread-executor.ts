@@ -1,0 +1,145 @@
+import { RetryRequest, type TaskContext } from "../core/context.ts";
+import { StemError } from "../core/errors.ts";
+import type { RegisteredTask } from "../core/registry.ts";
+import type { Executor, TaskExecution } from "./executor.ts";
+import type { FromThread, ToThread } from "./thread-protocol.ts";
+
+interface Thread {
+  worker: Worker;
+  tasksRun: number;
+}
+
+export interface ThreadExecutorOptions {
+  /** The module the threads import to find handlers (the `--tasks` file). */
+  tasksModule: string;
+  /** Replace a thread after it has run this many tasks. */
+  maxTasksPerThread?: number;
+}
+
+/**
+ * Runs each handler in a Bun Worker thread, one task per thread at a time. A handler
+ * that must be stopped (hard time limit, revoke with terminate) has its thread
+ * terminated; the next task gets a fresh thread, so a runaway CPU-bound loop cannot take
+ * the worker down.
+ */
+export class ThreadExecutor implements Executor {
+  private readonly idle: Thread[] = [];
+  private readonly live = new Set<Thread>();
+
+  constructor(private readonly options: ThreadExecutorOptions) {
+    if (!options.tasksModule) {
+      throw new StemError("invalid_argument", "thread isolation needs the tasks module path (tasksModule)");
+    }
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(new URL("./thread-entry.ts", import.meta.url).href);
+    const thread = { worker, tasksRun: 0 };
+    this.live.add(thread);
+    return thread;
+  }
+
+  private retire(thread: Thread): void {
+    this.live.delete(thread);
+    thread.worker.terminate();
+  }
+
+  private release(thread: Thread): void {
+    const max = this.options.maxTasksPerThread;
+    if (max !== undefined && thread.tasksRun >= max) this.retire(thread);
+    else this.idle.push(thread);
+  }
+
+  execute(task: RegisteredTask, ctx: TaskContext): TaskExecution {
+    const thread = this.idle.pop() ?? this.spawn();
+    thread.tasksRun++;
+    let settled = false;
+    let finish!: (ok: boolean, value: unknown) => void;
+    const result = new Promise<unknown>((resolve, reject) => {
+      finish = (ok, value) => {
+        if (settled) return;
+        settled = true;
+        ctx.signal.removeEventListener("abort", onAbort);
+        thread.worker.removeEventListener("message", onMessage);
+        thread.worker.removeEventListener("error", onError);
+        ok ? resolve(value) : reject(value);
+      };
+    });
+    const post = (message: ToThread) => thread.worker.postMessage(message);
+    const onAbort = () => {
+      const reason = ctx.signal.reason as { kind?: string; message?: string } | undefined;
+      post({ type: "abort", kind: reason?.kind ?? "revoked", message: reason?.message ?? "aborted" });
+    };
+    const onError = (event: ErrorEvent) => {
+      this.retire(thread);
+      finish(false, new Error(`task thread crashed: ${event.message}`));
+    };
+    const onMessage = (event: MessageEvent<FromThread>) => {
+      const m = event.data;
+      switch (m.type) {
+        case "result":
+          finish(true, m.value);
+          this.release(thread);
+          break;
+        case "error": {
+          const error =
+            m.error.retryCountdownMs !== undefined
+              ? new RetryRequest(m.error.retryCountdownMs ?? undefined)
+              : Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack });
+          finish(false, error);
+          this.release(thread);
+          break;
+        }
+        case "progress":
+          void ctx.progress(m.percent, m.data);
+          break;
+        case "heartbeat":
+          void ctx.heartbeat();
+          break;
+        case "extend":
+          void ctx.extendLease(m.byMs);
+          break;
+        case "enqueue":
+          ctx.enqueue(m.name, m.args, m.options).then(
+            (id) => post({ type: "enqueued", requestId: m.requestId, id }),
+            (error: Error) => post({ type: "enqueued", requestId: m.requestId, error: error.message }),
+          );
+          break;
+      }
+    };
+    thread.worker.addEventListener("message", onMessage);
+    thread.worker.addEventListener("error", onError);
+    ctx.signal.addEventListener("abort", onAbort);
+    post({
+      type: "run",
+      modulePath: this.options.tasksModule,
+      ctx: {
+        id: ctx.id,
+        name: task.handler.name,
+        queue: ctx.queue,
+        attempt: ctx.attempt,
+        args: ctx.args as Record<string, unknown>,
+        headers: { ...ctx.headers },
+        meta: { ...ctx.meta },
+        workerId: ctx.workerId,
+        previousResult: ctx.previousResult,
+      },
+    });
+    return {
+      result,
+      terminate: () => {
+        if (!settled) {
+          this.retire(thread);
+          finish(false, new Error("task thread terminated"));
+        }
+        return true;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const thread of this.live) thread.worker.terminate();
+    this.live.clear();
+    this.idle.length = 0;
+  }
+}
