@@ -1,7 +1,156 @@
-import type { ConnectOptions, StoreConnection } from "../contracts.ts";
-import { StemError } from "../../core/errors.ts";
+/**
+ * The embedded SQLite adapter, Stem's default store: every contract on one database file
+ * (`sqlite://./.stem/stem.db`) that workers, producers, Beat and the CLI share from
+ * separate processes, or on a private in-memory database (`sqlite::memory:`).
+ */
+import type {
+  Broker,
+  ConnectOptions,
+  ControlBus,
+  LockStore,
+  RateLimiter,
+  ResultBackend,
+  RevokeStore,
+  ScheduleStore,
+  StoreConnection,
+} from "../contracts.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { SqliteBroker } from "./broker/broker.ts";
+import { SqliteControlBus } from "./control-bus.ts";
+import { openDatabase, type SqliteDatabase } from "./database.ts";
+import { SqliteLockStore } from "./lock-store.ts";
+import { migrate } from "./migrations.ts";
+import { PRUNE_INTERVAL_MS, Pruner, SCHEDULE_HISTORY_RETENTION_MS } from "./prune.ts";
+import { SqliteRateLimiter } from "./rate-limiter.ts";
+import { DEFAULT_RESULT_TTL_MS, SqliteResultBackend } from "./results/result-backend.ts";
+import { SqliteRevokeStore } from "./revoke-store.ts";
+import { SqliteScheduleStore } from "./schedules/schedule-store.ts";
+import { parseSqliteUrl } from "./url.ts";
 
-/** Placeholder until the sqlite adapter lands: refuses clearly instead of failing obscurely. */
-export async function openSqlite(url: string, _options: ConnectOptions = {}): Promise<StoreConnection> {
-  throw new StemError("unsupported_url", `the sqlite adapter is not available yet (${url})`);
+export { SCHEMA_VERSION } from "./migrations.ts";
+export { parseSqliteUrl } from "./url.ts";
+export {
+  SqliteBroker,
+  SqliteControlBus,
+  SqliteLockStore,
+  SqliteRateLimiter,
+  SqliteResultBackend,
+  SqliteRevokeStore,
+  SqliteScheduleStore,
+};
+
+/** How long a statement waits for another process's write lock by default. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** Options for `openSqlite`: the common ConnectOptions plus SQLite's own. */
+export interface SqliteConnectOptions extends ConnectOptions {
+  /** Time source for stored timestamps and expiry (tests pass a fake clock). */
+  clock?: Clock;
+  /** Wait this long for another process's write lock before failing (URL `?busyTimeout=`). Default 5 s. */
+  busyTimeoutMs?: number;
+  /** Keep schedule history this long. Default 30 days. */
+  historyRetentionMs?: number;
+  /** Prune expired rows at most this often. Default one minute. */
+  pruneIntervalMs?: number;
+}
+
+/**
+ * Opens a SQLite database from a URL: creates the file and its folder if missing,
+ * migrates the schema, prunes expired rows and returns a connection whose stores all
+ * share the one database handle. Options given here win over URL parameters.
+ * Throws StemError (`store_corrupt`, `store_unavailable`, `schema_too_new`,
+ * `unsupported_url`) with a one-line message naming the file.
+ */
+export async function openSqlite(
+  url: string,
+  options: SqliteConnectOptions = {},
+): Promise<StoreConnection> {
+  const parsed = parseSqliteUrl(url);
+  const db = openDatabase(parsed.target, {
+    busyTimeoutMs: options.busyTimeoutMs ?? parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    clock: options.clock ?? systemClock,
+  });
+  try {
+    migrate(db);
+    const pruner = new Pruner(db, {
+      historyRetentionMs: options.historyRetentionMs ?? SCHEDULE_HISTORY_RETENTION_MS,
+      intervalMs: options.pruneIntervalMs ?? PRUNE_INTERVAL_MS,
+    });
+    pruner.prune();
+    db.afterWrite = () => pruner.maybePrune();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteConnection(
+    url,
+    db,
+    options.resultTtlMs ?? parsed.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
+  );
+}
+
+/** Every store on one SQLite database handle; each store is made once, on first use. */
+class SqliteConnection implements StoreConnection {
+  private made: {
+    broker?: SqliteBroker;
+    results?: SqliteResultBackend;
+    schedules?: SqliteScheduleStore;
+    locks?: SqliteLockStore;
+    revokes?: SqliteRevokeStore;
+    limiter?: SqliteRateLimiter;
+    control?: SqliteControlBus;
+  } = {};
+
+  constructor(
+    readonly url: string,
+    private readonly db: SqliteDatabase,
+    private readonly resultTtlMs: number,
+  ) {}
+
+  broker(): Broker {
+    this.made.broker ??= new SqliteBroker(this.db);
+    return this.made.broker;
+  }
+
+  resultBackend(): ResultBackend {
+    this.made.results ??= new SqliteResultBackend(this.db, this.resultTtlMs);
+    return this.made.results;
+  }
+
+  scheduleStore(): ScheduleStore {
+    this.made.schedules ??= new SqliteScheduleStore(this.db);
+    return this.made.schedules;
+  }
+
+  lockStore(): LockStore {
+    this.made.locks ??= new SqliteLockStore(this.db);
+    return this.made.locks;
+  }
+
+  revokeStore(): RevokeStore {
+    this.made.revokes ??= new SqliteRevokeStore(this.db);
+    return this.made.revokes;
+  }
+
+  rateLimiter(): RateLimiter {
+    this.made.limiter ??= new SqliteRateLimiter(this.db);
+    return this.made.limiter;
+  }
+
+  controlBus(): ControlBus {
+    this.made.control ??= new SqliteControlBus(this.db);
+    return this.made.control;
+  }
+
+  async ping(): Promise<void> {
+    const probe = this.db.statement<{ ok: number }>("SELECT 1 AS ok");
+    this.db.single(() => probe.get());
+  }
+
+  /** Ends waiting fetches and subscriptions, then closes the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.db.isClosed) return;
+    await Promise.all([this.made.broker?.close(), this.made.control?.close()]);
+    this.db.close();
+  }
 }

@@ -1,0 +1,117 @@
+import type {
+  Broker,
+  DeadLetter,
+  DeadLetterQuery,
+  Delivery,
+  FetchOptions,
+  NackOptions,
+  PublishResult,
+  QueueStats,
+  ReplayOptions,
+  ReplayResult,
+} from "../../contracts.ts";
+import type { Envelope } from "../../../core/envelope.ts";
+import type { SqliteDatabase } from "../database.ts";
+import { Wakeup } from "../wakeup.ts";
+import { ackJobs } from "./ack-jobs.ts";
+import { claimJobs, hasReadyJob } from "./claim-jobs.ts";
+import { deadLetterJob } from "./dead-letter-job.ts";
+import {
+  getDeadLetter,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+} from "./dead-letters.ts";
+import { extendLease } from "./extend-lease.ts";
+import { publishJobs } from "./publish-jobs.ts";
+import { purgeQueue } from "./purge-queue.ts";
+import { queueStats } from "./queue-stats.ts";
+import { releaseJob } from "./release-job.ts";
+
+/** How often a waiting fetch looks for jobs another process published or released. */
+export const FETCH_POLL_MS = 40;
+
+/**
+ * A broker on a SQLite file that several processes share. Fetches lease jobs in short
+ * write transactions; a waiting fetch polls every {@link FETCH_POLL_MS} ms and wakes at
+ * once when this connection publishes.
+ */
+export class SqliteBroker implements Broker {
+  private readonly wakeup = new Wakeup();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async publish(envelopes: Envelope[]): Promise<PublishResult> {
+    const result = publishJobs(this.db, envelopes);
+    if (result.accepted.length > 0) this.wakeup.wake();
+    return result;
+  }
+
+  async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      const now = this.db.now();
+      // Look before taking the write lock: idle polling must not queue up writers.
+      const got =
+        options.max > 0 && hasReadyJob(this.db, queues, now)
+          ? claimJobs(this.db, queues, options, now)
+          : [];
+      const left = deadline - Date.now();
+      if (got.length > 0 || left <= 0 || options.signal?.aborted) return got;
+      await this.wakeup.wait(Math.min(left, FETCH_POLL_MS), options.signal);
+      if (this.db.isClosed) return [];
+    }
+  }
+
+  async ack(deliveries: Delivery[]): Promise<void> {
+    ackJobs(this.db, deliveries);
+  }
+
+  async nack(delivery: Delivery, options: NackOptions = {}): Promise<void> {
+    const released = releaseJob(this.db, delivery, options, this.db.now());
+    if (released && options.requeue !== false) this.wakeup.wake();
+  }
+
+  async extendLease(delivery: Delivery, ms: number): Promise<boolean> {
+    return extendLease(this.db, delivery, ms, this.db.now());
+  }
+
+  async deadLetter(
+    delivery: Delivery,
+    reason: string,
+    meta: Record<string, unknown> = {},
+  ): Promise<void> {
+    deadLetterJob(this.db, delivery, reason, meta);
+  }
+
+  async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return listDeadLetters(this.db, query);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    return getDeadLetter(this.db, id);
+  }
+
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<ReplayResult> {
+    const result = replayDeadLetters(this.db, options, this.db.now());
+    if (!result.dryRun && result.entries.length > 0) this.wakeup.wake();
+    return result;
+  }
+
+  async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+    return purgeDeadLetters(this.db, query);
+  }
+
+  async purge(queue: string): Promise<number> {
+    return purgeQueue(this.db, queue, this.db.now());
+  }
+
+  async stats(queues?: string[]): Promise<QueueStats[]> {
+    return queueStats(this.db, queues, this.db.now());
+  }
+
+  /** Ends waiting fetches; the connection closes the database. */
+  async close(): Promise<void> {
+    this.wakeup.wake();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Control messages through a SQLite table. Each subscriber polls for rows on its channel
+ * newer than the last it saw, starting from the newest row when it subscribed; a publish
+ * on the same connection wakes local subscribers at once. Rows are pruned after
+ * {@link CONTROL_RETENTION_MS}.
+ */
+import type { ControlBus } from "../contracts.ts";
+import { toError } from "../../core/errors.ts";
+import type { SqliteDatabase } from "./database.ts";
+
+/** How often a subscriber looks for messages from other processes. */
+export const CONTROL_POLL_MS = 50;
+/** How long control messages are kept for slow pollers before pruning deletes them. */
+export const CONTROL_RETENTION_MS = 60_000;
+/** Rows read per poll; a full batch polls again at once. */
+const BATCH = 100;
+
+const INSERT = "INSERT INTO stem_control_messages (channel, message, created_at) VALUES (?, ?, ?)";
+const NEWEST_ID = "SELECT coalesce(max(id), 0) AS id FROM stem_control_messages";
+const SELECT_AFTER = `
+SELECT id, message FROM stem_control_messages
+WHERE channel = ? AND id > ? ORDER BY id LIMIT ${BATCH}`;
+
+type Handler = (message: Record<string, unknown>) => void;
+
+export class SqliteControlBus implements ControlBus {
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async publish(channel: string, message: Record<string, unknown>): Promise<void> {
+    const insert = this.db.statement<unknown, [string, string, number]>(INSERT);
+    this.db.single(() => insert.run(channel, JSON.stringify(message), this.db.now()), true);
+    for (const subscription of this.subscriptions) {
+      if (subscription.channel === channel) subscription.pollSoon(0);
+    }
+  }
+
+  async subscribe(channel: string, handler: Handler): Promise<() => Promise<void>> {
+    const newest = this.db.statement<{ id: number }>(NEWEST_ID);
+    const lastId = this.db.single(() => newest.get()?.id ?? 0);
+    const subscription = new Subscription(this.db, channel, handler, lastId, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+    subscription.pollSoon(CONTROL_POLL_MS);
+    return async () => subscription.stop();
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of [...this.subscriptions]) subscription.stop();
+  }
+}
+
+/** One subscriber's polling loop. */
+class Subscription {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private warned = false;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    readonly channel: string,
+    private readonly handler: Handler,
+    private lastId: number,
+    private readonly onStop: () => void,
+  ) {}
+
+  pollSoon(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.poll(), ms);
+    // A forgotten subscription must not keep a CLI process alive.
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.onStop();
+  }
+
+  private poll(): void {
+    if (this.stopped) return;
+    if (this.db.isClosed) return this.stop();
+    let rows: { id: number; message: string }[];
+    try {
+      const select = this.db.statement<{ id: number; message: string }, [string, number]>(
+        SELECT_AFTER,
+      );
+      rows = this.db.single(() => select.all(this.channel, this.lastId));
+    } catch (error) {
+      // Usually a lock held past the busy timeout; try again at the next poll.
+      if (!this.warned) {
+        this.warned = true;
+        process.emitWarning(
+          `control channel "${this.channel}" on SQLite database ${this.db.location}: ${toError(error).message}; retrying`,
+        );
+      }
+      return this.pollSoon(CONTROL_POLL_MS);
+    }
+    this.warned = false;
+    for (const row of rows) {
+      this.lastId = row.id;
+      const message = JSON.parse(row.message) as Record<string, unknown>;
+      queueMicrotask(() => {
+        if (!this.stopped) this.handler(message);
+      });
+    }
+    this.pollSoon(rows.length === BATCH ? 0 : CONTROL_POLL_MS);
+  }
+}

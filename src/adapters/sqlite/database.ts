@@ -1,0 +1,177 @@
+/**
+ * One open SQLite database shared by every store of a connection: opening it with the
+ * pragmas several processes need (WAL, busy timeout, synchronous=NORMAL), a cache of
+ * prepared statements, and the three ways the stores touch it — a write transaction
+ * (BEGIN IMMEDIATE), a read snapshot, and a single statement — each turning SQLite
+ * failures into StemErrors that name the file.
+ */
+import { mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
+import type { Clock } from "../../core/clock.ts";
+import { StemError } from "../../core/errors.ts";
+import { toStoreError } from "./errors.ts";
+
+/** Where a database lives: a resolved file path, or in this process's memory. */
+export type DatabaseTarget = { kind: "file"; path: string } | { kind: "memory" };
+
+export interface OpenDatabaseOptions {
+  /** How long a statement waits for another process's write lock before failing. */
+  busyTimeoutMs: number;
+  clock: Clock;
+}
+
+/** A SQLite database handle with its statement cache and transaction helpers. */
+export class SqliteDatabase {
+  /** The path in messages, or `:memory:`. */
+  readonly location: string;
+  /** Runs after every committed write transaction; the connection hooks pruning in here. */
+  afterWrite: (() => void) | undefined;
+  private readonly statements = new Map<string, Statement>();
+  private readonly transaction: ReturnType<Database["transaction"]>;
+  private closed = false;
+
+  constructor(
+    private readonly handle: Database,
+    readonly target: DatabaseTarget,
+    readonly clock: Clock,
+  ) {
+    this.location = target.kind === "file" ? target.path : ":memory:";
+    this.transaction = handle.transaction((work: () => unknown) => work());
+  }
+
+  /** The current time in epoch ms, from the connection's clock. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A prepared statement for `sql`, compiled on first use and reused after. */
+  statement<Row = unknown, Params extends SQLQueryBindings[] = SQLQueryBindings[]>(
+    sql: string,
+  ): Statement<Row, Params> {
+    this.ensureOpen();
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      try {
+        prepared = this.handle.prepare(sql);
+      } catch (error) {
+        throw toStoreError(this.location, error);
+      }
+      this.statements.set(sql, prepared);
+    }
+    return prepared as unknown as Statement<Row, Params>;
+  }
+
+  /**
+   * Runs `work` in one write transaction (BEGIN IMMEDIATE): the write lock is taken up
+   * front, so no other process can change what `work` read before it commits.
+   */
+  write<T>(work: () => T): T {
+    this.ensureOpen();
+    let result: T;
+    try {
+      result = this.transaction.immediate(work) as T;
+    } catch (error) {
+      throw toStoreError(this.location, error);
+    }
+    this.afterWrite?.();
+    return result;
+  }
+
+  /** Runs `work` in a read transaction: one consistent snapshot, no write lock. */
+  read<T>(work: () => T): T {
+    this.ensureOpen();
+    try {
+      return this.transaction.deferred(work) as T;
+    } catch (error) {
+      throw toStoreError(this.location, error);
+    }
+  }
+
+  /** Runs a single statement (atomic on its own) outside an explicit transaction. */
+  single<T>(work: () => T, writes = false): T {
+    this.ensureOpen();
+    let result: T;
+    try {
+      result = work();
+    } catch (error) {
+      throw toStoreError(this.location, error);
+    }
+    if (writes) this.afterWrite?.();
+    return result;
+  }
+
+  /** Runs raw SQL (several statements allowed); for migrations. */
+  exec(sql: string): void {
+    this.ensureOpen();
+    this.handle.run(sql);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const statement of this.statements.values()) statement.finalize();
+    this.statements.clear();
+    try {
+      this.handle.close(true);
+    } catch (error) {
+      throw toStoreError(this.location, error);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StemError("closed", `SQLite database ${this.location} is closed`);
+  }
+}
+
+/**
+ * Opens (creating if needed) the database at `target`, with its parent folder, and sets
+ * the pragmas for sharing one file between processes. Throws StemError naming the path.
+ */
+export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions): SqliteDatabase {
+  const location = target.kind === "file" ? target.path : ":memory:";
+  if (target.kind === "file") prepareLocation(target.path);
+  let handle: Database | undefined;
+  try {
+    handle = new Database(target.kind === "file" ? target.path : ":memory:", {
+      create: true,
+      readwrite: true,
+      strict: true,
+    });
+    // The busy timeout first, so the journal-mode switch below waits for other openers.
+    handle.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    if (target.kind === "file") handle.query("PRAGMA journal_mode = WAL").get();
+    handle.run("PRAGMA synchronous = NORMAL");
+  } catch (error) {
+    handle?.close(false);
+    throw toStoreError(location, error);
+  }
+  return new SqliteDatabase(handle, target, options.clock);
+}
+
+/** Refuses a folder where a file is expected and creates missing parent folders. */
+function prepareLocation(path: string): void {
+  const existing = statSync(path, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) {
+    throw new StemError(
+      "store_unavailable",
+      `cannot open SQLite database ${path}: it is a folder, not a database file`,
+    );
+  }
+  if (existing) return;
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new StemError(
+      "store_unavailable",
+      `cannot create SQLite database ${path}: its folder ${folder} cannot be created (${reason})`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The versioned schema. Each migration runs once per database file, in order, inside
+ * one BEGIN IMMEDIATE transaction that also records it in `stem_migrations`, so two
+ * processes opening a fresh file at the same moment apply it exactly once between them.
+ */
+import { StemError } from "../../core/errors.ts";
+import type { SqliteDatabase } from "./database.ts";
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every table and index Stem keeps in SQLite. Times are INTEGER epoch ms. */
+const V1_SQL = `
+CREATE TABLE stem_queues (
+  name TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+CREATE TABLE stem_jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  envelope TEXT NOT NULL,
+  lease_expires_at INTEGER,
+  receipt TEXT,
+  consumer TEXT
+);
+CREATE INDEX stem_jobs_by_queue ON stem_jobs (queue, priority DESC, seq);
+
+CREATE TABLE stem_dead_letters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  envelope TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  dead_at INTEGER NOT NULL
+);
+CREATE INDEX stem_dead_letters_by_queue ON stem_dead_letters (queue, dead_at);
+CREATE INDEX stem_dead_letters_by_time ON stem_dead_letters (dead_at);
+
+CREATE TABLE stem_task_statuses (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX stem_task_statuses_by_update ON stem_task_statuses (updated_at);
+CREATE INDEX stem_task_statuses_by_expiry ON stem_task_statuses (expires_at);
+
+CREATE TABLE stem_groups (
+  id TEXT PRIMARY KEY,
+  expected INTEGER NOT NULL,
+  completed INTEGER NOT NULL DEFAULT 0,
+  meta TEXT NOT NULL,
+  chord_callback_id TEXT,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX stem_groups_by_expiry ON stem_groups (expires_at);
+
+CREATE TABLE stem_group_results (
+  group_id TEXT NOT NULL,
+  member_index INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  PRIMARY KEY (group_id, member_index)
+) WITHOUT ROWID;
+
+CREATE TABLE stem_heartbeats (
+  worker_id TEXT PRIMARY KEY,
+  heartbeat TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX stem_heartbeats_by_expiry ON stem_heartbeats (expires_at);
+
+CREATE TABLE stem_schedules (
+  id TEXT PRIMARY KEY,
+  entry TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  next_run_at INTEGER,
+  version INTEGER NOT NULL
+);
+CREATE INDEX stem_schedules_due ON stem_schedules (enabled, next_run_at);
+
+CREATE TABLE stem_schedule_history (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  entry_id TEXT NOT NULL,
+  run TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX stem_schedule_history_by_entry ON stem_schedule_history (entry_id, seq);
+CREATE INDEX stem_schedule_history_by_time ON stem_schedule_history (recorded_at);
+
+CREATE TABLE stem_change_counters (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE stem_locks (
+  key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX stem_locks_by_expiry ON stem_locks (expires_at);
+
+CREATE TABLE stem_revokes (
+  namespace TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  entry TEXT NOT NULL,
+  expires_at INTEGER,
+  PRIMARY KEY (namespace, task_id)
+) WITHOUT ROWID;
+
+CREATE TABLE stem_rate_limits (
+  key TEXT PRIMARY KEY,
+  tokens REAL NOT NULL,
+  updated_at INTEGER NOT NULL,
+  full_at INTEGER NOT NULL
+);
+CREATE INDEX stem_rate_limits_by_refill ON stem_rate_limits (full_at);
+
+CREATE TABLE stem_control_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  channel TEXT NOT NULL,
+  message TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX stem_control_messages_by_channel ON stem_control_messages (channel, id);
+CREATE INDEX stem_control_messages_by_time ON stem_control_messages (created_at);
+`;
+
+/** The schema history, oldest first. Append; never edit a released migration. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "broker, results, schedules, locks, revokes, rate limits, control",
+    sql: V1_SQL,
+  },
+];
+
+/** The newest schema version this build knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+const HAS_TABLE =
+  "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'stem_migrations'";
+const CURRENT_VERSION = "SELECT coalesce(max(version), 0) AS version FROM stem_migrations";
+const CREATE_TABLE =
+  "CREATE TABLE IF NOT EXISTS stem_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)";
+const RECORD = "INSERT INTO stem_migrations (version, applied_at) VALUES (?, ?)";
+
+/**
+ * Brings the database to the newest schema; returns the versions applied now (none when
+ * it was current). Throws StemError("schema_too_new") for a file written by a newer build.
+ */
+export function migrate(
+  db: SqliteDatabase,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number[] {
+  const latest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
+  // Fast path without the write lock: most opens find the schema current.
+  const seen = db.read(() => currentVersion(db));
+  refuseNewer(db, seen, latest);
+  if (seen === latest) return [];
+  return db.write(() => {
+    db.exec(CREATE_TABLE);
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    const current = currentVersion(db);
+    refuseNewer(db, current, latest);
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.statement<unknown, [number, number]>(RECORD).run(migration.version, db.now());
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}
+
+/** The schema version stored in the file (0 for a fresh file). */
+export function currentVersion(db: SqliteDatabase): number {
+  if (!db.statement<{ found: number }>(HAS_TABLE).get()) return 0;
+  return db.statement<{ version: number }>(CURRENT_VERSION).get()?.version ?? 0;
+}
+
+function refuseNewer(db: SqliteDatabase, found: number, latest: number): void {
+  if (found > latest) {
+    throw new StemError(
+      "schema_too_new",
+      `SQLite database ${db.location} has schema version ${found}, newer than this build of Stem knows (${latest}); upgrade Stem to use it`,
+    );
+  }
+}

@@ -1,0 +1,108 @@
+/** Task statuses: whole-record upserts with an expiry; expired rows read as missing. */
+import type { TaskStatusQuery } from "../../contracts.ts";
+import type { TaskStatus } from "../../../core/states.ts";
+import type { SqliteDatabase } from "../database.ts";
+
+const UPSERT = `
+INSERT INTO stem_task_statuses (id, name, queue, state, updated_at, status, expires_at)
+VALUES ($id, $name, $queue, $state, $updatedAt, $status, $expiresAt)
+ON CONFLICT (id) DO UPDATE SET
+  name = excluded.name, queue = excluded.queue, state = excluded.state,
+  updated_at = excluded.updated_at, status = excluded.status, expires_at = excluded.expires_at`;
+
+const SELECT_LIVE = `
+SELECT id, status FROM stem_task_statuses
+WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?`;
+
+const LIST = `
+SELECT status FROM stem_task_statuses
+WHERE expires_at > $now
+  AND ($state IS NULL OR state = $state)
+  AND ($queue IS NULL OR queue = $queue)
+  AND ($name IS NULL OR name = $name)
+ORDER BY updated_at DESC
+LIMIT $limit OFFSET $offset`;
+
+const EXPIRE = "UPDATE stem_task_statuses SET expires_at = ? WHERE id = ? AND expires_at > ?";
+
+/** How many statuses `list` returns when no limit is given. */
+export const DEFAULT_LIST_LIMIT = 50;
+
+type UpsertParams = [
+  {
+    id: string;
+    name: string;
+    queue: string;
+    state: string;
+    updatedAt: number;
+    status: string;
+    expiresAt: number;
+  },
+];
+
+export function setStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresAt: number): void {
+  if (statuses.length === 0) return;
+  const upsert = db.statement<unknown, UpsertParams>(UPSERT);
+  db.write(() => {
+    for (const status of statuses) {
+      upsert.run({
+        id: status.id,
+        name: status.name,
+        queue: status.queue,
+        state: status.state,
+        updatedAt: status.updatedAt,
+        status: JSON.stringify(status),
+        expiresAt,
+      });
+    }
+  });
+}
+
+/** Live statuses for `ids`, in the order asked, null where missing or expired. */
+export function getStatuses(db: SqliteDatabase, ids: string[], now: number): (TaskStatus | null)[] {
+  if (ids.length === 0) return [];
+  const select = db.statement<{ id: string; status: string }, [string, number]>(SELECT_LIVE);
+  const rows = db.single(() => select.all(JSON.stringify(ids), now));
+  const byId = new Map(rows.map((row) => [row.id, row.status]));
+  return ids.map((id) => {
+    const text = byId.get(id);
+    return text === undefined ? null : (JSON.parse(text) as TaskStatus);
+  });
+}
+
+export function listStatuses(
+  db: SqliteDatabase,
+  query: TaskStatusQuery,
+  now: number,
+): TaskStatus[] {
+  const list = db.statement<
+    { status: string },
+    [
+      {
+        now: number;
+        state: string | null;
+        queue: string | null;
+        name: string | null;
+        limit: number;
+        offset: number;
+      },
+    ]
+  >(LIST);
+  const rows = db.single(() =>
+    list.all({
+      now,
+      state: query.state ?? null,
+      queue: query.queue ?? null,
+      name: query.name ?? null,
+      limit: query.limit ?? DEFAULT_LIST_LIMIT,
+      offset: query.offset ?? 0,
+    }),
+  );
+  return rows.map((row) => JSON.parse(row.status) as TaskStatus);
+}
+
+/** Resets a live status's expiry. */
+export function expireStatus(db: SqliteDatabase, id: string, expiresAt: number, now: number): void {
+  const expire = db.statement<unknown, [number, string, number]>(EXPIRE);
+  db.single(() => expire.run(expiresAt, id, now), true);
+}
