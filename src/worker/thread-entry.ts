@@ -2,6 +2,7 @@
  * Runs inside a handler thread: imports the task module once, then runs one task per
  * "run" message, reporting back through postMessage.
  */
+import { registerStemModule } from "../app/stem-module.ts";
 import { collectTasks } from "../app/task-module.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -9,6 +10,9 @@ import type { AnyTaskHandler } from "../core/task.ts";
 import type { FromThread, ThreadTaskContext, ToThread } from "./thread-protocol.ts";
 
 declare const self: Worker;
+
+// Task modules import "stem"; inside a thread that must resolve to this copy too.
+registerStemModule();
 
 const loaded = new Map<string, Map<string, AnyTaskHandler>>();
 let abort: AbortController | null = null;

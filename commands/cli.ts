@@ -1,0 +1,83 @@
+#!/usr/bin/env bun
+/**
+ * The `stem` executable: workers, and operator commands over the configured stores.
+ */
+import { defineCommand, runCommand, showUsage } from "citty";
+import pkg from "../package.json" with { type: "json" };
+import { registerStemModule } from "../src/app/stem-module.ts";
+import { StemError, type StemErrorCode } from "../src/core/errors.ts";
+import { dlqCommand } from "./dlq.ts";
+import { enqueueCommand } from "./enqueue.ts";
+import { healthCommand } from "./health.ts";
+import { observeCommand } from "./observe.ts";
+import { resultCommand } from "./result.ts";
+import { tasksCommand } from "./tasks.ts";
+import { workerCommand } from "./worker.ts";
+
+export const main = defineCommand({
+  meta: { name: "stem", version: pkg.version, description: "Background jobs for TypeScript: workers, queues and operator tools" },
+  subCommands: {
+    worker: workerCommand,
+    enqueue: enqueueCommand,
+    result: resultCommand,
+    tasks: tasksCommand,
+    health: healthCommand,
+    dlq: dlqCommand,
+    observe: observeCommand,
+  },
+});
+
+/** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
+const USAGE_CODES = new Set<StemErrorCode>(["invalid_argument", "invalid_task_options", "unsupported_url"]);
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof StemError) return USAGE_CODES.has(error.code) ? 2 : 1;
+  const code = (error as { code?: unknown })?.code;
+  // citty's own parse errors (unknown command, missing argument) carry E* codes.
+  if ((error as Error)?.name === "CLIError" || (typeof code === "string" && code.startsWith("E"))) return 2;
+  return 1;
+}
+
+export async function run(rawArgs: string[]): Promise<void> {
+  registerStemModule();
+  const verbose = rawArgs.includes("--verbose");
+  try {
+    if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
+      await showUsage(...(await resolveForUsage(rawArgs)));
+      return;
+    }
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      process.stdout.write(`${pkg.version}\n`);
+      return;
+    }
+    await runCommand(main, { rawArgs });
+  } catch (error) {
+    const code = exitCodeFor(error);
+    process.stderr.write(`stem: ${(error as Error)?.message ?? String(error)}\n`);
+    if (code === 2 && !(error instanceof StemError)) process.stderr.write("run with --help for usage\n");
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = code;
+  }
+}
+
+/** The command a --help refers to, walking down the subcommands named. */
+async function resolveForUsage(rawArgs: string[]): Promise<Parameters<typeof showUsage>> {
+  // biome-ignore lint/suspicious/noExplicitAny: citty's command types are generic per command
+  let cmd: any = main;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  let parent: any;
+  for (const arg of rawArgs) {
+    if (arg.startsWith("-")) continue;
+    const subs = typeof cmd.subCommands === "function" ? await cmd.subCommands() : cmd.subCommands;
+    if (!subs || !(arg in subs)) break;
+    parent = cmd;
+    cmd = subs[arg];
+  }
+  return [cmd, parent];
+}
+
+if (import.meta.main) {
+  await run(process.argv.slice(2));
+  // Stores may hold sockets or timers open; a finished command exits.
+  process.exit(process.exitCode ?? 0);
+}

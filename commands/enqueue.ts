@@ -1,0 +1,48 @@
+import { defineCommand } from "citty";
+import { parseDuration } from "../src/core/duration.ts";
+import { UsageError, fail, jsonArg, openClient, parseJsonFlag, printJson, storeArgs, tasksFrom } from "./shared.ts";
+import { printResult } from "./result.ts";
+
+export const enqueueCommand = defineCommand({
+  meta: { name: "enqueue", description: "Enqueue a task by name; prints its id (or its result with --wait)" },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    name: { type: "positional", description: "Task name", required: true },
+    args: { type: "string", description: "Arguments as a JSON object" },
+    queue: { type: "string", description: "Queue (default: the task's, else the default queue)" },
+    priority: { type: "string", description: "0-9, higher first" },
+    delay: { type: "string", description: "Run no sooner than this from now (e.g. 30s)" },
+    "max-retries": { type: "string", description: "Retries before dead-lettering" },
+    tasks: { type: "string", description: "Tasks module: refuse unknown names and apply task options" },
+    wait: { type: "boolean", description: "Wait for the result" },
+    timeout: { type: "string", default: "30s", description: "With --wait: how long to wait" },
+  },
+  run: async ({ args }) => {
+    const taskArgs = parseJsonFlag(args.args, "args") ?? {};
+    const priority = args.priority === undefined ? undefined : Number(args.priority);
+    if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 9)) {
+      throw new UsageError(`--priority must be an integer from 0 to 9, got "${args.priority}"`);
+    }
+    const maxRetries = args["max-retries"] === undefined ? undefined : Number(args["max-retries"]);
+    if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
+      throw new UsageError(`--max-retries must be a non-negative integer, got "${args["max-retries"]}"`);
+    }
+    const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
+    const timeoutMs = parseDuration(args.timeout, "--timeout");
+    const client = await openClient(args, await tasksFrom(args.tasks));
+    try {
+      const id = await client.enqueue(args.name, taskArgs, { queue: args.queue, priority, delay, maxRetries });
+      if (!args.wait) {
+        if (args.json) printJson({ id });
+        else process.stdout.write(`${id}\n`);
+        return;
+      }
+      const result = await client.waitForTask(id, { timeout: timeoutMs });
+      printResult(result.status, Boolean(args.json));
+      if (result.state !== "succeeded") fail();
+    } finally {
+      await client.close();
+    }
+  },
+});

@@ -1,0 +1,107 @@
+/** What every command shares: store flags, opening a client, output and exit codes. */
+import Table from "cli-table3";
+import { StemClient } from "../src/app/client.ts";
+import type { ConfigOverrides } from "../src/app/config.ts";
+import { loadTaskModule } from "../src/app/task-module.ts";
+import { StemError } from "../src/core/errors.ts";
+import type { AnyTaskHandler } from "../src/core/task.ts";
+
+/** Store URL flags; each overrides its STEM_* variable. */
+export const storeArgs = {
+  broker: { type: "string", description: "Broker URL (overrides STEM_BROKER_URL)" },
+  backend: { type: "string", description: "Result backend URL (overrides STEM_RESULT_BACKEND_URL)" },
+  "schedule-store": { type: "string", description: "Schedule store URL (overrides STEM_SCHEDULE_STORE_URL)" },
+  "lock-store": { type: "string", description: "Lock store URL (overrides STEM_LOCK_STORE_URL)" },
+  "workflow-store": { type: "string", description: "Workflow store URL (overrides STEM_WORKFLOW_STORE_URL)" },
+  verbose: { type: "boolean", description: "Show stack traces on errors" },
+} as const;
+
+export const jsonArg = { json: { type: "boolean", description: "Print JSON for scripts" } } as const;
+
+export type StoreFlags = { broker?: string; backend?: string; "schedule-store"?: string; "lock-store"?: string; "workflow-store"?: string };
+
+export function overridesFrom(args: StoreFlags): ConfigOverrides {
+  return {
+    brokerUrl: args.broker,
+    backendUrl: args.backend,
+    scheduleStoreUrl: args["schedule-store"],
+    lockStoreUrl: args["lock-store"],
+    workflowStoreUrl: args["workflow-store"],
+  };
+}
+
+/** Opens a client on the configured stores, optionally with the tasks of a module. */
+export async function openClient(args: StoreFlags, tasks: AnyTaskHandler[] = []): Promise<StemClient> {
+  return StemClient.create({ ...overridesFrom(args), tasks });
+}
+
+/** Runs `fn` with a client and always closes it. */
+export async function withClient<T>(args: StoreFlags, fn: (client: StemClient) => Promise<T>): Promise<T> {
+  const client = await openClient(args);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+export async function tasksFrom(file: string | undefined): Promise<AnyTaskHandler[]> {
+  return file ? (await loadTaskModule(file)).tasks : [];
+}
+
+/** Parses a JSON flag; a bad value is a usage error naming the flag. */
+export function parseJsonFlag(value: string | undefined, flag: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`--${flag} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`--${flag} must be a JSON object, like '{"to": "a@b.c"}'`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends StemError {
+  constructor(message: string) {
+    super("invalid_argument", message);
+    this.name = "UsageError";
+  }
+}
+
+/** Sets the exit code for a failed check without throwing (the command still prints). */
+export function fail(): void {
+  process.exitCode = 1;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints rows as a table for people. */
+export function printTable(head: string[], rows: (string | number | undefined | null)[][]): void {
+  const table = new Table({ head, style: { head: [], border: [] } });
+  for (const row of rows) table.push(row.map((c) => (c === undefined || c === null ? "" : String(c))));
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+export function iso(ms: number | undefined | null): string {
+  return ms ? new Date(ms).toISOString() : "";
+}
+
+/** Repeats `render` every `intervalMs` until interrupted, redrawing in place. */
+export async function watch(render: () => Promise<void>, intervalMs = 2000): Promise<void> {
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+  };
+  process.once("SIGINT", onSignal);
+  while (!stop) {
+    process.stdout.write("\x1b[2J\x1b[H");
+    await render();
+    await Bun.sleep(intervalMs);
+  }
+}

@@ -1,0 +1,195 @@
+import { defineCommand } from "citty";
+import { parseDuration } from "../src/core/duration.ts";
+import { logger } from "../src/core/logger.ts";
+import { loadTaskModule } from "../src/app/task-module.ts";
+import type { RevokeEntry } from "../src/adapters/contracts.ts";
+import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
+import { sendControl } from "../src/worker/control-client.ts";
+import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
+import { type StoreFlags, UsageError, fail, iso, jsonArg, openClient, printJson, printTable, storeArgs, withClient } from "./shared.ts";
+
+const controlArgs = {
+  ...storeArgs,
+  ...jsonArg,
+  worker: { type: "string", description: "Only this worker id (comma-separated for several)" },
+  timeout: { type: "string", default: "2s", description: "How long to gather replies" },
+} as const;
+
+type ControlArgs = StoreFlags & { worker?: string; timeout: string; json?: boolean };
+
+async function control(
+  args: ControlArgs,
+  type: ControlCommand,
+  payload: Record<string, unknown> = {},
+  show: (replies: ControlReply[]) => void = (replies) =>
+    printTable(
+      ["worker", "status", "reply"],
+      replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
+    ),
+): Promise<ControlReply[]> {
+  return withClient(args, async (client) => {
+    const replies = await sendControl(client.controlBus, type, {
+      workers: args.worker?.split(",").filter(Boolean),
+      payload,
+      timeoutMs: parseDuration(args.timeout, "--timeout"),
+    });
+    if (args.json) printJson(replies);
+    else if (replies.length === 0) process.stderr.write("no worker replied\n");
+    else show(replies);
+    if (replies.length === 0 || replies.some((r) => r.status !== "ok")) fail();
+    return replies;
+  });
+}
+
+const ping = defineCommand({
+  meta: { name: "ping", description: "Ping live workers" },
+  args: controlArgs,
+  run: ({ args }) =>
+    control(args, "ping", {}, (replies) =>
+      printTable(["worker", "queues", "inflight"], replies.map((r) => [r.workerId, String(r.payload.queues), r.payload.inflight as number])),
+    ),
+});
+
+const stats = defineCommand({
+  meta: { name: "stats", description: "Counters and settings of live workers" },
+  args: controlArgs,
+  run: ({ args }) =>
+    control(args, "stats", {}, (replies) =>
+      printTable(
+        ["worker", "host", "pid", "queues", "paused", "concurrency", "inflight", "processed", "failed", "started"],
+        replies.map((r) => {
+          const p = r.payload as Record<string, unknown>;
+          return [r.workerId, p.host as string, p.pid as number, String(p.queues), String(p.pausedQueues), p.concurrency as number, p.inflight as number, p.processed as number, p.failed as number, iso(p.startedAt as number)];
+        }),
+      ),
+    ),
+});
+
+const inspect = defineCommand({
+  meta: { name: "inspect", description: "Tasks running on live workers, with their runtime" },
+  args: controlArgs,
+  run: ({ args }) =>
+    control(args, "inspect", {}, (replies) =>
+      printTable(
+        ["worker", "task id", "name", "queue", "attempt", "runtime"],
+        replies.flatMap((r) =>
+          (r.payload.active as { id: string; name: string; queue: string; attempt: number; runtimeMs: number }[]).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
+        ),
+      ),
+    ),
+});
+
+const revoke = defineCommand({
+  meta: { name: "revoke", description: "Revoke tasks: skipped when delivered; --terminate stops them if running" },
+  args: {
+    ...controlArgs,
+    id: { type: "positional", description: "Task id (comma-separated for several)", required: true },
+    terminate: { type: "boolean", description: "Stop the task if it is running" },
+    reason: { type: "string", description: "Recorded with the revocation" },
+    "expires-in": { type: "string", description: "Forget the revocation after this long (e.g. 1h)" },
+  },
+  run: async ({ args }) => {
+    const now = Date.now();
+    const ids = String(args.id).split(",").filter(Boolean);
+    const expiresIn = args["expires-in"] ? parseDuration(args["expires-in"], "--expires-in") : undefined;
+    const entries: RevokeEntry[] = ids.map((taskId, i) => ({
+      namespace: REVOKE_NAMESPACE,
+      taskId,
+      version: now * 1000 + i,
+      issuedAt: now,
+      terminate: Boolean(args.terminate),
+      reason: args.reason ?? "revoked from the CLI",
+      requestedBy: "stem-cli",
+      expiresAt: expiresIn ? now + expiresIn : undefined,
+    }));
+    // Persisted first: workers that are down or miss the message still skip the task.
+    await withClient(args, (client) => client.revokeStore.upsertAll(entries));
+    const replies = await control(args, "revoke", { revocations: entries }, (rs) =>
+      printTable(["worker", "terminated"], rs.map((r) => [r.workerId, String(r.payload.terminated ?? "")])),
+    );
+    // The revocation is stored even when no worker is listening right now.
+    if (replies.length === 0) process.exitCode = 0;
+    if (!args.json) process.stderr.write(`revoked ${ids.join(", ")}\n`);
+  },
+});
+
+function queueArgs(description: string) {
+  return { ...controlArgs, queue: { type: "string", description, required: true } } as const;
+}
+
+const pause = defineCommand({
+  meta: { name: "pause", description: "Stop fetching from a queue until resumed" },
+  args: queueArgs("Queue to pause (comma-separated for several)"),
+  run: async ({ args }) => {
+    const queues = args.queue.split(",").filter(Boolean);
+    await withClient(args, (client) => persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"));
+    await control(args, "pause", { queues });
+    process.exitCode = 0;
+  },
+});
+
+const resume = defineCommand({
+  meta: { name: "resume", description: "Resume fetching from a paused queue" },
+  args: queueArgs("Queue to resume (comma-separated for several)"),
+  run: async ({ args }) => {
+    const queues = args.queue.split(",").filter(Boolean);
+    await withClient(args, (client) => persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"));
+    await control(args, "resume", { queues });
+    process.exitCode = 0;
+  },
+});
+
+const shutdown = defineCommand({
+  meta: { name: "shutdown", description: "Stop workers: warm waits for running tasks, hard returns them" },
+  args: { ...controlArgs, mode: { type: "enum", options: ["warm", "hard"], default: "warm", description: "warm or hard" } },
+  run: ({ args }) => control(args, "shutdown", { mode: args.mode }),
+});
+
+const subCommands = { ping, stats, inspect, revoke, pause, resume, shutdown };
+
+export const workerCommand = defineCommand({
+  meta: {
+    name: "worker",
+    description: "Run a worker (stem worker --tasks FILE), or control live ones (ping, stats, inspect, revoke, pause, resume, shutdown)",
+  },
+  args: {
+    ...storeArgs,
+    tasks: { type: "string", description: "Module exporting the tasks to run (required to run a worker)" },
+    queue: { type: "string", description: "Queue to consume (comma-separated or repeated; default: the default queue)" },
+    concurrency: { type: "string", description: "Tasks run at once (default 10)" },
+    prefetch: { type: "string", description: "Tasks held at once, running or waiting (default: concurrency)" },
+    isolation: { type: "enum", options: ["inline", "thread"], default: "inline", description: "Run handlers inline or in threads" },
+    hostname: { type: "string", description: "Host name reported in heartbeats" },
+    "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
+  },
+  subCommands,
+  run: async ({ args, rawArgs }) => {
+    // citty runs this after a subcommand too; a control command has already done its work.
+    if (rawArgs.some((a) => a in subCommands)) return;
+    if (!args.tasks) throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    const module = await loadTaskModule(args.tasks);
+    const integer = (value: string | undefined, flag: string) => {
+      if (value === undefined) return undefined;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+      return n;
+    };
+    const rawQueues = ([] as string[]).concat((args.queue as string | string[] | undefined) ?? []);
+    const queues = rawQueues.flatMap((q) => q.split(",")).filter(Boolean);
+    const client = await openClient(args, module.tasks);
+    const worker = client.createWorker({
+      queues: queues.length ? queues : undefined,
+      concurrency: integer(args.concurrency, "concurrency"),
+      prefetch: integer(args.prefetch, "prefetch"),
+      isolation: args.isolation as "inline" | "thread",
+      tasksModule: module.path,
+      hostname: args.hostname,
+      workerId: args["worker-id"],
+      installSignalHandlers: true,
+    });
+    logger.info(`tasks: ${module.tasks.map((t) => t.name).join(", ")}`);
+    await worker.start();
+    await worker.done;
+    await client.close();
+  },
+});
