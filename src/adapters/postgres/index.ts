@@ -1,7 +1,165 @@
-import type { ConnectOptions, StoreConnection } from "../contracts.ts";
+/**
+ * The Postgres adapter (postgres.js): every store in one schema of one database.
+ *
+ * `postgres://user:pass@host:5432/db?schema=stem&sslmode=require&max=10` — `schema`
+ * (default `stem`), `max` (query pool size) and `resultTtlMs`/`resultTtl` are read by
+ * Stem; `sslmode` (with `sslrootcert`, `sslcert`, `sslkey` or STEM_TLS_*) sets TLS; any
+ * other parameter is passed to the server as a connection parameter.
+ */
+import postgres from "postgres";
+import type { StoreConnection } from "../contracts.ts";
+import type { Envelope } from "../../core/envelope.ts";
 import { StemError } from "../../core/errors.ts";
+import { PostgresBroker } from "./broker.ts";
+import {
+  type PostgresConnectOptions,
+  checkSchemaName,
+  resolvePostgresOptions,
+} from "./connection-options.ts";
+import { PostgresControlBus } from "./control-bus.ts";
+import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
+import { NotificationListener } from "./listener.ts";
+import { PostgresLockStore } from "./lock-store.ts";
+import { migrate } from "./migrations.ts";
+import { PostgresRateLimiter } from "./rate-limiter.ts";
+import { PostgresResultBackend } from "./result-backend.ts";
+import { PostgresRevokeStore } from "./revoke-store.ts";
+import { PostgresScheduleStore } from "./schedule-store.ts";
+import { publishJobs } from "./sql/publish-jobs.ts";
+import { sweepExpired } from "./sql/sweep-expired.ts";
 
-/** Placeholder until the postgres adapter lands: refuses clearly instead of failing obscurely. */
-export async function openPostgres(url: string, _options: ConnectOptions = {}): Promise<StoreConnection> {
-  throw new StemError("unsupported_url", `the postgres adapter is not available yet (${url})`);
+export { PostgresBroker } from "./broker.ts";
+export { PostgresControlBus } from "./control-bus.ts";
+export { PostgresLockStore } from "./lock-store.ts";
+export { PostgresRateLimiter } from "./rate-limiter.ts";
+export { PostgresResultBackend } from "./result-backend.ts";
+export { PostgresRevokeStore } from "./revoke-store.ts";
+export { PostgresScheduleStore } from "./schedule-store.ts";
+export { DEFAULT_SCHEMA, type PostgresConnectOptions } from "./connection-options.ts";
+export { LATEST_VERSION, MIGRATIONS, migrate } from "./migrations.ts";
+
+/** How often a connection deletes expired results, groups, heartbeats and locks. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** A Postgres StoreConnection; `broker()` also offers `publishWith(tx, envelopes)`. */
+export interface PostgresStoreConnection extends StoreConnection {
+  broker(): PostgresBroker;
+  /** The schema every table lives in. */
+  readonly schema: string;
+  /** The query pool, for callers who want to run their own transactions beside Stem's. */
+  readonly sql: postgres.Sql;
+}
+
+/**
+ * Publishes envelopes as part of a caller's transaction (or on any postgres.js `sql`):
+ * the jobs exist only if that transaction commits, and waiting workers are woken when
+ * it does. Use it to enqueue work atomically with your own writes:
+ *
+ * ```ts
+ * await sql.begin(async (tx) => {
+ *   await tx`INSERT INTO orders ...`;
+ *   await publishInTransaction(tx, "stem", [buildEnvelope({ name: "orders.confirm", args })]);
+ * });
+ * ```
+ * The schema must already be migrated (any `openPostgres` on it does that).
+ */
+export function publishInTransaction(
+  sql: postgres.TransactionSql | postgres.Sql,
+  schema: string,
+  envelopes: Envelope[],
+) {
+  return publishJobs(sql, checkSchemaName(schema), envelopes);
+}
+
+function openError(displayUrl: string, schema: string, error: unknown): unknown {
+  if (error instanceof StemError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  if (isConnectionError(error)) {
+    return new StemError(
+      "store_unavailable",
+      `cannot connect to Postgres at ${displayUrl}: ${message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new StemError(
+    "store_unavailable",
+    `cannot prepare schema "${schema}" in Postgres at ${displayUrl}: ${message}`,
+    { cause: error },
+  );
+}
+
+/**
+ * Connects to Postgres, creates or upgrades the schema (safe when many processes start
+ * at once) and returns every store on it. Throws StemError `store_unavailable` when the
+ * server cannot be reached.
+ */
+export async function openPostgres(
+  url: string,
+  options: PostgresConnectOptions = {},
+): Promise<PostgresStoreConnection> {
+  const resolved = resolvePostgresOptions(url, options);
+  const { schema, displayUrl } = resolved;
+  const clientOptions: postgres.Options<{}> = {
+    ssl: resolved.ssl,
+    connect_timeout: 10,
+    onnotice: (notice) => log.debug(`notice: ${notice.message}`),
+    connection: { application_name: `stem:${schema}` },
+  };
+  const sql = postgres(resolved.clientUrl, { ...clientOptions, max: resolved.max });
+  try {
+    await migrate(sql, schema);
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw openError(displayUrl, schema, error);
+  }
+
+  const outage = new OutageLog(displayUrl);
+  const db = new PgDatabase(sql, schema, displayUrl, outage);
+  const listener = new NotificationListener(resolved.clientUrl, clientOptions, outage);
+  const broker = new PostgresBroker(db, listener);
+  const backend = new PostgresResultBackend(db, resolved.resultTtlMs);
+  const schedules = new PostgresScheduleStore(db);
+  const locks = new PostgresLockStore(db);
+  const revokes = new PostgresRevokeStore(db);
+  const limiter = new PostgresRateLimiter(db);
+  const control = new PostgresControlBus(db, listener);
+
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweeper = setInterval(() => {
+    sweeping = db
+      .run("sweep expired rows", (q) => sweepExpired(q, schema))
+      .catch((error) => {
+        // Outages are reported by db.run; anything else is worth a line of its own.
+        if (!(error instanceof StemError)) log.warn("sweeping expired rows failed:", error);
+      });
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref?.();
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: displayUrl,
+    schema,
+    sql,
+    broker: () => broker,
+    resultBackend: () => backend,
+    scheduleStore: () => schedules,
+    lockStore: () => locks,
+    revokeStore: () => revokes,
+    rateLimiter: () => limiter,
+    controlBus: () => control,
+    ping: async () => {
+      await db.run("ping", (q) => q`SELECT 1`);
+    },
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(sweeper);
+        await Promise.all([broker.close(), control.close()]);
+        await sweeping;
+        await Promise.all([listener.close(), sql.end({ timeout: 5 })]);
+      })();
+      return closing;
+    },
+  };
 }

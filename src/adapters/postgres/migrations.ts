@@ -1,0 +1,232 @@
+/**
+ * The Postgres schema, as numbered migrations applied in order on connect. Every
+ * connecting process runs `migrate`; a transaction-scoped advisory lock per schema
+ * makes concurrent starts apply each migration exactly once. `{schema}` in the SQL is
+ * replaced by the quoted schema name.
+ */
+import type postgres from "postgres";
+import { StemError } from "../../core/errors.ts";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "broker",
+    sql: `
+CREATE TABLE {schema}.jobs (
+  id text PRIMARY KEY,
+  queue text NOT NULL,
+  priority smallint NOT NULL DEFAULT 0,
+  seq bigserial NOT NULL,
+  not_before timestamptz,
+  attempt integer NOT NULL DEFAULT 0,
+  envelope jsonb NOT NULL,
+  lease_expires_at timestamptz,
+  receipt text,
+  consumer text,
+  enqueued_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX jobs_claim_idx ON {schema}.jobs (queue, priority DESC, seq);
+CREATE INDEX jobs_lease_idx ON {schema}.jobs (queue, lease_expires_at) WHERE receipt IS NOT NULL;
+CREATE INDEX jobs_delayed_idx ON {schema}.jobs (queue, not_before) WHERE not_before IS NOT NULL;
+
+CREATE TABLE {schema}.queues (
+  name text PRIMARY KEY,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE {schema}.dead_letters (
+  id text PRIMARY KEY,
+  queue text NOT NULL,
+  envelope jsonb NOT NULL,
+  reason text NOT NULL,
+  meta jsonb NOT NULL DEFAULT '{}',
+  dead_at timestamptz NOT NULL,
+  seq bigserial NOT NULL
+);
+CREATE INDEX dead_letters_queue_idx ON {schema}.dead_letters (queue, dead_at);
+CREATE INDEX dead_letters_dead_at_idx ON {schema}.dead_letters (dead_at);
+
+-- Every statement inserting jobs (Stem's publish, a caller's transaction, a replay, a
+-- hand-written INSERT) records the queue names and wakes waiting consumers, once per
+-- queue, when it commits.
+CREATE FUNCTION {schema}.jobs_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO {schema}.queues (name)
+    SELECT DISTINCT queue FROM inserted ORDER BY queue ON CONFLICT (name) DO NOTHING;
+  PERFORM pg_notify(TG_TABLE_SCHEMA || '.jobs', q.queue)
+    FROM (SELECT DISTINCT queue FROM inserted) q;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER jobs_inserted AFTER INSERT ON {schema}.jobs
+  REFERENCING NEW TABLE AS inserted
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.jobs_inserted();
+`,
+  },
+  {
+    version: 2,
+    name: "results",
+    sql: `
+CREATE TABLE {schema}.task_results (
+  id text PRIMARY KEY,
+  state text NOT NULL,
+  name text NOT NULL,
+  queue text NOT NULL,
+  status jsonb NOT NULL,
+  updated_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX task_results_updated_idx ON {schema}.task_results (updated_at DESC);
+CREATE INDEX task_results_queue_idx ON {schema}.task_results (queue, updated_at DESC);
+CREATE INDEX task_results_state_idx ON {schema}.task_results (state, updated_at DESC);
+CREATE INDEX task_results_expires_idx ON {schema}.task_results (expires_at);
+
+CREATE TABLE {schema}.groups (
+  id text PRIMARY KEY,
+  expected integer NOT NULL,
+  completed integer NOT NULL DEFAULT 0,
+  meta jsonb NOT NULL DEFAULT '{}',
+  chord_callback_id text,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX groups_expires_idx ON {schema}.groups (expires_at);
+
+CREATE TABLE {schema}.group_results (
+  group_id text NOT NULL REFERENCES {schema}.groups (id) ON DELETE CASCADE,
+  idx integer NOT NULL,
+  status jsonb NOT NULL,
+  PRIMARY KEY (group_id, idx)
+);
+
+CREATE TABLE {schema}.worker_heartbeats (
+  worker_id text PRIMARY KEY,
+  heartbeat jsonb NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+`,
+  },
+  {
+    version: 3,
+    name: "schedules",
+    sql: `
+CREATE TABLE {schema}.schedules (
+  id text PRIMARY KEY,
+  entry jsonb NOT NULL,
+  next_run_at timestamptz,
+  enabled boolean NOT NULL,
+  version integer NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX schedules_due_idx ON {schema}.schedules (next_run_at) WHERE enabled;
+
+CREATE TABLE {schema}.schedule_run_history (
+  seq bigserial PRIMARY KEY,
+  entry_id text NOT NULL,
+  run jsonb NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX schedule_run_history_entry_idx ON {schema}.schedule_run_history (entry_id, seq DESC);
+
+-- Bumped by every schedule change; its value is the store's change token.
+CREATE SEQUENCE {schema}.schedule_changes;
+`,
+  },
+  {
+    version: 4,
+    name: "coordination",
+    sql: `
+CREATE TABLE {schema}.locks (
+  key text PRIMARY KEY,
+  owner text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+
+CREATE TABLE {schema}.revokes (
+  namespace text NOT NULL,
+  task_id text NOT NULL,
+  version numeric NOT NULL,
+  entry jsonb NOT NULL,
+  expires_at timestamptz,
+  PRIMARY KEY (namespace, task_id)
+);
+
+CREATE TABLE {schema}.rate_limits (
+  key text PRIMARY KEY,
+  tokens double precision,
+  updated_at_ms double precision
+);
+
+-- Control messages too large for a NOTIFY payload; subscribers read them by id.
+CREATE TABLE {schema}.control_messages (
+  id bigserial PRIMARY KEY,
+  channel text NOT NULL,
+  message jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX control_messages_created_idx ON {schema}.control_messages (created_at);
+`,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+function quoted(schema: string): string {
+  return `"${schema.replace(/"/g, '""')}"`;
+}
+
+async function appliedVersion(sql: postgres.Sql | postgres.TransactionSql, schema: string) {
+  const [row] = await sql<{ exists: boolean }[]>`
+    SELECT to_regclass(${`${quoted(schema)}.migrations`}) IS NOT NULL AS exists`;
+  if (!row.exists) return 0;
+  const [{ version }] = await sql<{ version: number | null }[]>`
+    SELECT max(version)::int AS version FROM ${sql(`${schema}.migrations`)}`;
+  return version ?? 0;
+}
+
+function refuseNewer(schema: string, version: number): void {
+  if (version > LATEST_VERSION) {
+    throw new StemError(
+      "schema_too_new",
+      `Postgres schema "${schema}" is at version ${version}, newer than this Stem understands (${LATEST_VERSION}); upgrade Stem`,
+    );
+  }
+}
+
+/**
+ * Brings `schema` up to date: creates it when missing, then applies the migrations not
+ * yet recorded in `<schema>.migrations`, all in one transaction under an advisory lock,
+ * so several processes starting together neither race nor half-apply. Returns the
+ * versions this call applied.
+ */
+export async function migrate(sql: postgres.Sql, schema: string): Promise<number[]> {
+  const current = await appliedVersion(sql, schema);
+  refuseNewer(schema, current);
+  if (current === LATEST_VERSION) return [];
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(hashtext(${`stem.migrate:${schema}`}))`;
+    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
+    await tx.unsafe(`
+      CREATE TABLE IF NOT EXISTS ${quoted(schema)}.migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const applied = await appliedVersion(tx, schema);
+    refuseNewer(schema, applied);
+    const done: number[] = [];
+    for (const m of MIGRATIONS) {
+      if (m.version <= applied) continue;
+      await tx.unsafe(m.sql.replaceAll("{schema}", quoted(schema)));
+      await tx`INSERT INTO ${tx(`${schema}.migrations`)} (version, name) VALUES (${m.version}, ${m.name})`;
+      done.push(m.version);
+    }
+    return done;
+  });
+}

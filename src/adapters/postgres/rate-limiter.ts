@@ -1,0 +1,15 @@
+import type { RateLimitDecision, RateLimiter } from "../contracts.ts";
+import type { BucketRate } from "../token-bucket.ts";
+import type { PgDatabase } from "./database.ts";
+import { takeRateToken } from "./sql/take-token.ts";
+
+/** Token buckets shared by every process on the schema, timed by the database clock. */
+export class PostgresRateLimiter implements RateLimiter {
+  constructor(private readonly db: PgDatabase) {}
+
+  acquire(key: string, rate: BucketRate): Promise<RateLimitDecision> {
+    return this.db.run("rate limit", (sql) => takeRateToken(sql, this.db.schema, key, rate));
+  }
+
+  async close(): Promise<void> {}
+}

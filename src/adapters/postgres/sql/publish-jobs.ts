@@ -1,0 +1,51 @@
+import type { PublishResult } from "../../contracts.ts";
+import { type Envelope, clampPriority } from "../../../core/envelope.ts";
+import { StemError } from "../../../core/errors.ts";
+import { type Queryable, json, table } from "../database.ts";
+
+function checkEnvelope(envelope: Envelope): Envelope {
+  for (const field of ["id", "queue", "name"] as const) {
+    if (typeof envelope[field] !== "string" || envelope[field].length === 0) {
+      throw new StemError(
+        "invalid_argument",
+        `cannot publish an envelope without a ${field} (id ${JSON.stringify(envelope.id)})`,
+      );
+    }
+  }
+  return {
+    ...envelope,
+    priority: clampPriority(envelope.priority),
+    attempt: envelope.attempt ?? 0,
+  };
+}
+
+/**
+ * Stores envelopes in one INSERT, in the order given. Ids already in the jobs table
+ * (queued, delayed or in flight) are left alone and reported as duplicates. The insert
+ * trigger notifies waiting consumers when the statement's transaction commits, so this
+ * works on a caller's transaction too: rolled back, nothing is published.
+ */
+export async function publishJobs(
+  sql: Queryable,
+  schema: string,
+  envelopes: Envelope[],
+): Promise<PublishResult> {
+  if (envelopes.length === 0) return { accepted: [], duplicates: [] };
+  const checked = envelopes.map(checkEnvelope);
+  const rows = await sql<{ id: string }[]>`
+    INSERT INTO ${table(sql, schema, "jobs")} (id, queue, priority, not_before, attempt, envelope)
+    SELECT e->>'id', e->>'queue', (e->>'priority')::smallint,
+           to_timestamp((e->>'notBefore')::double precision / 1000),
+           (e->>'attempt')::integer, e
+    FROM jsonb_array_elements(${json(sql, checked)}) WITH ORDINALITY AS t(e, ord)
+    ORDER BY ord
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id`;
+  const stored = new Set(rows.map((r) => r.id));
+  const result: PublishResult = { accepted: [], duplicates: [] };
+  for (const { id } of checked) {
+    if (stored.delete(id)) result.accepted.push(id);
+    else result.duplicates.push(id);
+  }
+  return result;
+}

@@ -1,0 +1,80 @@
+/**
+ * Every contract suite against a real PostgreSQL (postgres://postgres@127.0.0.1:5432/test).
+ * Each create() gets its own random schema, dropped afterwards; `peer()` is a second
+ * connection on the same schema, as another process would have.
+ */
+import { afterAll } from "bun:test";
+import type postgres from "postgres";
+import type { PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
+import {
+  brokerContract,
+  type ContractFactory,
+  controlBusContract,
+  lockStoreContract,
+  rateLimiterContract,
+  resultBackendContract,
+  revokeStoreContract,
+  scheduleStoreContract,
+} from "../../src/testing/index.ts";
+import {
+  adminClient,
+  dropSchema,
+  openTestConnection,
+  randomSchema,
+} from "../e2e/fixtures/postgres-test-db.ts";
+
+let admin: postgres.Sql | undefined;
+afterAll(async () => {
+  await admin?.end({ timeout: 5 });
+});
+
+function postgresFactory<T>(pick: (connection: PostgresStoreConnection) => T): ContractFactory<T> {
+  return {
+    async create() {
+      admin ??= await adminClient();
+      const schema = randomSchema();
+      const connections = [await openTestConnection(schema)];
+      return {
+        subject: pick(connections[0]),
+        peer: async () => {
+          const other = await openTestConnection(schema);
+          connections.push(other);
+          return pick(other);
+        },
+        cleanup: async () => {
+          await Promise.all(connections.map((c) => c.close()));
+          await dropSchema(admin!, schema);
+        },
+      };
+    },
+  };
+}
+
+brokerContract(
+  "postgres",
+  postgresFactory((c) => c.broker()),
+);
+resultBackendContract(
+  "postgres",
+  postgresFactory((c) => c.resultBackend()),
+);
+scheduleStoreContract(
+  "postgres",
+  postgresFactory((c) => c.scheduleStore()),
+);
+lockStoreContract(
+  "postgres",
+  postgresFactory((c) => c.lockStore()),
+);
+revokeStoreContract(
+  "postgres",
+  postgresFactory((c) => c.revokeStore()),
+);
+rateLimiterContract(
+  "postgres",
+  postgresFactory((c) => c.rateLimiter()),
+);
+controlBusContract(
+  "postgres",
+  postgresFactory((c) => c.controlBus()),
+);
