@@ -1,7 +1,194 @@
+/**
+ * The Redis adapter: `redis://` and `rediss://` URLs. One command connection serves every
+ * store; the broker's long polls and the control bus's subscriptions get connections of
+ * their own. ioredis reconnects with backoff; outages are logged once.
+ */
+import Redis from "ioredis";
 import type { ConnectOptions, StoreConnection } from "../contracts.ts";
 import { StemError } from "../../core/errors.ts";
+import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
+import { ConnectionHealth } from "./connection-health.ts";
+import { type RedisSettings, redisSettings } from "./connection-options.ts";
+import { RedisControlBus } from "./control-bus.ts";
+import { RedisKeys } from "./keys.ts";
+import { LOCK_SCRIPTS, RedisLockStore } from "./lock-store.ts";
+import { RATE_SCRIPTS, RedisRateLimiter } from "./rate-limiter.ts";
+import { RESULT_SCRIPTS, RedisResultBackend } from "./result-backend.ts";
+import { REVOKE_SCRIPTS, RedisRevokeStore } from "./revoke-store.ts";
+import { RedisScheduleStore, SCHEDULE_SCRIPTS } from "./schedule-store.ts";
+import { registerScripts } from "./scripts.ts";
+import { StreamWaiter } from "./stream-waiter.ts";
 
-/** Placeholder until the redis adapter lands: refuses clearly instead of failing obscurely. */
-export async function openRedis(url: string, _options: ConnectOptions = {}): Promise<StoreConnection> {
-  throw new StemError("unsupported_url", `the redis adapter is not available yet (${url})`);
+export { RedisBroker, UNDECODABLE_REASON } from "./broker.ts";
+export { RedisControlBus } from "./control-bus.ts";
+export { RedisKeys } from "./keys.ts";
+export { RedisLockStore } from "./lock-store.ts";
+export { RedisRateLimiter } from "./rate-limiter.ts";
+export { RedisResultBackend } from "./result-backend.ts";
+export { RedisRevokeStore } from "./revoke-store.ts";
+export { RedisScheduleStore } from "./schedule-store.ts";
+export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
+
+const ALL_SCRIPTS = [
+  ...BROKER_SCRIPTS,
+  ...RESULT_SCRIPTS,
+  ...SCHEDULE_SCRIPTS,
+  ...LOCK_SCRIPTS,
+  ...REVOKE_SCRIPTS,
+  ...RATE_SCRIPTS,
+];
+
+/** A StoreConnection on one Redis server and key prefix. */
+export class RedisConnection implements StoreConnection {
+  readonly url: string;
+  readonly keys: RedisKeys;
+  /** The command connection every store shares. */
+  readonly client: Redis;
+  private readonly health: ConnectionHealth;
+  private readonly extra = new Set<Redis>();
+  private stores: {
+    broker?: RedisBroker;
+    resultBackend?: RedisResultBackend;
+    scheduleStore?: RedisScheduleStore;
+    lockStore?: RedisLockStore;
+    revokeStore?: RedisRevokeStore;
+    rateLimiter?: RedisRateLimiter;
+    controlBus?: RedisControlBus;
+  } = {};
+  private closed = false;
+
+  constructor(private readonly settings: RedisSettings) {
+    this.url = settings.url;
+    this.keys = new RedisKeys(settings.prefix);
+    this.health = new ConnectionHealth(settings.url);
+    this.client = new Redis({
+      ...settings.ioredis,
+      connectionName: this.connectionName("command"),
+    });
+    this.health.watch(this.client, "command");
+    registerScripts(this.client, ALL_SCRIPTS);
+  }
+
+  /** Key prefix of this connection. */
+  get prefix(): string {
+    return this.settings.prefix;
+  }
+
+  private connectionName(role: string): string {
+    return `stem:${this.settings.prefix}:${role}`.replace(/\s/g, "_");
+  }
+
+  /** Opens another connection (blocking reads, subscriber), closed with this one. */
+  private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): Redis {
+    if (this.closed) throw new StemError("closed", `the Redis connection ${this.url} is closed`);
+    const conn = new Redis({
+      ...this.settings.ioredis,
+      ...overrides,
+      connectionName: this.connectionName(role),
+      lazyConnect: false,
+    });
+    this.health.watch(conn, role);
+    this.extra.add(conn);
+    conn.once("end", () => this.extra.delete(conn));
+    return conn;
+  }
+
+  /** Connects the command connection; throws a clear error when the server is unreachable. */
+  async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (error) {
+      this.health.stop();
+      this.client.disconnect();
+      throw new StemError(
+        "store_unavailable",
+        `cannot connect to Redis at ${this.url}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  broker(): RedisBroker {
+    this.stores.broker ??= new RedisBroker(
+      this.client,
+      this.keys,
+      // A blocked connection must not replay its read after a reconnect: the wait just ends.
+      new StreamWaiter(() => this.open("blocking", { autoResendUnfulfilledCommands: false })),
+    );
+    return this.stores.broker;
+  }
+
+  resultBackend(): RedisResultBackend {
+    this.stores.resultBackend ??= new RedisResultBackend(
+      this.client,
+      this.keys,
+      this.settings.resultTtlMs,
+    );
+    return this.stores.resultBackend;
+  }
+
+  scheduleStore(): RedisScheduleStore {
+    this.stores.scheduleStore ??= new RedisScheduleStore(this.client, this.keys);
+    return this.stores.scheduleStore;
+  }
+
+  lockStore(): RedisLockStore {
+    this.stores.lockStore ??= new RedisLockStore(this.client, this.keys);
+    return this.stores.lockStore;
+  }
+
+  revokeStore(): RedisRevokeStore {
+    this.stores.revokeStore ??= new RedisRevokeStore(this.client, this.keys);
+    return this.stores.revokeStore;
+  }
+
+  rateLimiter(): RedisRateLimiter {
+    this.stores.rateLimiter ??= new RedisRateLimiter(this.client, this.keys);
+    return this.stores.rateLimiter;
+  }
+
+  controlBus(): RedisControlBus {
+    this.stores.controlBus ??= new RedisControlBus(this.client, this.keys, () =>
+      this.open("subscriber"),
+    );
+    return this.stores.controlBus;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  /** Closes every store and quits every connection this connection opened. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.health.stop();
+    await Promise.all(Object.values(this.stores).map((store) => store.close()));
+    for (const conn of this.extra) conn.disconnect();
+    this.extra.clear();
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/**
+ * Opens a connection to the Redis server named by `url`
+ * (`redis://[user:password@]host[:port][/db][?prefix=NAME]`, or `rediss://` for TLS, with
+ * certificates from `options.tls` or STEM_TLS_*). Keys live under `options.prefix`, the
+ * URL's `prefix` parameter, or `stem`.
+ */
+export async function openRedis(
+  url: string,
+  options: ConnectOptions = {},
+): Promise<StoreConnection> {
+  return openRedisConnection(url, options);
+}
+
+/** Like openRedis, typed as the Redis connection (tests and tools reach its client and keys). */
+export async function openRedisConnection(
+  url: string,
+  options: ConnectOptions = {},
+): Promise<RedisConnection> {
+  const connection = new RedisConnection(redisSettings(url, options));
+  await connection.connect();
+  return connection;
 }

@@ -1,0 +1,491 @@
+/**
+ * Broker on Redis Streams. Each queue has one stream (and consumer group) per priority
+ * band 0–9; a fetch reads higher bands first. Leases are the group's pending entries plus
+ * a lease-deadline ZSET per queue, so every envelope's own visibility timeout holds and
+ * extendLease simply moves the deadline. Delayed tasks wait in a ZSET and move into
+ * their stream when due. Every state change is one Lua script (see `lua/`).
+ */
+import type { Redis } from "ioredis";
+import type {
+  Broker,
+  DeadLetter,
+  DeadLetterQuery,
+  Delivery,
+  FetchOptions,
+  NackOptions,
+  PublishResult,
+  QueueStats,
+  ReplayOptions,
+  ReplayResult,
+} from "../contracts.ts";
+import {
+  type Envelope,
+  buildEnvelope,
+  clampPriority,
+  decodeEnvelope,
+  encodeEnvelope,
+} from "../../core/envelope.ts";
+import { StemError } from "../../core/errors.ts";
+import { replayedEnvelope, selectDeadLetters } from "../dead-letters.ts";
+import { isConnectionError } from "./errors.ts";
+import { CONSUMER_GROUP, type QueueKeys, type RedisKeys } from "./keys.ts";
+import { ackScript } from "./lua/ack-12.ts";
+import { deadLetterScript } from "./lua/dead-letter-15.ts";
+import { extendLeaseScript } from "./lua/extend-lease-1.ts";
+import { fetchScript } from "./lua/fetch-13n.ts";
+import { nackScript } from "./lua/nack-14.ts";
+import { pruneConsumersScript } from "./lua/prune-consumers-10.ts";
+import { publishScript } from "./lua/publish-14.ts";
+import { purgeQueueScript } from "./lua/purge-queue-13.ts";
+import { queueStatsScript } from "./lua/queue-stats-13.ts";
+import { removeDeadLettersScript } from "./lua/remove-dead-letters-3.ts";
+import { replayDeadLettersScript } from "./lua/replay-dead-letters-17.ts";
+import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
+import type { StreamWaiter } from "./stream-waiter.ts";
+
+/** Every script the broker runs. */
+export const BROKER_SCRIPTS: readonly LuaScript[] = [
+  publishScript,
+  fetchScript,
+  ackScript,
+  nackScript,
+  extendLeaseScript,
+  deadLetterScript,
+  replayDeadLettersScript,
+  removeDeadLettersScript,
+  purgeQueueScript,
+  queueStatsScript,
+  pruneConsumersScript,
+];
+
+/** Most delayed tasks promoted, or expired leases looked at, per queue per fetch. */
+const FETCH_BATCH = 500;
+/** How often a broker prunes long-idle consumers of the queues it reads. */
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+/** A consumer idle this long with nothing pending is removed from the group. */
+const CONSUMER_IDLE_MS = 60 * 60_000;
+/** Pause before looking again after a connection failure during a long poll. */
+const RETRY_PAUSE_MS = 250;
+
+/** Reason given to stream entries that are not envelopes. */
+export const UNDECODABLE_REASON = "undecodable";
+
+type RawDelivery = [
+  queueIndex: number,
+  receipt: string,
+  deadline: number,
+  delivery: number,
+  fields: string[],
+];
+type FetchReply = [deliveries: RawDelivery[], waitMs: number, streamIds: string[]];
+
+interface Undecodable {
+  queue: string;
+  receipt: string;
+  fields: Record<string, string>;
+  error: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function fieldsObject(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = map.get(k);
+    if (list) list.push(item);
+    else map.set(k, [item]);
+  }
+  return map;
+}
+
+/** ARGV tuple (id, band, vt, notBefore, json) for the publish and replay scripts. */
+function envelopeArgs(envelope: Envelope): string[] {
+  const vt = envelope.visibilityTimeoutMs;
+  return [
+    envelope.id,
+    String(clampPriority(envelope.priority)),
+    vt !== undefined && vt > 0 ? String(Math.ceil(vt)) : "",
+    envelope.notBefore !== undefined ? String(Math.round(envelope.notBefore)) : "",
+    encodeEnvelope(envelope),
+  ];
+}
+
+function checkPublishable(envelope: Envelope): void {
+  if (typeof envelope.id !== "string" || envelope.id.length === 0) {
+    throw new StemError("invalid_argument", "cannot publish an envelope without an id");
+  }
+  if (typeof envelope.queue !== "string" || envelope.queue.length === 0) {
+    throw new StemError("invalid_argument", `envelope ${envelope.id} has no queue`);
+  }
+}
+
+export class RedisBroker implements Broker {
+  private closed = false;
+  private nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+
+  /**
+   * `client` must have BROKER_SCRIPTS registered; `waiter` holds the blocking
+   * connections of long polls and is closed with the broker.
+   */
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: RedisKeys,
+    private readonly waiter: StreamWaiter,
+  ) {}
+
+  private queueKeys(queue: string): QueueKeys {
+    return this.keys.queue(queue);
+  }
+
+  async publish(envelopes: Envelope[]): Promise<PublishResult> {
+    const result: PublishResult = { accepted: [], duplicates: [] };
+    if (envelopes.length === 0) return result;
+    envelopes.forEach(checkPublishable);
+    const byQueue = groupBy(envelopes, (e) => e.queue);
+    const pipeline = this.client.pipeline();
+    for (const [queue, list] of byQueue) {
+      const q = this.queueKeys(queue);
+      queueScript(
+        pipeline,
+        publishScript,
+        [this.keys.taskIds, this.keys.queues, q.delayed, q.delayedData, ...q.streams],
+        [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
+      );
+    }
+    const replies = (await execPipeline(pipeline)) as number[][];
+    const accepted = new Set<Envelope>();
+    [...byQueue.values()].forEach((list, i) => {
+      list.forEach((envelope, j) => {
+        if (replies[i][j] === 1) accepted.add(envelope);
+      });
+    });
+    for (const envelope of envelopes) {
+      (accepted.has(envelope) ? result.accepted : result.duplicates).push(envelope.id);
+    }
+    return result;
+  }
+
+  async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
+    const out: Delivery[] = [];
+    if (queues.length === 0 || options.max <= 0) return out;
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    const streams = queues.flatMap((queue) => this.queueKeys(queue).streams);
+    await this.pruneConsumersWhenDue(queues);
+    for (;;) {
+      if (this.closed) return out;
+      let reply: FetchReply;
+      try {
+        reply = await this.fetchOnce(queues, options, options.max - out.length);
+      } catch (error) {
+        // The connection dropped: ioredis is reconnecting. Look again while time is left.
+        if (!isConnectionError(error) || this.closed) throw error;
+        const left = deadline - Date.now();
+        if (out.length > 0 || left <= 0 || options.signal?.aborted) return out;
+        await sleep(Math.min(left, RETRY_PAUSE_MS));
+        continue;
+      }
+      const undecodable = await this.collect(queues, reply[0], out);
+      if (out.length >= options.max) return out;
+      if (undecodable > 0) continue;
+      if (out.length > 0) return out;
+      const left = deadline - Date.now();
+      if (left <= 0 || options.signal?.aborted) return out;
+      const wait = reply[1] >= 0 ? Math.min(left, reply[1]) : left;
+      if (wait > 0) await this.waiter.wait(streams, reply[2], wait, options.signal);
+    }
+  }
+
+  private fetchOnce(queues: string[], options: FetchOptions, max: number): Promise<FetchReply> {
+    const keys = queues.flatMap((queue) => {
+      const q = this.queueKeys(queue);
+      return [q.delayed, q.delayedData, q.leases, ...q.streams];
+    });
+    return runScript<FetchReply>(this.client, fetchScript, keys, [
+      CONSUMER_GROUP,
+      options.consumer,
+      max,
+      Math.max(1, Math.ceil(options.leaseMs)),
+      FETCH_BATCH,
+    ]);
+  }
+
+  /** Decodes raw deliveries into `out`; dead-letters the undecodable ones and counts them. */
+  private async collect(queues: string[], raw: RawDelivery[], out: Delivery[]): Promise<number> {
+    const bad: Undecodable[] = [];
+    for (const [queueIndex, receipt, deadline, delivery, flat] of raw) {
+      const queue = queues[queueIndex];
+      const fields = fieldsObject(flat);
+      try {
+        if (fields.envelope === undefined) {
+          throw new Error('undecodable message: stream entry has no "envelope" field');
+        }
+        const envelope = decodeEnvelope(fields.envelope);
+        envelope.attempt += delivery - 1;
+        out.push({ envelope, receipt, queue, leaseExpiresAt: Number(deadline) });
+      } catch (error) {
+        bad.push({ queue, receipt, fields, error: (error as Error).message });
+      }
+    }
+    if (bad.length > 0) await this.deadLetterUndecodable(bad);
+    return bad.length;
+  }
+
+  private async deadLetterUndecodable(entries: Undecodable[]): Promise<void> {
+    const now = Date.now();
+    const pipeline = this.client.pipeline();
+    for (const entry of entries) {
+      const [band, entryId] = entry.receipt.split("|");
+      const envelope = buildEnvelope(
+        {
+          id: `undecodable:${entry.queue}:s${band}:${entryId}`,
+          name: "stem.undecodable",
+          queue: entry.queue,
+        },
+        now,
+      );
+      const record: DeadLetter = {
+        envelope,
+        queue: entry.queue,
+        reason: UNDECODABLE_REASON,
+        meta: { error: entry.error, streamEntryId: entryId, fields: entry.fields },
+        deadAt: now,
+      };
+      this.queueDeadLetter(pipeline, entry.receipt, record, "");
+    }
+    await execPipeline(pipeline);
+  }
+
+  private deadLetterKeys(queue: string): string[] {
+    const q = this.queueKeys(queue);
+    return [
+      this.keys.taskIds,
+      q.leases,
+      q.dead,
+      this.keys.deadRecords,
+      this.keys.deadIndex,
+      ...q.streams,
+    ];
+  }
+
+  private queueDeadLetter(
+    pipeline: ReturnType<Redis["pipeline"]>,
+    receipt: string,
+    record: DeadLetter,
+    forgetId: string,
+  ): void {
+    queueScript(pipeline, deadLetterScript, this.deadLetterKeys(record.queue), [
+      CONSUMER_GROUP,
+      record.queue,
+      receipt,
+      record.envelope.id,
+      record.deadAt,
+      JSON.stringify(record),
+      forgetId,
+    ]);
+  }
+
+  private async pruneConsumersWhenDue(queues: string[]): Promise<void> {
+    if (Date.now() < this.nextPruneAt) return;
+    this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+    const pipeline = this.client.pipeline();
+    for (const queue of queues) {
+      queueScript(pipeline, pruneConsumersScript, this.queueKeys(queue).streams, [
+        CONSUMER_GROUP,
+        CONSUMER_IDLE_MS,
+      ]);
+    }
+    await execPipeline(pipeline);
+  }
+
+  async ack(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const pipeline = this.client.pipeline();
+    for (const [queue, list] of groupBy(deliveries, (d) => d.queue)) {
+      const q = this.queueKeys(queue);
+      queueScript(
+        pipeline,
+        ackScript,
+        [this.keys.taskIds, q.leases, ...q.streams],
+        [CONSUMER_GROUP, queue, ...list.map((d) => d.receipt)],
+      );
+    }
+    await execPipeline(pipeline);
+  }
+
+  async nack(delivery: Delivery, options: NackOptions = {}): Promise<void> {
+    const requeue = options.requeue !== false;
+    const delayMs =
+      requeue && options.delayMs && options.delayMs > 0 ? Math.ceil(options.delayMs) : 0;
+    const envelope: Envelope = {
+      ...delivery.envelope,
+      attempt: delivery.envelope.attempt + (options.countAttempt === false ? 0 : 1),
+      notBefore: delayMs > 0 ? Date.now() + delayMs : undefined,
+    };
+    const [, , vt, , json] = envelopeArgs(envelope);
+    const q = this.queueKeys(delivery.queue);
+    await runScript(
+      this.client,
+      nackScript,
+      [this.keys.taskIds, q.delayed, q.delayedData, q.leases, ...q.streams],
+      [CONSUMER_GROUP, delivery.queue, delivery.receipt, requeue ? "1" : "0", delayMs, vt, json],
+    );
+  }
+
+  async extendLease(delivery: Delivery, ms: number): Promise<boolean> {
+    const deadline = await runScript<number>(
+      this.client,
+      extendLeaseScript,
+      [this.queueKeys(delivery.queue).leases],
+      [delivery.receipt, Math.max(1, Math.ceil(ms))],
+    );
+    return deadline > 0;
+  }
+
+  async deadLetter(
+    delivery: Delivery,
+    reason: string,
+    meta: Record<string, unknown> = {},
+  ): Promise<void> {
+    const record: DeadLetter = {
+      envelope: delivery.envelope,
+      queue: delivery.queue,
+      reason,
+      meta,
+      deadAt: Date.now(),
+    };
+    const pipeline = this.client.pipeline();
+    this.queueDeadLetter(pipeline, delivery.receipt, record, delivery.envelope.id);
+    await execPipeline(pipeline);
+  }
+
+  private async readDeadLetters(ids: string[], queue?: string): Promise<DeadLetter[]> {
+    if (ids.length === 0) return [];
+    const raw = await this.client.hmget(this.keys.deadRecords, ...ids);
+    return raw
+      .filter((text): text is string => text !== null)
+      .map((text) => JSON.parse(text) as DeadLetter)
+      .filter((d) => queue === undefined || d.queue === queue);
+  }
+
+  /** Dead letters matching the query, in the given order, offset and limit applied. */
+  private async selectDeadLetters(
+    query: DeadLetterQuery & { ids?: string[] },
+    order: "newest" | "oldest",
+  ): Promise<DeadLetter[]> {
+    if (query.ids) {
+      return selectDeadLetters(await this.readDeadLetters(query.ids), query, order);
+    }
+    const index =
+      query.queue === undefined ? this.keys.deadIndex : this.queueKeys(query.queue).dead;
+    const since = query.since === undefined ? "-inf" : String(query.since);
+    const offset = query.offset ?? 0;
+    const count = query.limit ?? -1;
+    const ids =
+      order === "newest"
+        ? await this.client.zrevrangebyscore(index, "+inf", since, "LIMIT", offset, count)
+        : await this.client.zrangebyscore(index, since, "+inf", "LIMIT", offset, count);
+    return this.readDeadLetters(ids, query.queue);
+  }
+
+  async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return this.selectDeadLetters(query, "newest");
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    const text = await this.client.hget(this.keys.deadRecords, id);
+    return text === null ? null : (JSON.parse(text) as DeadLetter);
+  }
+
+  async replayDeadLetters(options: ReplayOptions = {}): Promise<ReplayResult> {
+    const entries = await this.selectDeadLetters(options, "oldest");
+    if (options.dryRun) return { dryRun: true, entries };
+    if (entries.length === 0) return { dryRun: false, entries };
+    const now = Date.now();
+    const byQueue = groupBy(entries, (e) => e.queue);
+    const pipeline = this.client.pipeline();
+    for (const [queue, list] of byQueue) {
+      const q = this.queueKeys(queue);
+      queueScript(
+        pipeline,
+        replayDeadLettersScript,
+        [
+          this.keys.taskIds,
+          this.keys.queues,
+          q.delayed,
+          q.delayedData,
+          q.dead,
+          this.keys.deadRecords,
+          this.keys.deadIndex,
+          ...q.streams,
+        ],
+        [
+          CONSUMER_GROUP,
+          queue,
+          ...list.flatMap((e) => envelopeArgs(replayedEnvelope(e, now, options.delayMs))),
+        ],
+      );
+    }
+    const replies = (await execPipeline(pipeline)) as number[][];
+    const replayed = new Set<DeadLetter>();
+    [...byQueue.values()].forEach((list, i) => {
+      list.forEach((entry, j) => {
+        if (replies[i][j] === 1) replayed.add(entry);
+      });
+    });
+    return { dryRun: false, entries: entries.filter((e) => replayed.has(e)) };
+  }
+
+  async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+    const entries = await this.selectDeadLetters(query, "oldest");
+    if (entries.length === 0) return 0;
+    const pipeline = this.client.pipeline();
+    for (const [queue, list] of groupBy(entries, (e) => e.queue)) {
+      queueScript(
+        pipeline,
+        removeDeadLettersScript,
+        [this.queueKeys(queue).dead, this.keys.deadRecords, this.keys.deadIndex],
+        list.map((e) => e.envelope.id),
+      );
+    }
+    const replies = (await execPipeline(pipeline)) as number[];
+    return replies.reduce((sum, n) => sum + n, 0);
+  }
+
+  async purge(queue: string): Promise<number> {
+    const q = this.queueKeys(queue);
+    return runScript<number>(
+      this.client,
+      purgeQueueScript,
+      [this.keys.taskIds, q.delayed, q.delayedData, ...q.streams],
+      [CONSUMER_GROUP, queue],
+    );
+  }
+
+  async stats(queues?: string[]): Promise<QueueStats[]> {
+    const names = queues ?? (await this.client.smembers(this.keys.queues)).sort();
+    if (names.length === 0) return [];
+    const pipeline = this.client.pipeline();
+    for (const queue of names) {
+      const q = this.queueKeys(queue);
+      queueScript(pipeline, queueStatsScript, [q.delayed, q.leases, q.dead, ...q.streams]);
+    }
+    const replies = (await execPipeline(pipeline)) as number[][];
+    return names.map((queue, i) => {
+      const [pending, inflight, delayed, dead] = replies[i];
+      return { queue, pending, inflight, delayed, dead };
+    });
+  }
+
+  /** Ends long polls in progress and closes their connections; the shared client stays open. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiter.close();
+  }
+}

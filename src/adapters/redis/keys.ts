@@ -1,0 +1,121 @@
+/**
+ * Every Redis key the adapter uses, under one prefix so several apps can share a server.
+ * User-supplied names that are followed by a suffix are wrapped in `{}` so that no two
+ * names can produce the same key (and, as a side effect, a queue's keys share a
+ * cluster hash slot).
+ */
+
+/** Number of priority bands: one stream per priority 0–9, read highest first. */
+export const PRIORITY_BANDS = 10;
+
+/** The consumer group every queue stream is read through. */
+export const CONSUMER_GROUP = "stem";
+
+/** Keys of one queue. */
+export interface QueueKeys {
+  /** ZSET: envelope id → notBefore. */
+  delayed: string;
+  /** HASH: envelope id → `band,visibilityTimeoutMs,envelopeJson` of a delayed task. */
+  delayedData: string;
+  /** ZSET: receipt → lease deadline (ms) of every delivered, unacked entry. */
+  leases: string;
+  /** ZSET: envelope id → deadAt of this queue's dead letters. */
+  dead: string;
+  /** STREAM per priority band, index = priority. */
+  streams: string[];
+}
+
+/** Key names for one prefix. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** SET of every queue name the broker has seen. */
+  get queues(): string {
+    return `${this.prefix}:queues`;
+  }
+  /** HASH: envelope id → queue, for every queued, delayed or in-flight task (duplicate check). */
+  get taskIds(): string {
+    return `${this.prefix}:task-ids`;
+  }
+  /** HASH: envelope id → dead letter JSON, across queues. */
+  get deadRecords(): string {
+    return `${this.prefix}:dead`;
+  }
+  /** ZSET: envelope id → deadAt, across queues. */
+  get deadIndex(): string {
+    return `${this.prefix}:dead-index`;
+  }
+
+  queue(name: string): QueueKeys {
+    const base = `${this.prefix}:q:{${name}}`;
+    return {
+      delayed: `${base}:delayed`,
+      delayedData: `${base}:delayed-data`,
+      leases: `${base}:leases`,
+      dead: `${base}:dead`,
+      streams: Array.from({ length: PRIORITY_BANDS }, (_, band) => `${base}:s${band}`),
+    };
+  }
+
+  result(id: string): string {
+    return `${this.prefix}:result:${id}`;
+  }
+  /** Key prefix of task results, for scripts that build result keys from ids. */
+  get resultPrefix(): string {
+    return `${this.prefix}:result:`;
+  }
+  /** ZSET: task id → updatedAt (list order). */
+  get resultsByUpdated(): string {
+    return `${this.prefix}:results:updated`;
+  }
+  /** ZSET: task id → expiry time (lazy index cleanup). */
+  get resultsByExpiry(): string {
+    return `${this.prefix}:results:expiry`;
+  }
+  /** HASH: expected, meta, completed, callback. */
+  group(id: string): string {
+    return `${this.prefix}:group:{${id}}`;
+  }
+  /** HASH: member index → status JSON. */
+  groupResults(id: string): string {
+    return `${this.prefix}:group:{${id}}:results`;
+  }
+  heartbeat(workerId: string): string {
+    return `${this.prefix}:heartbeat:${workerId}`;
+  }
+  /** SET of worker ids with a (possibly expired) heartbeat. */
+  get heartbeats(): string {
+    return `${this.prefix}:heartbeats`;
+  }
+
+  /** HASH: schedule id → entry JSON. */
+  get schedules(): string {
+    return `${this.prefix}:schedules`;
+  }
+  /** ZSET: id → nextRunAt of enabled entries that have a next run. */
+  get schedulesDue(): string {
+    return `${this.prefix}:schedules:due`;
+  }
+  /** Counter bumped on every schedule change. */
+  get scheduleChanges(): string {
+    return `${this.prefix}:schedules:changes`;
+  }
+  /** LIST of run records, newest first. */
+  scheduleHistory(id: string): string {
+    return `${this.prefix}:schedule:${id}:history`;
+  }
+
+  lock(key: string): string {
+    return `${this.prefix}:lock:${key}`;
+  }
+  /** HASH: task id → revoke entry JSON. */
+  revokes(namespace: string): string {
+    return `${this.prefix}:revokes:${namespace}`;
+  }
+  rateBucket(key: string): string {
+    return `${this.prefix}:rate:${key}`;
+  }
+  control(channel: string): string {
+    return `${this.prefix}:control:${channel}`;
+  }
+}

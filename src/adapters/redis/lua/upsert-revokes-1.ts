@@ -1,0 +1,26 @@
+import { luaScript } from "../scripts.ts";
+
+/**
+ * Stores revoke entries of one namespace whose version is higher than the stored one.
+ *
+ * KEYS: revokes(namespace)
+ * ARGV: per entry: taskId, version, entryJson
+ * Returns, per entry, the JSON stored afterwards (the new one or the kept one).
+ */
+export const upsertRevokesScript = luaScript(
+  "stemUpsertRevokes",
+  1,
+  `
+local out = {}
+for i = 1, #ARGV, 3 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if stored and tonumber(cjson.decode(stored).version) >= tonumber(ARGV[i + 1]) then
+    out[#out + 1] = stored
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+    out[#out + 1] = ARGV[i + 2]
+  end
+end
+return out
+`,
+);

@@ -1,0 +1,230 @@
+/**
+ * Result backend on Redis: one JSON string per task with a PX expiry, a ZSET by updatedAt
+ * for listing (with a second ZSET by expiry to drop entries of expired results), group
+ * hashes updated by Lua, and heartbeats as expiring keys with an index SET.
+ */
+import type { Redis } from "ioredis";
+import type {
+  GroupDescriptor,
+  GroupStatus,
+  ResultBackend,
+  TaskStatusQuery,
+  WorkerHeartbeat,
+} from "../contracts.ts";
+import type { TaskStatus } from "../../core/states.ts";
+import { DEFAULT_RESULT_TTL_MS } from "../memory/result-backend.ts";
+import type { RedisKeys } from "./keys.ts";
+import { addGroupResultScript } from "./lua/add-group-result-2.ts";
+import { claimChordScript } from "./lua/claim-chord-1.ts";
+import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
+import { initGroupScript } from "./lua/init-group-2.ts";
+import { pruneResultsScript } from "./lua/prune-results-2.ts";
+import { type LuaScript, execPipeline, runScript } from "./scripts.ts";
+
+/** Every script the result backend runs. */
+export const RESULT_SCRIPTS: readonly LuaScript[] = [
+  pruneResultsScript,
+  initGroupScript,
+  addGroupResultScript,
+  claimChordScript,
+  forgetHeartbeatsScript,
+];
+
+/** Index entries of expired results dropped per prune. */
+const PRUNE_BATCH = 1000;
+/** set() prunes the list index at most this often per instance. */
+const PRUNE_INTERVAL_MS = 5000;
+/** Statuses read per round trip while listing. */
+const LIST_PAGE = 200;
+
+function fieldMap(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+function groupFrom(id: string, groupFlat: string[], resultsFlat: string[]): GroupStatus | null {
+  const fields = fieldMap(groupFlat);
+  if (fields.expected === undefined) return null;
+  const results: Record<number, TaskStatus> = {};
+  for (const [index, json] of Object.entries(fieldMap(resultsFlat))) {
+    results[Number(index)] = JSON.parse(json) as TaskStatus;
+  }
+  const group: GroupStatus = {
+    id,
+    expected: Number(fields.expected),
+    results,
+    completed: Number(fields.completed ?? 0),
+    meta: JSON.parse(fields.meta ?? "{}") as Record<string, unknown>,
+  };
+  if (fields.callback !== undefined) group.chordCallbackId = fields.callback;
+  return group;
+}
+
+export class RedisResultBackend implements ResultBackend {
+  private nextPruneAt = 0;
+
+  /** `client` must have RESULT_SCRIPTS registered. */
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: RedisKeys,
+    private readonly defaultTtlMs = DEFAULT_RESULT_TTL_MS,
+  ) {}
+
+  async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
+    if (statuses.length === 0) return;
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const expiresAt = Date.now() + ttl;
+    const pipeline = this.client.multi();
+    for (const status of statuses) {
+      pipeline.set(this.keys.result(status.id), JSON.stringify(status), "PX", ttl);
+      pipeline.zadd(this.keys.resultsByUpdated, status.updatedAt, status.id);
+      pipeline.zadd(this.keys.resultsByExpiry, expiresAt, status.id);
+    }
+    await execPipeline(pipeline);
+    if (Date.now() >= this.nextPruneAt) await this.prune();
+  }
+
+  /** Drops list-index entries of expired results. */
+  private async prune(): Promise<void> {
+    this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+    await runScript(
+      this.client,
+      pruneResultsScript,
+      [this.keys.resultsByUpdated, this.keys.resultsByExpiry],
+      [this.keys.resultPrefix, PRUNE_BATCH],
+    );
+  }
+
+  async get(id: string): Promise<TaskStatus | null> {
+    const text = await this.client.get(this.keys.result(id));
+    return text === null ? null : (JSON.parse(text) as TaskStatus);
+  }
+
+  async getMany(ids: string[]): Promise<(TaskStatus | null)[]> {
+    if (ids.length === 0) return [];
+    const texts = await this.client.mget(ids.map((id) => this.keys.result(id)));
+    return texts.map((text) => (text === null ? null : (JSON.parse(text) as TaskStatus)));
+  }
+
+  async list(query: TaskStatusQuery = {}): Promise<TaskStatus[]> {
+    await this.prune();
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? 50;
+    const matches: TaskStatus[] = [];
+    for (let start = 0; matches.length < offset + limit; start += LIST_PAGE) {
+      const ids = await this.client.zrevrange(
+        this.keys.resultsByUpdated,
+        start,
+        start + LIST_PAGE - 1,
+      );
+      if (ids.length === 0) break;
+      const statuses = await this.getMany(ids);
+      // A null is a result that expired since the last prune; prune() drops its index entry.
+      for (const status of statuses) {
+        if (
+          status !== null &&
+          (query.state === undefined || status.state === query.state) &&
+          (query.queue === undefined || status.queue === query.queue) &&
+          (query.name === undefined || status.name === query.name)
+        ) {
+          matches.push(status);
+        }
+      }
+    }
+    return matches.slice(offset, offset + limit);
+  }
+
+  async expire(id: string, ttlMs: number): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const replies = await execPipeline(this.client.multi().pexpire(this.keys.result(id), ttl));
+    if (replies[0] === 1) await this.client.zadd(this.keys.resultsByExpiry, Date.now() + ttl, id);
+  }
+
+  async initGroup(group: GroupDescriptor): Promise<void> {
+    await runScript(
+      this.client,
+      initGroupScript,
+      [this.keys.group(group.id), this.keys.groupResults(group.id)],
+      [
+        group.expected,
+        JSON.stringify(group.meta ?? {}),
+        Math.max(1, Math.ceil(group.ttlMs ?? this.defaultTtlMs)),
+      ],
+    );
+  }
+
+  async addGroupResult(
+    groupId: string,
+    index: number,
+    status: TaskStatus,
+  ): Promise<GroupStatus | null> {
+    const reply = await runScript<[string[], string[]] | null>(
+      this.client,
+      addGroupResultScript,
+      [this.keys.group(groupId), this.keys.groupResults(groupId)],
+      [index, JSON.stringify(status)],
+    );
+    return reply === null ? null : groupFrom(groupId, reply[0], reply[1]);
+  }
+
+  async getGroup(groupId: string): Promise<GroupStatus | null> {
+    const [groupFlat, resultsFlat] = (await execPipeline(
+      this.client
+        .pipeline()
+        .call("HGETALL", this.keys.group(groupId))
+        .call("HGETALL", this.keys.groupResults(groupId)),
+    )) as [string[], string[]];
+    return groupFrom(groupId, groupFlat, resultsFlat);
+  }
+
+  async claimChord(groupId: string, callbackId: string): Promise<boolean> {
+    const won = await runScript<number>(
+      this.client,
+      claimChordScript,
+      [this.keys.group(groupId)],
+      [callbackId],
+    );
+    return won === 1;
+  }
+
+  async setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {
+    await execPipeline(
+      this.client
+        .multi()
+        .set(
+          this.keys.heartbeat(heartbeat.workerId),
+          JSON.stringify(heartbeat),
+          "PX",
+          Math.max(1, Math.ceil(ttlMs)),
+        )
+        .sadd(this.keys.heartbeats, heartbeat.workerId),
+    );
+  }
+
+  async getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null> {
+    const text = await this.client.get(this.keys.heartbeat(workerId));
+    return text === null ? null : (JSON.parse(text) as WorkerHeartbeat);
+  }
+
+  async listHeartbeats(): Promise<WorkerHeartbeat[]> {
+    const ids = (await this.client.smembers(this.keys.heartbeats)).sort();
+    if (ids.length === 0) return [];
+    const texts = await this.client.mget(ids.map((id) => this.keys.heartbeat(id)));
+    const gone = ids.filter((_, i) => texts[i] === null);
+    if (gone.length > 0) {
+      await runScript(
+        this.client,
+        forgetHeartbeatsScript,
+        [this.keys.heartbeats],
+        [this.keys.heartbeat(""), ...gone],
+      );
+    }
+    return texts
+      .filter((t): t is string => t !== null)
+      .map((t) => JSON.parse(t) as WorkerHeartbeat);
+  }
+
+  /** Nothing of its own to release; the connection owns the client. */
+  async close(): Promise<void> {}
+}

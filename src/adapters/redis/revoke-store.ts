@@ -1,0 +1,62 @@
+/** Revocations on Redis: one hash per namespace (task id → entry JSON), versions compared in Lua. */
+import type { Redis } from "ioredis";
+import type { RevokeEntry, RevokeStore } from "../contracts.ts";
+import type { RedisKeys } from "./keys.ts";
+import { pruneRevokesScript } from "./lua/prune-revokes-1.ts";
+import { upsertRevokesScript } from "./lua/upsert-revokes-1.ts";
+import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
+
+/** Every script the revoke store runs. */
+export const REVOKE_SCRIPTS: readonly LuaScript[] = [upsertRevokesScript, pruneRevokesScript];
+
+export class RedisRevokeStore implements RevokeStore {
+  /** `client` must have REVOKE_SCRIPTS registered. */
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  async upsertAll(entries: RevokeEntry[]): Promise<RevokeEntry[]> {
+    if (entries.length === 0) return [];
+    const byNamespace = new Map<string, number[]>();
+    entries.forEach((entry, i) => {
+      const list = byNamespace.get(entry.namespace);
+      if (list) list.push(i);
+      else byNamespace.set(entry.namespace, [i]);
+    });
+    const pipeline = this.client.pipeline();
+    for (const [namespace, indexes] of byNamespace) {
+      queueScript(
+        pipeline,
+        upsertRevokesScript,
+        [this.keys.revokes(namespace)],
+        indexes.flatMap((i) => [entries[i].taskId, entries[i].version, JSON.stringify(entries[i])]),
+      );
+    }
+    const replies = (await execPipeline(pipeline)) as string[][];
+    const out = new Array<RevokeEntry>(entries.length);
+    [...byNamespace.values()].forEach((indexes, n) => {
+      indexes.forEach((i, j) => {
+        out[i] = JSON.parse(replies[n][j]) as RevokeEntry;
+      });
+    });
+    return out;
+  }
+
+  async list(namespace: string): Promise<RevokeEntry[]> {
+    const texts = await this.client.hvals(this.keys.revokes(namespace));
+    return texts.map((t) => JSON.parse(t) as RevokeEntry).sort((a, b) => a.version - b.version);
+  }
+
+  async pruneExpired(namespace: string, now: number): Promise<number> {
+    return runScript<number>(
+      this.client,
+      pruneRevokesScript,
+      [this.keys.revokes(namespace)],
+      [now],
+    );
+  }
+
+  /** Nothing of its own to release; the connection owns the client. */
+  async close(): Promise<void> {}
+}

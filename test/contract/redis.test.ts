@@ -1,0 +1,75 @@
+/**
+ * Every contract suite against the real Redis server (127.0.0.1:6379 unless
+ * STEM_TEST_REDIS_URL says otherwise). Each create() works under a fresh key prefix; the
+ * peer is a second connection on the same prefix, as another process would open.
+ */
+import { beforeAll } from "bun:test";
+import type { RedisConnection } from "../../src/adapters/redis/index.ts";
+import {
+  brokerContract,
+  type ContractFactory,
+  controlBusContract,
+  lockStoreContract,
+  rateLimiterContract,
+  resultBackendContract,
+  revokeStoreContract,
+  scheduleStoreContract,
+} from "../../src/testing/index.ts";
+import {
+  deletePrefix,
+  openTestConnection,
+  randomPrefix,
+  requireRedis,
+} from "../e2e/fixtures/redis-server.ts";
+
+beforeAll(requireRedis);
+
+function onRedis<T>(pick: (connection: RedisConnection) => T): ContractFactory<T> {
+  return {
+    async create() {
+      const prefix = randomPrefix("contract");
+      const connections = [await openTestConnection(prefix)];
+      return {
+        subject: pick(connections[0]),
+        async peer() {
+          const other = await openTestConnection(prefix);
+          connections.push(other);
+          return pick(other);
+        },
+        async cleanup() {
+          await Promise.all(connections.map((c) => c.close()));
+          await deletePrefix(prefix);
+        },
+      };
+    },
+  };
+}
+
+brokerContract(
+  "redis",
+  onRedis((c) => c.broker()),
+);
+resultBackendContract(
+  "redis",
+  onRedis((c) => c.resultBackend()),
+);
+lockStoreContract(
+  "redis",
+  onRedis((c) => c.lockStore()),
+);
+revokeStoreContract(
+  "redis",
+  onRedis((c) => c.revokeStore()),
+);
+rateLimiterContract(
+  "redis",
+  onRedis((c) => c.rateLimiter()),
+);
+scheduleStoreContract(
+  "redis",
+  onRedis((c) => c.scheduleStore()),
+);
+controlBusContract(
+  "redis",
+  onRedis((c) => c.controlBus()),
+);
