@@ -7,7 +7,7 @@
  */
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
+import { Database, SQLiteError, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import type { Clock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import { toStoreError } from "./errors.ts";
@@ -142,9 +142,8 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
       readwrite: true,
       strict: true,
     });
-    // The busy timeout first, so the journal-mode switch below waits for other openers.
     handle.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
-    if (target.kind === "file") handle.query("PRAGMA journal_mode = WAL").get();
+    if (target.kind === "file") useWal(handle, options.busyTimeoutMs);
     handle.run("PRAGMA synchronous = NORMAL");
   } catch (error) {
     handle?.close(false);
@@ -153,9 +152,38 @@ export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOption
   return new SqliteDatabase(handle, target, options.clock);
 }
 
+/**
+ * Switches the file to write-ahead logging (kept in the file, so later opens find it
+ * set). SQLite answers SQLITE_BUSY at once, without the busy handler, when another
+ * process is switching the same fresh file, so this retries up to the busy timeout.
+ */
+function useWal(handle: Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      handle.query("PRAGMA journal_mode = WAL").get();
+      return;
+    } catch (error) {
+      const busy = error instanceof SQLiteError && error.code?.startsWith("SQLITE_BUSY");
+      if (!busy || Date.now() >= deadline) throw error;
+      Bun.sleepSync(5 + Math.random() * 20);
+    }
+  }
+}
+
 /** Refuses a folder where a file is expected and creates missing parent folders. */
 function prepareLocation(path: string): void {
-  const existing = statSync(path, { throwIfNoEntry: false });
+  let existing: ReturnType<typeof statSync>;
+  try {
+    existing = statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    // ENOTDIR (a parent is a file), EACCES (a parent cannot be searched), ELOOP ...
+    throw new StemError(
+      "store_unavailable",
+      `cannot open SQLite database ${path}: ${describeFsError(error)}`,
+      { cause: error },
+    );
+  }
   if (existing?.isDirectory()) {
     throw new StemError(
       "store_unavailable",
@@ -167,11 +195,25 @@ function prepareLocation(path: string): void {
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new StemError(
       "store_unavailable",
-      `cannot create SQLite database ${path}: its folder ${folder} cannot be created (${reason})`,
+      `cannot create SQLite database ${path}: its folder ${folder} cannot be created (${describeFsError(error)})`,
       { cause: error },
     );
+  }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOTDIR":
+      return "ENOTDIR: part of the path is a file, not a folder";
+    case "EACCES":
+    case "EPERM":
+      return `${code}: permission denied`;
+    case "EROFS":
+      return "EROFS: the file system is read-only";
+    default:
+      return code ?? (error as Error).message;
   }
 }

@@ -2,6 +2,8 @@
  * Turns SQLite failures into StemErrors a user can act on: one line, naming the database
  * file, with a code the CLI maps to an exit status. Programming errors pass through.
  */
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname } from "node:path";
 import { SQLiteError } from "bun:sqlite";
 import { StemError } from "../../core/errors.ts";
 
@@ -32,7 +34,7 @@ function fromSqliteError(location: DatabaseLocation, error: SQLiteError): StemEr
   if (code.startsWith("SQLITE_CANTOPEN")) {
     return new StemError(
       "store_unavailable",
-      `cannot open SQLite database ${location} (${detail}): check that the file and its folder exist and are readable and writable`,
+      `cannot open SQLite database ${location}: ${whyCannotOpen(location)}`,
       options,
     );
   }
@@ -66,4 +68,27 @@ function fromSqliteError(location: DatabaseLocation, error: SQLiteError): StemEr
     `SQLite database ${location}: ${detail} (${code || `errno ${error.errno}`})`,
     options,
   );
+}
+
+/** The likely reason SQLite could not open (or create) the file at `path`. */
+function whyCannotOpen(path: string): string {
+  if (path === ":memory:") return "unable to open an in-memory database";
+  if (existsSync(path)) {
+    return canAccess(path, constants.R_OK | constants.W_OK)
+      ? "unable to open the database file"
+      : "permission denied (the file must be readable and writable by this user)";
+  }
+  const folder = dirname(path);
+  return canAccess(folder, constants.W_OK | constants.X_OK)
+    ? "unable to create the database file"
+    : `permission denied (the folder ${folder} must be writable to create the database)`;
+}
+
+function canAccess(path: string, mode: number): boolean {
+  try {
+    accessSync(path, mode);
+    return true;
+  } catch {
+    return false;
+  }
 }
