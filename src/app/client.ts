@@ -72,7 +72,8 @@ export class StemClient {
     this.stem = new Stem({
       broker: this.broker,
       backend: this.backend,
-      tasks: this.registry,
+      // Without a task list the producer cannot know every name, so it checks none.
+      tasks: options.tasks?.length ? this.registry : undefined,
       routing: options.routing,
       defaultQueue: config.defaultQueue,
       lockStore: this.lockStore,

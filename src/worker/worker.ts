@@ -217,10 +217,11 @@ export class Worker {
     logger.info(`worker ${this.id} ready: queues ${this.queues.join(", ")}, concurrency ${this.concurrencyNow}`);
   }
 
-  /** Resolves when the worker has fully stopped. */
-  get done(): Promise<void> {
-    return this.stopped ?? new Promise(() => {});
-  }
+  private markDone: () => void = () => {};
+  /** Resolves when the worker has fully stopped, however it was stopped. */
+  readonly done: Promise<void> = new Promise((resolve) => {
+    this.markDone = resolve;
+  });
 
   private async loop(): Promise<void> {
     while (this.state === "running") {
@@ -473,6 +474,7 @@ export class Worker {
     if (this.stopped) return this.stopped;
     if (this.state === "new") {
       this.state = "stopped";
+      this.markDone();
       return (this.stopped = Promise.resolve());
     }
     this.stopped = this.stop(mode);
@@ -518,6 +520,7 @@ export class Worker {
     this.state = "stopped";
     signals.workerShutdown.emit(base);
     logger.info(`worker ${this.id} stopped`);
+    this.markDone();
   }
 
   private installSignalHandlers(): void {

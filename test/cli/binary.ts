@@ -1,0 +1,85 @@
+/**
+ * Drives the built `stem` binary as a user would: from a temporary folder that has a
+ * tasks.ts and no node_modules.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+export const BINARY = join(ROOT, "dist/stem");
+
+let built: Promise<void> | null = null;
+
+/** Builds dist/stem once per test process. */
+export function ensureBinary(): Promise<void> {
+  built ??= (async () => {
+    const proc = Bun.spawn([process.execPath, join(ROOT, "build.ts")], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+  })();
+  return built;
+}
+
+/** A temporary working folder, removed by `cleanup`. */
+export function workspace(files: Record<string, string> = {}): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "stem-cli-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `stem ARGS` in `dir` and waits for it. */
+export async function stem(dir: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunResult> {
+  const proc = Bun.spawn([BINARY, ...args], {
+    cwd: dir,
+    env: { ...cleanEnv(), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Starts a long-running `stem` (a worker) in `dir`. */
+export function spawnStem(dir: string, args: string[], env: Record<string, string> = {}) {
+  return Bun.spawn([BINARY, ...args], { cwd: dir, env: { ...cleanEnv(), ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+}
+
+/** The environment without any STEM_* settings of the machine running the tests. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("STEM_") && v !== undefined) env[k] = v;
+  env.STEM_LOG_LEVEL = "info";
+  return env;
+}
+
+export const TASKS_TS = `import { defineTask } from "stem";
+
+export const hello = defineTask<{ name: string }, string>({
+  name: "demo.hello",
+  run: (ctx, args) => \`hello \${args.name}\`,
+});
+
+export const fails = defineTask({
+  name: "demo.fail",
+  run: () => {
+    throw new Error("always fails");
+  },
+});
+
+export const slow = defineTask({
+  name: "demo.slow",
+  run: async () => {
+    await Bun.sleep(1500);
+    return "slow done";
+  },
+});
+`;
