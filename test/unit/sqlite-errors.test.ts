@@ -4,6 +4,7 @@
  * child process as user `nobody` when the tests run as root (root ignores permissions).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,6 +158,32 @@ describe("SQLite errors users can cause", () => {
     expect(error.code).toBe("store_unavailable");
     expectOneLine(error.message, path);
     expect(error.message).toContain("cannot be written");
+  });
+
+  test("a write lock held past the busy timeout is reported as unavailable, naming the file", async () => {
+    const path = join(folder, "locked.db");
+    const connection = await openSqlite(`sqlite://${path}?busyTimeout=100ms`);
+    const holder = new Database(path);
+    holder.run("BEGIN IMMEDIATE");
+    try {
+      const started = Date.now();
+      const error = await connection
+        .broker()
+        .publish([buildEnvelope({ name: "t.locked" })])
+        .catch((e) => e);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+      expect(error).toBeInstanceOf(StemError);
+      expect(error.code).toBe("store_unavailable");
+      expectOneLine(error.message, path);
+      expect(error.message).toContain("locked");
+    } finally {
+      holder.run("ROLLBACK");
+      holder.close();
+    }
+    // Once the lock is gone the same connection works again.
+    const result = await connection.broker().publish([buildEnvelope({ name: "t.after" })]);
+    expect(result.accepted.length).toBe(1);
+    await connection.close();
   });
 
   test("using a closed connection says it is closed", async () => {

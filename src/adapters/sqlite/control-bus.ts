@@ -23,6 +23,7 @@ WHERE channel = ? AND id > ? ORDER BY id LIMIT ${BATCH}`;
 
 type Handler = (message: Record<string, unknown>) => void;
 
+/** Fan-out control messages between processes sharing one SQLite file. */
 export class SqliteControlBus implements ControlBus {
   private readonly subscriptions = new Set<Subscription>();
 

@@ -20,6 +20,7 @@ const OWNER = "SELECT owner FROM stem_locks WHERE key = ? AND expires_at > ?";
 
 type LockParams = [{ key: string; owner: string; expiresAt: number; now: number }];
 
+/** Owner-token leases shared by every process using the file (Beat HA, unique tasks). */
 export class SqliteLockStore implements LockStore {
   constructor(private readonly db: SqliteDatabase) {}
 

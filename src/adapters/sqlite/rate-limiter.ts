@@ -14,6 +14,7 @@ INSERT INTO stem_rate_limits (key, tokens, updated_at, full_at) VALUES ($key, $t
 ON CONFLICT (key) DO UPDATE SET
   tokens = excluded.tokens, updated_at = excluded.updated_at, full_at = excluded.full_at`;
 
+/** One token bucket per key, shared by every process using the file. */
 export class SqliteRateLimiter implements RateLimiter {
   constructor(private readonly db: SqliteDatabase) {}
 

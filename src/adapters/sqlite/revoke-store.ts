@@ -23,6 +23,7 @@ type UpsertParams = [
 
 const parse = (row: { entry: string }) => JSON.parse(row.entry) as RevokeEntry;
 
+/** Versioned revocations shared by every process using the file. */
 export class SqliteRevokeStore implements RevokeStore {
   constructor(private readonly db: SqliteDatabase) {}
 
