@@ -5,12 +5,13 @@
 import { logger as consola } from "../../core/logger.ts";
 import type postgres from "postgres";
 import { StemError } from "../../core/errors.ts";
+import { logger } from "../../core/logger.ts";
 
 /** Anything queries can run on: the pool, a transaction, a reserved connection. */
 export type Queryable = postgres.Sql | postgres.TransactionSql;
 
 /** Logs for this adapter. */
-export const log = consola.withTag("stem:postgres");
+export const log = logger.withTag("postgres");
 
 const CONNECTION_ERROR_CODES = new Set([
   "CONNECTION_CLOSED",

@@ -91,6 +91,15 @@ function openError(displayUrl: string, schema: string, error: unknown): unknown 
 }
 
 /**
+ * Seconds postgres.js waits before reconnecting after its `attempt`-th failed
+ * connection: 0.1 s doubling to 1 s, with jitter. Its own default grows to 20 s, which
+ * would hold every query of a worker that long after a short outage.
+ */
+function reconnectBackoff(attempt: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** Math.max(0, attempt - 1), 1);
+}
+
+/**
  * Connects to Postgres, creates or upgrades the schema (safe when many processes start
  * at once) and returns every store on it. Throws StemError `store_unavailable` when the
  * server cannot be reached.
@@ -104,6 +113,7 @@ export async function openPostgres(
   const clientOptions: postgres.Options<{}> = {
     ssl: resolved.ssl,
     connect_timeout: 10,
+    backoff: reconnectBackoff,
     onnotice: (notice) => log.debug(`notice: ${notice.message}`),
     connection: { application_name: `stem:${schema}` },
   };

@@ -17,8 +17,9 @@ export interface ClaimedJob {
 /**
  * Leases up to `max` ready jobs in one statement: rows that are not leased (or whose
  * lease ran out, which counts as an attempt) and are due, queues in the order given,
- * higher priority first, then publish order. SKIP LOCKED lets concurrent consumers
- * take different rows without waiting on each other. Each row's lease is its
+ * higher priority first, then publish order. Each queue is read along its
+ * (queue, priority, seq) index; SKIP LOCKED lets concurrent consumers take different
+ * rows without waiting on each other. Each row's lease is its
  * envelope's `visibilityTimeoutMs`, else `leaseMs`. Returned in delivery order.
  */
 export async function claimJobs(
@@ -30,13 +31,19 @@ export async function claimJobs(
   const jobs = table(sql, schema, "jobs");
   const rows = await sql<ClaimedJob[]>`
     WITH picked AS MATERIALIZED (
-      SELECT id FROM ${jobs}
-      WHERE queue = ANY(${queues}::text[])
-        AND (receipt IS NULL OR lease_expires_at <= now())
-        AND (not_before IS NULL OR not_before <= now())
-      ORDER BY array_position(${queues}::text[], queue), priority DESC, seq
+      SELECT c.id
+      FROM unnest(${queues}::text[]) WITH ORDINALITY AS q(name, pos)
+      CROSS JOIN LATERAL (
+        SELECT id, priority, seq FROM ${jobs}
+        WHERE queue = q.name
+          AND (receipt IS NULL OR lease_expires_at <= now())
+          AND (not_before IS NULL OR not_before <= now())
+        ORDER BY priority DESC, seq
+        LIMIT ${options.max}
+        FOR UPDATE SKIP LOCKED
+      ) c
+      ORDER BY q.pos, c.priority DESC, c.seq
       LIMIT ${options.max}
-      FOR UPDATE SKIP LOCKED
     )
     UPDATE ${jobs} AS j SET
       attempt = j.attempt + CASE WHEN j.receipt IS NULL THEN 0 ELSE 1 END,

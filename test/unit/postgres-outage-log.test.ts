@@ -1,0 +1,39 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import type { ConsolaReporter, LogObject } from "consola";
+import { OutageLog, isConnectionError, log } from "../../src/adapters/postgres/database.ts";
+
+describe("Postgres outage reporting", () => {
+  let records: LogObject[];
+  const reporter: ConsolaReporter = { log: (entry) => void records.push(entry) };
+  beforeEach(() => {
+    records = [];
+    log.addReporter(reporter);
+  });
+  afterEach(() => {
+    log.removeReporter(reporter);
+  });
+
+  test("an outage is logged once as a warning, and its end once", () => {
+    const outage = new OutageLog("postgres://db/x");
+    const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    for (let i = 0; i < 5; i++) outage.failed("fetch", refused);
+    expect(outage.isDown).toBe(true);
+    outage.recovered();
+    outage.recovered();
+    outage.failed("ack", refused);
+    const kinds = records.map((r) => r.type);
+    expect(kinds).toEqual(["warn", "info", "warn"]);
+    expect(String(records[0].args[0])).toContain("postgres://db/x");
+    expect(String(records[0].args[0])).toContain("ECONNREFUSED");
+  });
+
+  test("connection failures are told apart from query errors", () => {
+    expect(isConnectionError({ code: "ECONNREFUSED" })).toBe(true);
+    expect(isConnectionError({ code: "CONNECTION_CLOSED" })).toBe(true);
+    expect(isConnectionError({ code: "57P01" })).toBe(true);
+    expect(isConnectionError({ code: "08006" })).toBe(true);
+    expect(isConnectionError({ code: "23505" })).toBe(false);
+    expect(isConnectionError({ code: "CONNECTION_ENDED" })).toBe(false);
+    expect(isConnectionError(new Error("plain"))).toBe(false);
+  });
+});
