@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type postgres from "postgres";
+import postgres from "postgres";
 import { openPostgres } from "../../src/adapters/postgres/index.ts";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../src/adapters/postgres/migrations.ts";
 import { StemError } from "../../src/core/errors.ts";
@@ -44,10 +44,7 @@ describe("Postgres migrations", () => {
       }),
     );
     const local = [0, 1].map(async () => {
-      const sql = (await import("postgres")).default(TEST_POSTGRES_URL, {
-        max: 2,
-        onnotice: () => {},
-      });
+      const sql = postgres(TEST_POSTGRES_URL, { max: 2, onnotice: () => {} });
       try {
         await sql`SELECT 1`;
         await Bun.sleep(Math.max(0, startAt - Date.now()));

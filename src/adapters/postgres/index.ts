@@ -7,7 +7,7 @@
  * other parameter is passed to the server as a connection parameter.
  */
 import postgres from "postgres";
-import type { StoreConnection } from "../contracts.ts";
+import type { PublishResult, StoreConnection } from "../contracts.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { StemError } from "../../core/errors.ts";
 import { PostgresBroker } from "./broker.ts";
@@ -67,7 +67,7 @@ export function publishInTransaction(
   sql: postgres.TransactionSql | postgres.Sql,
   schema: string,
   envelopes: Envelope[],
-) {
+): Promise<PublishResult> {
   return publishJobs(sql, checkSchemaName(schema), envelopes);
 }
 
