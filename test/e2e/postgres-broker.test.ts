@@ -144,7 +144,21 @@ describe("Postgres broker", () => {
     expect(latencies[4]).toBeLessThan(1000);
   });
 
-  test("a waiting fetch is not woken by publishes to other queues, and honours abort", async () => {
+  test("an envelope Postgres cannot store is refused with a clear error, and nothing is stored", async () => {
+    const ok = buildEnvelope({ name: "t.ok", queue });
+    const bad = buildEnvelope({ name: "t.nul", queue, args: { text: "a\u0000b" } });
+    const error = await conn
+      .broker()
+      .publish([ok, bad])
+      .catch((e) => e);
+    expect(error.code).toBe("invalid_argument");
+    expect(error.message).toContain("NUL");
+    await expect(conn.broker().publish([{ ...ok, queue: "" }])).rejects.toThrow(/without a queue/);
+    const [stats] = await conn.broker().stats([queue]);
+    expect(stats.pending).toBe(0);
+  });
+
+  test("a waiting fetch ignores publishes to other queues and ends early when aborted", async () => {
     other = await openTestConnection(schema);
     const controller = new AbortController();
     const started = Date.now();

@@ -33,6 +33,8 @@ import { replayDeadLetters } from "./sql/replay-dead-letters.ts";
 const FALLBACK_POLL_MS = 5000;
 /** ...and this often while the LISTEN connection is being restored. */
 const DEGRADED_POLL_MS = 500;
+/** Never re-check sooner than this (a lease expiring "now" must not spin the loop). */
+const MIN_PAUSE_MS = 5;
 /** Pause between retries when the database is unreachable during a long poll. */
 const OUTAGE_RETRY_MS = 250;
 
@@ -42,8 +44,6 @@ interface Waiter {
   notified: boolean;
   wake?: () => void;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A broker on a Postgres table. Consumers lease rows with `FOR UPDATE SKIP LOCKED`, so
@@ -101,9 +101,12 @@ export class PostgresBroker implements Broker {
           const next = await this.db.run("fetch", (sql) =>
             nextJobChangeIn(sql, this.db.schema, queues),
           );
-          pause = Math.min(
-            next ?? Number.POSITIVE_INFINITY,
-            this.listener.healthy ? FALLBACK_POLL_MS : DEGRADED_POLL_MS,
+          pause = Math.max(
+            MIN_PAUSE_MS,
+            Math.min(
+              next ?? Number.POSITIVE_INFINITY,
+              this.listener.healthy ? FALLBACK_POLL_MS : DEGRADED_POLL_MS,
+            ),
           );
         } catch (error) {
           // An outage during a long poll: keep trying until the wait is over.

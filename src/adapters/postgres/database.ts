@@ -113,6 +113,13 @@ export class PgDatabase {
         cause: error,
       });
     }
+    if ((error as { code?: unknown })?.code === "22P05") {
+      return new StemError(
+        "invalid_argument",
+        `Postgres cannot store this value (${what}): JSON text containing the NUL character \\u0000 is not allowed in jsonb`,
+        { cause: error },
+      );
+    }
     if (isConnectionError(error)) {
       this.outage.failed(what, error);
       return new StemError(
