@@ -32,14 +32,14 @@ import { CONSUMER_GROUP, type QueueKeys, type RedisKeys } from "./keys.ts";
 import { ackScript } from "./lua/ack-12.ts";
 import { deadLetterScript } from "./lua/dead-letter-15.ts";
 import { extendLeaseScript } from "./lua/extend-lease-1.ts";
-import { fetchScript } from "./lua/fetch-13n.ts";
-import { nackScript } from "./lua/nack-14.ts";
+import { fetchScript } from "./lua/fetch-14n.ts";
+import { nackScript } from "./lua/nack-15.ts";
 import { pruneConsumersScript } from "./lua/prune-consumers-10.ts";
-import { publishScript } from "./lua/publish-14.ts";
+import { publishScript } from "./lua/publish-15.ts";
 import { purgeQueueScript } from "./lua/purge-queue-13.ts";
 import { queueStatsScript } from "./lua/queue-stats-13.ts";
 import { removeDeadLettersScript } from "./lua/remove-dead-letters-3.ts";
-import { replayDeadLettersScript } from "./lua/replay-dead-letters-17.ts";
+import { replayDeadLettersScript } from "./lua/replay-dead-letters-18.ts";
 import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
 import type { StreamWaiter } from "./stream-waiter.ts";
 
@@ -155,7 +155,7 @@ export class RedisBroker implements Broker {
       queueScript(
         pipeline,
         publishScript,
-        [this.keys.taskIds, this.keys.queues, q.delayed, q.delayedData, ...q.streams],
+        [this.keys.taskIds, this.keys.queues, q.delayed, q.delayedData, q.wake, ...q.streams],
         [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
       );
     }
@@ -176,7 +176,10 @@ export class RedisBroker implements Broker {
     const out: Delivery[] = [];
     if (queues.length === 0 || options.max <= 0) return out;
     const deadline = Date.now() + (options.waitMs ?? 0);
-    const streams = queues.flatMap((queue) => this.queueKeys(queue).streams);
+    const waitKeys = queues.flatMap((queue) => {
+      const q = this.queueKeys(queue);
+      return [q.wake, ...q.streams];
+    });
     await this.pruneConsumersWhenDue(queues);
     for (;;) {
       if (this.closed) return out;
@@ -198,14 +201,14 @@ export class RedisBroker implements Broker {
       const left = deadline - Date.now();
       if (left <= 0 || options.signal?.aborted) return out;
       const wait = reply[1] >= 0 ? Math.min(left, reply[1]) : left;
-      if (wait > 0) await this.waiter.wait(streams, reply[2], wait, options.signal);
+      if (wait > 0) await this.waiter.wait(waitKeys, reply[2], wait, options.signal);
     }
   }
 
   private fetchOnce(queues: string[], options: FetchOptions, max: number): Promise<FetchReply> {
     const keys = queues.flatMap((queue) => {
       const q = this.queueKeys(queue);
-      return [q.delayed, q.delayedData, q.leases, ...q.streams];
+      return [q.delayed, q.delayedData, q.leases, q.wake, ...q.streams];
     });
     return runScript<FetchReply>(this.client, fetchScript, keys, [
       CONSUMER_GROUP,
@@ -333,7 +336,7 @@ export class RedisBroker implements Broker {
     await runScript(
       this.client,
       nackScript,
-      [this.keys.taskIds, q.delayed, q.delayedData, q.leases, ...q.streams],
+      [this.keys.taskIds, q.delayed, q.delayedData, q.leases, q.wake, ...q.streams],
       [CONSUMER_GROUP, delivery.queue, delivery.receipt, requeue ? "1" : "0", delayMs, vt, json],
     );
   }
@@ -420,6 +423,7 @@ export class RedisBroker implements Broker {
           this.keys.queues,
           q.delayed,
           q.delayedData,
+          q.wake,
           q.dead,
           this.keys.deadRecords,
           this.keys.deadIndex,

@@ -65,7 +65,6 @@ export class RedisConnection implements StoreConnection {
       ...settings.ioredis,
       connectionName: this.connectionName("command"),
     });
-    this.health.watch(this.client, "command");
     registerScripts(this.client, ALL_SCRIPTS);
   }
 
@@ -95,17 +94,28 @@ export class RedisConnection implements StoreConnection {
 
   /** Connects the command connection; throws a clear error when the server is unreachable. */
   async connect(): Promise<void> {
+    // Until the first connection succeeds, failures are reported by throwing, not logged.
+    let failure: Error | undefined;
+    const onError = (error: Error) => {
+      failure ??= error;
+    };
+    this.client.on("error", onError);
     try {
       await this.client.connect();
     } catch (error) {
-      this.health.stop();
       this.client.disconnect();
+      const reason = failure?.message ?? (error as Error).message;
       throw new StemError(
         "store_unavailable",
-        `cannot connect to Redis at ${this.url}: ${(error as Error).message}`,
-        { cause: error },
+        `cannot connect to Redis at ${this.url}: ${reason}`,
+        {
+          cause: failure ?? error,
+        },
       );
+    } finally {
+      this.client.off("error", onError);
     }
+    this.health.watch(this.client, "command");
   }
 
   broker(): RedisBroker {

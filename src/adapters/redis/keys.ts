@@ -19,6 +19,11 @@ export interface QueueKeys {
   delayedData: string;
   /** ZSET: receipt → lease deadline (ms) of every delivered, unacked entry. */
   leases: string;
+  /**
+   * STREAM (one entry kept) appended to whenever a delayed task is stored, so waiting
+   * fetches wake up and take the new due time into account.
+   */
+  wake: string;
   /** ZSET: envelope id → deadAt of this queue's dead letters. */
   dead: string;
   /** STREAM per priority band, index = priority. */
@@ -52,6 +57,7 @@ export class RedisKeys {
       delayed: `${base}:delayed`,
       delayedData: `${base}:delayed-data`,
       leases: `${base}:leases`,
+      wake: `${base}:wake`,
       dead: `${base}:dead`,
       streams: Array.from({ length: PRIORITY_BANDS }, (_, band) => `${base}:s${band}`),
     };

@@ -17,7 +17,7 @@ import { type LuaScript, runScript } from "./scripts.ts";
 export const SCHEDULE_SCRIPTS: readonly LuaScript[] = [writeScheduleScript, removeScheduleScript];
 
 /** Read-modify-write attempts for store-side updates before giving up. */
-const MAX_ATTEMPTS = 20;
+const MAX_ATTEMPTS = 50;
 
 export class RedisScheduleStore implements ScheduleStore {
   /** `client` must have SCHEDULE_SCRIPTS registered. */
@@ -122,6 +122,8 @@ export class RedisScheduleStore implements ScheduleStore {
       if (!stored) return null;
       const { next, run } = change(stored);
       if ((await this.write(next, stored.version, run)).written) return next;
+      // Lost the race: back off a random, growing while so competing writers spread out.
+      await Bun.sleep(Math.random() * Math.min(100, 2 ** attempt));
     }
     throw new StemError(
       "conflict",

@@ -47,11 +47,18 @@ export class StreamWaiter {
       onAbort = () => resolve(false);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
+    // A dropped connection never answers a read it did not resend: end the wait at once.
+    let onClose: (() => void) | undefined;
+    const dropped = new Promise<boolean>((resolve) => {
+      onClose = () => resolve(false);
+      conn.once("close", onClose);
+    });
     try {
-      healthy = await Promise.race([read, stuck, aborted]);
+      healthy = await Promise.race([read, stuck, aborted, dropped]);
     } finally {
       clearTimeout(timer);
       if (onAbort) signal?.removeEventListener("abort", onAbort);
+      if (onClose) conn.off("close", onClose);
     }
     if (healthy && !this.closed) {
       this.idle.push(conn);

@@ -8,7 +8,8 @@
  *   the queue's `leases` ZSET: member = receipt `band|entryId|delivery|envelopeId`,
  *   score = lease deadline in ms (server time);
  * - a delayed task is an id in the `delayed` ZSET (score = notBefore) with its data in
- *   the `delayedData` hash as `band,vt,json`.
+ *   the `delayedData` hash as `band,vt,json`; storing one appends to the queue's `wake`
+ *   stream so that waiting fetches recompute when to look again.
  */
 
 /** `now_ms()`: the server clock in epoch ms. */
@@ -29,11 +30,15 @@ local function enqueue(stream, group, id, vt, json)
 end
 `;
 
-/** `hold(delayed, delayedData, id, band, vt, json, notBefore)`: stores a delayed task. */
+/**
+ * `hold(delayed, delayedData, wake, id, band, vt, json, notBefore)`: stores a delayed task
+ * and signals the queue's wake stream.
+ */
 export const HOLD = `
-local function hold(delayed, delayedData, id, band, vt, json, not_before)
+local function hold(delayed, delayed_data, wake, id, band, vt, json, not_before)
   redis.call('ZADD', delayed, not_before, id)
-  redis.call('HSET', delayedData, id, band .. ',' .. vt .. ',' .. json)
+  redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. json)
+  redis.call('XADD', wake, 'MAXLEN', 1, '*', 'due', not_before)
 end
 `;
 

@@ -5,18 +5,18 @@ import { ENQUEUE, FORGET_ID, HOLD, NOW, PARSE_RECEIPT } from "./shared.ts";
  * Releases one delivery: the entry is acked and deleted, then either dropped or put back
  * (as a new entry carrying the caller's updated envelope), after `delayMs` if given.
  *
- * KEYS: taskIds, delayed, delayedData, leases, stream band 0..9
+ * KEYS: taskIds, delayed, delayedData, leases, wake, stream band 0..9
  * ARGV: group, queue, receipt, requeue ('1'/'0'), delayMs, vt, json
  * Returns 1 when released, 0 when the lease was already lost.
  */
 export const nackScript = luaScript(
   "stemNack",
-  14,
+  15,
   `${NOW}${ENQUEUE}${HOLD}${PARSE_RECEIPT}${FORGET_ID}
 local group, queue, receipt = ARGV[1], ARGV[2], ARGV[3]
 local band, entry, _, id = parse_receipt(receipt)
 if not band or redis.call('ZREM', KEYS[4], receipt) == 0 then return 0 end
-local stream = KEYS[5 + band]
+local stream = KEYS[6 + band]
 redis.call('XACK', stream, group, entry)
 redis.call('XDEL', stream, entry)
 if ARGV[4] ~= '1' then
@@ -25,7 +25,7 @@ if ARGV[4] ~= '1' then
 end
 local delay = tonumber(ARGV[5])
 if delay > 0 then
-  hold(KEYS[2], KEYS[3], id, band, ARGV[6], ARGV[7], now_ms() + delay)
+  hold(KEYS[2], KEYS[3], KEYS[5], id, band, ARGV[6], ARGV[7], now_ms() + delay)
 else
   enqueue(stream, group, id, ARGV[6], ARGV[7])
 end

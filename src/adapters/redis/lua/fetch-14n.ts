@@ -9,19 +9,20 @@ import { NOW, PARSE_RECEIPT } from "./shared.ts";
  * default. Entries are returned raw; the caller decodes them (and dead-letters what is
  * not an envelope).
  *
- * KEYS: per queue (13 each): delayed, delayedData, leases, stream band 0..9
+ * KEYS: per queue (14 each): delayed, delayedData, leases, wake, stream band 0..9
  * ARGV: group, consumer, max, defaultLeaseMs, batchLimit
  * Returns { deliveries, waitMs, streamIds }:
  *   deliveries: { queueIndex, receipt, leaseDeadline, delivery, fields } each;
  *   waitMs: when nothing was delivered, ms until the next delayed task or lease deadline
  *     (-1 when none); streamIds: when nothing was delivered, the last entry id of every
- *     stream (in KEYS order), for a blocking XREAD that wakes on the next new entry.
+ *     queue's wake stream and band streams (in KEYS order), for a blocking XREAD that
+ *     wakes on the next new entry or newly delayed task.
  */
 export const fetchScript = luaScript(
   "stemFetch",
   "variable",
   `${NOW}${PARSE_RECEIPT}
-local PER_QUEUE = 13
+local PER_QUEUE = 14
 local group, consumer = ARGV[1], ARGV[2]
 local max = tonumber(ARGV[3])
 local default_lease = tonumber(ARGV[4])
@@ -55,7 +56,7 @@ local function promote(delayed, delayed_data, base)
     local data = redis.call('HGET', delayed_data, id)
     if data then
       local band, vt, json = string.match(data, '^(%d),(%d*),(.*)$')
-      local stream = KEYS[base + 4 + tonumber(band)]
+      local stream = KEYS[base + 5 + tonumber(band)]
       if redis.call('EXISTS', stream) == 0 then
         redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
       end
@@ -101,7 +102,7 @@ for q = 0, (#KEYS / PER_QUEUE) - 1 do
   end
   for band = 9, 0, -1 do
     if #out >= max then break end
-    local stream = KEYS[base + 4 + band]
+    local stream = KEYS[base + 5 + band]
     for _, receipt in ipairs(expired[band] or {}) do
       if #out >= max then break end
       local _, entry, delivery = parse_receipt(receipt)
@@ -131,8 +132,8 @@ for q = 0, (#KEYS / PER_QUEUE) - 1 do
       if not next_at or at < next_at then next_at = at end
     end
   end
-  for band = 0, 9 do
-    local last = redis.call('XREVRANGE', KEYS[base + 4 + band], '+', '-', 'COUNT', 1)
+  for k = base + 4, base + 14 do
+    local last = redis.call('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)
     ids[#ids + 1] = (last[1] and last[1][1]) or '0-0'
   end
 end

@@ -5,13 +5,13 @@ import { ENQUEUE, HOLD, NOW } from "./shared.ts";
  * Publishes envelopes to one queue. Refuses ids already queued, delayed or in flight
  * anywhere under the prefix; holds envelopes whose notBefore is still ahead.
  *
- * KEYS: taskIds, queues, delayed, delayedData, stream band 0..9
+ * KEYS: taskIds, queues, delayed, delayedData, wake, stream band 0..9
  * ARGV: group, queue, then per envelope: id, band, vt, notBefore ('' = none), json
  * Returns one flag per envelope: 1 accepted, 0 duplicate.
  */
 export const publishScript = luaScript(
   "stemPublish",
-  14,
+  15,
   `${NOW}${ENQUEUE}${HOLD}
 local group, queue = ARGV[1], ARGV[2]
 local now = now_ms()
@@ -22,9 +22,9 @@ for i = 3, #ARGV, 5 do
     flags[#flags + 1] = 0
   else
     if not_before ~= '' and tonumber(not_before) > now then
-      hold(KEYS[3], KEYS[4], id, band, vt, json, not_before)
+      hold(KEYS[3], KEYS[4], KEYS[5], id, band, vt, json, not_before)
     else
-      enqueue(KEYS[5 + band], group, id, vt, json)
+      enqueue(KEYS[6 + band], group, id, vt, json)
     end
     flags[#flags + 1] = 1
   end
