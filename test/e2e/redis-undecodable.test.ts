@@ -96,3 +96,18 @@ test("a waiting fetch dead-letters garbage that arrives while it waits and keeps
     await peer.close();
   }
 });
+
+test("malformed delayed data is dead-lettered when due instead of wedging the queue", async () => {
+  const broker = conn.broker();
+  const queue = "delayed-garbage";
+  const q = conn.keys.queue(queue);
+  await conn.client.zadd(q.delayed, Date.now() - 1, "odd-id");
+  await conn.client.hset(q.delayedData, "odd-id", "no header here");
+  const env = buildEnvelope({ name: "t.fine", queue });
+  await broker.publish([env]);
+  const got = await broker.fetch([queue], { max: 5, leaseMs: 5000, consumer: "w1" });
+  expect(got.map((d) => d.envelope.id)).toEqual([env.id]);
+  const [dead] = await broker.listDeadLetters({ queue });
+  expect(dead.reason).toBe("undecodable");
+  expect(dead.meta.fields).toMatchObject({ id: "odd-id", envelope: "no header here" });
+});

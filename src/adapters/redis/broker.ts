@@ -105,13 +105,16 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return map;
 }
 
+/** Longest lease a visibility timeout can ask for (a year); longer values are capped. */
+const MAX_LEASE_MS = 365 * 86_400_000;
+
 /** ARGV tuple (id, band, vt, notBefore, json) for the publish and replay scripts. */
 function envelopeArgs(envelope: Envelope): string[] {
   const vt = envelope.visibilityTimeoutMs;
   return [
     envelope.id,
     String(clampPriority(envelope.priority)),
-    vt !== undefined && vt > 0 ? String(Math.ceil(vt)) : "",
+    vt !== undefined && vt > 0 ? String(Math.ceil(Math.min(vt, MAX_LEASE_MS))) : "",
     envelope.notBefore !== undefined ? String(Math.round(envelope.notBefore)) : "",
     encodeEnvelope(envelope),
   ];
@@ -212,9 +215,9 @@ export class RedisBroker implements Broker {
     });
     return runScript<FetchReply>(this.client, fetchScript, keys, [
       CONSUMER_GROUP,
-      options.consumer,
+      options.consumer || "stem",
       max,
-      Math.max(1, Math.ceil(options.leaseMs)),
+      Math.max(1, Math.ceil(Math.min(options.leaseMs, MAX_LEASE_MS))),
       FETCH_BATCH,
     ]);
   }

@@ -24,11 +24,6 @@ export class ConnectionHealth {
     this.closing = true;
   }
 
-  /** True while an outage is in progress. */
-  get isDown(): boolean {
-    return this.down;
-  }
-
   private lost(role: string, reason: string): void {
     if (this.closing || this.down) return;
     this.down = true;

@@ -56,6 +56,10 @@ local function promote(delayed, delayed_data, base)
     local data = redis.call('HGET', delayed_data, id)
     if data then
       local band, vt, json = string.match(data, '^(%d),(%d*),(.*)$')
+      if not band then
+        -- not written by publish: hand it on as is, to be dead-lettered as undecodable
+        band, vt, json = '0', '', data
+      end
       local stream = KEYS[base + 5 + tonumber(band)]
       if redis.call('EXISTS', stream) == 0 then
         redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
