@@ -1,29 +1,91 @@
 /**
- * `npm run bench [-- --adapter sqlite] [--tasks 20000]`: runs the workload and prints JSON.
+ * `npm run bench [-- --adapter sqlite,redis,postgres] [--tasks 20000] [--latency 1000]`:
+ * runs the Stem workload on each adapter and prints JSON.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
+import Redis from "ioredis";
 import { runStemWorkload } from "./stem-workload.ts";
+
+const REDIS_URL = process.env.STEM_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const POSTGRES_URL = process.env.STEM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const { values } = parseArgs({
   options: {
-    adapter: { type: "string", default: "sqlite" },
+    adapter: { type: "string", default: "sqlite,redis,postgres" },
     tasks: { type: "string", default: "20000" },
     latency: { type: "string", default: "1000" },
   },
 });
 const tasks = Number(values.tasks);
-const adapters = values.adapter === "all" ? ["sqlite"] : values.adapter!.split(",");
 const results: Record<string, unknown> = {};
 
-for (const adapter of adapters) {
-  if (adapter === "sqlite") {
-    const dir = mkdtempSync(join(tmpdir(), "stem-bench-"));
-    let n = 0;
-    let url = "";
-    results.sqlite = await runStemWorkload({
+/** A fresh, empty store URL per phase, and a cleanup for all of them. */
+interface Target {
+  next(): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+function sqliteTarget(): Target {
+  const dir = mkdtempSync(join(tmpdir(), "stem-bench-"));
+  let n = 0;
+  return {
+    next: async () => `sqlite://${join(dir, `bench-${++n}.db`)}`,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function redisTarget(): Target {
+  const prefixes: string[] = [];
+  return {
+    next: async () => {
+      const prefix = `stem-bench-${process.pid}-${prefixes.length}`;
+      prefixes.push(prefix);
+      return `${REDIS_URL}?prefix=${prefix}`;
+    },
+    cleanup: async () => {
+      const redis = new Redis(REDIS_URL);
+      for (const prefix of prefixes) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+          cursor = next;
+          if (keys.length) await redis.unlink(...keys);
+        } while (cursor !== "0");
+      }
+      redis.disconnect();
+    },
+  };
+}
+
+function postgresTarget(): Target {
+  const schemas: string[] = [];
+  return {
+    next: async () => {
+      const schema = `stem_bench_${process.pid}_${schemas.length}`;
+      schemas.push(schema);
+      return `${POSTGRES_URL}?schema=${schema}`;
+    },
+    cleanup: async () => {
+      const sql = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+      for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await sql.end();
+    },
+  };
+}
+
+const targets: Record<string, () => Target> = { sqlite: sqliteTarget, redis: redisTarget, postgres: postgresTarget };
+
+for (const adapter of values.adapter!.split(",")) {
+  const make = targets[adapter];
+  if (!make) throw new Error(`unknown adapter "${adapter}" (use ${Object.keys(targets).join(", ")})`);
+  const target = make();
+  let url = "";
+  try {
+    results[adapter] = await runStemWorkload({
       get url() {
         return url;
       },
@@ -31,12 +93,11 @@ for (const adapter of adapters) {
       concurrencies: [1, 10, 100],
       latencySamples: Number(values.latency),
       reset: async () => {
-        url = `sqlite://${join(dir, `bench-${++n}.db`)}`;
+        url = await target.next();
       },
     });
-    rmSync(dir, { recursive: true, force: true });
-  } else {
-    throw new Error(`unknown adapter "${adapter}" (sqlite)`);
+  } finally {
+    await target.cleanup();
   }
 }
 process.stdout.write(`${JSON.stringify({ tasks, machine: { cpus: navigator.hardwareConcurrency }, results }, null, 2)}\n`);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import type { ConsolaReporter, LogObject } from "consola";
+import { type ConsolaReporter, LogLevels, type LogObject } from "consola";
 import type postgres from "postgres";
 import { log } from "../../src/adapters/postgres/database.ts";
 import {
@@ -34,16 +34,21 @@ describe("Postgres reconnection", () => {
   let conn: PostgresStoreConnection | undefined;
   let queue: string;
   let records: LogObject[];
+  let savedLevel = 0;
   const reporter: ConsolaReporter = { log: (entry) => void records.push(entry) };
 
   beforeEach(() => {
     schema = randomSchema("stem_pgr");
     queue = uniqueName("q");
     records = [];
+    // These tests read info-level lines, whatever STEM_LOG_LEVEL the run uses.
+    savedLevel = log.level;
+    log.level = LogLevels.info;
     log.addReporter(reporter);
   });
   afterEach(async () => {
     log.removeReporter(reporter);
+    log.level = savedLevel;
     await conn?.close();
     conn = undefined;
     await dropSchema(admin, schema);

@@ -1,16 +1,21 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { ConsolaReporter, LogObject } from "consola";
+import { type ConsolaReporter, LogLevels, type LogObject } from "consola";
 import { OutageLog, isConnectionError, log } from "../../src/adapters/postgres/database.ts";
 
 describe("Postgres outage reporting", () => {
   let records: LogObject[];
+  let savedLevel = 0;
   const reporter: ConsolaReporter = { log: (entry) => void records.push(entry) };
   beforeEach(() => {
     records = [];
+    // These tests read info-level lines, whatever STEM_LOG_LEVEL the run uses.
+    savedLevel = log.level;
+    log.level = LogLevels.info;
     log.addReporter(reporter);
   });
   afterEach(() => {
     log.removeReporter(reporter);
+    log.level = savedLevel;
   });
 
   test("an outage is logged once as a warning, and its end once", () => {
