@@ -105,3 +105,17 @@ export async function watch(render: () => Promise<void>, intervalMs = 2000): Pro
     await Bun.sleep(intervalMs);
   }
 }
+
+/**
+ * Every value of a flag that may be repeated (`--queue a --queue b,c` → a, b, c); citty
+ * keeps only the last one.
+ */
+export function repeatedFlag(rawArgs: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i];
+    if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
+    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+  }
+  return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+}

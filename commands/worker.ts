@@ -6,7 +6,7 @@ import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
 import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
-import { type StoreFlags, UsageError, fail, iso, jsonArg, openClient, printJson, printTable, storeArgs, withClient } from "./shared.ts";
+import { type StoreFlags, UsageError, repeatedFlag, fail, iso, jsonArg, openClient, printJson, printTable, storeArgs, withClient } from "./shared.ts";
 
 const controlArgs = {
   ...storeArgs,
@@ -174,8 +174,7 @@ export const workerCommand = defineCommand({
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
       return n;
     };
-    const rawQueues = ([] as string[]).concat((args.queue as string | string[] | undefined) ?? []);
-    const queues = rawQueues.flatMap((q) => q.split(",")).filter(Boolean);
+    const queues = repeatedFlag(rawArgs, "queue");
     const client = await openClient(args, module.tasks);
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
