@@ -17,7 +17,11 @@ afterEach(async () => {
   for (const c of opened.splice(0)) await c.close();
 });
 
-async function setup(tasks: AnyTaskHandler[], worker: Partial<WorkerOptions> = {}, clock?: FakeClock) {
+async function setup(
+  tasks: AnyTaskHandler[],
+  worker: Partial<WorkerOptions> = {},
+  clock?: FakeClock,
+) {
   const client = await StemClient.inMemory({ tasks, clock });
   opened.push(client);
   const w: Worker = client.createWorker({ retryStrategy: new FixedRetryStrategy(10), ...worker });
@@ -96,11 +100,16 @@ describe("worker", () => {
   test("an unknown task name goes to the dead-letter queue and the worker goes on", async () => {
     const ok = defineTask({ name: "ok", run: () => "fine" });
     const { client } = await setup([ok]);
-    const stem = new (await import("../../src/core/stem.ts")).Stem({ broker: client.broker, backend: client.backend });
+    const stem = new (await import("../../src/core/stem.ts")).Stem({
+      broker: client.broker,
+      backend: client.backend,
+    });
     const ghost = await stem.enqueue("ghost.task");
     const good = await client.enqueue("ok");
     expect((await client.waitForTask(good, { timeout: 3000 })).value).toBe("fine");
-    const dead = await eventually(() => client.broker.getDeadLetter(ghost).then((d) => d ?? undefined));
+    const dead = await eventually(() =>
+      client.broker.getDeadLetter(ghost).then((d) => d ?? undefined),
+    );
     expect(dead.reason).toBe("unknown-task");
     expect((await client.getTaskStatus(ghost))?.state).toBe("dead");
   });
@@ -111,7 +120,9 @@ describe("worker", () => {
       options: { softTimeLimit: "100ms" },
       run: (ctx) =>
         new Promise((resolve) => {
-          ctx.signal.addEventListener("abort", () => resolve(`stopped: ${(ctx.signal.reason as Error).message}`));
+          ctx.signal.addEventListener("abort", () =>
+            resolve(`stopped: ${(ctx.signal.reason as Error).message}`),
+          );
         }),
     });
     const { client } = await setup([polite]);
@@ -134,7 +145,27 @@ describe("worker", () => {
     const sum = await client.enqueue("thread.add", { a: 2, b: 3 });
     expect((await client.waitForTask(sum, { timeout: 5000 })).value).toBe(5);
     const where = await client.enqueue("thread.whoami");
-    expect((await client.waitForTask(where, { timeout: 5000 })).value).toEqual({ isMainThread: false });
+    expect((await client.waitForTask(where, { timeout: 5000 })).value).toEqual({
+      isMainThread: false,
+    });
+  });
+
+  test("a handler thread is replaced after maxTasksPerThread tasks", async () => {
+    const mod = await import("../fixtures/thread-tasks.ts");
+    const { client } = await setup([mod.threadId], {
+      isolation: "thread",
+      tasksModule: new URL("../fixtures/thread-tasks.ts", import.meta.url).pathname,
+      concurrency: 1,
+      maxTasksPerThread: 2,
+    });
+    const ids: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = await client.enqueue("thread.id");
+      ids.push((await client.waitForTask<number>(id, { timeout: 5000 })).value!);
+    }
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).toBe(ids[3]);
+    expect(ids[2]).not.toBe(ids[1]);
   });
 
   test("a warm shutdown lets running tasks finish and returns waiting ones", async () => {
@@ -152,7 +183,9 @@ describe("worker", () => {
     await eventually(() => worker.stats().inflight === 2);
     await worker.shutdown();
     expect(finished).toBe(2);
-    const states = await Promise.all(ids.map(async (id) => (await client.getTaskStatus(id))?.state));
+    const states = await Promise.all(
+      ids.map(async (id) => (await client.getTaskStatus(id))?.state),
+    );
     expect(states.filter((s) => s === "succeeded").length).toBe(2);
     const [stats] = await client.broker.stats(["default"]);
     expect(stats.pending).toBe(2);
@@ -169,7 +202,9 @@ describe("worker", () => {
       },
     });
     const { client } = await setup([limited], { concurrency: 10, prefetch: 50 });
-    await client.stem.enqueueMany(Array.from({ length: 50 }, () => ({ name: "limited", args: {}, options: {} })));
+    await client.stem.enqueueMany(
+      Array.from({ length: 50 }, () => ({ name: "limited", args: {}, options: {} })),
+    );
     await eventually(() => started.length > 0);
     const first = started[0];
     await sleep(2000 - (Date.now() - first));
@@ -180,7 +215,10 @@ describe("worker", () => {
 
   test("higher priorities run first", async () => {
     const order: number[] = [];
-    const job = defineTask<{ p: number }>({ name: "prio", run: (_ctx, { p }) => void order.push(p) });
+    const job = defineTask<{ p: number }>({
+      name: "prio",
+      run: (_ctx, { p }) => void order.push(p),
+    });
     const client = await StemClient.inMemory({ tasks: [job] });
     opened.push(client);
     for (const p of [1, 5, 9, 0, 7]) await client.enqueue("prio", { p }, { priority: p });
@@ -196,13 +234,22 @@ describe("worker", () => {
       name: "revocable",
       run: async (ctx) => {
         ran.push(ctx.id);
-        await new Promise((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+        );
       },
     });
     const { client, worker } = await setup([job]);
     const later = await client.enqueue("revocable", {}, { delay: "300ms" });
     await client.revokeStore.upsertAll([
-      { namespace: "stem", taskId: later, version: 1, issuedAt: Date.now(), terminate: false, reason: "not needed" },
+      {
+        namespace: "stem",
+        taskId: later,
+        version: 1,
+        issuedAt: Date.now(),
+        terminate: false,
+        reason: "not needed",
+      },
     ]);
     worker.revoke(await client.revokeStore.list("stem"));
     const skipped = await client.waitForTask(later, { timeout: 3000 });
@@ -213,7 +260,14 @@ describe("worker", () => {
     const running = await client.enqueue("revocable");
     await eventually(() => ran.includes(running));
     const terminated = worker.revoke([
-      { namespace: "stem", taskId: running, version: 2, issuedAt: Date.now(), terminate: true, reason: "stop it" },
+      {
+        namespace: "stem",
+        taskId: running,
+        version: 2,
+        issuedAt: Date.now(),
+        terminate: true,
+        reason: "stop it",
+      },
     ]);
     expect(terminated).toEqual([running]);
     const stopped = await client.waitForTask(running, { timeout: 3000 });
@@ -270,7 +324,9 @@ describe("worker", () => {
     const result = await client.waitForTask<string>(id, { timeout: 3000 });
     expect(result.attempt).toBe(1);
     expect(result.status.progress).toBeUndefined();
-    const childResult = await client.waitForTask<Record<string, unknown>>(result.value!, { timeout: 3000 });
+    const childResult = await client.waitForTask<Record<string, unknown>>(result.value!, {
+      timeout: 3000,
+    });
     expect(childResult.value).toMatchObject({ "stem.parentTaskId": id, "stem.rootTaskId": id });
   });
 
@@ -299,7 +355,11 @@ describe("worker", () => {
   });
 
   test("a unique task enqueued twice while pending returns the first id", async () => {
-    const job = defineTask({ name: "uniq", options: { unique: true, uniqueFor: "1m" }, run: () => "u" });
+    const job = defineTask({
+      name: "uniq",
+      options: { unique: true, uniqueFor: "1m" },
+      run: () => "u",
+    });
     const client = await StemClient.inMemory({ tasks: [job] });
     opened.push(client);
     const first = await client.enqueue("uniq", { k: 1 });
@@ -318,7 +378,10 @@ describe("worker", () => {
     const a = defineTask({ name: "reports.daily", run: () => 1 });
     const b = defineTask({ name: "mail.send", options: { queue: "mail" }, run: () => 2 });
     const c = defineTask({ name: "misc", run: () => 3 });
-    const client = await StemClient.inMemory({ tasks: [a, b, c], routing: [{ pattern: "reports.*", queue: "reports" }] });
+    const client = await StemClient.inMemory({
+      tasks: [a, b, c],
+      routing: [{ pattern: "reports.*", queue: "reports" }],
+    });
     opened.push(client);
     const ids = [
       await client.enqueue("reports.daily"),
@@ -326,28 +389,38 @@ describe("worker", () => {
       await client.enqueue("misc"),
       await client.enqueue("misc", {}, { queue: "urgent" }),
     ];
-    const queues = await Promise.all(ids.map(async (id) => (await client.getTaskStatus(id))?.queue));
+    const queues = await Promise.all(
+      ids.map(async (id) => (await client.getTaskStatus(id))?.queue),
+    );
     expect(queues).toEqual(["reports", "mail", "default", "urgent"]);
   });
 
   test("unknown task names are refused at enqueue when the registry is known", async () => {
-    const client = await StemClient.inMemory({ tasks: [defineTask({ name: "known", run: () => 1 })] });
+    const client = await StemClient.inMemory({
+      tasks: [defineTask({ name: "known", run: () => 1 })],
+    });
     opened.push(client);
     await expect(client.enqueue("unknown")).rejects.toThrow('unknown task "unknown"');
   });
 
   test("a bad rate limit is an error naming the task", () => {
-    expect(() => defineTask({ name: "bad.rate", options: { rateLimit: "ten per second" }, run: () => 1 })).toThrow(
-      'task "bad.rate": rateLimit "ten per second" is not a rate',
+    expect(() =>
+      defineTask({ name: "bad.rate", options: { rateLimit: "ten per second" }, run: () => 1 }),
+    ).toThrow('task "bad.rate": rateLimit "ten per second" is not a rate');
+    expect(() => defineTask({ name: "bad.prio", options: { priority: 12 }, run: () => 1 })).toThrow(
+      StemError,
     );
-    expect(() => defineTask({ name: "bad.prio", options: { priority: 12 }, run: () => 1 })).toThrow(StemError);
   });
 
   test("autoscaling grows concurrency with the backlog and shrinks when idle", async () => {
     const job = defineTask({ name: "scaled", run: () => sleep(150) });
-    const { client, worker } = await setup([job], { autoscale: { min: 1, max: 4, tick: "50ms", idleAfter: "200ms" } });
+    const { client, worker } = await setup([job], {
+      autoscale: { min: 1, max: 4, tick: "50ms", idleAfter: "200ms" },
+    });
     expect(worker.concurrency).toBe(1);
-    await client.stem.enqueueMany(Array.from({ length: 30 }, () => ({ name: "scaled", args: {}, options: {} })));
+    await client.stem.enqueueMany(
+      Array.from({ length: 30 }, () => ({ name: "scaled", args: {}, options: {} })),
+    );
     await eventually(() => worker.concurrency === 4, 5000, "scale up");
     await eventually(() => worker.concurrency === 1, 10_000, "scale down");
   });
