@@ -12,7 +12,8 @@ export interface Envelope {
   /** 0–9, higher is delivered first within a queue. */
   priority: number;
   attempt: number;
-  maxRetries: number;
+  /** Retries allowed; absent when the producer did not know the task (the worker's task options decide). */
+  maxRetries?: number;
   enqueuedAt: number;
   /** Not delivered before this time. */
   notBefore?: number;
@@ -96,7 +97,7 @@ export function validateEnvelope(value: unknown): Envelope {
     queue: v.queue as string,
     priority: clampPriority(v.priority as number),
     attempt: typeof v.attempt === "number" ? v.attempt : 0,
-    maxRetries: typeof v.maxRetries === "number" ? v.maxRetries : 0,
+    maxRetries: typeof v.maxRetries === "number" ? v.maxRetries : undefined,
     enqueuedAt: typeof v.enqueuedAt === "number" ? v.enqueuedAt : Date.now(),
     notBefore: typeof v.notBefore === "number" ? v.notBefore : undefined,
     visibilityTimeoutMs:
@@ -118,7 +119,7 @@ export function buildEnvelope(
     queue: fields.queue ?? "default",
     priority: clampPriority(fields.priority),
     attempt: fields.attempt ?? 0,
-    maxRetries: fields.maxRetries ?? 0,
+    maxRetries: fields.maxRetries,
     enqueuedAt: fields.enqueuedAt ?? now,
     notBefore: fields.notBefore,
     visibilityTimeoutMs: fields.visibilityTimeoutMs,

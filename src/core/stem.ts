@@ -159,7 +159,7 @@ export class Stem implements Enqueuer {
       queue: this.router.queueFor(call.name, o.queue, task?.queue),
       priority: clampPriority(priority),
       attempt: 0,
-      maxRetries: o.maxRetries ?? task?.maxRetries ?? 0,
+      maxRetries: o.maxRetries ?? task?.maxRetries,
       enqueuedAt: now,
       notBefore: notBefore && notBefore > now ? notBefore : undefined,
       visibilityTimeoutMs:
@@ -199,7 +199,10 @@ export class Stem implements Enqueuer {
       queue: envelope.queue,
       state: "queued",
       attempt: 0,
-      meta: { maxRetries: envelope.maxRetries, ...(envelope.notBefore ? { notBefore: envelope.notBefore } : {}) },
+      meta: {
+        ...(envelope.maxRetries !== undefined ? { maxRetries: envelope.maxRetries } : {}),
+        ...(envelope.notBefore ? { notBefore: envelope.notBefore } : {}),
+      },
       createdAt: now,
       updatedAt: now,
     };

@@ -64,7 +64,7 @@ export class TaskRunner {
       queue: envelope.queue,
       state,
       attempt: envelope.attempt,
-      meta: { maxRetries: envelope.maxRetries },
+      meta: envelope.maxRetries === undefined ? {} : { maxRetries: envelope.maxRetries },
       createdAt: envelope.enqueuedAt,
       updatedAt: now,
       workerId: this.deps.workerId,
@@ -129,7 +129,7 @@ export class TaskRunner {
   private async settleRevoked(held: HeldTask, reason: string, terminated: boolean): Promise<void> {
     const envelope = held.delivery.envelope;
     const status = this.status(envelope, "revoked", {
-      meta: { maxRetries: envelope.maxRetries, revokedReason: reason },
+      meta: { revokedReason: reason },
       finishedAt: this.deps.clock.now(),
       startedAt: held.startedAt,
     });
@@ -294,7 +294,8 @@ export class TaskRunner {
     const now = this.deps.clock.now();
     const isRetryRequest = error instanceof RetryRequest;
     const cause = isRetryRequest ? (error.reason ?? error) : error;
-    if (envelope.attempt < envelope.maxRetries) {
+    const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
+    if (envelope.attempt < maxRetries) {
       const strategy = task?.options.retryStrategy ?? this.deps.retryStrategy;
       const delayMs =
         (isRetryRequest ? error.countdownMs : undefined) ?? strategy.nextDelay(envelope.attempt, cause);
@@ -303,7 +304,7 @@ export class TaskRunner {
         this.status(envelope, "retrying", {
           error: taskError,
           startedAt: started,
-          meta: { maxRetries: envelope.maxRetries, nextRetryAt: now + delayMs, retryDelayMs: delayMs },
+          meta: { maxRetries, nextRetryAt: now + delayMs, retryDelayMs: delayMs },
         }),
       );
       await this.deps.broker.nack(delivery, { requeue: true, delayMs });
@@ -320,7 +321,7 @@ export class TaskRunner {
       error: taskError,
       startedAt: started,
       finishedAt: now,
-      meta: { maxRetries: envelope.maxRetries, deadLettered: true },
+      meta: { maxRetries, deadLettered: true },
     });
     await this.afterSettled(envelope, status);
     await this.deps.completions.write(status);

@@ -97,6 +97,26 @@ describe("worker", () => {
     expect(failed).toContain("nope");
   });
 
+  test("a producer that does not know the task leaves retries to the worker's task options", async () => {
+    let calls = 0;
+    const flaky = defineTask({
+      name: "flaky.remote",
+      options: { maxRetries: 2 },
+      run: (ctx) => {
+        calls++;
+        if (ctx.attempt < 2) throw new Error("not yet");
+        return "ok";
+      },
+    });
+    const { client } = await setup([flaky]);
+    const { Stem } = await import("../../src/core/stem.ts");
+    const producer = new Stem({ broker: client.broker, backend: client.backend });
+    const id = await producer.enqueue("flaky.remote");
+    const result = await client.waitForTask(id, { timeout: 3000 });
+    expect(result.state).toBe("succeeded");
+    expect(calls).toBe(3);
+  });
+
   test("an unknown task name goes to the dead-letter queue and the worker goes on", async () => {
     const ok = defineTask({ name: "ok", run: () => "fine" });
     const { client } = await setup([ok]);
