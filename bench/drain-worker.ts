@@ -12,15 +12,21 @@ let first = 0;
 let finish!: () => void;
 const finished = new Promise<void>((r) => (finish = r));
 
-const noop = defineTask({ name: "bench.noop", run: () => {
-  if (first === 0) first = performance.now();
-  return null;
-} });
+const noop = defineTask({
+  name: "bench.noop",
+  run: () => {
+    if (first === 0) first = performance.now();
+    return null;
+  },
+});
 const client = await StemClient.fromUrl(url, { tasks: [noop] });
 signals.taskPostrun.connect(() => {
   if (++done === target) finish();
 });
-const worker = client.createWorker({ concurrency: Number(concurrency), prefetch: Math.max(Number(concurrency) * 2, 20) });
+const worker = client.createWorker({
+  concurrency: Number(concurrency),
+  prefetch: Math.max(Number(concurrency) * 2, 20),
+});
 await worker.start();
 process.stdout.write("ready\n");
 await finished;

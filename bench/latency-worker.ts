@@ -1,8 +1,10 @@
 /**
  * Benchmark worker process for latency: runs `bench.stamp` tasks and reports, per task,
  * the time from its enqueue stamp (args.t, epoch ms with fractions) to its handler start.
+ * Prints "ready", then "done" after each task has finished (result stored and acked), and
+ * finally {"latencies"}.
  */
-import { defineTask, StemClient } from "../src/index.ts";
+import { defineTask, signals, StemClient } from "../src/index.ts";
 
 const [url, expected] = process.argv.slice(2);
 const latencies: number[] = [];
@@ -12,9 +14,12 @@ const stamp = defineTask<{ t: number }>({
   name: "bench.stamp",
   run: (_ctx, { t }) => {
     latencies.push(performance.timeOrigin + performance.now() - t);
-    if (latencies.length === Number(expected)) finish();
     return null;
   },
+});
+signals.taskPostrun.connect(() => {
+  process.stdout.write("done\n");
+  if (latencies.length === Number(expected)) finish();
 });
 const client = await StemClient.fromUrl(url, { tasks: [stamp] });
 const worker = client.createWorker({ concurrency: 10 });

@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- --adapter sqlite,redis,postgres] [--tasks 20000] [--latency 1000]`:
  * runs the Stem workload on each adapter and prints JSON.
+ * `npm run bench -- --suite redis-vs-bullmq [--rounds 3]`: Stem against BullMQ on the same
+ * Redis (see redis-vs-bullmq.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,19 +10,36 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import Redis from "ioredis";
+import { runRedisVsBullmq } from "./redis-vs-bullmq.ts";
 import { runStemWorkload } from "./stem-workload.ts";
 
 const REDIS_URL = process.env.STEM_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const POSTGRES_URL = process.env.STEM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const POSTGRES_URL =
+  process.env.STEM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const { values } = parseArgs({
   options: {
     adapter: { type: "string", default: "sqlite,redis,postgres" },
     tasks: { type: "string", default: "20000" },
     latency: { type: "string", default: "1000" },
+    suite: { type: "string" },
+    rounds: { type: "string", default: "1" },
   },
 });
 const tasks = Number(values.tasks);
+
+if (values.suite === "redis-vs-bullmq") {
+  const report = await runRedisVsBullmq({
+    redisUrl: REDIS_URL,
+    tasks,
+    latencySamples: Number(values.latency),
+    rounds: Number(values.rounds),
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
+} else if (values.suite !== undefined) {
+  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq)`);
+}
 const results: Record<string, unknown> = {};
 
 /** A fresh, empty store URL per phase, and a cleanup for all of them. */
@@ -77,11 +96,16 @@ function postgresTarget(): Target {
   };
 }
 
-const targets: Record<string, () => Target> = { sqlite: sqliteTarget, redis: redisTarget, postgres: postgresTarget };
+const targets: Record<string, () => Target> = {
+  sqlite: sqliteTarget,
+  redis: redisTarget,
+  postgres: postgresTarget,
+};
 
 for (const adapter of values.adapter!.split(",")) {
   const make = targets[adapter];
-  if (!make) throw new Error(`unknown adapter "${adapter}" (use ${Object.keys(targets).join(", ")})`);
+  if (!make)
+    throw new Error(`unknown adapter "${adapter}" (use ${Object.keys(targets).join(", ")})`);
   const target = make();
   let url = "";
   try {
@@ -100,4 +124,6 @@ for (const adapter of values.adapter!.split(",")) {
     await target.cleanup();
   }
 }
-process.stdout.write(`${JSON.stringify({ tasks, machine: { cpus: navigator.hardwareConcurrency }, results }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ tasks, machine: { cpus: navigator.hardwareConcurrency }, results }, null, 2)}\n`,
+);

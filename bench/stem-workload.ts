@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { StemClient } from "../src/index.ts";
+import { startChild } from "./child-process.ts";
 
 export interface WorkloadOptions {
   url: string;
@@ -23,32 +24,23 @@ export interface WorkloadResult {
 
 const perSec = (n: number, ms: number) => Math.round((n / ms) * 1000);
 
+/** Pause after a latency job finished before the next is sent, so the worker is idle again. */
+export const IDLE_PAUSE_MS = 5;
+
+/** Enqueue-to-start latencies: the orchestrator runs one, sorted into p50 and p99 here. */
+export function latencySummary(values: number[]): { p50: number; p99: number } {
+  return { p50: percentile(values, 50), p99: percentile(values, 99) };
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2));
+  return Number(
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(2),
+  );
 }
 
-async function spawnAndRead(args: string[], onReady: () => Promise<void>): Promise<Record<string, unknown>> {
-  const proc = Bun.spawn([process.execPath, ...args], { stdout: "pipe", stderr: "inherit", env: { ...process.env, STEM_LOG_LEVEL: "error" } });
-  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let readyHandled = false;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value);
-    if (!readyHandled && text.includes("ready\n")) {
-      readyHandled = true;
-      await onReady();
-    }
-  }
-  await proc.exited;
-  const last = text.trim().split("\n").pop()!;
-  return JSON.parse(last);
-}
-
-const noops = (n: number) => Array.from({ length: n }, () => ({ name: "bench.noop", args: {}, options: {} }));
+const noops = (n: number) =>
+  Array.from({ length: n }, () => ({ name: "bench.noop", args: {}, options: {} }));
 
 export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   await o.reset();
@@ -61,7 +53,8 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
   await o.reset();
   client = await StemClient.fromUrl(o.url);
   t = performance.now();
-  for (let i = 0; i < o.tasks; i += 1000) await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
+  for (let i = 0; i < o.tasks; i += 1000)
+    await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
   const batched = perSec(o.tasks, performance.now() - t);
   await client.close();
 
@@ -69,28 +62,42 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
   for (const c of o.concurrencies) {
     await o.reset();
     client = await StemClient.fromUrl(o.url);
-    for (let i = 0; i < o.tasks; i += 1000) await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
+    for (let i = 0; i < o.tasks; i += 1000)
+      await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
     await client.close();
-    const { ms } = await spawnAndRead([join(import.meta.dir, "drain-worker.ts"), o.url, String(c), String(o.tasks)], async () => {});
+    const { ms } = await startChild([
+      process.execPath,
+      join(import.meta.dir, "drain-worker.ts"),
+      o.url,
+      String(c),
+      String(o.tasks),
+    ]).result;
     drainPerSec[`c${c}`] = perSec(o.tasks, ms as number);
   }
 
   await o.reset();
   client = await StemClient.fromUrl(o.url);
-  const { latencies } = await spawnAndRead([join(import.meta.dir, "latency-worker.ts"), o.url, String(o.latencySamples)], async () => {
-    await Bun.sleep(300);
-    for (let i = 0; i < o.latencySamples; i++) {
-      await client.enqueue("bench.stamp", { t: performance.timeOrigin + performance.now() });
-      // Idle latency: the next job is sent only after the worker went idle again.
-      await Bun.sleep(2);
-    }
-  });
+  const worker = startChild([
+    process.execPath,
+    join(import.meta.dir, "latency-worker.ts"),
+    o.url,
+    String(o.latencySamples),
+  ]);
+  await worker.expect("ready");
+  await Bun.sleep(300);
+  for (let i = 0; i < o.latencySamples; i++) {
+    await client.enqueue("bench.stamp", { t: performance.timeOrigin + performance.now() });
+    // Idle latency: the next job is sent only after this one ran and the worker is idle again.
+    await worker.expect("done");
+    await Bun.sleep(IDLE_PAUSE_MS);
+  }
+  const { latencies } = await worker.result;
   await client.close();
   const values = latencies as number[];
   return {
     enqueueOneByOnePerSec: oneByOne,
     enqueueBatchedPerSec: batched,
     drainPerSec,
-    latencyMs: { p50: percentile(values, 50), p99: percentile(values, 99) },
+    latencyMs: latencySummary(values),
   };
 }
