@@ -324,6 +324,208 @@ export interface ControlBus {
 }
 
 // ---------------------------------------------------------------------------------------
+// Workflows
+
+/** Where a workflow run is in its life. */
+export type WorkflowStatus = "running" | "suspended" | "completed" | "failed" | "cancelled";
+
+/** Limits after which a run is cancelled automatically (ms). */
+export interface WorkflowCancellationPolicy {
+  /** Cancel a run that has existed this long, whatever it is doing. */
+  maxRunDuration?: number;
+  /** Cancel a run that has stayed suspended (sleeping or waiting for an event) this long. */
+  maxSuspendDuration?: number;
+}
+
+/** One durable workflow run as the store keeps it. Absent values are null. */
+export interface WorkflowRun {
+  id: string;
+  workflow: string;
+  status: WorkflowStatus;
+  /** Number of distinct steps checkpointed (`step#0`, `step#1` count as one step). */
+  cursor: number;
+  /** The caller's params plus runtime metadata under `__stem.workflow.*` keys. */
+  params: Record<string, unknown>;
+  parentRunId: string | null;
+  createdAt: number;
+  /** Bumped by every change, including each saved checkpoint. */
+  updatedAt: number;
+  /** The final result once completed. */
+  result: unknown;
+  /** The step last marked running. */
+  currentStep: string | null;
+  /** The topic a suspended run waits on. */
+  waitTopic: string | null;
+  /** When a sleeping run (or an event wait with a deadline) becomes due. */
+  resumeAt: number | null;
+  /** The last step failure: `{ error, type, stack, at, terminal }`. */
+  lastError: Record<string, unknown> | null;
+  /**
+   * While suspended, what the suspension recorded (`type`, `step`, `iteration`,
+   * `resumeAt`, `topic`, ...); once resumed, the same with the resume `payload`.
+   * An empty object once completed.
+   */
+  suspensionData: Record<string, unknown> | null;
+  /** Worker holding the run's execution lease. */
+  ownerId: string | null;
+  leaseExpiresAt: number | null;
+  cancellationPolicy: WorkflowCancellationPolicy | null;
+  /** Why the run was cancelled: `{ reason, cancelledAt, ... }`. */
+  cancellationData: Record<string, unknown> | null;
+}
+
+/** What `createRun` takes. */
+export interface CreateWorkflowRun {
+  workflow: string;
+  params?: Record<string, unknown>;
+  /** Caller-chosen id (default: a new UUID v7). A duplicate is refused. */
+  runId?: string;
+  parentRunId?: string;
+  cancellationPolicy?: WorkflowCancellationPolicy;
+}
+
+/** A saved checkpoint. */
+export interface WorkflowStepEntry {
+  /** Checkpoint name: the step name, with `#<iteration>` for auto-versioned steps. */
+  name: string;
+  value: unknown;
+  /** Insertion order within the run, from 0. */
+  position: number;
+  completedAt: number;
+}
+
+/** A run suspended until an event on `topic` arrives. */
+export interface WorkflowWatcher {
+  runId: string;
+  stepName: string;
+  topic: string;
+  /** The suspension data recorded with the watcher. */
+  data: Record<string, unknown>;
+  createdAt: number;
+  /** When the wait times out (the run is then due), or null. */
+  deadline: number | null;
+}
+
+/** A watcher resolved by an event: the run is resumed with `resumeData`. */
+export interface WorkflowWatcherResolution {
+  runId: string;
+  stepName: string;
+  topic: string;
+  /** The watcher's data plus `payload`, `topic` and `deliveredAt`. */
+  resumeData: Record<string, unknown>;
+}
+
+export interface WorkflowRunQuery {
+  workflow?: string;
+  status?: WorkflowStatus;
+  /** Default 50. */
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Durable state of workflow runs: the runs, their checkpoints, suspensions (sleeps and
+ * event watchers) and execution leases. Times come from the store's clock. Operations
+ * that change a run do nothing to a run that is completed, failed or cancelled (except
+ * `rewindToStep`, which revives it), and throw StemError("not_found") for an unknown run.
+ */
+export interface WorkflowStore {
+  /** Creates a run with status `running` and cursor 0; returns its id. A duplicate `runId` throws StemError("conflict"). */
+  createRun(run: CreateWorkflowRun): Promise<string>;
+  /** Null when unknown. */
+  get(runId: string): Promise<WorkflowRun | null>;
+  /** Newest first. */
+  listRuns(query?: WorkflowRunQuery): Promise<WorkflowRun[]>;
+  /** Running runs that no one holds a live lease on, oldest update first. */
+  listRunnableRuns(options?: { limit?: number; offset?: number }): Promise<WorkflowRun[]>;
+
+  /** A checkpoint's value; undefined when there is none. */
+  readStep(runId: string, step: string): Promise<unknown>;
+  /** Saves (or overwrites) a checkpoint and bumps the run's `updatedAt` and cursor, atomically. */
+  saveStep(runId: string, step: string, value: unknown): Promise<void>;
+  /** Checkpoints in insertion order. */
+  listSteps(runId: string): Promise<WorkflowStepEntry[]>;
+  /**
+   * Deletes the checkpoint of `step` (every `step#n`) and every later one, sets the cursor
+   * to the step's index and suspends the run with suspensionData
+   * `{ step, iteration: 0, iterationStep: step }` (clearing its result, error, waits and
+   * cancellation) so it can be resumed from there. StemError("not_found") when the run has
+   * no checkpoint for `step`.
+   */
+  rewindToStep(runId: string, step: string): Promise<void>;
+
+  /** Suspends the run until `resumeAt`; it is then returned by `dueRuns`. */
+  suspendUntil(runId: string, step: string, resumeAt: number, data?: Record<string, unknown>): Promise<void>;
+  /** Suspends the run waiting on `topic` (registers its watcher, as `registerWatcher`). */
+  suspendOnTopic(
+    runId: string,
+    step: string,
+    topic: string,
+    options?: { deadline?: number; data?: Record<string, unknown> },
+  ): Promise<void>;
+  /**
+   * Atomically suspends the run and registers its watcher on `topic` (one per run; a new
+   * one replaces the old). With a deadline the run is also due then.
+   */
+  registerWatcher(
+    runId: string,
+    step: string,
+    topic: string,
+    options?: { deadline?: number; data?: Record<string, unknown> },
+  ): Promise<void>;
+  /**
+   * Atomically takes up to `limit` (default 256) watchers of `topic`, oldest first, and
+   * resumes their runs (status running, suspensionData = resumeData): each waiting run is
+   * resolved by exactly one caller, however many emit at once.
+   */
+  resolveWatchers(
+    topic: string,
+    payload: unknown,
+    options?: { limit?: number },
+  ): Promise<WorkflowWatcherResolution[]>;
+  /** Watchers of `topic`, oldest first. */
+  listWatchers(topic: string): Promise<WorkflowWatcher[]>;
+  /** Ids of suspended runs waiting on `topic`. */
+  runsWaitingOn(topic: string): Promise<string[]>;
+  /**
+   * Takes up to `limit` (default 256) suspended runs due at `now` (resumeAt or watcher
+   * deadline <= now), earliest first, and drops their watchers so a late event cannot
+   * resume them twice. A taken run is not returned again for a redelivery window (one
+   * minute): resume or cancel it meanwhile; if its taker died, it comes back after that.
+   */
+  dueRuns(now: number, limit?: number): Promise<string[]>;
+
+  /** Status running, recording the step being executed; bumps updatedAt. */
+  markRunning(runId: string, options?: { stepName?: string }): Promise<void>;
+  /** Status completed with the result; suspension data becomes `{}`; lease and waits cleared. */
+  markCompleted(runId: string, result: unknown): Promise<void>;
+  /**
+   * Records `lastError`. Non-terminal: the run stays running (it will be retried).
+   * Terminal: status failed.
+   */
+  markFailed(
+    runId: string,
+    error: { message: string; type?: string; stack?: string },
+    options?: { terminal?: boolean },
+  ): Promise<void>;
+  /** Status running, waits cleared; `data` (when given) becomes the suspension data to resume with. */
+  markResumed(runId: string, data?: Record<string, unknown>): Promise<void>;
+  /**
+   * Status cancelled with cancellationData `{ reason, cancelledAt, ...details }`; waits and
+   * lease cleared. False when the run is already finished.
+   */
+  cancel(runId: string, reason?: string, details?: Record<string, unknown>): Promise<boolean>;
+
+  /** Takes the run's execution lease when free, expired, or already `ownerId`'s. */
+  claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean>;
+  /** Extends the lease; false when `ownerId` no longer holds it. */
+  renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up; a no-op unless `ownerId` holds it. */
+  releaseRun(runId: string, ownerId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
 // Connections
 
 /**
@@ -341,6 +543,7 @@ export interface StoreConnection {
   revokeStore(): RevokeStore;
   rateLimiter(): RateLimiter;
   controlBus(): ControlBus;
+  workflowStore(): WorkflowStore;
   /** One round trip to the backend; throws when it is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,3 +7,8 @@ export { revokeStoreContract } from "./revoke-store-contract.ts";
 export { rateLimiterContract } from "./rate-limiter-contract.ts";
 export { scheduleStoreContract, scheduleEntry } from "./schedule-store-contract.ts";
 export { controlBusContract } from "./control-bus-contract.ts";
+export {
+  workflowStoreContract,
+  type WorkflowStoreContractFactory,
+  WORKFLOW_CONTRACT_START,
+} from "./workflow-store-contract.ts";

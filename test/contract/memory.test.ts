@@ -5,6 +5,7 @@ import { MemoryRateLimiter } from "../../src/adapters/memory/rate-limiter.ts";
 import { MemoryResultBackend } from "../../src/adapters/memory/result-backend.ts";
 import { MemoryRevokeStore } from "../../src/adapters/memory/revoke-store.ts";
 import { MemoryScheduleStore } from "../../src/adapters/memory/schedule-store.ts";
+import { MemoryWorkflowStore } from "../../src/adapters/memory/workflow-store.ts";
 import {
   brokerContract,
   type ContractFactory,
@@ -14,6 +15,7 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowStoreContract,
 } from "../../src/testing/index.ts";
 
 /** In memory, "another instance on the same store" is the same object. */
@@ -33,3 +35,10 @@ revokeStoreContract("memory", shared(() => new MemoryRevokeStore()));
 rateLimiterContract("memory", shared(() => new MemoryRateLimiter()));
 scheduleStoreContract("memory", shared(() => new MemoryScheduleStore()));
 controlBusContract("memory", shared(() => new MemoryControlBus()));
+
+workflowStoreContract("memory", {
+  async create(clock) {
+    const subject = new MemoryWorkflowStore(clock);
+    return { subject, peer: async () => subject, cleanup: () => subject.close() };
+  },
+});

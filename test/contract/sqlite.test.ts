@@ -17,6 +17,7 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowStoreContract,
 } from "../../src/testing/index.ts";
 
 type Pick<T> = (connection: StoreConnection) => T;
@@ -88,3 +89,31 @@ for (const [label, factory] of [
     factory((c) => c.controlBus()),
   );
 }
+
+// The workflow store takes its time from the suite's fake clock, given to the connection.
+workflowStoreContract("sqlite file", {
+  async create(clock) {
+    const folder = mkdtempSync(join(tmpdir(), "stem-sqlite-contract-"));
+    const url = `sqlite://${join(folder, "stem.db")}`;
+    const connections = [await openSqlite(url, { clock })];
+    return {
+      subject: connections[0].workflowStore(),
+      async peer() {
+        const other = await openSqlite(url, { clock });
+        connections.push(other);
+        return other.workflowStore();
+      },
+      async cleanup() {
+        for (const connection of connections) await connection.close();
+        rmSync(folder, { recursive: true, force: true });
+      },
+    };
+  },
+});
+workflowStoreContract("sqlite::memory:", {
+  async create(clock) {
+    const connection = await openSqlite("sqlite::memory:", { clock });
+    const subject = connection.workflowStore();
+    return { subject, peer: async () => subject, cleanup: () => connection.close() };
+  },
+});

@@ -7,6 +7,7 @@ import { MemoryRateLimiter } from "./rate-limiter.ts";
 import { MemoryResultBackend } from "./result-backend.ts";
 import { MemoryRevokeStore } from "./revoke-store.ts";
 import { MemoryScheduleStore } from "./schedule-store.ts";
+import { MemoryWorkflowStore } from "./workflow-store.ts";
 
 export {
   MemoryBroker,
@@ -16,6 +17,7 @@ export {
   MemoryResultBackend,
   MemoryRevokeStore,
   MemoryScheduleStore,
+  MemoryWorkflowStore,
 };
 
 /** Every store in process memory, made once and shared by everything using this connection. */
@@ -30,6 +32,7 @@ export function openMemory(
   const revokes = new MemoryRevokeStore();
   const limiter = new MemoryRateLimiter(options.clock);
   const control = new MemoryControlBus();
+  const workflows = new MemoryWorkflowStore(options.clock);
   return {
     url,
     broker: () => broker,
@@ -39,6 +42,7 @@ export function openMemory(
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
     controlBus: () => control,
+    workflowStore: () => workflows,
     ping: async () => {},
     close: async () => {
       await Promise.all([broker.close(), control.close()]);

@@ -159,6 +159,9 @@ export async function openPostgres(
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
     controlBus: () => control,
+    workflowStore: () => {
+      throw new StemError("unsupported_url", "the workflow store is not available on postgres yet");
+    },
     ping: async () => {
       await db.run("ping", (q) => q`SELECT 1`);
     },

@@ -164,6 +164,11 @@ export class RedisConnection implements StoreConnection {
     return this.stores.controlBus;
   }
 
+  /** Not implemented on Redis yet. */
+  workflowStore(): never {
+    throw new StemError("unsupported_url", "the workflow store is not available on redis yet");
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }

@@ -13,6 +13,7 @@ import type {
   RevokeStore,
   ScheduleStore,
   StoreConnection,
+  WorkflowStore,
 } from "../contracts.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { SqliteBroker } from "./broker/broker.ts";
@@ -26,6 +27,7 @@ import { DEFAULT_RESULT_TTL_MS, SqliteResultBackend } from "./results/result-bac
 import { SqliteRevokeStore } from "./revoke-store.ts";
 import { SqliteScheduleStore } from "./schedules/schedule-store.ts";
 import { parseSqliteUrl } from "./url.ts";
+import { SqliteWorkflowStore } from "./workflows/workflow-store.ts";
 
 export { SCHEMA_VERSION } from "./migrations.ts";
 export { parseSqliteUrl } from "./url.ts";
@@ -37,6 +39,7 @@ export {
   SqliteResultBackend,
   SqliteRevokeStore,
   SqliteScheduleStore,
+  SqliteWorkflowStore,
 };
 
 /** How long a statement waits for another process's write lock by default. */
@@ -99,6 +102,7 @@ class SqliteConnection implements StoreConnection {
     revokes?: SqliteRevokeStore;
     limiter?: SqliteRateLimiter;
     control?: SqliteControlBus;
+    workflows?: SqliteWorkflowStore;
   } = {};
 
   constructor(
@@ -140,6 +144,11 @@ class SqliteConnection implements StoreConnection {
   controlBus(): ControlBus {
     this.made.control ??= new SqliteControlBus(this.db);
     return this.made.control;
+  }
+
+  workflowStore(): WorkflowStore {
+    this.made.workflows ??= new SqliteWorkflowStore(this.db);
+    return this.made.workflows;
   }
 
   async ping(): Promise<void> {

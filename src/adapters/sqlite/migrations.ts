@@ -137,12 +137,61 @@ CREATE INDEX stem_control_messages_by_channel ON stem_control_messages (channel,
 CREATE INDEX stem_control_messages_by_time ON stem_control_messages (created_at);
 `;
 
+/**
+ * Durable workflows: each run as JSON with the columns its queries filter on, its
+ * checkpoints in insertion order, and the event watchers of suspended runs.
+ */
+const V2_SQL = `
+CREATE TABLE stem_workflow_runs (
+  id TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  status TEXT NOT NULL,
+  wait_topic TEXT,
+  due_at INTEGER,
+  owner_id TEXT,
+  lease_expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  run TEXT NOT NULL
+);
+CREATE INDEX stem_workflow_runs_by_created ON stem_workflow_runs (created_at DESC, id DESC);
+CREATE INDEX stem_workflow_runs_by_status ON stem_workflow_runs (status, created_at DESC);
+CREATE INDEX stem_workflow_runs_by_workflow ON stem_workflow_runs (workflow, created_at DESC);
+CREATE INDEX stem_workflow_runs_by_due ON stem_workflow_runs (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX stem_workflow_runs_by_topic ON stem_workflow_runs (wait_topic) WHERE wait_topic IS NOT NULL;
+
+CREATE TABLE stem_workflow_steps (
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  completed_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, name)
+) WITHOUT ROWID;
+CREATE INDEX stem_workflow_steps_by_position ON stem_workflow_steps (run_id, position);
+
+CREATE TABLE stem_workflow_watchers (
+  run_id TEXT PRIMARY KEY,
+  step_name TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  data TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deadline INTEGER
+) WITHOUT ROWID;
+CREATE INDEX stem_workflow_watchers_by_topic ON stem_workflow_watchers (topic, created_at);
+`;
+
 /** The schema history, oldest first. Append; never edit a released migration. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "broker, results, schedules, locks, revokes, rate limits, control",
     sql: V1_SQL,
+  },
+  {
+    version: 2,
+    description: "workflow runs, checkpoints and event watchers",
+    sql: V2_SQL,
   },
 ];
 

@@ -1,0 +1,255 @@
+import type {
+  CreateWorkflowRun,
+  WorkflowRun,
+  WorkflowRunQuery,
+  WorkflowStepEntry,
+  WorkflowStore,
+  WorkflowWatcher,
+  WorkflowWatcherResolution,
+} from "../contracts.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { StemError } from "../../core/errors.ts";
+import { logicalCursor, rewindCut } from "../../workflow/checkpoints.ts";
+import * as t from "../../workflow/run-transitions.ts";
+
+/**
+ * Workflow runs in process memory. Every operation runs to completion without awaiting,
+ * so each is atomic with respect to the others.
+ */
+export class MemoryWorkflowStore implements WorkflowStore {
+  private readonly runs = new Map<string, t.StoredRun>();
+  private readonly steps = new Map<string, WorkflowStepEntry[]>();
+  private readonly watchers = new Map<string, WorkflowWatcher>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  private stored(runId: string): t.StoredRun {
+    const stored = this.runs.get(runId);
+    if (!stored) throw t.runNotFound(runId);
+    return stored;
+  }
+
+  /** Drops the watcher of a run that no longer waits on a topic. */
+  private settle(stored: t.StoredRun): void {
+    if (stored.run.waitTopic === null) this.watchers.delete(stored.run.id);
+  }
+
+  private change(runId: string, apply: (stored: t.StoredRun, now: number) => unknown): void {
+    const stored = this.stored(runId);
+    apply(stored, this.clock.now());
+    this.settle(stored);
+  }
+
+  async createRun(input: CreateWorkflowRun): Promise<string> {
+    const stored = t.newRun(input, this.clock.now());
+    if (this.runs.has(stored.run.id)) throw t.duplicateRun(stored.run.id);
+    this.runs.set(stored.run.id, stored);
+    this.steps.set(stored.run.id, []);
+    return stored.run.id;
+  }
+
+  async get(runId: string): Promise<WorkflowRun | null> {
+    const stored = this.runs.get(runId);
+    return stored ? t.jsonCopy(stored.run) : null;
+  }
+
+  async listRuns(query: WorkflowRunQuery = {}): Promise<WorkflowRun[]> {
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? t.DEFAULT_RUN_LIST_LIMIT;
+    return [...this.runs.values()]
+      .map((s) => s.run)
+      .filter(
+        (r) =>
+          (query.workflow === undefined || r.workflow === query.workflow) &&
+          (query.status === undefined || r.status === query.status),
+      )
+      .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+      .slice(offset, offset + limit)
+      .map((r) => t.jsonCopy(r));
+  }
+
+  async listRunnableRuns(
+    options: { limit?: number; offset?: number } = {},
+  ): Promise<WorkflowRun[]> {
+    const now = this.clock.now();
+    const offset = options.offset ?? 0;
+    return [...this.runs.values()]
+      .map((s) => s.run)
+      .filter((r) => t.isRunnable(r, now))
+      .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1))
+      .slice(offset, offset + (options.limit ?? t.DEFAULT_RUN_LIST_LIMIT))
+      .map((r) => t.jsonCopy(r));
+  }
+
+  async readStep(runId: string, step: string): Promise<unknown> {
+    const entry = this.steps.get(runId)?.find((e) => e.name === step);
+    return entry ? t.jsonCopy(entry.value) : undefined;
+  }
+
+  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+    const stored = this.stored(runId);
+    const entries = this.steps.get(runId)!;
+    const now = this.clock.now();
+    const existing = entries.find((e) => e.name === step);
+    if (existing) {
+      existing.value = t.jsonCopy(value);
+      existing.completedAt = now;
+    } else {
+      const position = entries.length === 0 ? 0 : entries[entries.length - 1].position + 1;
+      entries.push({ name: step, value: t.jsonCopy(value), position, completedAt: now });
+    }
+    t.checkpointSaved(stored, logicalCursor(entries.map((e) => e.name)), now);
+  }
+
+  async listSteps(runId: string): Promise<WorkflowStepEntry[]> {
+    return t.jsonCopy(this.steps.get(runId) ?? []);
+  }
+
+  async rewindToStep(runId: string, step: string): Promise<void> {
+    const stored = this.stored(runId);
+    const entries = this.steps.get(runId)!;
+    const cut = rewindCut(
+      entries.map((e) => e.name),
+      step,
+    );
+    if (!cut)
+      throw new StemError(
+        "not_found",
+        `workflow run ${runId} has no checkpoint for step "${step}"`,
+      );
+    this.steps.set(runId, entries.slice(0, cut.keep.length));
+    t.rewound(stored, step, cut.cursor, this.clock.now());
+    this.settle(stored);
+  }
+
+  async suspendUntil(
+    runId: string,
+    step: string,
+    resumeAt: number,
+    data?: Record<string, unknown>,
+  ): Promise<void> {
+    this.change(runId, (s, now) => t.suspendUntil(s, step, resumeAt, data, now));
+  }
+
+  async suspendOnTopic(
+    runId: string,
+    step: string,
+    topic: string,
+    options: { deadline?: number; data?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    const stored = this.stored(runId);
+    const now = this.clock.now();
+    if (t.suspendOnTopic(stored, step, topic, options.deadline, options.data, now)) {
+      this.watchers.set(
+        runId,
+        t.watcherFor(runId, step, topic, options.deadline, options.data, now),
+      );
+    }
+  }
+
+  registerWatcher(
+    runId: string,
+    step: string,
+    topic: string,
+    options: { deadline?: number; data?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    return this.suspendOnTopic(runId, step, topic, options);
+  }
+
+  async resolveWatchers(
+    topic: string,
+    payload: unknown,
+    options: { limit?: number } = {},
+  ): Promise<WorkflowWatcherResolution[]> {
+    const now = this.clock.now();
+    const taken = this.watchersOf(topic).slice(0, options.limit ?? t.DEFAULT_BATCH);
+    const resolutions: WorkflowWatcherResolution[] = [];
+    for (const watcher of taken) {
+      this.watchers.delete(watcher.runId);
+      const stored = this.runs.get(watcher.runId);
+      const resumeData = t.resumeDataFor(watcher, payload, now);
+      if (!stored || !t.markResumed(stored, resumeData, now)) continue;
+      resolutions.push({
+        runId: watcher.runId,
+        stepName: watcher.stepName,
+        topic,
+        resumeData: t.jsonCopy(resumeData),
+      });
+    }
+    return resolutions;
+  }
+
+  private watchersOf(topic: string): WorkflowWatcher[] {
+    return [...this.watchers.values()]
+      .filter((w) => w.topic === topic)
+      .sort((a, b) => a.createdAt - b.createdAt || (a.runId < b.runId ? -1 : 1));
+  }
+
+  async listWatchers(topic: string): Promise<WorkflowWatcher[]> {
+    return t.jsonCopy(this.watchersOf(topic));
+  }
+
+  async runsWaitingOn(topic: string): Promise<string[]> {
+    return [...this.runs.values()]
+      .filter((s) => s.run.status === "suspended" && s.run.waitTopic === topic)
+      .sort((a, b) => a.run.updatedAt - b.run.updatedAt)
+      .map((s) => s.run.id);
+  }
+
+  async dueRuns(now: number, limit = t.DEFAULT_BATCH): Promise<string[]> {
+    const due = [...this.runs.values()]
+      .filter((s) => t.isDue(s, now))
+      .sort((a, b) => a.dueAt! - b.dueAt! || (a.run.id < b.run.id ? -1 : 1))
+      .slice(0, limit);
+    for (const stored of due) {
+      t.takenAsDue(stored, this.clock.now());
+      this.watchers.delete(stored.run.id);
+    }
+    return due.map((s) => s.run.id);
+  }
+
+  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
+    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName));
+  }
+
+  async markCompleted(runId: string, result: unknown): Promise<void> {
+    this.change(runId, (s, now) => t.markCompleted(s, result, now));
+  }
+
+  async markFailed(
+    runId: string,
+    error: { message: string; type?: string; stack?: string },
+    options: { terminal?: boolean } = {},
+  ): Promise<void> {
+    this.change(runId, (s, now) => t.markFailed(s, error, options.terminal ?? false, now));
+  }
+
+  async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
+    this.change(runId, (s, now) => t.markResumed(s, data, now));
+  }
+
+  async cancel(
+    runId: string,
+    reason?: string,
+    details?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const stored = this.stored(runId);
+    const done = t.cancel(stored, reason, details, this.clock.now());
+    this.settle(stored);
+    return done;
+  }
+
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+    return t.claim(this.stored(runId), ownerId, leaseMs, this.clock.now());
+  }
+
+  async renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+    return t.renew(this.stored(runId), ownerId, leaseMs, this.clock.now());
+  }
+
+  async releaseRun(runId: string, ownerId: string): Promise<void> {
+    t.release(this.stored(runId), ownerId);
+  }
+
+  async close(): Promise<void> {}
+}
