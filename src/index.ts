@@ -15,6 +15,8 @@ export {
 } from "./adapters/memory/index.ts";
 
 export { StemClient, StemApp, type StemClientOptions } from "./app/client.ts";
+
+export * from "./canvas/index.ts";
 export { loadConfig, type StemConfig } from "./app/config.ts";
 export { loadTaskModule, collectTasks } from "./app/task-module.ts";
 
@@ -48,6 +50,7 @@ export { Stem, type StemOptions, type TaskResult } from "./core/stem.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
 export { Worker, type WorkerOptions, type WorkerStats, type ShutdownMode } from "./worker/worker.ts";
+export type { SettledHook } from "./worker/task-runner.ts";
 export type { AutoscaleOptions } from "./worker/autoscale.ts";
 export { sendControl } from "./worker/control-client.ts";
 export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts";

@@ -9,6 +9,8 @@ import type {
   StoreConnection,
 } from "../adapters/contracts.ts";
 import { openMemory } from "../adapters/memory/index.ts";
+import { Canvas } from "../canvas/canvas.ts";
+import { canvasSettledHook } from "../canvas/settle.ts";
 import type { Clock } from "../core/clock.ts";
 import type { TaskCall } from "../core/definition.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
@@ -45,6 +47,8 @@ interface ClientStores {
  */
 export class StemClient {
   readonly stem: Stem;
+  /** Chains, groups and chords through this client's producer (workers it makes continue them). */
+  readonly canvas: Canvas;
   readonly registry: TaskRegistry;
   readonly config: StemConfig;
   readonly broker: Broker;
@@ -80,6 +84,7 @@ export class StemClient {
       clock: options.clock,
       beforePublish: options.beforePublish,
     });
+    this.canvas = new Canvas(this.stem, options.clock);
   }
 
   protected static async open(
@@ -185,6 +190,11 @@ export class StemClient {
       clock: this.options.clock,
       queues: options.queues ?? [this.config.defaultQueue],
       ...options,
+      // Every worker continues canvases (chains, groups, chords) as their members settle.
+      onSettled: [
+        options.stem ? canvasSettledHook(options.stem, this.options.clock) : this.canvas.settledHook,
+        ...(options.onSettled ?? []),
+      ],
     });
     this.workers.add(worker);
     return worker;

@@ -16,7 +16,11 @@ import type { Revocations } from "./revocations.ts";
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
 export type EnvelopeVerifier = (envelope: Envelope) => Promise<string | null> | string | null;
 
-/** Called after a task settles with its final status (canvas: group and chain bookkeeping). */
+/**
+ * Called with a task's final status (succeeded, failed or revoked) before it is stored and
+ * acked (canvas: group and chain bookkeeping). Not called for messages dead-lettered
+ * before checks passed (unknown task, bad signature): their meta is not trusted.
+ */
 export type SettledHook = (envelope: Envelope, status: TaskStatus) => Promise<void>;
 
 export interface RunnerDeps {
@@ -133,6 +137,7 @@ export class TaskRunner {
       finishedAt: this.deps.clock.now(),
       startedAt: held.startedAt,
     });
+    await this.afterSettled(envelope, status);
     await this.deps.completions.finish(status, held.delivery);
     await this.releaseUnique(envelope);
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });

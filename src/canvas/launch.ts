@@ -1,0 +1,159 @@
+/**
+ * Starting canvas nodes: one plan collects the groups to create, the status records to
+ * write and the tasks to enqueue for a node and everything that starts with it, then
+ * stores them in that order (groups before records before tasks), so a member never
+ * settles before the group it reports to exists.
+ */
+import type { GroupDescriptor } from "../adapters/contracts.ts";
+import type { TaskCall } from "../core/definition.ts";
+import { Headers } from "../core/envelope.ts";
+import type { TaskStatus } from "../core/states.ts";
+import type { Stem } from "../core/stem.ts";
+import {
+  type CanvasNode,
+  CanvasMeta,
+  type Frame,
+  type GroupMeta,
+  type TaskNode,
+  refOf,
+} from "./nodes.ts";
+import { canvasRecord } from "./records.ts";
+
+/** What a starting node receives from what ran before it. */
+export interface LaunchInput {
+  /** Present when something ran before: its result. */
+  previous?: { value: unknown };
+  /** For chord callbacks: the ordered member results, passed as `args.results`. */
+  results?: unknown[];
+}
+
+/** Groups, records and tasks that starting some nodes needs, in storing order. */
+export class LaunchPlan {
+  readonly groups: GroupDescriptor[] = [];
+  readonly records: TaskStatus[] = [];
+  readonly calls: TaskCall[] = [];
+
+  constructor(private readonly now: number) {}
+
+  /** Adds `node`, settling `frames` when it finishes. */
+  add(node: CanvasNode, frames: Frame[], input: LaunchInput): this {
+    const now = this.now;
+    switch (node.k) {
+      case "task":
+        this.calls.push(leafCall(node, frames, input));
+        break;
+      case "chain": {
+        const members = node.steps.map(refOf);
+        // Keeps each step's final status by index (see CanvasHandle.members); nothing
+        // waits on this group's count.
+        this.groups.push({ id: node.id, expected: node.steps.length, meta: { kind: "chain" } });
+        this.records.push(
+          canvasRecord({
+            id: node.id,
+            kind: "chain",
+            state: "queued",
+            members,
+            createdAt: now,
+            now,
+            meta: { completed: 0 },
+          }),
+        );
+        const frame: Frame = {
+          t: "chain",
+          id: node.id,
+          index: 0,
+          members,
+          rest: node.steps.slice(1),
+          createdAt: now,
+        };
+        this.add(node.steps[0], [frame, ...frames], input);
+        break;
+      }
+      case "group":
+      case "chord": {
+        const members = node.members.map(refOf);
+        const meta: GroupMeta = { kind: node.k, members, frames, createdAt: now };
+        if (node.k === "chord") meta.callback = node.callback;
+        this.groups.push({
+          id: node.id,
+          expected: node.members.length,
+          meta: meta as unknown as Record<string, unknown>,
+        });
+        this.records.push(
+          canvasRecord({
+            id: node.id,
+            kind: node.k,
+            state: "queued",
+            members,
+            createdAt: now,
+            now,
+            meta: node.k === "chord" ? { callback: refOf(node.callback) } : {},
+          }),
+        );
+        node.members.forEach((member, index) => {
+          this.add(member, [{ t: "group", id: node.id, index }], input);
+        });
+        break;
+      }
+    }
+    return this;
+  }
+
+  /**
+   * Stores the plan. With `skipExisting` (a worker continuing a canvas, which may be a
+   * redelivery doing it a second time), anything whose status already exists is left
+   * alone, so nothing is enqueued or reset twice.
+   */
+  async store(stem: Stem, { skipExisting }: { skipExisting: boolean }): Promise<void> {
+    let { groups, records, calls } = this;
+    if (skipExisting) {
+      const ids = [...records.map((r) => r.id), ...calls.map((c) => c.options.taskId as string)];
+      const found = await stem.backend.getMany(ids);
+      const existing = new Set(ids.filter((_, i) => found[i] !== null));
+      groups = groups.filter((g) => !existing.has(g.id));
+      records = records.filter((r) => !existing.has(r.id));
+      calls = calls.filter((c) => !existing.has(c.options.taskId as string));
+    }
+    await Promise.all(groups.map((g) => stem.backend.initGroup(g)));
+    if (records.length > 0) await stem.backend.set(records);
+    if (calls.length > 0) await stem.enqueueMany(calls);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A member's args after the previous-result rules (see PreviousResultOptions). */
+export function leafArgs(node: TaskNode, input: LaunchInput): Record<string, unknown> {
+  let args: Record<string, unknown> = { ...node.args };
+  if (input.results !== undefined) args.results = input.results;
+  if (input.previous) {
+    const value = input.previous.value;
+    if (node.previousAs !== undefined) args[node.previousAs] = value;
+    if (node.mergePrevious) {
+      args = isPlainObject(value) ? { ...value, ...args } : { previous: value, ...args };
+    }
+  }
+  return args;
+}
+
+function leafCall(node: TaskNode, frames: Frame[], input: LaunchInput): TaskCall {
+  const headers: Record<string, string> = { ...node.options.headers };
+  const meta: Record<string, unknown> = { ...node.options.meta, [CanvasMeta.frames]: frames };
+  if (input.previous) meta[CanvasMeta.previousResult] = input.previous.value;
+  const inner = frames[0];
+  if (inner?.t === "group") {
+    headers[Headers.groupId] = inner.id;
+    meta[CanvasMeta.groupId] = inner.id;
+    meta[CanvasMeta.groupIndex] = inner.index;
+  } else if (inner?.t === "chord") {
+    headers[Headers.chordId] = inner.id;
+    meta[CanvasMeta.chordId] = inner.id;
+  }
+  return {
+    name: node.name,
+    args: leafArgs(node, input),
+    options: { ...node.options, taskId: node.id, headers, meta },
+  };
+}

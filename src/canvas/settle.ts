@@ -1,0 +1,336 @@
+/**
+ * The worker side of canvas: a settled hook that, when a canvas member reaches its final
+ * state, settles the frames its envelope carries, innermost first: a chain starts its
+ * next step or finishes; a group records the member and, on its last member, finishes
+ * (a chord starts its callback); a chord callback finishes its chord. Completion travels
+ * outward until something is still waiting.
+ *
+ * The hook runs before the member is acked, so a worker that dies part way leaves the
+ * member to be delivered again, and its hook runs again. Every step here therefore
+ * tolerates running twice: planned ids are fixed, so nothing that already exists is
+ * enqueued again, and a group's completion is claimed exactly once (`claimChord`), with
+ * the re-run of an already recorded member allowed to finish a claimed but unfinished
+ * completion.
+ */
+import type { ResultBackend } from "../adapters/contracts.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import type { Envelope } from "../core/envelope.ts";
+import { StemError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
+import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../core/states.ts";
+import type { Stem } from "../core/stem.ts";
+import type { SettledHook } from "../worker/task-runner.ts";
+import { LaunchPlan } from "./launch.ts";
+import {
+  type CanvasNode,
+  CanvasMeta,
+  type ChainFrame,
+  type ChordFrame,
+  type Frame,
+  type GroupFrame,
+  type GroupMeta,
+  refOf,
+} from "./nodes.ts";
+import { canvasRecord, errorOf, failedMemberOf, notRunRecords } from "./records.ts";
+
+/** How a node ended; `status` is what an enclosing group records for it. */
+type Outcome =
+  | { ok: true; value: unknown; status: TaskStatus }
+  | { ok: false; error: TaskError; failedMember: string; status: TaskStatus };
+
+/** What to settle next, or null when nothing more happens now. */
+type Next = { outcome: Outcome; frames: Frame[] } | null;
+
+/** Store errors that may pass (the member is redelivered and tries again). */
+const TRANSIENT_CODES = new Set(["store_unavailable", "closed", "timeout"]);
+
+/**
+ * The settled hook that drives chains, groups and chords on a worker. Clients wire it into
+ * every worker they create; add it yourself to a `Worker` built by hand:
+ * `new Worker({ ..., onSettled: [canvasSettledHook(stem)] })`.
+ */
+export function canvasSettledHook(stem: Stem, clock: Clock = systemClock): SettledHook {
+  const settler = new Settler(stem, clock);
+  return async (envelope: Envelope, status: TaskStatus) => {
+    const frames = envelope.meta[CanvasMeta.frames];
+    if (!Array.isArray(frames) || frames.length === 0 || !isTerminal(status.state)) return;
+    await settler.settle(frames as Frame[], outcomeOf(status));
+  };
+}
+
+function outcomeOf(status: TaskStatus): Outcome {
+  if (status.state === "succeeded") return { ok: true, value: status.result ?? null, status };
+  return { ok: false, error: errorOf(status), failedMember: failedMemberOf(status), status };
+}
+
+/** A failure that running the hook again would not fix (unknown task, bad options). */
+function isPermanent(error: unknown): boolean {
+  return error instanceof StemError && !TRANSIENT_CODES.has(error.code);
+}
+
+class Settler {
+  private readonly backend: ResultBackend;
+
+  constructor(
+    private readonly stem: Stem,
+    private readonly clock: Clock,
+  ) {
+    this.backend = stem.backend;
+  }
+
+  async settle(frames: Frame[], first: Outcome): Promise<void> {
+    // Group records are written after what follows the group has been started: a
+    // finished group record means its continuation was done (see groupMember).
+    const deferred: TaskStatus[] = [];
+    let next: Next = { outcome: first, frames };
+    while (next && next.frames.length > 0) {
+      const [frame, ...outer] = next.frames;
+      if (frame.t === "chain") next = await this.chainStep(frame, outer, next.outcome);
+      else if (frame.t === "group") next = await this.groupMember(frame, next.outcome, deferred);
+      else next = await this.chordCallback(frame, outer, next.outcome);
+    }
+    if (deferred.length > 0) await this.backend.set(deferred);
+  }
+
+  private queueOf = (node: CanvasNode & { k: "task" }): string =>
+    this.stem.router.queueFor(
+      node.name,
+      node.options.queue,
+      this.stem.registry?.get(node.name)?.options.queue,
+    );
+
+  /** Step `frame.index` of a chain finished: start the next step, or finish the chain. */
+  private async chainStep(frame: ChainFrame, outer: Frame[], outcome: Outcome): Promise<Next> {
+    const now = this.clock.now();
+    const current = await this.backend.get(frame.id);
+    if (current?.state === "failed") {
+      logger.warn(
+        `chain ${frame.id} already failed; ignoring step ${frame.index} (${outcome.status.id})`,
+      );
+      return null;
+    }
+    await this.backend.addGroupResult(frame.id, frame.index, outcome.status);
+    const completed = frame.index + 1;
+    if (!outcome.ok) {
+      return this.abortChain(
+        frame,
+        outer,
+        frame.rest,
+        outcome.error,
+        outcome.failedMember,
+        frame.index,
+        now,
+      );
+    }
+    if (frame.rest.length === 0) {
+      const record = canvasRecord({
+        id: frame.id,
+        kind: "chain",
+        state: "succeeded",
+        members: frame.members,
+        createdAt: frame.createdAt,
+        now,
+        result: outcome.value,
+        meta: { completed },
+      });
+      await this.backend.set([record]);
+      return { outcome: { ok: true, value: outcome.value, status: record }, frames: outer };
+    }
+    const [nextNode, ...after] = frame.rest;
+    // Recorded before the next step starts: that step may finish (and write the record)
+    // before this hook returns.
+    const done = typeof current?.meta.completed === "number" ? current.meta.completed : 0;
+    if (!current || (current.state !== "succeeded" && done < completed)) {
+      await this.backend.set([
+        canvasRecord({
+          id: frame.id,
+          kind: "chain",
+          state: "running",
+          members: frame.members,
+          createdAt: frame.createdAt,
+          now,
+          meta: { completed },
+        }),
+      ]);
+    }
+    const nextFrame: ChainFrame = { ...frame, index: completed, rest: after };
+    try {
+      await new LaunchPlan(now)
+        .add(nextNode, [nextFrame, ...outer], { previous: { value: outcome.value } })
+        .store(this.stem, { skipExisting: true });
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      logger.error(
+        `chain ${frame.id}: step ${completed} could not start: ${(error as Error).message}`,
+      );
+      return this.abortChain(
+        frame,
+        outer,
+        frame.rest,
+        taskErrorFrom(error),
+        nextNode.id,
+        completed,
+        now,
+      );
+    }
+    return null;
+  }
+
+  /** Marks `notRun` as never run and fails the chain with the member's error. */
+  private async abortChain(
+    frame: ChainFrame,
+    outer: Frame[],
+    notRun: CanvasNode[],
+    error: TaskError,
+    failedMember: string,
+    completed: number,
+    now: number,
+  ): Promise<Next> {
+    const record = canvasRecord({
+      id: frame.id,
+      kind: "chain",
+      state: "failed",
+      members: frame.members,
+      createdAt: frame.createdAt,
+      now,
+      error,
+      meta: { completed, failedMember, notRun: notRun.map((n) => n.id) },
+    });
+    await this.backend.set([
+      ...notRunRecords(notRun, "chain-aborted", frame.id, now, this.queueOf),
+      record,
+    ]);
+    return { outcome: { ok: false, error, failedMember, status: record }, frames: outer };
+  }
+
+  /**
+   * Member `frame.index` of a group (or chord body) finished: record it; whoever records
+   * the last member and wins the claim finishes the group or starts the chord callback.
+   */
+  private async groupMember(
+    frame: GroupFrame,
+    outcome: Outcome,
+    deferred: TaskStatus[],
+  ): Promise<Next> {
+    const before = await this.backend.getGroup(frame.id);
+    const group =
+      before && (await this.backend.addGroupResult(frame.id, frame.index, outcome.status));
+    if (!group) {
+      logger.warn(
+        `group ${frame.id} is missing or expired; result of member ${outcome.status.id} dropped`,
+      );
+      return null;
+    }
+    if (group.completed < group.expected) return null;
+    const meta = group.meta as unknown as GroupMeta;
+    const statuses = Array.from({ length: group.expected }, (_, i) => group.results[i]);
+    const failedIndex = statuses.findIndex((s) => s?.state !== "succeeded");
+    const values = statuses.map((s) => s?.result ?? null);
+    const callback = meta.callback;
+    const token = meta.kind === "chord" && callback ? callback.id : frame.id;
+    if (!(await this.backend.claimChord(frame.id, token))) {
+      // Someone else finishes the group, unless this is a redelivered member whose first
+      // run claimed the group and died before finishing it.
+      if (!(frame.index in before.results)) return null;
+      const marker = callback && failedIndex === -1 ? callback.id : frame.id;
+      const found = await this.backend.get(marker);
+      if (found && (marker !== frame.id || isTerminal(found.state))) return null;
+      logger.warn(
+        `${meta.kind} ${frame.id}: finishing a completion an interrupted run had claimed`,
+      );
+    }
+    const now = this.clock.now();
+    const base = {
+      id: frame.id,
+      kind: meta.kind,
+      members: meta.members,
+      createdAt: meta.createdAt,
+      now,
+    };
+    const callbackMeta = callback ? { callback: refOf(callback) } : {};
+    if (failedIndex !== -1) {
+      const failed = statuses[failedIndex];
+      const error = errorOf(failed);
+      const failedMember = failedMemberOf(failed);
+      if (callback)
+        await this.backend.set(
+          notRunRecords([callback], "chord-aborted", frame.id, now, this.queueOf),
+        );
+      const record = canvasRecord({
+        ...base,
+        state: "failed",
+        error,
+        meta: { ...callbackMeta, failedMember, failedIndex },
+      });
+      deferred.push(record);
+      return { outcome: { ok: false, error, failedMember, status: record }, frames: meta.frames };
+    }
+    if (!callback) {
+      const record = canvasRecord({ ...base, state: "succeeded", result: values });
+      deferred.push(record);
+      return { outcome: { ok: true, value: values, status: record }, frames: meta.frames };
+    }
+    // Chord: the record says running before the callback can finish and overwrite it.
+    await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
+    const chordFrame: ChordFrame = {
+      t: "chord",
+      id: frame.id,
+      members: meta.members,
+      callback: refOf(callback),
+      createdAt: meta.createdAt,
+    };
+    try {
+      await new LaunchPlan(now)
+        .add(callback, [chordFrame, ...meta.frames], {
+          previous: { value: values },
+          results: values,
+        })
+        .store(this.stem, { skipExisting: true });
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      logger.error(`chord ${frame.id}: the callback could not start: ${(error as Error).message}`);
+      const taskError = taskErrorFrom(error);
+      const record = canvasRecord({
+        ...base,
+        state: "failed",
+        error: taskError,
+        meta: { ...callbackMeta, failedMember: callback.id },
+      });
+      await this.backend.set([
+        ...notRunRecords([callback], "chord-aborted", frame.id, now, this.queueOf),
+        record,
+      ]);
+      return {
+        outcome: { ok: false, error: taskError, failedMember: callback.id, status: record },
+        frames: meta.frames,
+      };
+    }
+    return null;
+  }
+
+  /** A chord's callback finished: so did the chord, with the callback's result or error. */
+  private async chordCallback(frame: ChordFrame, outer: Frame[], outcome: Outcome): Promise<Next> {
+    const base = {
+      id: frame.id,
+      kind: "chord" as const,
+      members: frame.members,
+      createdAt: frame.createdAt,
+      now: this.clock.now(),
+    };
+    // The callback's final status is kept here too (see CanvasHandle.members).
+    const meta = { callback: frame.callback, callbackStatus: outcome.status };
+    const record = outcome.ok
+      ? canvasRecord({ ...base, state: "succeeded", result: outcome.value, meta })
+      : canvasRecord({
+          ...base,
+          state: "failed",
+          error: outcome.error,
+          meta: { ...meta, failedMember: outcome.failedMember },
+        });
+    await this.backend.set([record]);
+    const settled: Outcome = outcome.ok
+      ? { ok: true, value: outcome.value, status: record }
+      : { ok: false, error: outcome.error, failedMember: outcome.failedMember, status: record };
+    return { outcome: settled, frames: outer };
+  }
+}
