@@ -9,6 +9,7 @@ import { StemError, type StemErrorCode } from "../src/core/errors.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
+import { keysCommand } from "./keys.ts";
 import { observeCommand } from "./observe.ts";
 import { resultCommand } from "./result.ts";
 import { tasksCommand } from "./tasks.ts";
@@ -24,6 +25,7 @@ export const main = defineCommand({
     health: healthCommand,
     dlq: dlqCommand,
     observe: observeCommand,
+    keys: keysCommand,
   },
 });
 

@@ -57,3 +57,14 @@ export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts"
 
 export { FakeStem, type RecordedEnqueue } from "./testing/fake-stem.ts";
 export { FakeClock } from "./testing/fake-clock.ts";
+
+export { PayloadSigner, type SigningConfig, type SigningAlgorithm } from "./security/signing.ts";
+export { signerFromEnv, signingConfigFromEnv } from "./security/signing-config.ts";
+export { generateSigningKey, type GeneratedSigningKey } from "./security/signing-keys.ts";
+export { tlsOptionsFromEnv, loadTls } from "./security/tls.ts";
+export {
+  startTelemetry,
+  telemetryRequested,
+  type Telemetry,
+  type TelemetryOptions,
+} from "./observability/telemetry.ts";

@@ -22,6 +22,14 @@ import type { AnyTaskHandler } from "../core/task.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type ConfigOverrides, type StemConfig, loadConfig } from "./config.ts";
 import { Connections } from "./connections.ts";
+import { PayloadSigner } from "../security/signing.ts";
+import { signerFromEnv } from "../security/signing-config.ts";
+import { ensureTelemetry, leaseTelemetry, telemetryRequested } from "../observability/telemetry.ts";
+
+/** The client's signer: the given one, none for null, else the environment's. */
+function resolveSigner(options: StemClientOptions): PayloadSigner | undefined {
+  return options.signer === undefined ? (signerFromEnv() ?? undefined) : (options.signer ?? undefined);
+}
 
 export interface StemClientOptions {
   tasks?: AnyTaskHandler[];
@@ -29,6 +37,12 @@ export interface StemClientOptions {
   beforePublish?: EnvelopeHook[];
   clock?: Clock;
   connectOptions?: ConnectOptions;
+  /**
+   * Payload signing: the producer signs what it enqueues (with an active key) and the
+   * workers made here verify. Default: from STEM_SIGNING_* (off when unset); null turns
+   * it off.
+   */
+  signer?: PayloadSigner | null;
 }
 
 /** Every store a client uses, resolved from its configuration. */
@@ -60,12 +74,17 @@ export class StemClient {
   protected readonly options: StemClientOptions;
   private readonly connections: Connections;
   private readonly workers = new Set<Worker>();
+  /** Payload signing in use, if any. */
+  readonly signer?: PayloadSigner;
+  private readonly releaseTelemetry?: () => Promise<void>;
 
   /** Use the static factories (`create`, `inMemory`, `fromUrl`) instead. */
   constructor(config: StemConfig, stores: ClientStores, connections: Connections, options: StemClientOptions) {
     this.config = config;
     this.connections = connections;
     this.options = options;
+    this.signer = resolveSigner(options);
+    this.releaseTelemetry = leaseTelemetry();
     this.registry = new TaskRegistry(options.tasks ?? []);
     this.broker = stores.broker;
     this.backend = stores.backend;
@@ -82,7 +101,8 @@ export class StemClient {
       defaultQueue: config.defaultQueue,
       lockStore: this.lockStore,
       clock: options.clock,
-      beforePublish: options.beforePublish,
+      // Signing comes last: the signature covers what the other hooks set.
+      beforePublish: [...(options.beforePublish ?? []), ...(this.signer?.canSign ? [this.signer.beforePublish] : [])],
     });
     this.canvas = new Canvas(this.stem, options.clock);
   }
@@ -95,6 +115,9 @@ export class StemClient {
     let broker: StoreConnection;
     let backend: StoreConnection;
     let locks: StoreConnection;
+    // A signing or telemetry misconfiguration fails here, before anything is opened.
+    resolveSigner(options);
+    telemetryRequested();
     try {
       broker = await connections.get(config.brokerUrl);
       backend = await connections.get(config.backendUrl);
@@ -103,6 +126,7 @@ export class StemClient {
       await connections.closeAll();
       throw error;
     }
+    await ensureTelemetry();
     return {
       config,
       connections,
@@ -187,6 +211,7 @@ export class StemClient {
       lockStore: this.lockStore,
       controlBus: this.controlBus,
       stem: this.stem,
+      verify: this.signer?.verifier,
       clock: this.options.clock,
       queues: options.queues ?? [this.config.defaultQueue],
       ...options,
@@ -204,6 +229,7 @@ export class StemClient {
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.shutdown()));
     await this.connections.closeAll();
+    await this.releaseTelemetry?.();
   }
 }
 

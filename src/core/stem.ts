@@ -11,6 +11,7 @@ import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
 import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -91,6 +92,21 @@ export class Stem implements Enqueuer {
    * unique task that is already pending, the id of the pending one.
    */
   async enqueueMany(calls: TaskCall[]): Promise<string[]> {
+    const instrumentation = currentInstrumentation();
+    if (!instrumentation) return this.enqueueEnvelopes(calls);
+    // Telemetry: a span per envelope, ended when the publish settles.
+    const finished: ((error?: unknown) => void)[] = [];
+    try {
+      const ids = await this.enqueueEnvelopes(calls, (envelope) => finished.push(instrumentation.enqueue(envelope)));
+      for (const finish of finished) finish();
+      return ids;
+    } catch (error) {
+      for (const finish of finished) finish(error);
+      throw error;
+    }
+  }
+
+  private async enqueueEnvelopes(calls: TaskCall[], instrument?: (envelope: Envelope) => void): Promise<string[]> {
     const now = this.clock.now();
     const ids: string[] = [];
     const fresh: Envelope[] = [];
@@ -105,6 +121,7 @@ export class Stem implements Enqueuer {
           continue;
         }
       }
+      instrument?.(envelope);
       for (const hook of this.hooks) envelope = await hook(envelope);
       ids.push(envelope.id);
       (call.options.taskId ? explicit : fresh).push(envelope);

@@ -12,6 +12,7 @@ import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import type { Executor } from "./executor.ts";
 import type { Revocations } from "./revocations.ts";
+import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
 export type EnvelopeVerifier = (envelope: Envelope) => Promise<string | null> | string | null;
@@ -143,8 +144,14 @@ export class TaskRunner {
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
 
-  /** Runs an admitted task to its final state. */
-  async run(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
+  /** Runs an admitted task to its final state (inside its trace span when telemetry is on). */
+  run(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
+    const instrumentation = currentInstrumentation();
+    if (!instrumentation) return this.runTask(held);
+    return instrumentation.execute(held.delivery.envelope, this.deps.workerId, () => this.runTask(held));
+  }
+
+  private async runTask(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const task = held.task!;
@@ -267,7 +274,8 @@ export class TaskRunner {
           options.error,
         );
       },
-      enqueue: (name, args = {}, options = {}) =>
+      // Bound to the task's trace, so children link to it even when asked from a thread.
+      enqueue: bindToTrace((name, args = {}, options = {}) =>
         deps.stem.enqueue(name, args, {
           ...options,
           headers: { ...inheritedHeaders(envelope), ...options.headers },
@@ -277,6 +285,7 @@ export class TaskRunner {
             ...options.meta,
           },
         }),
+      ),
     };
   }
 
@@ -351,6 +360,10 @@ export class TaskRunner {
       await this.deps.lockStore.release(key, envelope.id);
     }
   }
+}
+
+function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
+  return currentInstrumentation()?.bind(fn) ?? fn;
 }
 
 function numberMeta(envelope: Envelope, key: string): number | undefined {

@@ -27,6 +27,7 @@ import { type Executor, InlineExecutor } from "./executor.ts";
 import { Revocations, loadPausedQueues } from "./revocations.ts";
 import { type EnvelopeVerifier, type HeldTask, type SettledHook, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
+import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 
 export type ShutdownMode = "warm" | "hard";
 
@@ -213,6 +214,12 @@ export class Worker {
     this.autoscaler?.start();
     if (this.options.installSignalHandlers) this.installSignalHandlers();
     this.loopDone = this.loop();
+    registerWorker({
+      id: this.id,
+      queues: this.queues,
+      inflight: () => this.running.size,
+      queueStats: () => this.broker.stats(this.queues),
+    });
     signals.workerReady.emit(base);
     logger.info(`worker ${this.id} ready: queues ${this.queues.join(", ")}, concurrency ${this.concurrencyNow}`);
   }
@@ -518,6 +525,7 @@ export class Worker {
     await this.executor.close();
     this.removeSignalHandlers?.();
     this.state = "stopped";
+    unregisterWorker(this.id);
     signals.workerShutdown.emit(base);
     logger.info(`worker ${this.id} stopped`);
     this.markDone();
