@@ -1,0 +1,637 @@
+/**
+ * Beat: turns due schedule entries into tasks.
+ *
+ * Beat sleeps until the earliest due entry (never polling in a busy loop) and wakes early
+ * when the schedule store changes (it polls the store's cheap change token, by default
+ * every second, and `wake()` wakes it at once). For each due entry it takes the lock
+ * `stem:schedule:<id>` in the lock store, re-reads the entry (another Beat may have
+ * dispatched it meanwhile), enqueues the task through the producer and records the run
+ * with `markExecuted`. Several Beat processes can share one schedule store and lock store:
+ * each due time is dispatched once.
+ *
+ * Exactly once, beyond the lock: every dispatch carries a deterministic task id,
+ * `sched-<entry id>-<due time ms>`. Before publishing, Beat looks the id up in the result
+ * backend; the broker refuses an id it already holds; and Beat records a run only if the
+ * entry's version is still the one it read. So a Beat that loses its lock mid-dispatch (a
+ * paused process) and the Beat that takes over do not both fire the same due time.
+ *
+ * Jitter: an entry's `jitter` delays its task by a random 0..jitter, applied as the
+ * task's `eta` (the broker holds it), so Beat itself never sleeps on one entry.
+ *
+ * Missed runs (see missed-runs.ts): an entry overdue by no more than `missedRunGrace`
+ * (default twice the lock TTL — a failover, a slow batch) fires each due time, late. An
+ * entry overdue by more (Beat was down) fires once, for the latest due time that has
+ * passed; Beat logs how many runs it skipped and continues with the next due time after
+ * that. A restarted Beat therefore neither loses the current run nor fires a storm.
+ *
+ * A publish that fails (e.g. the broker is unreachable) is recorded as a failed run with
+ * its error, and the entry moves on to its next due time. Entries past `expireAt` are
+ * disabled without running; entries with no more runs (run-once, clocked, an interval's
+ * `endAt`) are disabled after their last dispatch.
+ */
+import { hostname } from "node:os";
+import type { LockStore, ResultBackend, ScheduleStore } from "../adapters/contracts.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import type { TaskCall } from "../core/definition.ts";
+import { type DurationInput, formatDuration, parseDuration } from "../core/duration.ts";
+import { Headers } from "../core/envelope.ts";
+import { StemError, toError, VersionConflictError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
+import type { ScheduleEntry } from "../core/schedule.ts";
+import { signals } from "../core/signals.ts";
+import { updateEntry } from "./apply.ts";
+import { scheduledTaskId } from "./dispatch-id.ts";
+import { decideMissedRuns } from "./missed-runs.ts";
+import { type NextRunOptions, nextRunAt } from "./next-run.ts";
+
+/** What Beat needs of the producer (`Stem` provides it). */
+export interface BeatProducer {
+  enqueueMany(calls: TaskCall[]): Promise<string[]>;
+  readonly backend: Pick<ResultBackend, "getMany">;
+}
+
+/** Runs Beat did not fire, or could not compute, reported to `onSkip`. */
+export interface BeatSkip {
+  entryId: string;
+  /** `missed-runs`: the missed-run policy skipped due times; `no-event`: days without a solar event. */
+  reason: "missed-runs" | "no-event";
+  message: string;
+  /** How many due times were skipped (missed-runs). */
+  skipped?: number;
+}
+
+export interface BeatOptions {
+  scheduleStore: ScheduleStore;
+  lockStore: LockStore;
+  /** The producer tasks are enqueued through. */
+  stem: BeatProducer;
+  clock?: Clock;
+  /** How long an entry's lock lasts unless renewed (renewed while dispatching). Default 10s. */
+  lockTtl?: DurationInput;
+  /** Overdue by more than this, an entry fires once for its latest missed due time. Default 2 × lockTtl. */
+  missedRunGrace?: DurationInput;
+  /** Most entries dispatched in one batch. Default 500. */
+  maxBatch?: number;
+  /** How often the store's change token is checked while sleeping. Default 1s. */
+  pollInterval?: DurationInput;
+  /** How long an entry locked by another Beat (or failing to record) waits before a retry. Default 250ms. */
+  retryDelay?: DurationInput;
+  /** This Beat's lock owner id. Default `beat-<host>-<pid>-<random>`. */
+  id?: string;
+  /** Random numbers in [0, 1) for jitter. Default Math.random. */
+  random?: () => number;
+  /** Called for runs skipped by the missed-run policy and solar days without the event; default: logged. */
+  onSkip?: (skip: BeatSkip) => void;
+}
+
+/** Counters since the Beat was made. */
+export interface BeatStats {
+  /** Times Beat woke and looked for due entries. */
+  ticks: number;
+  /** Tasks this Beat published. */
+  dispatched: number;
+  /** Due times found already dispatched (by another Beat, or by this one before a crash). */
+  alreadyDispatched: number;
+  /** Dispatches whose publish failed (recorded with the error). */
+  failed: number;
+  /** Entries skipped because another Beat held their lock. */
+  contended: number;
+  /** Due times skipped by the missed-run policy. */
+  skippedRuns: number;
+  /** Entries disabled because they were past expireAt. */
+  expired: number;
+}
+
+/** The lock key of an entry. */
+export function scheduleLockKey(entryId: string): string {
+  return `stem:schedule:${entryId}`;
+}
+
+/** One due time being dispatched. */
+interface Dispatch {
+  entry: ScheduleEntry;
+  scheduledFor: number;
+  skipped: number;
+  moreSkipped: boolean;
+  jitterMs: number;
+  taskId: string;
+  next: number | null;
+  /** Found in the result backend: dispatched before. */
+  already: boolean;
+  executedAt?: number;
+  error?: string;
+}
+
+const LOG_REPEAT_MS = 60_000;
+
+/**
+ * The scheduler process: `await beat.start()`, later `await beat.stop()`. See the top of
+ * this file for what it guarantees.
+ */
+export class Beat {
+  readonly id: string;
+  readonly stats: BeatStats = {
+    ticks: 0,
+    dispatched: 0,
+    alreadyDispatched: 0,
+    failed: 0,
+    contended: 0,
+    skippedRuns: 0,
+    expired: 0,
+  };
+  private readonly store: ScheduleStore;
+  private readonly locks: LockStore;
+  private readonly stem: BeatProducer;
+  private readonly clock: Clock;
+  private readonly lockTtlMs: number;
+  private readonly graceMs: number;
+  private readonly maxBatch: number;
+  private readonly pollMs: number;
+  private readonly retryMs: number;
+  private readonly random: () => number;
+  private readonly onSkip: (skip: BeatSkip) => void;
+  /** Entries to leave alone until a time (locked elsewhere, failing). */
+  private readonly deferred = new Map<string, number>();
+  private wakeController = new AbortController();
+  private stopping = false;
+  /** Set by wake(); cleared when a tick starts, so a wake during a tick is not lost. */
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  private lastError: { message: string; at: number } | null = null;
+
+  constructor(options: BeatOptions) {
+    this.store = options.scheduleStore;
+    this.locks = options.lockStore;
+    this.stem = options.stem;
+    this.clock = options.clock ?? systemClock;
+    this.lockTtlMs = parseDuration(options.lockTtl ?? "10s", "lockTtl");
+    if (this.lockTtlMs < 100) {
+      throw new StemError(
+        "invalid_argument",
+        `lockTtl must be at least 100ms, got ${this.lockTtlMs}ms`,
+      );
+    }
+    this.graceMs =
+      options.missedRunGrace === undefined
+        ? 2 * this.lockTtlMs
+        : parseDuration(options.missedRunGrace, "missedRunGrace");
+    this.maxBatch = options.maxBatch ?? 500;
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
+      throw new StemError(
+        "invalid_argument",
+        `maxBatch must be a positive integer, got ${this.maxBatch}`,
+      );
+    }
+    this.pollMs = Math.max(1, parseDuration(options.pollInterval ?? "1s", "pollInterval"));
+    this.retryMs = Math.max(1, parseDuration(options.retryDelay ?? "250ms", "retryDelay"));
+    this.id =
+      options.id ?? `beat-${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.random = options.random ?? Math.random;
+    this.onSkip = options.onSkip ?? ((skip) => logger.warn(skip.message));
+  }
+
+  /** True between start() and the end of stop(). */
+  get running(): boolean {
+    return this.loop !== null;
+  }
+
+  /**
+   * Starts the loop in the background and resolves once Beat has dispatched what is due
+   * now. Entries that are enabled but were stored without a next run (e.g. upserted
+   * directly) get one computed from now first.
+   */
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopping = false;
+    try {
+      await this.initialiseEntries();
+    } catch (error) {
+      this.reportError("could not initialise schedule entries", error);
+    }
+    logger.info(
+      `beat ${this.id} started (lock ttl ${formatDuration(this.lockTtlMs)}, missed-run grace ${formatDuration(this.graceMs)})`,
+    );
+    let firstPass!: () => void;
+    const looked = new Promise<void>((resolve) => {
+      firstPass = resolve;
+    });
+    this.loop = this.run(firstPass);
+    await looked;
+  }
+
+  /** Stops after the batch in progress (if any) is recorded and its locks released. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    const loop = this.loop;
+    if (loop) await loop;
+    this.loop = null;
+  }
+
+  /** Wakes a sleeping Beat to look for due entries now (e.g. after changing the store in-process). */
+  wake(): void {
+    this.woken = true;
+    const controller = this.wakeController;
+    this.wakeController = new AbortController();
+    controller.abort();
+  }
+
+  /**
+   * Dispatches the entries due now (up to maxBatch) once and returns how many tasks this
+   * call published. start() runs this in its loop; tests and one-shot scripts can call it.
+   */
+  async tick(): Promise<number> {
+    this.stats.ticks++;
+    const now = this.clock.now();
+    for (const [id, until] of this.deferred) if (until <= now) this.deferred.delete(id);
+    const due = await this.store.due(now, this.maxBatch);
+    const ready = due.filter((e) => !this.deferred.has(e.id));
+    if (ready.length === 0) return 0;
+    for (const entry of ready) {
+      signals.scheduleEntryDue.emit({
+        entryId: entry.id,
+        taskName: entry.taskName,
+        scheduledFor: entry.nextRunAt as number,
+      });
+    }
+    const before = this.stats.dispatched;
+    await this.dispatchBatch(ready);
+    return this.stats.dispatched - before;
+  }
+
+  private async run(firstPass: () => void): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        this.woken = false;
+        await this.tick();
+        if (this.stopping) break;
+        // The token is read before the due time, so a change made after that read wakes us.
+        const token = await this.store.changeToken();
+        const wakeAt = await this.nextWakeAt();
+        // start() returns once Beat is asleep (tests with a fake clock rely on it).
+        firstPass();
+        await this.sleepUntil(wakeAt, token);
+        failures = 0;
+        this.lastError = null;
+      } catch (error) {
+        failures++;
+        this.reportError("tick failed", error);
+        const pause = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
+        firstPass();
+        await this.clock.sleep(pause, this.wakeController.signal);
+      }
+    }
+    firstPass();
+    logger.info(`beat ${this.id} stopped`);
+  }
+
+  /** Logs an error, but the same message at most once a minute (a store outage). */
+  private reportError(what: string, error: unknown): void {
+    const message = toError(error).message;
+    const now = this.clock.now();
+    if (this.lastError?.message === message && now - this.lastError.at < LOG_REPEAT_MS) return;
+    this.lastError = { message, at: now };
+    logger.error(`beat ${this.id}: ${what}: ${message}`);
+  }
+
+  /** When to look again: the earliest due time, or the end of a deferral when that is sooner. */
+  private async nextWakeAt(): Promise<number> {
+    const next = await this.store.nextDueAt();
+    const now = this.clock.now();
+    if (next === null) return Number.POSITIVE_INFINITY;
+    if (next > now) return next;
+    // Something is due but deferred (another Beat holds it): wait for the deferral.
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const until of this.deferred.values()) if (until > now) soonest = Math.min(soonest, until);
+    return soonest === Number.POSITIVE_INFINITY ? now : soonest;
+  }
+
+  /** Sleeps until `target`, a wake(), stop(), or a change of the store's change token. */
+  private async sleepUntil(target: number, token: string): Promise<void> {
+    if (target <= this.clock.now() || this.stopping || this.woken) return;
+    const signal = this.wakeController.signal;
+    while (!this.stopping && !signal.aborted) {
+      const left = target - this.clock.now();
+      if (left <= 0) return;
+      await this.clock.sleep(Math.min(left, this.pollMs), signal);
+      if (this.stopping || signal.aborted || this.clock.now() >= target) return;
+      if ((await this.store.changeToken()) !== token) return;
+    }
+  }
+
+  private defer(id: string): void {
+    this.deferred.set(id, this.clock.now() + this.retryMs);
+  }
+
+  /** Gives a next run to enabled entries stored without one (and never run). */
+  private async initialiseEntries(): Promise<void> {
+    for (const entry of await this.store.list()) {
+      if (!entry.enabled || entry.nextRunAt !== undefined || entry.lastRunAt !== undefined)
+        continue;
+      await updateEntry(
+        this.store,
+        entry.id,
+        (stored) => {
+          if (!stored || !stored.enabled || stored.nextRunAt !== undefined) return null;
+          const next = nextRunAt(stored, this.clock.now(), this.nextRunOptions(stored.id));
+          return next === null ? null : { ...stored, nextRunAt: next };
+        },
+        this.clock,
+      );
+    }
+  }
+
+  private nextRunOptions(entryId: string): NextRunOptions {
+    return {
+      onSkip: (skip) =>
+        this.onSkip({
+          entryId,
+          reason: "no-event",
+          message: `schedule "${entryId}": ${skip.message}`,
+        }),
+    };
+  }
+
+  private async dispatchBatch(candidates: ScheduleEntry[]): Promise<void> {
+    const held = await HeldLocks.acquire(
+      this.locks,
+      this.clock,
+      this.id,
+      this.lockTtlMs,
+      candidates.map((e) => e.id),
+    );
+    for (const entry of candidates) {
+      if (!held.owns(entry.id)) {
+        this.stats.contended++;
+        this.defer(entry.id);
+      }
+    }
+    if (held.size === 0) return;
+    try {
+      const dispatches = await this.plan(candidates.filter((e) => held.owns(e.id)));
+      if (dispatches.length === 0) return;
+      const statuses = await this.stem.backend.getMany(dispatches.map((d) => d.taskId));
+      dispatches.forEach((d, i) => {
+        d.already = statuses[i] !== null;
+      });
+      // A Beat paused past its lock's end must not publish: someone else may have it now.
+      await held.confirm();
+      const mine = dispatches.filter((d) => {
+        if (held.owns(d.entry.id)) return true;
+        this.defer(d.entry.id);
+        return false;
+      });
+      await this.publish(mine.filter((d) => !d.already));
+      await this.record(mine);
+    } finally {
+      await held.release();
+    }
+  }
+
+  /** Re-reads locked entries and decides what each dispatches. */
+  private async plan(locked: ScheduleEntry[]): Promise<Dispatch[]> {
+    const fresh = await Promise.all(locked.map((e) => this.store.get(e.id)));
+    const dispatches: Dispatch[] = [];
+    for (const [i, entry] of fresh.entries()) {
+      const now = this.clock.now();
+      if (!entry || !entry.enabled || entry.nextRunAt === undefined || entry.nextRunAt > now) {
+        // Dispatched by another Beat meanwhile, or changed, disabled or removed.
+        this.defer(locked[i].id);
+        continue;
+      }
+      if (entry.expireAt !== undefined && now > entry.expireAt) {
+        await this.expire(entry);
+        continue;
+      }
+      const decision = decideMissedRuns(entry, entry.nextRunAt, now, this.graceMs);
+      const jitterMax = entry.jitter === undefined ? 0 : parseDuration(entry.jitter, "jitter");
+      const jitterMs = jitterMax > 0 ? Math.floor(this.random() * (jitterMax + 1)) : 0;
+      dispatches.push({
+        entry,
+        ...decision,
+        jitterMs,
+        taskId: scheduledTaskId(entry.id, decision.scheduledFor),
+        next: nextRunAt(
+          { ...entry, lastRunAt: decision.scheduledFor },
+          decision.scheduledFor,
+          this.nextRunOptions(entry.id),
+        ),
+        already: false,
+      });
+    }
+    return dispatches;
+  }
+
+  /** Disables an entry past its expiry without running it. */
+  private async expire(entry: ScheduleEntry): Promise<void> {
+    try {
+      const { nextRunAt: _dropped, ...rest } = entry;
+      await this.store.upsert({ ...rest, enabled: false });
+      this.stats.expired++;
+      logger.info(
+        `schedule "${entry.id}" expired at ${new Date(entry.expireAt as number).toISOString()}; disabled`,
+      );
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      this.defer(entry.id);
+    }
+  }
+
+  private call(d: Dispatch): TaskCall {
+    const e = d.entry;
+    return {
+      name: e.taskName,
+      args: e.args,
+      options: {
+        taskId: d.taskId,
+        queue: e.queue,
+        headers: { [Headers.scheduledFrom]: "beat", [Headers.scheduleId]: e.id },
+        meta: { ...e.meta, kwargs: e.kwargs },
+        eta: d.jitterMs > 0 ? d.scheduledFor + d.jitterMs : undefined,
+      },
+    };
+  }
+
+  /** Publishes in one batch; when the batch fails, one by one so each entry gets its own outcome. */
+  private async publish(dispatches: Dispatch[]): Promise<void> {
+    if (dispatches.length === 0) return;
+    try {
+      await this.stem.enqueueMany(dispatches.map((d) => this.call(d)));
+      const at = this.clock.now();
+      for (const d of dispatches) d.executedAt = at;
+      return;
+    } catch (error) {
+      if (dispatches.length === 1) {
+        dispatches[0].error = toError(error).message;
+        dispatches[0].executedAt = this.clock.now();
+        return;
+      }
+    }
+    for (const d of dispatches) {
+      try {
+        await this.stem.enqueueMany([this.call(d)]);
+      } catch (error) {
+        d.error = toError(error).message;
+      }
+      d.executedAt = this.clock.now();
+    }
+  }
+
+  /** Records each run, unless another Beat already did (the entry's version moved). */
+  private async record(dispatches: Dispatch[]): Promise<void> {
+    const current = await Promise.all(dispatches.map((d) => this.store.get(d.entry.id)));
+    await Promise.all(
+      dispatches.map(async (d, i) => {
+        const e = d.entry;
+        if (current[i]?.version !== e.version) {
+          // Recorded by another Beat (or changed meanwhile): not ours to count.
+          this.stats.alreadyDispatched++;
+          this.defer(e.id);
+          return;
+        }
+        const executedAt = d.executedAt ?? this.clock.now();
+        const driftMs = Math.max(0, executedAt - d.scheduledFor);
+        const recorded = await this.store
+          .markExecuted(e.id, {
+            scheduledFor: d.scheduledFor,
+            executedAt,
+            success: d.error === undefined,
+            jitterMs: d.jitterMs,
+            driftMs,
+            error: d.error,
+            nextRunAt: d.next ?? undefined,
+            disable: d.next === null ? true : undefined,
+          })
+          .catch((error) => {
+            this.reportError(`could not record the run of "${e.id}"`, error);
+            return undefined;
+          });
+        if (recorded === undefined) {
+          // Not recorded: retried shortly, and found dispatched by its task id then.
+          this.defer(e.id);
+          return;
+        }
+        if (recorded === null)
+          logger.warn(`schedule "${e.id}" was removed while it was being dispatched`);
+        this.report(d, driftMs);
+      }),
+    );
+  }
+
+  private report(d: Dispatch, driftMs: number): void {
+    const e = d.entry;
+    if (d.skipped > 0) {
+      this.stats.skippedRuns += d.skipped;
+      const count = `${d.moreSkipped ? "more than " : ""}${d.skipped}`;
+      this.onSkip({
+        entryId: e.id,
+        reason: "missed-runs",
+        skipped: d.skipped,
+        message:
+          `schedule "${e.id}": ${formatDuration(Math.max(0, (d.executedAt ?? d.scheduledFor) - (e.nextRunAt as number)))} overdue; ` +
+          `fired the latest missed run (${new Date(d.scheduledFor).toISOString()}) once and skipped ${count} earlier run(s)`,
+      });
+    }
+    const payload = { entryId: e.id, taskName: e.taskName, scheduledFor: d.scheduledFor };
+    if (d.error !== undefined) {
+      this.stats.failed++;
+      logger.error(`schedule "${e.id}": could not enqueue ${e.taskName}: ${d.error}`);
+      signals.scheduleEntryFailed.emit({ ...payload, error: d.error });
+      return;
+    }
+    if (d.already) this.stats.alreadyDispatched++;
+    else this.stats.dispatched++;
+    signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
+    if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);
+  }
+}
+
+/** The locks of one batch: acquired together, renewed while the batch runs, released together. */
+class HeldLocks {
+  private readonly held = new Set<string>();
+  private confirmedAt: number;
+  private readonly stopRenewing = new AbortController();
+  private renewing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly locks: LockStore,
+    private readonly clock: Clock,
+    private readonly owner: string,
+    private readonly ttlMs: number,
+  ) {
+    this.confirmedAt = clock.now();
+  }
+
+  static async acquire(
+    locks: LockStore,
+    clock: Clock,
+    owner: string,
+    ttlMs: number,
+    ids: string[],
+  ): Promise<HeldLocks> {
+    const batch = new HeldLocks(locks, clock, owner, ttlMs);
+    const results = await Promise.allSettled(
+      ids.map(async (id) => {
+        if (await locks.acquire(scheduleLockKey(id), owner, ttlMs)) batch.held.add(id);
+      }),
+    );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) {
+      await batch.release();
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    if (batch.held.size > 0) batch.renewing = batch.renewLoop();
+    return batch;
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  owns(id: string): boolean {
+    return this.held.has(id);
+  }
+
+  private async renewLoop(): Promise<void> {
+    const every = Math.max(50, Math.floor(this.ttlMs / 3));
+    while (!this.stopRenewing.signal.aborted) {
+      await this.clock.sleep(every, this.stopRenewing.signal);
+      if (this.stopRenewing.signal.aborted) return;
+      await this.renew();
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const ids = [...this.held];
+    const ok = await Promise.all(
+      ids.map((id) =>
+        this.locks.renew(scheduleLockKey(id), this.owner, this.ttlMs).catch(() => false),
+      ),
+    );
+    ids.forEach((id, i) => {
+      if (!ok[i]) this.held.delete(id);
+    });
+    this.confirmedAt = this.clock.now();
+  }
+
+  /** Renews now unless a renewal succeeded recently; afterwards `owns` is current. */
+  async confirm(): Promise<void> {
+    if (this.clock.now() - this.confirmedAt > this.ttlMs / 2) await this.renew();
+  }
+
+  async release(): Promise<void> {
+    this.stopRenewing.abort();
+    await this.renewing;
+    const ids = [...this.held];
+    this.held.clear();
+    await Promise.all(
+      ids.map((id) =>
+        this.locks.release(scheduleLockKey(id), this.owner).catch((error) => {
+          logger.warn(`could not release the lock of schedule "${id}": ${toError(error).message}`);
+          return false;
+        }),
+      ),
+    );
+  }
+}
