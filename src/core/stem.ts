@@ -126,18 +126,19 @@ export class Stem implements Enqueuer {
       ids.push(envelope.id);
       (call.options.taskId ? explicit : fresh).push(envelope);
     }
-    // A fresh id cannot collide, so its queued status is written first and can never
-    // overwrite a worker's later "running". An explicit id may be a duplicate: publish
-    // first and record only what the broker accepted.
+    // The queued status is written BEFORE publishing, so it can never land after (and
+    // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
+    // explicit id (Beat, canvas) may name a task that is still live: its status is left
+    // alone and the broker refuses the duplicate.
     if (fresh.length > 0) {
       await this.backend.set(fresh.map((e) => this.queuedStatus(e, now)));
       await this.publish(fresh);
     }
     if (explicit.length > 0) {
-      const { accepted } = await this.publish(explicit);
-      const acceptedIds = new Set(accepted);
-      const stored = explicit.filter((e) => acceptedIds.has(e.id));
-      if (stored.length > 0) await this.backend.set(stored.map((e) => this.queuedStatus(e, now)));
+      const previous = await this.backend.getMany(explicit.map((e) => e.id));
+      const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
+      if (startable.length > 0) await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
+      await this.publish(explicit);
     }
     return ids;
   }
