@@ -6,12 +6,14 @@ import { defineCommand, runCommand, showUsage } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
+import { beatCommand } from "./beat.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
 import { keysCommand } from "./keys.ts";
 import { observeCommand } from "./observe.ts";
 import { resultCommand } from "./result.ts";
+import { scheduleCommand } from "./schedule.ts";
 import { tasksCommand } from "./tasks.ts";
 import { workerCommand } from "./worker.ts";
 
@@ -26,6 +28,8 @@ export const main = defineCommand({
     dlq: dlqCommand,
     observe: observeCommand,
     keys: keysCommand,
+    beat: beatCommand,
+    schedule: scheduleCommand,
   },
 });
 

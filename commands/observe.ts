@@ -1,4 +1,7 @@
 import { defineCommand } from "citty";
+import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import { scheduleOverview } from "../src/scheduler/overview.ts";
+import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
 import { iso, jsonArg, printJson, printTable, storeArgs, watch, withClient } from "./shared.ts";
 
 const watchArg = { watch: { type: "boolean", description: "Refresh every 2 s until Ctrl-C" } } as const;
@@ -36,7 +39,42 @@ const workers = defineCommand({
     }),
 });
 
+const schedules = defineCommand({
+  meta: { name: "schedules", description: "Due and overdue schedule entries, then per entry runs, drift, next run and last error" },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    ...watchArg,
+    ...schedulesArg,
+    "overdue-after": { type: "string", default: "10s", description: "An entry due for longer than this counts as overdue" },
+  },
+  run: ({ args, rawArgs }) => {
+    const overdueAfter = parseDuration(args["overdue-after"], "--overdue-after");
+    return withScheduleStore(args, schedulePaths(rawArgs), async (store) => {
+      const render = async () => {
+        const view = await scheduleOverview(store, Date.now(), overdueAfter);
+        if (args.json) return printJson(view);
+        process.stdout.write(`${view.total} entries (${view.enabled} enabled): ${view.due} due, ${view.overdue} overdue (due for more than ${formatDuration(overdueAfter)})\n`);
+        if (view.total === 0) return;
+        printTable(
+          ["id", "schedule", "runs", "drift", "next run", "last run", "last error"],
+          view.entries.map((e) => [
+            `${e.id}${e.overdue ? " (overdue)" : e.due ? " (due)" : e.enabled ? "" : " (disabled)"}`,
+            e.schedule,
+            e.totalRunCount,
+            e.drift === undefined ? "" : `${e.drift} ms`,
+            e.enabled ? iso(e.nextRunAt) : "",
+            iso(e.lastRunAt),
+            e.lastError ?? "",
+          ]),
+        );
+      };
+      await (args.watch ? watch(render) : render());
+    });
+  },
+});
+
 export const observeCommand = defineCommand({
-  meta: { name: "observe", description: "Queue and worker overviews" },
-  subCommands: { queues, workers },
+  meta: { name: "observe", description: "Queue, worker and schedule overviews" },
+  subCommands: { queues, workers, schedules },
 });
