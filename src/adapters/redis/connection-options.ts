@@ -3,6 +3,7 @@
  *
  * `redis://[user[:password]@]host[:port][/db][?prefix=NAME&resultTtlMs=MS]`
  */
+import { isIP } from "node:net";
 import type { RedisOptions } from "ioredis";
 import type { ConnectOptions } from "../contracts.ts";
 import { StemError } from "../../core/errors.ts";
@@ -87,7 +88,9 @@ export function redisSettings(url: string, options: ConnectOptions = {}): RedisS
       cert: tls.cert,
       key: tls.key,
       rejectUnauthorized: tls.rejectUnauthorized,
-      servername: host,
+      // SNI takes host names only; an IP address is still verified against the
+      // certificate's IP subjectAltName.
+      ...(isIP(host) === 0 ? { servername: host } : {}),
     };
   }
   return { url: redactUrl(url), prefix, resultTtlMs, ioredis };
