@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
+import { serveWorkflows } from "../src/workflow/serve.ts";
 import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
@@ -186,9 +187,13 @@ export const workerCommand = defineCommand({
       workerId: args["worker-id"],
       installSignalHandlers: true,
     });
+    const workflows = module.workflows.length
+      ? await serveWorkflows(client, worker, module.workflows, { isolation: args.isolation })
+      : undefined;
     logger.info(`tasks: ${module.tasks.map((t) => t.name).join(", ")}`);
     await worker.start();
     await worker.done;
+    await workflows?.stop();
     await client.close();
   },
 });

@@ -68,3 +68,8 @@ export {
   type Telemetry,
   type TelemetryOptions,
 } from "./observability/telemetry.ts";
+
+export * from "./workflow/index.ts";
+export { MemoryWorkflowStore } from "./adapters/memory/workflow-store.ts";
+/** A fake clock for deterministic workflow tests (the same FakeClock). */
+export { FakeClock as FakeWorkflowClock } from "./testing/fake-clock.ts";

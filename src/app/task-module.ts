@@ -1,12 +1,14 @@
 /**
  * Loading a user's task module (`stem worker --tasks ./tasks.ts`). A module may export
  * tasks as its default export (an array or an object of tasks) or as named exports;
- * it may also export `schedules` and, later, workflows.
+ * it may also export `schedules`, and workflows made with Flow() or WorkflowScript()
+ * (default or named exports, alone or in arrays and objects).
  */
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { StemError } from "../core/errors.ts";
 import type { AnyTaskHandler } from "../core/task.ts";
+import { type AnyWorkflowDefinition, isWorkflowDefinition } from "../workflow/definition.ts";
 
 /** True for a value shaped like a task handler. */
 export function isTaskHandler(value: unknown): value is AnyTaskHandler {
@@ -35,10 +37,28 @@ export function collectTasks(exports: Record<string, unknown>): AnyTaskHandler[]
   return [...found.values()];
 }
 
-/** The loaded module with its tasks. */
+/** Every workflow a module exports, default export first, one per name. */
+export function collectWorkflows(exports: Record<string, unknown>): AnyWorkflowDefinition[] {
+  const found = new Map<string, AnyWorkflowDefinition>();
+  const candidates = [exports.default, exports.workflows, ...Object.values(exports)];
+  for (const candidate of candidates) {
+    const values = isWorkflowDefinition(candidate)
+      ? [candidate]
+      : Array.isArray(candidate)
+        ? candidate
+        : candidate && typeof candidate === "object"
+          ? Object.values(candidate)
+          : [];
+    for (const value of values) if (isWorkflowDefinition(value) && !found.has(value.name)) found.set(value.name, value);
+  }
+  return [...found.values()];
+}
+
+/** The loaded module with its tasks and workflows. */
 export interface TaskModule {
   path: string;
   tasks: AnyTaskHandler[];
+  workflows: AnyWorkflowDefinition[];
   exports: Record<string, unknown>;
 }
 
@@ -59,11 +79,12 @@ export async function loadTaskModule(file: string): Promise<TaskModule> {
     );
   }
   const tasks = collectTasks(exports);
-  if (tasks.length === 0) {
+  const workflows = collectWorkflows(exports);
+  if (tasks.length === 0 && workflows.length === 0) {
     throw new StemError(
       "invalid_argument",
-      `tasks file ${file} exports no task: export tasks made with defineTask (default export array/object, or named exports)`,
+      `tasks file ${file} exports no task: export tasks made with defineTask (default export array/object, or named exports), or workflows made with Flow or WorkflowScript`,
     );
   }
-  return { path, tasks, exports };
+  return { path, tasks, workflows, exports };
 }

@@ -99,6 +99,17 @@ export interface DeadLetterPayload {
   workerId: string;
 }
 
+/** A workflow run changed state. */
+export interface WorkflowRunSignalPayload {
+  runId: string;
+  workflow: string;
+  status: "running" | "suspended" | "completed" | "failed" | "cancelled";
+  /** The step concerned, when there is one. */
+  step?: string;
+  /** Details: the result, the error, the suspension (type, resumeAt, topic), the cancellation reason. */
+  metadata?: Record<string, unknown>;
+}
+
 /** Every signal Stem emits, process-wide, named as in the product documents. */
 export const signals = {
   beforeTaskPublish: new Signal<{ envelope: Envelope }>("before-task-publish"),
@@ -119,6 +130,13 @@ export const signals = {
   scheduleEntryDue: new Signal<ScheduleSignalPayload>("schedule-entry-due"),
   scheduleEntryDispatched: new Signal<ScheduleDispatchedPayload>("schedule-entry-dispatched"),
   scheduleEntryFailed: new Signal<ScheduleFailedPayload>("schedule-entry-failed"),
+  workflowRunStarted: new Signal<WorkflowRunSignalPayload>("workflow-run-started"),
+  workflowStepCompleted: new Signal<WorkflowRunSignalPayload>("workflow-step-completed"),
+  workflowRunSuspended: new Signal<WorkflowRunSignalPayload>("workflow-run-suspended"),
+  workflowRunResumed: new Signal<WorkflowRunSignalPayload>("workflow-run-resumed"),
+  workflowRunCompleted: new Signal<WorkflowRunSignalPayload>("workflow-run-completed"),
+  workflowRunFailed: new Signal<WorkflowRunSignalPayload>("workflow-run-failed"),
+  workflowRunCancelled: new Signal<WorkflowRunSignalPayload>("workflow-run-cancelled"),
 };
 
 export type StemSignals = typeof signals;
