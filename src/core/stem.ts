@@ -1,4 +1,4 @@
-import type { Broker, LockStore, ResultBackend } from "../adapters/contracts.ts";
+import type { Broker, LockStore, PublishResult, ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
@@ -41,6 +41,17 @@ export interface TaskResult<T = unknown> {
   status: TaskStatus;
 }
 
+/**
+ * Optional broker capability: for a result backend on the same store, a function that
+ * stores statuses and then publishes envelopes as one step (the Redis broker: one atomic
+ * script per queue, one round trip). Null for other backends.
+ */
+interface PublishWithStatuses {
+  publishWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
+}
+
 /** Uniqueness lasts this long unless the task says otherwise. */
 const DEFAULT_UNIQUE_TTL_MS = 300_000;
 
@@ -53,6 +64,7 @@ export class Stem implements Enqueuer {
   private readonly lockStore?: LockStore;
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
+  private readonly publishWithStatuses: ReturnType<PublishWithStatuses["publishWithStatuses"]>;
 
   constructor(options: StemOptions) {
     this.broker = options.broker;
@@ -70,6 +82,9 @@ export class Stem implements Enqueuer {
     this.lockStore = options.lockStore;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
+    const capable = options.broker as Broker & Partial<PublishWithStatuses>;
+    this.publishWithStatuses =
+      typeof capable.publishWithStatuses === "function" ? capable.publishWithStatuses(options.backend) : null;
   }
 
   /** Enqueues one task and returns its id. */
@@ -131,8 +146,13 @@ export class Stem implements Enqueuer {
     // explicit id (Beat, canvas) may name a task that is still live: its status is left
     // alone and the broker refuses the duplicate.
     if (fresh.length > 0) {
-      await this.backend.set(fresh.map((e) => this.queuedStatus(e, now)));
-      await this.publish(fresh);
+      const statuses = fresh.map((e) => this.queuedStatus(e, now));
+      if (this.publishWithStatuses) {
+        await this.publish(fresh, statuses);
+      } else {
+        await this.backend.set(statuses);
+        await this.publish(fresh);
+      }
     }
     if (explicit.length > 0) {
       const previous = await this.backend.getMany(explicit.map((e) => e.id));
@@ -143,9 +163,13 @@ export class Stem implements Enqueuer {
     return ids;
   }
 
-  private async publish(envelopes: Envelope[]) {
+  /** Publishes; with `statuses`, stores them first in the same step (PublishWithStatuses). */
+  private async publish(envelopes: Envelope[], statuses?: TaskStatus[]) {
     for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
-    const result = await this.broker.publish(envelopes);
+    const result =
+      statuses && this.publishWithStatuses
+        ? await this.publishWithStatuses(statuses, envelopes)
+        : await this.broker.publish(envelopes);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
     return result;
   }

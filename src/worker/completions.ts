@@ -1,6 +1,22 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 
+/**
+ * Optional broker capability: for a result backend on the same store, a function that
+ * stores statuses and acks deliveries as one step, each status stored before its ack (the
+ * Redis broker: one atomic script per queue, one round trip). Null for other backends.
+ */
+interface AckWithStatuses {
+  ackWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null;
+}
+
+function combinedWriter(broker: Broker, backend: ResultBackend) {
+  const capable = broker as Broker & Partial<AckWithStatuses>;
+  return typeof capable.ackWithStatuses === "function" ? capable.ackWithStatuses(backend) : null;
+}
+
 interface Waiter {
   resolve(): void;
   reject(error: unknown): void;
@@ -10,6 +26,7 @@ interface Waiter {
  * Batches the worker's writes: statuses go to the result backend in one call, then the
  * finished deliveries are acked in one call. A task is acked only after its final status
  * is stored; when the write fails the task is not acked and its lease brings it back.
+ * A broker that can store and ack in one step for this backend (AckWithStatuses) does both.
  */
 export class Completions {
   private statuses = new Map<string, TaskStatus>();
@@ -17,12 +34,15 @@ export class Completions {
   private waiters: Waiter[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  private readonly combined: ((statuses: TaskStatus[], acks: Delivery[]) => Promise<void>) | null;
 
   constructor(
     private readonly broker: Broker,
     private readonly backend: ResultBackend,
     private readonly onError: (error: unknown) => void,
-  ) {}
+  ) {
+    this.combined = combinedWriter(broker, backend);
+  }
 
   /** Records a status soon (running, progress); the caller does not wait. */
   note(status: TaskStatus): void {
@@ -72,8 +92,12 @@ export class Completions {
     this.waiters = [];
     this.flushing = (async () => {
       try {
-        if (statuses.length > 0) await this.backend.set(statuses);
-        if (acks.length > 0) await this.broker.ack(acks);
+        if (this.combined) {
+          await this.combined(statuses, acks);
+        } else {
+          if (statuses.length > 0) await this.backend.set(statuses);
+          if (acks.length > 0) await this.broker.ack(acks);
+        }
         for (const w of waiters) w.resolve();
       } catch (error) {
         this.onError(error);

@@ -17,7 +17,9 @@ import type {
   QueueStats,
   ReplayOptions,
   ReplayResult,
+  ResultBackend,
 } from "../contracts.ts";
+import type { TaskStatus } from "../../core/states.ts";
 import {
   type Envelope,
   buildEnvelope,
@@ -30,24 +32,30 @@ import { replayedEnvelope, selectDeadLetters } from "../dead-letters.ts";
 import { isConnectionError } from "./errors.ts";
 import { CONSUMER_GROUP, type QueueKeys, type RedisKeys } from "./keys.ts";
 import { ackScript } from "./lua/ack-12.ts";
+import { ackWithStatusesScript } from "./lua/ack-with-statuses-14.ts";
 import { deadLetterScript } from "./lua/dead-letter-15.ts";
 import { extendLeaseScript } from "./lua/extend-lease-1.ts";
 import { fetchScript } from "./lua/fetch-14n.ts";
 import { nackScript } from "./lua/nack-15.ts";
 import { pruneConsumersScript } from "./lua/prune-consumers-10.ts";
 import { publishScript } from "./lua/publish-15.ts";
+import { publishWithStatusesScript } from "./lua/publish-with-statuses-17.ts";
 import { purgeQueueScript } from "./lua/purge-queue-13.ts";
 import { queueStatsScript } from "./lua/queue-stats-13.ts";
 import { removeDeadLettersScript } from "./lua/remove-dead-letters-3.ts";
 import { replayDeadLettersScript } from "./lua/replay-dead-letters-18.ts";
+import { setStatusesScript } from "./lua/set-statuses-2.ts";
+import { RedisResultBackend } from "./result-backend.ts";
 import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
 import type { StreamWaiter } from "./stream-waiter.ts";
 
 /** Every script the broker runs. */
 export const BROKER_SCRIPTS: readonly LuaScript[] = [
   publishScript,
+  publishWithStatusesScript,
   fetchScript,
   ackScript,
+  ackWithStatusesScript,
   nackScript,
   extendLeaseScript,
   deadLetterScript,
@@ -105,6 +113,42 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return map;
 }
 
+/** Removes from `pending` and returns the statuses of `items` (matched by task id). */
+function takeStatuses<T>(
+  pending: Map<string, TaskStatus>,
+  items: T[],
+  idOf: (item: T) => string,
+): TaskStatus[] {
+  const taken: TaskStatus[] = [];
+  for (const item of items) {
+    const status = pending.get(idOf(item));
+    if (status) {
+      taken.push(status);
+      pending.delete(idOf(item));
+    }
+  }
+  return taken;
+}
+
+/** Splits envelopes into accepted and duplicates from per-queue publish flags. */
+function publishResult(
+  envelopes: Envelope[],
+  byQueue: Map<string, Envelope[]>,
+  replies: number[][],
+): PublishResult {
+  const accepted = new Set<Envelope>();
+  [...byQueue.values()].forEach((list, i) => {
+    list.forEach((envelope, j) => {
+      if (replies[i][j] === 1) accepted.add(envelope);
+    });
+  });
+  const result: PublishResult = { accepted: [], duplicates: [] };
+  for (const envelope of envelopes) {
+    (accepted.has(envelope) ? result.accepted : result.duplicates).push(envelope.id);
+  }
+  return result;
+}
+
 /** Longest lease a visibility timeout can ask for (a year); longer values are capped. */
 const MAX_LEASE_MS = 365 * 86_400_000;
 
@@ -148,8 +192,7 @@ export class RedisBroker implements Broker {
   }
 
   async publish(envelopes: Envelope[]): Promise<PublishResult> {
-    const result: PublishResult = { accepted: [], duplicates: [] };
-    if (envelopes.length === 0) return result;
+    if (envelopes.length === 0) return { accepted: [], duplicates: [] };
     envelopes.forEach(checkPublishable);
     const byQueue = groupBy(envelopes, (e) => e.queue);
     const pipeline = this.client.pipeline();
@@ -162,17 +205,51 @@ export class RedisBroker implements Broker {
         [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
       );
     }
-    const replies = (await execPipeline(pipeline)) as number[][];
-    const accepted = new Set<Envelope>();
-    [...byQueue.values()].forEach((list, i) => {
-      list.forEach((envelope, j) => {
-        if (replies[i][j] === 1) accepted.add(envelope);
+    return publishResult(envelopes, byQueue, (await execPipeline(pipeline)) as number[][]);
+  }
+
+  /**
+   * The producer's two writes as one step, when `backend` is a Redis result backend on
+   * this broker's connection: returns a function that stores the tasks' statuses and then
+   * publishes their envelopes, with one atomic script per queue (statuses first, so a
+   * worker's later status is never overwritten by them, and nothing is published when
+   * storing fails), all in one round trip. Returns null for any other backend.
+   */
+  publishWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
+    return async (statuses, envelopes) => {
+      envelopes.forEach(checkPublishable);
+      const byQueue = groupBy(envelopes, (e) => e.queue);
+      const pending = new Map(statuses.map((status) => [status.id, status]));
+      const own = [...byQueue.values()].map((list) => takeStatuses(pending, list, (e) => e.id));
+      const pipeline = this.client.pipeline();
+      if (pending.size > 0) {
+        const rest = [...pending.values()];
+        queueScript(pipeline, setStatusesScript, backend.statusKeys(), backend.statusArgs(rest));
+      }
+      [...byQueue].forEach(([queue, list], i) => {
+        const q = this.queueKeys(queue);
+        queueScript(
+          pipeline,
+          publishWithStatusesScript,
+          [
+            ...backend.statusKeys(),
+            this.keys.taskIds,
+            this.keys.queues,
+            q.delayed,
+            q.delayedData,
+            q.wake,
+            ...q.streams,
+          ],
+          [CONSUMER_GROUP, queue, ...backend.statusArgs(own[i]), ...list.flatMap(envelopeArgs)],
+        );
       });
-    });
-    for (const envelope of envelopes) {
-      (accepted.has(envelope) ? result.accepted : result.duplicates).push(envelope.id);
-    }
-    return result;
+      const replies = (await execPipeline(pipeline)) as number[][];
+      await backend.pruneWhenDue();
+      return publishResult(envelopes, byQueue, replies.slice(replies.length - byQueue.size));
+    };
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
@@ -323,6 +400,45 @@ export class RedisBroker implements Broker {
       );
     }
     await execPipeline(pipeline);
+  }
+
+  /**
+   * The worker's completion writes as one step, when `backend` is a Redis result backend
+   * on this broker's connection: returns a function that stores statuses and acks
+   * deliveries with one atomic script per queue (a delivery's status is stored before its
+   * ack, and a failure while storing stops the script before any ack), all in one round
+   * trip. Statuses of tasks not being acked are stored alongside. Returns null for any
+   * other backend.
+   */
+  ackWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null {
+    if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
+    return async (statuses, deliveries) => {
+      const pending = new Map(statuses.map((status) => [status.id, status]));
+      const pipeline = this.client.pipeline();
+      for (const [queue, list] of groupBy(deliveries, (d) => d.queue)) {
+        const q = this.queueKeys(queue);
+        queueScript(
+          pipeline,
+          ackWithStatusesScript,
+          [...backend.statusKeys(), this.keys.taskIds, q.leases, ...q.streams],
+          [
+            CONSUMER_GROUP,
+            queue,
+            ...backend.statusArgs(takeStatuses(pending, list, (d) => d.envelope.id)),
+            ...list.map((d) => d.receipt),
+          ],
+        );
+      }
+      if (pending.size > 0) {
+        const rest = [...pending.values()];
+        queueScript(pipeline, setStatusesScript, backend.statusKeys(), backend.statusArgs(rest));
+      }
+      if (pipeline.length === 0) return;
+      await execPipeline(pipeline);
+      await backend.pruneWhenDue();
+    };
   }
 
   async nack(delivery: Delivery, options: NackOptions = {}): Promise<void> {

@@ -19,10 +19,12 @@ import { claimChordScript } from "./lua/claim-chord-1.ts";
 import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
 import { initGroupScript } from "./lua/init-group-2.ts";
 import { pruneResultsScript } from "./lua/prune-results-2.ts";
-import { type LuaScript, execPipeline, runScript } from "./scripts.ts";
+import { setStatusesScript } from "./lua/set-statuses-2.ts";
+import { type LuaScript, type ScriptArg, execPipeline, runScript } from "./scripts.ts";
 
 /** Every script the result backend runs. */
 export const RESULT_SCRIPTS: readonly LuaScript[] = [
+  setStatusesScript,
   pruneResultsScript,
   initGroupScript,
   addGroupResultScript,
@@ -73,15 +75,38 @@ export class RedisResultBackend implements ResultBackend {
 
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
     if (statuses.length === 0) return;
+    await runScript(
+      this.client,
+      setStatusesScript,
+      this.statusKeys(),
+      this.statusArgs(statuses, ttlMs),
+    );
+    await this.pruneWhenDue();
+  }
+
+  /** True when this backend sends its commands over `client` (so they keep its order). */
+  usesClient(client: Redis): boolean {
+    return this.client === client;
+  }
+
+  /** KEYS of the status part of a script: resultsByUpdated, resultsByExpiry. */
+  statusKeys(): string[] {
+    return [this.keys.resultsByUpdated, this.keys.resultsByExpiry];
+  }
+
+  /**
+   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result key
+   * prefix, ttl, expiry time, count, then id, updatedAt and JSON of each status.
+   */
+  statusArgs(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptArg[] {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const expiresAt = Date.now() + ttl;
-    const pipeline = this.client.multi();
-    for (const status of statuses) {
-      pipeline.set(this.keys.result(status.id), JSON.stringify(status), "PX", ttl);
-      pipeline.zadd(this.keys.resultsByUpdated, status.updatedAt, status.id);
-      pipeline.zadd(this.keys.resultsByExpiry, expiresAt, status.id);
-    }
-    await execPipeline(pipeline);
+    const args: ScriptArg[] = [this.keys.resultPrefix, ttl, Date.now() + ttl, statuses.length];
+    for (const status of statuses) args.push(status.id, status.updatedAt, JSON.stringify(status));
+    return args;
+  }
+
+  /** Prunes the list index when the last prune is old enough (called after writes). */
+  async pruneWhenDue(): Promise<void> {
     if (Date.now() >= this.nextPruneAt) await this.prune();
   }
 

@@ -59,3 +59,90 @@ local function forget_id(task_ids, id, queue)
   end
 end
 `;
+
+/**
+ * `store_statuses(updated, expiry, i)`: stores task statuses given in ARGV from index `i` as
+ * `resultPrefix, ttlMs, expiresAt, count, (id, updatedAt, json) * count`: each JSON under
+ * `resultPrefix .. id` with the ttl, indexed by updatedAt in `updated` and by expiresAt
+ * in `expiry`. Returns the ARGV index after the statuses.
+ */
+export const STORE_STATUSES = `
+local function store_statuses(updated, expiry, i)
+  local result_prefix, ttl, expires_at, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local by_updated, by_expiry = {}, {}
+  for _ = 1, count do
+    local id = ARGV[i]
+    redis.call('SET', result_prefix .. id, ARGV[i + 2], 'PX', ttl)
+    by_updated[#by_updated + 1] = ARGV[i + 1]
+    by_updated[#by_updated + 1] = id
+    by_expiry[#by_expiry + 1] = expires_at
+    by_expiry[#by_expiry + 1] = id
+    -- ZADD takes many pairs at once; unpack() is kept well under Lua's stack limit.
+    if #by_updated >= 1000 then
+      redis.call('ZADD', updated, unpack(by_updated))
+      redis.call('ZADD', expiry, unpack(by_expiry))
+      by_updated, by_expiry = {}, {}
+    end
+    i = i + 3
+  end
+  if #by_updated > 0 then
+    redis.call('ZADD', updated, unpack(by_updated))
+    redis.call('ZADD', expiry, unpack(by_expiry))
+  end
+  return i
+end
+`;
+
+/**
+ * `ack_receipts(taskIds, leases, streamBase, group, queue, i)`: acks the receipts in ARGV
+ * from index `i` on: XACK + XDEL of each entry whose lease is still the one handed out
+ * (KEYS[streamBase + band] is the band's stream), and removal of its id from the duplicate
+ * index. A receipt whose lease was lost is ignored. Returns how many were acked.
+ */
+export const ACK_RECEIPTS = `${PARSE_RECEIPT}${FORGET_ID}
+local function ack_receipts(task_ids, leases, stream_base, group, queue, i)
+  local acked = 0
+  for k = i, #ARGV do
+    local band, entry, _, id = parse_receipt(ARGV[k])
+    if band and redis.call('ZREM', leases, ARGV[k]) == 1 then
+      local stream = KEYS[stream_base + band]
+      redis.call('XACK', stream, group, entry)
+      redis.call('XDEL', stream, entry)
+      forget_id(task_ids, id, queue)
+      acked = acked + 1
+    end
+  end
+  return acked
+end
+`;
+
+/**
+ * `publish_envelopes(taskIds, queues, delayed, delayedData, wake, streamBase, group, queue, i)`:
+ * publishes the envelopes in ARGV from index `i` on, as `(id, band, vt, notBefore, json)`
+ * each (notBefore '' = none), to one queue whose band streams are KEYS[streamBase + band].
+ * Refuses ids already queued, delayed or in flight anywhere under the prefix; holds
+ * envelopes whose notBefore is still ahead. Returns one flag per envelope: 1 accepted,
+ * 0 duplicate.
+ */
+export const PUBLISH_ENVELOPES = `${NOW}${ENQUEUE}${HOLD}
+local function publish_envelopes(task_ids, queues, delayed, delayed_data, wake, stream_base, group, queue, i)
+  local now = now_ms()
+  local flags = {}
+  for k = i, #ARGV, 5 do
+    local id, band, vt, not_before, json = ARGV[k], tonumber(ARGV[k + 1]), ARGV[k + 2], ARGV[k + 3], ARGV[k + 4]
+    if redis.call('HSETNX', task_ids, id, queue) == 0 then
+      flags[#flags + 1] = 0
+    else
+      if not_before ~= '' and tonumber(not_before) > now then
+        hold(delayed, delayed_data, wake, id, band, vt, json, not_before)
+      else
+        enqueue(KEYS[stream_base + band], group, id, vt, json)
+      end
+      flags[#flags + 1] = 1
+    end
+  end
+  redis.call('SADD', queues, queue)
+  return flags
+end
+`;

@@ -1,0 +1,21 @@
+import { luaScript } from "../scripts.ts";
+import { ACK_RECEIPTS, STORE_STATUSES } from "./shared.ts";
+
+/**
+ * The worker's completion step in one atomic script: stores the tasks' statuses, then acks
+ * their deliveries of one queue (as `ack-12`). A failure while storing stops the script
+ * before any ack, so an entry is never acked without its status.
+ *
+ * KEYS: resultsByUpdated, resultsByExpiry, taskIds, leases, stream band 0..9
+ * ARGV: group, queue, result key prefix, ttlMs, expiresAt, count,
+ *       (id, updatedAt, json) per status, then receipt...
+ * Returns how many entries were acked.
+ */
+export const ackWithStatusesScript = luaScript(
+  "stemAckWithStatuses",
+  14,
+  `${STORE_STATUSES}${ACK_RECEIPTS}
+local first_receipt = store_statuses(KEYS[1], KEYS[2], 3)
+return ack_receipts(KEYS[3], KEYS[4], 5, ARGV[1], ARGV[2], first_receipt)
+`,
+);

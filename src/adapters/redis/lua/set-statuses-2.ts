@@ -1,0 +1,18 @@
+import { luaScript } from "../scripts.ts";
+import { STORE_STATUSES } from "./shared.ts";
+
+/**
+ * Stores task statuses (result backend `set`): one command for a whole batch.
+ *
+ * KEYS: resultsByUpdated, resultsByExpiry
+ * ARGV: result key prefix, ttlMs, expiresAt, count, then (id, updatedAt, json) per status
+ * Returns how many statuses were stored.
+ */
+export const setStatusesScript = luaScript(
+  "stemSetStatuses",
+  2,
+  `${STORE_STATUSES}
+store_statuses(KEYS[1], KEYS[2], 1)
+return tonumber(ARGV[4])
+`,
+);
