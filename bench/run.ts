@@ -3,6 +3,9 @@
  * runs the Stem workload on each adapter and prints JSON.
  * `npm run bench -- --suite redis-vs-bullmq [--rounds 3]`: Stem against BullMQ on the same
  * Redis (see redis-vs-bullmq.ts).
+ * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem,graphile-batched]
+ * [--peer-cap 30]`: Stem against graphile-worker and pg-boss on the same Postgres (see
+ * postgres-vs-peers.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import Redis from "ioredis";
+import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
 import { runRedisVsBullmq } from "./redis-vs-bullmq.ts";
 import { runStemWorkload } from "./stem-workload.ts";
 
@@ -24,6 +28,8 @@ const { values } = parseArgs({
     latency: { type: "string", default: "1000" },
     suite: { type: "string" },
     rounds: { type: "string", default: "1" },
+    systems: { type: "string" },
+    "peer-cap": { type: "string", default: "30" },
   },
 });
 const tasks = Number(values.tasks);
@@ -37,8 +43,19 @@ if (values.suite === "redis-vs-bullmq") {
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "postgres-vs-peers") {
+  const report = await runPostgresVsPeers({
+    postgresUrl: POSTGRES_URL,
+    tasks,
+    latencySamples: Number(values.latency),
+    rounds: Number(values.rounds),
+    capMs: Number(values["peer-cap"]) * 1000,
+    systems: values.systems?.split(","),
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
-  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq)`);
+  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq or postgres-vs-peers)`);
 }
 const results: Record<string, unknown> = {};
 
