@@ -135,6 +135,57 @@ describe("signed tasks through a worker", () => {
     expect(deadLettered.find((d) => d.envelope.id === lateId)?.reason).toBe("signature");
   });
 
+  test("a retried signed task still verifies: the attempt count is not signed", async () => {
+    const signer = new PayloadSigner({ keys: { k1 }, activeKey: "k1" });
+    const attempts: number[] = [];
+    const flaky = defineTask({
+      name: "signed.flaky",
+      options: { maxRetries: 2, retryBackoff: { kind: "fixed", delay: "10ms" } },
+      run: (ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt === 0) throw new Error("first try fails");
+        return "second try";
+      },
+    });
+    const client = await StemClient.inMemory({ tasks: [flaky], signer });
+    opened.push(client);
+    await client.createWorker().start();
+    const id = await client.enqueue("signed.flaky", {});
+    expect(await client.waitForTask(id, { timeout: "10s" })).toMatchObject({
+      state: "succeeded",
+      value: "second try",
+    });
+    expect(attempts).toEqual([0, 1]);
+  });
+
+  test("a dead letter replayed with its replay count bumped still verifies and runs again", async () => {
+    const signer = new PayloadSigner({ keys: { k1 }, activeKey: "k1" });
+    let runs = 0;
+    const once = defineTask({
+      name: "signed.replayed",
+      run: () => {
+        runs++;
+        if (runs === 1) throw new Error("fails until replayed");
+        return "ran after replay";
+      },
+    });
+    const client = await StemClient.inMemory({ tasks: [once], signer });
+    opened.push(client);
+    await client.createWorker().start();
+    const deadLettered = watchDeadLetters();
+    const id = await client.enqueue("signed.replayed", {});
+    expect((await client.waitForTask(id, { timeout: "10s" })).state).toBe("failed");
+    const { entries } = await client.broker.replayDeadLetters({ ids: [id] });
+    expect(entries).toHaveLength(1);
+    await eventually(
+      async () => (await client.getTaskStatus(id))?.state === "succeeded",
+      10_000,
+      "the replayed run",
+    );
+    expect(runs).toBe(2);
+    expect(deadLettered.filter((d) => d.reason === "signature")).toEqual([]);
+  });
+
   test("a child task enqueued from a handler is signed too", async () => {
     const signer = new PayloadSigner({ keys: { k1 }, activeKey: "k1" });
     const seen: Record<string, string>[] = [];
