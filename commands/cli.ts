@@ -15,12 +15,14 @@ import { observeCommand } from "./observe.ts";
 import { resultCommand } from "./result.ts";
 import { scheduleCommand } from "./schedule.ts";
 import { tasksCommand } from "./tasks.ts";
+import { wfCommand } from "./wf.ts";
 import { workerCommand } from "./worker.ts";
 
 export const main = defineCommand({
   meta: { name: "stem", version: pkg.version, description: "Background jobs for TypeScript: workers, queues and operator tools" },
   subCommands: {
     worker: workerCommand,
+    wf: wfCommand,
     enqueue: enqueueCommand,
     result: resultCommand,
     tasks: tasksCommand,

@@ -1,6 +1,8 @@
 /**
  * StemWorkflowApp: a StemApp that also runs workflows — the workflow store, a runtime,
- * the `stem.workflow.run` task on its worker and the due-run sweeper, in one call.
+ * the `stem.workflow.run` task on its worker and the due-run sweeper, in one call. An app
+ * given no workflows is a workflow client: it starts, inspects, signals and cancels runs
+ * that other processes' workers execute.
  */
 import type { WorkflowRun, WorkflowRunQuery } from "../adapters/contracts.ts";
 import { StemApp, type StemClient, type StemClientOptions } from "../app/client.ts";
@@ -81,10 +83,14 @@ export class StemWorkflowApp extends StemApp {
       retryBackoff: settings.retryBackoff,
       recoverAfter: settings.recoverAfter,
     });
-    this.registry.register(runtime.taskHandler());
     this.workflowRuntime = runtime;
     const queues = workerOptions.queues ?? [this.config.defaultQueue];
-    await super.start({ ...workerOptions, queues: [...new Set([...queues, runtime.queue])] });
+    // An app without workflows only starts, inspects and signals runs; workers elsewhere run them.
+    if (runtime.registry.size > 0) {
+      this.registry.register(runtime.taskHandler());
+      if (!queues.includes(runtime.queue)) queues.push(runtime.queue);
+    }
+    await super.start({ ...workerOptions, queues });
     this.sweeper = new WorkflowSweeper(runtime, {
       lockStore: this.lockStore,
       pollInterval: settings.pollInterval,

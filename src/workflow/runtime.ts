@@ -360,15 +360,9 @@ export class WorkflowRuntime {
     if (initial.status !== "running") return "not-runnable";
     const definition = this.registry.get(initial.workflow);
     if (!definition) {
+      // Retried like a failing step: another worker on the queue may know the workflow.
       const message = `unknown workflow "${initial.workflow}" (this worker runs: ${this.registry.names().join(", ") || "none"})`;
-      await this.store.markFailed(runId, { message, type: "UnknownWorkflow" }, { terminal: true });
-      signals.workflowRunFailed.emit({
-        runId,
-        workflow: initial.workflow,
-        status: "failed",
-        metadata: { error: message },
-      });
-      return "failed";
+      return this.stepFailed(initial, new StemError("unknown_task", message), options, null);
     }
     if (!(await this.store.claimRun(runId, this.runtimeId, this.runLeaseMs))) return "busy";
     const lease = new LeaseKeeper(this.store, runId, this.runtimeId, this.runLeaseMs);
@@ -421,9 +415,9 @@ export class WorkflowRuntime {
     run: WorkflowRun,
     thrown: unknown,
     options: { attempt?: number; maxRetries?: number },
-    lease: LeaseKeeper,
+    lease: LeaseKeeper | null,
   ): Promise<ExecuteOutcome> {
-    if (lease.lost) return "lease-lost";
+    if (lease?.lost) return "lease-lost";
     const error = toError(thrown);
     const attempt = options.attempt ?? 0;
     const maxRetries = options.maxRetries ?? this.maxRetries;

@@ -1,0 +1,291 @@
+import { defineCommand } from "citty";
+import type { WorkflowRun, WorkflowStatus } from "../src/adapters/contracts.ts";
+import { loadTaskModule } from "../src/app/task-module.ts";
+import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import type { AnyWorkflowDefinition } from "../src/workflow/definition.ts";
+import { WorkflowRuntime, type WorkflowRunDetail } from "../src/workflow/runtime.ts";
+import {
+  type StoreFlags,
+  UsageError,
+  fail,
+  iso,
+  jsonArg,
+  parseJsonFlag,
+  printJson,
+  printTable,
+  storeArgs,
+  withClient,
+} from "./shared.ts";
+
+const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed", "cancelled"];
+
+/** Runs `fn` with a workflow runtime on the configured stores (a client: it executes nothing). */
+function withRuntime<T>(
+  args: StoreFlags,
+  fn: (runtime: WorkflowRuntime) => Promise<T>,
+  options: { workflows?: AnyWorkflowDefinition[]; queue?: string } = {},
+): Promise<T> {
+  return withClient(args, async (client) => {
+    const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
+    const runtime = new WorkflowRuntime({
+      store,
+      stem: client.stem,
+      workflows: options.workflows,
+      queue: options.queue ?? client.config.defaultQueue,
+    });
+    return fn(runtime);
+  });
+}
+
+/** Where a run waits: its topic, or its wake time. */
+function waitingOn(run: WorkflowRun): string {
+  if (run.status !== "suspended") return "";
+  if (run.waitTopic)
+    return `event ${run.waitTopic}${run.resumeAt ? ` (until ${iso(run.resumeAt)})` : ""}`;
+  if (run.resumeAt) return `until ${iso(run.resumeAt)}`;
+  return "resume";
+}
+
+function short(value: unknown, max = 60): string {
+  const text = value === undefined ? "" : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function parsePayload(value: string | undefined): unknown {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`--payload is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const start = defineCommand({
+  meta: {
+    name: "start",
+    description: "Start a workflow run (a worker serving the workflow executes it)",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    name: { type: "positional", description: "Workflow name", required: true },
+    params: { type: "string", description: "Params as a JSON object" },
+    tasks: {
+      type: "string",
+      description: "Module exporting the workflows: the name is checked against it",
+    },
+    queue: {
+      type: "string",
+      description: "Queue for the run's tasks (default: the default queue)",
+    },
+    "max-run-duration": {
+      type: "string",
+      description: "Cancel the run once it has existed this long (e.g. 15m)",
+    },
+    "max-suspend-duration": {
+      type: "string",
+      description: "Cancel the run once it has been suspended this long",
+    },
+  },
+  run: async ({ args }) => {
+    const params = parseJsonFlag(args.params, "params") ?? {};
+    const workflows = args.tasks ? (await loadTaskModule(args.tasks)).workflows : undefined;
+    if (workflows && !workflows.some((w) => w.name === args.name)) {
+      throw new UsageError(
+        `${args.tasks} has no workflow "${args.name}" (it exports: ${workflows.map((w) => w.name).join(", ") || "none"})`,
+      );
+    }
+    const maxRun = args["max-run-duration"];
+    const maxSuspend = args["max-suspend-duration"];
+    if (maxRun) parseDuration(maxRun, "--max-run-duration");
+    if (maxSuspend) parseDuration(maxSuspend, "--max-suspend-duration");
+    await withRuntime(
+      args,
+      async (runtime) => {
+        const runId = await runtime.startWorkflow(args.name, {
+          params,
+          queue: args.queue,
+          cancellationPolicy:
+            maxRun || maxSuspend
+              ? { maxRunDuration: maxRun, maxSuspendDuration: maxSuspend }
+              : undefined,
+        });
+        if (args.json)
+          printJson({ runId, workflow: args.name, queue: args.queue ?? runtime.queue });
+        else process.stdout.write(`${runId}\n`);
+      },
+      { workflows, queue: args.queue },
+    );
+  },
+});
+
+const list = defineCommand({
+  meta: { name: "list", description: "List workflow runs, newest first" },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    status: { type: "string", description: `Only runs in this status (${STATUSES.join(", ")})` },
+    workflow: { type: "string", description: "Only runs of this workflow" },
+    limit: { type: "string", default: "50", description: "At most this many runs" },
+  },
+  run: async ({ args }) => {
+    if (args.status !== undefined && !STATUSES.includes(args.status as WorkflowStatus)) {
+      throw new UsageError(`--status must be one of ${STATUSES.join(", ")}, got "${args.status}"`);
+    }
+    const limit = Number(args.limit);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new UsageError(`--limit must be a positive integer, got "${args.limit}"`);
+    await withRuntime(args, async (runtime) => {
+      const runs = await runtime.listRuns({
+        status: args.status as WorkflowStatus | undefined,
+        workflow: args.workflow,
+        limit,
+      });
+      if (args.json) return printJson(runs);
+      if (runs.length === 0) return void process.stderr.write("no workflow runs\n");
+      printTable(
+        ["run", "workflow", "status", "step", "waiting on", "created", "updated"],
+        runs.map((r) => [
+          r.id,
+          r.workflow,
+          r.status,
+          r.currentStep,
+          waitingOn(r),
+          iso(r.createdAt),
+          iso(r.updatedAt),
+        ]),
+      );
+    });
+  },
+});
+
+function printDetail({ run, steps, watcher }: WorkflowRunDetail): void {
+  const rows: [string, string][] = [
+    ["run", run.id],
+    ["workflow", run.workflow],
+    ["status", run.status],
+    [
+      "params",
+      JSON.stringify(
+        Object.fromEntries(Object.entries(run.params).filter(([k]) => !k.startsWith("__stem."))),
+      ),
+    ],
+  ];
+  if (run.currentStep) rows.push(["step", run.currentStep]);
+  const waiting = waitingOn(run);
+  if (waiting) rows.push(["waiting on", waiting]);
+  if (watcher) rows.push(["watcher", `step ${watcher.stepName} since ${iso(watcher.createdAt)}`]);
+  if (run.status === "completed") rows.push(["result", JSON.stringify(run.result)]);
+  if (run.lastError) rows.push(["last error", `${run.lastError.type}: ${run.lastError.error}`]);
+  if (run.cancellationData) {
+    const { reason, cancelledAt, ...details } = run.cancellationData;
+    rows.push([
+      "cancelled",
+      `${reason} at ${iso(cancelledAt as number)}${Object.keys(details).length ? ` ${JSON.stringify(details)}` : ""}`,
+    ]);
+  }
+  if (run.cancellationPolicy) {
+    const limits = Object.entries(run.cancellationPolicy).map(
+      ([k, ms]) => `${k} ${formatDuration(ms as number)}`,
+    );
+    rows.push(["policy", limits.join(", ")]);
+  }
+  if (run.ownerId) rows.push(["lease", `${run.ownerId} until ${iso(run.leaseExpiresAt)}`]);
+  rows.push(["created", iso(run.createdAt)], ["updated", iso(run.updatedAt)]);
+  printTable(["field", "value"], rows);
+  if (steps.length === 0) return void process.stdout.write("no completed steps\n");
+  printTable(
+    ["#", "step", "result", "completed"],
+    steps.map((s) => [s.position, s.name, short(s.value), iso(s.completedAt)]),
+  );
+}
+
+const show = defineCommand({
+  meta: {
+    name: "show",
+    description: "Show a run: status, steps with results, what it waits on, why it was cancelled",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    run: { type: "positional", description: "Run id", required: true },
+  },
+  run: ({ args }) =>
+    withRuntime(args, async (runtime) => {
+      const detail = await runtime.describe(args.run);
+      if (args.json) printJson(detail);
+      else printDetail(detail);
+    }),
+});
+
+const emit = defineCommand({
+  meta: {
+    name: "emit",
+    description:
+      "Emit an event: every run waiting on the topic resumes once with the payload (runs not yet waiting never see it)",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    topic: { type: "positional", description: "Event topic", required: true },
+    payload: { type: "string", description: "Payload as JSON (default null)" },
+  },
+  run: async ({ args }) => {
+    const payload = parsePayload(args.payload);
+    await withRuntime(args, async (runtime) => {
+      const resumed = await runtime.emit(args.topic, payload);
+      if (args.json) return printJson({ topic: args.topic, resumed });
+      process.stdout.write(
+        resumed.length
+          ? `resumed ${resumed.length} run(s): ${resumed.join(", ")}\n`
+          : `no run is waiting on ${args.topic}\n`,
+      );
+    });
+  },
+});
+
+const cancel = defineCommand({
+  meta: { name: "cancel", description: "Cancel a run; the reason is kept and shown by wf show" },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    run: { type: "positional", description: "Run id", required: true },
+    reason: {
+      type: "string",
+      default: "cancelled from the CLI",
+      description: "Why (recorded with the run)",
+    },
+  },
+  run: ({ args }) =>
+    withRuntime(args, async (runtime) => {
+      const cancelled = await runtime.cancel(args.run, args.reason);
+      if (args.json) printJson({ runId: args.run, cancelled });
+      else if (cancelled) process.stdout.write(`cancelled ${args.run}\n`);
+      else process.stderr.write(`run ${args.run} had already finished\n`);
+      if (!cancelled) fail();
+    }),
+});
+
+const rewind = defineCommand({
+  meta: { name: "rewind", description: "Rewind a run to a step and execute it again from there" },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    run: { type: "positional", description: "Run id", required: true },
+    step: { type: "positional", description: "Step name (without #iteration)", required: true },
+  },
+  run: ({ args }) =>
+    withRuntime(args, async (runtime) => {
+      await runtime.rewind(args.run, args.step);
+      if (args.json) printJson({ runId: args.run, step: args.step, rewound: true });
+      else process.stdout.write(`rewound ${args.run} to step ${args.step}\n`);
+    }),
+});
+
+export const wfCommand = defineCommand({
+  meta: {
+    name: "wf",
+    description: "Durable workflows: start, list, show, emit events, cancel and rewind runs",
+  },
+  subCommands: { start, list, show, emit, cancel, rewind },
+});
