@@ -6,6 +6,8 @@
  * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem,graphile-batched]
  * [--peer-cap 30]`: Stem against graphile-worker and pg-boss on the same Postgres (see
  * postgres-vs-peers.ts).
+ * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
+ * entries due in the same second (see beat-drift.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,8 +56,13 @@ if (values.suite === "redis-vs-bullmq") {
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "beat") {
+  const { runBeatSuite } = await import("./beat-drift.ts");
+  const results = await runBeatSuite(values.adapter!.split(","));
+  process.stdout.write(`${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
-  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq or postgres-vs-peers)`);
+  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers or beat)`);
 }
 const results: Record<string, unknown> = {};
 

@@ -124,6 +124,9 @@ interface Dispatch {
 
 const LOG_REPEAT_MS = 60_000;
 
+/** Room for other due entries (held by other Beats) when re-reading a batch with due(). */
+const REREAD_SLACK = 100;
+
 /**
  * The scheduler process: `await beat.start()`, later `await beat.stop()`. See the top of
  * this file for what it guarantees.
@@ -390,8 +393,21 @@ export class Beat {
   }
 
   /** Re-reads locked entries and decides what each dispatches. */
+  /**
+   * The stored entries for `ids` now (null when gone): one due() query, which holds them
+   * all unless they moved on, then get() for any it did not return.
+   */
+  private async reread(ids: string[]): Promise<(ScheduleEntry | null)[]> {
+    const due = await this.store.due(this.clock.now(), ids.length + REREAD_SLACK);
+    const byId = new Map<string, ScheduleEntry | null>(due.map((e) => [e.id, e]));
+    const missing = ids.filter((id) => !byId.has(id));
+    const fetched = await Promise.all(missing.map((id) => this.store.get(id)));
+    missing.forEach((id, i) => byId.set(id, fetched[i]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
   private async plan(locked: ScheduleEntry[]): Promise<Dispatch[]> {
-    const fresh = await Promise.all(locked.map((e) => this.store.get(e.id)));
+    const fresh = await this.reread(locked.map((e) => e.id));
     const dispatches: Dispatch[] = [];
     for (const [i, entry] of fresh.entries()) {
       const now = this.clock.now();
@@ -480,7 +496,7 @@ export class Beat {
 
   /** Records each run, unless another Beat already did (the entry's version moved). */
   private async record(dispatches: Dispatch[]): Promise<void> {
-    const current = await Promise.all(dispatches.map((d) => this.store.get(d.entry.id)));
+    const current = await this.reread(dispatches.map((d) => d.entry.id));
     await Promise.all(
       dispatches.map(async (d, i) => {
         const e = d.entry;
@@ -542,6 +558,9 @@ export class Beat {
     }
     if (d.already) this.stats.alreadyDispatched++;
     else this.stats.dispatched++;
+    logger.debug(
+      `schedule "${e.id}": ${d.already ? "recorded (already published)" : "dispatched"} ${d.taskId}, drift ${driftMs} ms`,
+    );
     signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
     if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);
   }

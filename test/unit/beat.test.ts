@@ -362,8 +362,9 @@ describe("Beat sleeping", () => {
     await h.clock.advance(60 * MINUTE);
     await settle();
     expect((await h.store.get("ten"))?.totalRunCount).toBe(6);
-    // One look at the due entries per due time (plus the first), not one per poll.
-    expect(calls.due).toBeLessThanOrEqual(8);
+    // One tick per due time (plus the first), not one per poll; a tick that dispatches
+    // reads the due entries three times (find, re-read under the lock, check before recording).
+    expect(calls.due).toBeLessThanOrEqual(3 * 6 + 2);
     expect(calls.nextDueAt).toBeLessThanOrEqual(8);
     // The change token is read about once a second: one cheap read, never in a tight loop.
     expect(calls.changeToken).toBeLessThanOrEqual(3600 + 20);
@@ -568,15 +569,16 @@ describe("Beat with several instances", () => {
     await h.define({ id: "race2", schedule: "every:1m" });
     await h.clock.advance(MINUTE);
     const recording = gate();
-    let gets = 0;
+    let dueReads = 0;
     const stalledStore = new Proxy(h.store, {
       get(target, prop) {
         const value = Reflect.get(target, prop);
-        if (prop === "get") {
-          return async (id: string) => {
-            // Beat reads the entry twice: to plan, then to record. Stall before recording.
-            if (++gets === 2) await recording.opened;
-            return target.get(id);
+        if (prop === "due") {
+          return async (now: number, limit?: number) => {
+            // Beat reads the due entries three times in a tick: to find them, to plan
+            // after locking, and to check before recording. Stall before recording.
+            if (++dueReads === 3) await recording.opened;
+            return target.due(now, limit);
           };
         }
         return typeof value === "function" ? value.bind(target) : value;
