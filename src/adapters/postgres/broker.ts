@@ -10,11 +10,15 @@ import type {
   QueueStats,
   ReplayOptions,
   ReplayResult,
+  ResultBackend,
 } from "../contracts.ts";
 import type { Envelope } from "../../core/envelope.ts";
+import type { TaskStatus } from "../../core/states.ts";
 import { type PgDatabase, isConnectionError } from "./database.ts";
 import type { NotificationListener } from "./listener.ts";
+import { PostgresResultBackend } from "./result-backend.ts";
 import { ackJobs } from "./sql/ack-jobs.ts";
+import { ackWithStatuses } from "./sql/ack-with-statuses.ts";
 import { type ClaimedJob, claimJobs } from "./sql/claim-jobs.ts";
 import { deadLetterJob } from "./sql/dead-letter-job.ts";
 import { toDeadLetter, selectDeadLetters } from "./sql/dead-letter-rows.ts";
@@ -23,6 +27,7 @@ import { getDeadLetter } from "./sql/get-dead-letter.ts";
 import { rowEnvelope } from "./sql/job-rows.ts";
 import { nextJobChangeIn } from "./sql/next-job-change.ts";
 import { publishJobs } from "./sql/publish-jobs.ts";
+import { publishWithStatuses } from "./sql/publish-with-statuses.ts";
 import { purgeDeadLetters } from "./sql/purge-dead-letters.ts";
 import { purgeQueue } from "./sql/purge-queue.ts";
 import { queueStats } from "./sql/queue-stats.ts";
@@ -77,6 +82,23 @@ export class PostgresBroker implements Broker {
 
   publish(envelopes: Envelope[]): Promise<PublishResult> {
     return this.db.run("publish", (sql) => publishJobs(sql, this.db.schema, envelopes));
+  }
+
+  /**
+   * The producer's two writes as one step, when `backend` is the result backend on this
+   * broker's database: returns a function that stores the tasks' statuses and publishes
+   * their envelopes in one statement (both commit together, so workers never see a job
+   * before its status, and nothing is published when storing fails): one round trip.
+   * Returns null for any other backend.
+   */
+  publishWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return (statuses, envelopes) =>
+      this.db.run("publish", (sql) =>
+        publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes),
+      );
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
@@ -211,6 +233,24 @@ export class PostgresBroker implements Broker {
     if (deliveries.length === 0) return;
     const keys = deliveries.map((d) => ({ id: d.envelope.id, receipt: d.receipt }));
     await this.db.run("ack", (sql) => ackJobs(sql, this.db.schema, keys));
+  }
+
+  /**
+   * The worker's completion writes as one step, when `backend` is the result backend on
+   * this broker's database: returns a function that stores statuses and acks deliveries
+   * in one statement (both commit together: no ack without its status), one round trip
+   * and one commit per batch. Returns null for any other backend.
+   */
+  ackWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null {
+    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return (statuses, deliveries) => {
+      const keys = deliveries.map((d) => ({ id: d.envelope.id, receipt: d.receipt }));
+      return this.db.run("store results and ack", (sql) =>
+        ackWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, keys),
+      );
+    };
   }
 
   async nack(delivery: Delivery, options: NackOptions = {}): Promise<void> {

@@ -29,6 +29,16 @@ export class PostgresResultBackend implements ResultBackend {
     private readonly defaultTtlMs = DEFAULT_RESULT_TTL_MS,
   ) {}
 
+  /** True when this backend stores into `db` (the same pool and schema). */
+  usesDatabase(db: PgDatabase): boolean {
+    return this.db === db;
+  }
+
+  /** How long statuses are kept when a call does not say. */
+  get ttlMs(): number {
+    return this.defaultTtlMs;
+  }
+
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
     await this.db.run("store results", (sql) => setStatuses(sql, this.db.schema, statuses, ttlMs));
   }

@@ -1,9 +1,11 @@
+import type postgres from "postgres";
 import type { PublishResult } from "../../contracts.ts";
 import { type Envelope, clampPriority } from "../../../core/envelope.ts";
 import { StemError } from "../../../core/errors.ts";
 import { type Queryable, json, table } from "../database.ts";
 
-function checkEnvelope(envelope: Envelope): Envelope {
+/** Checks an envelope can be stored and fills in its defaults (priority range, attempt). */
+export function checkEnvelope(envelope: Envelope): Envelope {
   for (const field of ["id", "queue", "name"] as const) {
     if (typeof envelope[field] !== "string" || envelope[field].length === 0) {
       throw new StemError(
@@ -20,19 +22,17 @@ function checkEnvelope(envelope: Envelope): Envelope {
 }
 
 /**
- * Stores envelopes in one INSERT, in the order given. Ids already in the jobs table
- * (queued, delayed or in flight) are left alone and reported as duplicates. The insert
- * trigger notifies waiting consumers when the statement's transaction commits, so this
- * works on a caller's transaction too: rolled back, nothing is published.
+ * The INSERT of checked envelopes in the order given, as a statement fragment (usable
+ * alone or after a WITH) returning the ids stored. Ids already in the jobs table
+ * (queued, delayed or in flight) are left alone. The insert trigger notifies waiting
+ * consumers when the statement's transaction commits.
  */
-export async function publishJobs(
+export function insertJobs(
   sql: Queryable,
   schema: string,
-  envelopes: Envelope[],
-): Promise<PublishResult> {
-  if (envelopes.length === 0) return { accepted: [], duplicates: [] };
-  const checked = envelopes.map(checkEnvelope);
-  const rows = await sql<{ id: string }[]>`
+  checked: Envelope[],
+): postgres.PendingQuery<{ id: string }[]> {
+  return sql<{ id: string }[]>`
     INSERT INTO ${table(sql, schema, "jobs")} (id, queue, priority, not_before, attempt, envelope)
     SELECT e->>'id', e->>'queue', (e->>'priority')::smallint,
            to_timestamp((e->>'notBefore')::double precision / 1000),
@@ -41,6 +41,10 @@ export async function publishJobs(
     ORDER BY ord
     ON CONFLICT (id) DO NOTHING
     RETURNING id`;
+}
+
+/** Which of `checked` were stored (`rows` returned by `insertJobs`) and which were duplicates. */
+export function publishResult(checked: Envelope[], rows: { id: string }[]): PublishResult {
   const stored = new Set(rows.map((r) => r.id));
   const result: PublishResult = { accepted: [], duplicates: [] };
   for (const { id } of checked) {
@@ -48,4 +52,19 @@ export async function publishJobs(
     else result.duplicates.push(id);
   }
   return result;
+}
+
+/**
+ * Stores envelopes in one INSERT, in the order given (see `insertJobs`); ids already
+ * present are reported as duplicates. Works on a caller's transaction too: rolled back,
+ * nothing is published.
+ */
+export async function publishJobs(
+  sql: Queryable,
+  schema: string,
+  envelopes: Envelope[],
+): Promise<PublishResult> {
+  if (envelopes.length === 0) return { accepted: [], duplicates: [] };
+  const checked = envelopes.map(checkEnvelope);
+  return publishResult(checked, await insertJobs(sql, schema, checked));
 }

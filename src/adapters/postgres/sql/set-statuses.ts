@@ -1,19 +1,20 @@
+import type postgres from "postgres";
 import type { TaskStatus } from "../../../core/states.ts";
 import { type Queryable, json, table } from "../database.ts";
 
 /**
- * Upserts whole task statuses in one statement, each expiring `ttlMs` from now by the
- * database clock. When an id appears twice in one call, the later status wins.
+ * The upsert of whole task statuses, each expiring `ttlMs` from now by the database
+ * clock, as a statement fragment (usable alone or inside a WITH). When an id appears
+ * twice, the later status wins. `statuses` must not be empty.
  */
-export async function setStatuses(
+export function upsertStatuses(
   sql: Queryable,
   schema: string,
   statuses: TaskStatus[],
   ttlMs: number,
-): Promise<void> {
-  if (statuses.length === 0) return;
+): postgres.PendingQuery<postgres.Row[]> {
   const latest = [...new Map(statuses.map((s) => [s.id, s])).values()];
-  await sql`
+  return sql`
     INSERT INTO ${table(sql, schema, "task_results")} AS r
       (id, state, name, queue, status, updated_at, expires_at)
     SELECT s->>'id', s->>'state', coalesce(s->>'name', ''), coalesce(s->>'queue', ''), s,
@@ -23,4 +24,15 @@ export async function setStatuses(
     ON CONFLICT (id) DO UPDATE SET
       state = excluded.state, name = excluded.name, queue = excluded.queue,
       status = excluded.status, updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
+}
+
+/** Upserts whole task statuses in one statement (see `upsertStatuses`). */
+export async function setStatuses(
+  sql: Queryable,
+  schema: string,
+  statuses: TaskStatus[],
+  ttlMs: number,
+): Promise<void> {
+  if (statuses.length === 0) return;
+  await upsertStatuses(sql, schema, statuses, ttlMs);
 }

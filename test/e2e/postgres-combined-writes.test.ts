@@ -1,0 +1,163 @@
+/**
+ * The Postgres broker's one-statement writes: a producer's statuses stored with its
+ * publish, and a worker's statuses stored with its acks, committing together or not at
+ * all. The Stem producer and the worker pick them up when broker and result backend are
+ * on the same database.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import type postgres from "postgres";
+import type { PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
+import { buildEnvelope } from "../../src/core/envelope.ts";
+import type { TaskStatus } from "../../src/core/states.ts";
+import { Stem } from "../../src/core/stem.ts";
+import { uniqueName } from "../../src/testing/harness.ts";
+import {
+  adminClient,
+  dropSchema,
+  openTestConnection,
+  randomSchema,
+} from "./fixtures/postgres-test-db.ts";
+
+let admin: postgres.Sql;
+beforeAll(async () => {
+  admin = await adminClient();
+});
+afterAll(async () => {
+  await admin.end({ timeout: 5 });
+});
+
+function status(
+  id: string,
+  state: TaskStatus["state"],
+  extra: Partial<TaskStatus> = {},
+): TaskStatus {
+  return {
+    id,
+    name: "t.combined",
+    queue: "q",
+    state,
+    attempt: 0,
+    meta: {},
+    createdAt: 1,
+    updatedAt: Date.now(),
+    ...extra,
+  };
+}
+
+describe("Postgres combined writes", () => {
+  let schema: string;
+  let conn: PostgresStoreConnection;
+  let other: PostgresStoreConnection | undefined;
+  let queue: string;
+  const lease = { leaseMs: 5000, consumer: "w1" };
+
+  beforeEach(async () => {
+    schema = randomSchema("stem_pgc");
+    conn = await openTestConnection(schema);
+    queue = uniqueName("q");
+  });
+  afterEach(async () => {
+    await Promise.all([conn.close(), other?.close()]);
+    other = undefined;
+    await dropSchema(admin, schema);
+  });
+
+  const jobCount = async () =>
+    Number((await admin`SELECT count(*) AS n FROM ${admin(`${schema}.jobs`)}`)[0].n);
+
+  test("publishWithStatuses stores the statuses and the jobs in one step", async () => {
+    const write = conn.broker().publishWithStatuses(conn.resultBackend())!;
+    expect(write).not.toBeNull();
+    const envelopes = [
+      buildEnvelope({ name: "t.a", queue }),
+      buildEnvelope({ name: "t.b", queue }),
+    ];
+    const result = await write(
+      envelopes.map((e) => status(e.id, "queued", { queue })),
+      envelopes,
+    );
+    expect(result).toEqual({ accepted: envelopes.map((e) => e.id), duplicates: [] });
+    const stored = await conn.resultBackend().getMany(envelopes.map((e) => e.id));
+    expect(stored.map((s) => s?.state)).toEqual(["queued", "queued"]);
+    const got = await conn.broker().fetch([queue], { max: 10, ...lease });
+    expect(got.map((d) => d.envelope.id)).toEqual(envelopes.map((e) => e.id));
+  });
+
+  test("a status that cannot be stored publishes nothing", async () => {
+    const write = conn.broker().publishWithStatuses(conn.resultBackend())!;
+    const envelope = buildEnvelope({ name: "t.a", queue });
+    const bad = status(envelope.id, "queued", { meta: { note: "nul \u0000 inside" } });
+    await expect(write([bad], [envelope])).rejects.toMatchObject({ code: "invalid_argument" });
+    expect(await jobCount()).toBe(0);
+    expect(await conn.resultBackend().get(envelope.id)).toBeNull();
+  });
+
+  test("ackWithStatuses stores the final statuses and acks the deliveries in one step", async () => {
+    const envelopes = [
+      buildEnvelope({ name: "t.a", queue }),
+      buildEnvelope({ name: "t.b", queue }),
+    ];
+    await conn.broker().publish(envelopes);
+    const got = await conn.broker().fetch([queue], { max: 10, ...lease });
+    const finish = conn.broker().ackWithStatuses(conn.resultBackend())!;
+    // A status without an ack (another task's "running") is stored alongside.
+    const running = status("elsewhere", "running");
+    await finish(
+      [...got.map((d) => status(d.envelope.id, "succeeded", { result: 42 })), running],
+      got,
+    );
+    expect(await jobCount()).toBe(0);
+    const stored = await conn.resultBackend().getMany([...envelopes.map((e) => e.id), "elsewhere"]);
+    expect(stored.map((s) => s?.state)).toEqual(["succeeded", "succeeded", "running"]);
+    expect(stored[0]?.result).toBe(42);
+  });
+
+  test("a job is not acked when its status cannot be stored", async () => {
+    const envelope = buildEnvelope({ name: "t.a", queue });
+    await conn.broker().publish([envelope]);
+    const got = await conn.broker().fetch([queue], { max: 1, ...lease });
+    const finish = conn.broker().ackWithStatuses(conn.resultBackend())!;
+    const bad = status(envelope.id, "succeeded", { result: "nul \u0000 inside" });
+    await expect(finish([bad], got)).rejects.toMatchObject({ code: "invalid_argument" });
+    expect(await jobCount()).toBe(1);
+    // The lease still holds it; a later write with a storable result acks it.
+    await finish([status(envelope.id, "succeeded", { result: "ok" })], got);
+    expect(await jobCount()).toBe(0);
+  });
+
+  test("a stale receipt is not acked, while the status is still stored", async () => {
+    const envelope = buildEnvelope({ name: "t.a", queue });
+    await conn.broker().publish([envelope]);
+    const [first] = await conn.broker().fetch([queue], { max: 1, leaseMs: 50, consumer: "w1" });
+    await Bun.sleep(120);
+    const [second] = await conn.broker().fetch([queue], { max: 1, ...lease });
+    expect(second.envelope.id).toBe(envelope.id);
+    const finish = conn.broker().ackWithStatuses(conn.resultBackend())!;
+    await finish([status(envelope.id, "succeeded")], [first]);
+    expect(await jobCount()).toBe(1);
+    await finish([status(envelope.id, "succeeded")], [second]);
+    expect(await jobCount()).toBe(0);
+  });
+
+  test("both are offered only for the result backend on the same database", async () => {
+    other = await openTestConnection(schema);
+    expect(conn.broker().ackWithStatuses(other.resultBackend())).toBeNull();
+    expect(conn.broker().publishWithStatuses(other.resultBackend())).toBeNull();
+    expect(conn.broker().ackWithStatuses(conn.resultBackend())).not.toBeNull();
+  });
+
+  test("a producer on the same database enqueues with one statement per call", async () => {
+    const statements: string[] = [];
+    const stem = new Stem({ broker: conn.broker(), backend: conn.resultBackend() });
+    const sql = conn.sql as unknown as { options: { debug?: (...args: unknown[]) => void } };
+    sql.options.debug = (_connection, query) => statements.push(String(query));
+    try {
+      const id = await stem.enqueue("t.one", {}, { queue });
+      expect(statements.length).toBe(1);
+      expect((await conn.resultBackend().get(id))?.state).toBe("queued");
+      expect(await jobCount()).toBe(1);
+    } finally {
+      sql.options.debug = undefined;
+    }
+  });
+});
