@@ -6,6 +6,7 @@
 import type { WorkflowRun, WorkflowStore } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
+import { StemError } from "../core/errors.ts";
 import { signals } from "../core/signals.ts";
 import { versionedName } from "./checkpoints.ts";
 import { type AnyWorkflowDefinition, checkStepName } from "./definition.ts";
@@ -120,11 +121,28 @@ export class ScriptExecution implements WorkflowScriptContext {
       resumption: this.takeResumption(name, iteration),
       enqueue: this.init.enqueue,
     });
-    const result = await handler(context);
+    let result: T | undefined;
+    let failure: { error: unknown } | null = null;
+    try {
+      result = await handler(context);
+    } catch (error) {
+      failure = { error };
+    }
     if (this.init.leaseLost()) this.stop("lease-lost", `lost the lease on run ${this.runId}`);
+    // A requested suspension wins over whatever the handler did after asking for it.
     if (context.control) {
       await this.suspend(name, iteration, context.control);
       this.stop("suspended", `run ${this.runId} suspended in step "${name}"`);
+    }
+    if (failure) {
+      // An interrupt without a suspension of this step: a context used outside its step.
+      if (failure.error instanceof WorkflowInterrupt) {
+        throw new StemError(
+          "invalid_argument",
+          `step "${name}" awaited a suspension of another step's context`,
+        );
+      }
+      throw failure.error;
     }
     // null/undefined means "not done yet": nothing is saved and the step runs again on resume.
     if (result !== undefined && result !== null) {
@@ -139,7 +157,7 @@ export class ScriptExecution implements WorkflowScriptContext {
     }
     this.previousResult = result;
     this.stepIndex++;
-    return result;
+    return result as T;
   }
 
   private takeResumption(name: string, iteration: number): Resumption | null {

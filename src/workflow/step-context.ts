@@ -7,7 +7,7 @@ import type { Clock } from "../core/clock.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 import { StemError } from "../core/errors.ts";
-import { WorkflowEventTimeoutError } from "./errors.ts";
+import { WorkflowEventTimeoutError, WorkflowInterrupt } from "./errors.ts";
 import type { WorkflowStepContext } from "./types.ts";
 
 /** A suspension a step asked for. */
@@ -50,6 +50,10 @@ export class StepContext implements WorkflowStepContext {
   control: StepControl | null = null;
   private readonly init: StepContextInit;
   private resumeTaken = false;
+  /** The resumed sleep was passed, or the handler took the resume data. */
+  private wakeUsed = false;
+  /** The resumed event (or its timeout) was handed to an awaitEvent call. */
+  private eventUsed = false;
 
   constructor(init: StepContextInit) {
     this.init = init;
@@ -63,28 +67,42 @@ export class StepContext implements WorkflowStepContext {
     this.signal = init.signal;
   }
 
-  async sleep(duration: DurationInput, options: { data?: unknown } = {}): Promise<void> {
+  /**
+   * Records the suspension and returns a promise rejected with WorkflowInterrupt, which
+   * unwinds the handler (code after `await step.sleep()` does not run on this pass). The
+   * rejection is pre-handled so a handler that forgets `await` does not crash the process.
+   */
+  private suspend(control: StepControl): Promise<never> {
+    this.control = control;
+    const interrupt = Promise.reject(
+      new WorkflowInterrupt("suspended", `step "${this.stepName}" suspended (${control.type})`),
+    );
+    interrupt.catch(() => {});
+    return interrupt;
+  }
+
+  sleep(duration: DurationInput, options: { data?: unknown } = {}): Promise<void> {
     const delayMs = parseDuration(duration, `step "${this.stepName}": sleep duration`);
     const resumed = this.init.resumption;
-    // Resumed from a sleep whose wake time has come, and the handler did not take the
-    // resume data itself: this is the same sleep, already over, so carry on. A handler
-    // that took the resume data has handled the wake-up; its next sleep is a new one.
+    // The first sleep of a step resumed from a sleep whose wake time has come is that same
+    // sleep, already over: it returns at once. Once the handler took the resume data (it
+    // handles the wake-up itself) or passed that sleep, every sleep is a new one.
     if (
-      !this.resumeTaken &&
+      !this.wakeUsed &&
       resumed?.type === "sleep" &&
       typeof resumed.resumeAt === "number" &&
       resumed.resumeAt <= this.init.clock.now()
     ) {
-      this.resumeTaken = true;
-      return;
+      this.wakeUsed = true;
+      return Promise.resolve();
     }
-    this.control = { type: "sleep", delayMs, data: options.data };
+    return this.suspend({ type: "sleep", delayMs, data: options.data });
   }
 
-  async awaitEvent<T = unknown>(
+  awaitEvent<T = unknown>(
     topic: string,
     options: { timeout?: DurationInput; data?: Record<string, unknown> } = {},
-  ): Promise<T | undefined> {
+  ): Promise<T> {
     if (typeof topic !== "string" || topic.length === 0) {
       throw new StemError(
         "invalid_argument",
@@ -96,16 +114,19 @@ export class StepContext implements WorkflowStepContext {
         ? undefined
         : parseDuration(options.timeout, `step "${this.stepName}": awaitEvent timeout`);
     const resumed = this.init.resumption;
-    if (resumed?.type === "event" && resumed.topic === topic) {
-      if (typeof resumed.deliveredAt === "number") return resumed.payload as T;
+    if (!this.eventUsed && resumed?.type === "event" && resumed.topic === topic) {
+      this.eventUsed = true;
+      if (typeof resumed.deliveredAt === "number") return Promise.resolve(resumed.payload as T);
       // Resumed without a delivery: the wait reached its deadline.
-      throw new WorkflowEventTimeoutError(topic, Number(resumed.deadline ?? this.init.clock.now()));
+      return Promise.reject(
+        new WorkflowEventTimeoutError(topic, Number(resumed.deadline ?? this.init.clock.now())),
+      );
     }
-    this.control = { type: "event", topic, timeoutMs, data: options.data };
-    return undefined;
+    return this.suspend({ type: "event", topic, timeoutMs, data: options.data });
   }
 
   takeResumeData<T = unknown>(): T | undefined {
+    this.wakeUsed = true;
     if (this.resumeTaken) return undefined;
     this.resumeTaken = true;
     return this.init.resumption?.payload as T | undefined;

@@ -3,9 +3,10 @@ import type { DurationInput } from "../core/duration.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 
 /**
- * What a step handler sees. `sleep()` and `awaitEvent()` record a suspension: return
- * right after calling them (the value returned then is discarded) and the run suspends
- * once the handler returns. The step runs again from the top when the run resumes.
+ * What a step handler sees. `sleep()` and `awaitEvent()` suspend the run: on the pass that
+ * suspends, the promise they return rejects with an internal interrupt that ends the
+ * handler (let it propagate). The step runs again from the top when the run resumes;
+ * then the same call returns (the sleep is over, or the event's payload arrives).
  */
 export interface WorkflowStepContext<Params = Record<string, unknown>> {
   readonly workflow: string;
@@ -22,23 +23,23 @@ export interface WorkflowStepContext<Params = Record<string, unknown>> {
   /** Fires when the worker loses the run's lease or shuts down. */
   readonly signal: AbortSignal;
   /**
-   * Suspends the run for `duration`; on resume `takeResumeData()` returns `data` (or
-   * `true`). When the step runs again after the wake time and calls `sleep` without having
-   * taken the resume data, the sleep is over and it does not suspend again, so a handler
-   * can simply call `sleep` with no guard. A handler that took the resume data (the
-   * polling pattern) gets a new sleep each time it calls it.
+   * Suspends the run for `duration` (its wake time is stored). When the step runs again
+   * after the wake time, the first `sleep` call returns at once: it is the same sleep,
+   * already over, so a handler can simply `await step.sleep(...)` and carry on. A handler
+   * that took the resume data handles the wake-up itself, and its next `sleep` suspends
+   * again (the polling pattern). `takeResumeData()` gives `data` (or `true`) on resume.
    */
   sleep(duration: DurationInput, options?: { data?: unknown }): Promise<void>;
   /**
-   * Waits for an event on `topic`. The first call records the wait and resolves
-   * undefined (return then). When the run was resumed by that event, it resolves the
-   * payload without waiting again. After `timeout` without an event the run resumes and
-   * this throws WorkflowEventTimeoutError.
+   * Waits for an event on `topic`: suspends the run until `emit(topic, payload)` (only
+   * events emitted while the run waits count), then resolves with the payload. After
+   * `timeout` without an event the run resumes and this rejects with
+   * WorkflowEventTimeoutError.
    */
   awaitEvent<T = unknown>(
     topic: string,
     options?: { timeout?: DurationInput; data?: Record<string, unknown> },
-  ): Promise<T | undefined>;
+  ): Promise<T>;
   /**
    * The payload this step was resumed with, once: `true` (or the sleep's data) after a
    * sleep, the event's payload after an event; undefined on a fresh run.

@@ -193,6 +193,95 @@ describe("workflow runs", () => {
     expect(calls).toBe(2);
   });
 
+  test("code after an awaited sleep runs only once the sleep is over", async () => {
+    const trace: string[] = [];
+    const { app, clock } = await workflowApp({
+      scripts: [
+        WorkflowScript({
+          name: "script.after-sleep",
+          run: async (script) =>
+            script.step("wait-then-act", async (step) => {
+              trace.push("before");
+              await step.sleep("5s");
+              trace.push("after");
+              return "acted";
+            }),
+        }),
+      ],
+    });
+    const runId = await app.startWorkflow("script.after-sleep");
+    await reachStatus(app, runId, "suspended");
+    expect(trace).toEqual(["before"]);
+    await clock.advance(5000);
+    await app.sweep();
+    expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toBe("acted");
+    expect(trace).toEqual(["before", "before", "after"]);
+  });
+
+  test("a suspension stands even when the handler forgets await or catches the interrupt", async () => {
+    const { app } = await workflowApp({
+      scripts: [
+        WorkflowScript({
+          name: "script.careless",
+          run: async (script) => {
+            await script.step("no-await", (step) => {
+              void step.sleep("1m");
+              return "returned anyway";
+            });
+            return "never";
+          },
+        }),
+        WorkflowScript({
+          name: "script.catches",
+          run: async (script) =>
+            script.step("catch-all", async (step) => {
+              try {
+                await step.awaitEvent("some.topic");
+              } catch {
+                return "swallowed";
+              }
+              return "unreachable";
+            }),
+        }),
+      ],
+    });
+    const careless = await app.startWorkflow("script.careless");
+    const catches = await app.startWorkflow("script.catches");
+    expect((await reachStatus(app, careless, "suspended")).suspensionData?.type).toBe("sleep");
+    expect((await reachStatus(app, catches, "suspended")).waitTopic).toBe("some.topic");
+    expect((await app.describeRun(careless)).steps).toEqual([]);
+    expect((await app.describeRun(catches)).steps).toEqual([]);
+  });
+
+  test("a sleep-then-poll loop needs no guard: each wake-up passes its sleep once", async () => {
+    let polls = 0;
+    const { app, clock } = await workflowApp({
+      scripts: [
+        WorkflowScript({
+          name: "script.sleep-then-poll",
+          run: async (script) =>
+            script.step("poll", async (step) => {
+              await step.sleep("10s");
+              polls++;
+              if (polls < 3) await step.sleep("10s");
+              return `ready after ${polls} polls`;
+            }),
+        }),
+      ],
+    });
+    const runId = await app.startWorkflow("script.sleep-then-poll");
+    for (let i = 1; i <= 3; i++) {
+      await eventually(
+        async () => polls === i - 1 && (await app.getRun(runId))?.status === "suspended",
+      );
+      await clock.advance(10_000);
+      expect(await app.sweep()).toEqual([runId]);
+    }
+    expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toBe(
+      "ready after 3 polls",
+    );
+  });
+
   test("sleep data is what takeResumeData returns on the wake-up path, once", async () => {
     const taken: unknown[] = [];
     const { app, clock } = await workflowApp({
