@@ -9,6 +9,7 @@ export { scheduleStoreContract, scheduleEntry } from "./schedule-store-contract.
 export { controlBusContract } from "./control-bus-contract.ts";
 export {
   workflowStoreContract,
+  workflowScriptFacadeContract,
   type WorkflowStoreContractFactory,
   WORKFLOW_CONTRACT_START,
 } from "./workflow-store-contract.ts";

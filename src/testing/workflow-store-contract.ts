@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { WorkflowStore } from "../adapters/contracts.ts";
 import { StemError } from "../core/errors.ts";
+import { type AnyWorkflowDefinition, WorkflowScript } from "../workflow/definition.ts";
+import { WORKFLOW_RUN_TASK, WorkflowMetaKeys } from "../workflow/run-task.ts";
+import { WorkflowRuntime } from "../workflow/runtime.ts";
 import {
   RUNTIME_METADATA_KEY,
   runtimeMetadataOf,
   workflowParams,
 } from "../workflow/run-metadata.ts";
 import { FakeClock } from "./fake-clock.ts";
+import { FakeStem } from "./fake-stem.ts";
 import type { ContractSubject } from "./harness.ts";
 
 /** Opens a fresh, isolated workflow store that takes its time from `clock`. */
@@ -456,6 +460,175 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
       expect(await other.readStep(id, "a")).toBe("x");
       expect(await store.claimRun(id, "one", 10_000)).toBe(true);
       expect(await other.claimRun(id, "two", 10_000)).toBe(false);
+    });
+  });
+}
+
+/**
+ * The workflow script facade run against a store (a port of Stem-Dart's facade suite): a
+ * real WorkflowRuntime on the store under test, with a fake clock, executing runs
+ * directly; the `stem.workflow.run` tasks it enqueues are recorded, not delivered.
+ */
+export function workflowScriptFacadeContract(
+  name: string,
+  factory: WorkflowStoreContractFactory,
+): void {
+  describe(`Workflow script facade: ${name}`, () => {
+    let ctx: ContractSubject<WorkflowStore>;
+    let store: WorkflowStore;
+    let clock: FakeClock;
+    let enqueued: FakeStem;
+    const runtime = (workflows: AnyWorkflowDefinition[], queue = "workflow") =>
+      new WorkflowRuntime({ store, stem: enqueued, clock, workflows, queue });
+    beforeEach(async () => {
+      clock = new FakeClock(WORKFLOW_CONTRACT_START);
+      ctx = await factory.create(clock);
+      store = ctx.subject;
+      enqueued = new FakeStem();
+    });
+    afterEach(async () => {
+      await ctx.cleanup();
+    });
+
+    test("sequential steps checkpoint each value and see the previous one; the result is persisted", async () => {
+      const seen: unknown[] = [];
+      const rt = runtime([
+        WorkflowScript({
+          name: "facade.sequence",
+          run: async (script) => {
+            const first = await script.step("first", () => "one");
+            const second = await script.step("second", (step) => {
+              seen.push(step.previousResult);
+              return `${first}+two`;
+            });
+            return { second };
+          },
+        }),
+      ]);
+      const runId = await rt.startWorkflow("facade.sequence");
+      expect(enqueued.enqueuesOf(WORKFLOW_RUN_TASK).map((e) => e.args)).toEqual([
+        { runId, reason: "start" },
+      ]);
+      expect(await rt.executeRun(runId)).toBe("completed");
+      const run = (await store.get(runId))!;
+      expect(run.status).toBe("completed");
+      expect(run.result).toEqual({ second: "one+two" });
+      expect(seen).toEqual(["one"]);
+      expect(await store.readStep(runId, "first")).toBe("one");
+      expect(await store.readStep(runId, "second")).toBe("one+two");
+    });
+
+    test("sleep suspends with resumeAt; once due and resumed the run completes and takeResumeData is true", async () => {
+      const resumes: unknown[] = [];
+      const rt = runtime([
+        WorkflowScript({
+          name: "facade.sleep",
+          run: async (script) =>
+            script.step("nap", async (step) => {
+              const resume = step.takeResumeData();
+              resumes.push(resume);
+              if (resume !== true) await step.sleep(30);
+              return "rested";
+            }),
+        }),
+      ]);
+      const runId = await rt.startWorkflow("facade.sleep");
+      expect(await rt.executeRun(runId)).toBe("suspended");
+      const suspended = (await store.get(runId))!;
+      expect(suspended.status).toBe("suspended");
+      expect(suspended.resumeAt).toBe(WORKFLOW_CONTRACT_START + 30);
+      await clock.advance(40);
+      expect(await store.dueRuns(clock.now())).toEqual([runId]);
+      await store.markResumed(runId, suspended.suspensionData ?? undefined);
+      expect(await rt.executeRun(runId)).toBe("completed");
+      expect((await store.get(runId))!.result).toBe("rested");
+      expect(resumes).toEqual([undefined, true]);
+    });
+
+    test("an autoVersion step called three times checkpoints repeat#0..2 with iterations 0, 1, 2", async () => {
+      const iterations: number[] = [];
+      const rt = runtime([
+        WorkflowScript({
+          name: "facade.repeat",
+          run: async (script) => {
+            let last = 0;
+            for (let i = 0; i < 3; i++) {
+              last = await script.step(
+                "repeat",
+                (step) => {
+                  iterations.push(step.iteration);
+                  return step.iteration + 1;
+                },
+                { autoVersion: true },
+              );
+            }
+            return last;
+          },
+        }),
+      ]);
+      const runId = await rt.startWorkflow("facade.repeat");
+      expect(await rt.executeRun(runId)).toBe("completed");
+      expect((await store.get(runId))!.result).toBe(3);
+      expect(iterations).toEqual([0, 1, 2]);
+      expect((await store.listSteps(runId)).map((s) => s.name)).toEqual([
+        "repeat#0",
+        "repeat#1",
+        "repeat#2",
+      ]);
+    });
+
+    test("awaitEvent suspends on the topic; emit resumes the run with the payload", async () => {
+      const rt = runtime([
+        WorkflowScript({
+          name: "facade.event",
+          run: async (script) =>
+            script.step("wait", (step) => step.awaitEvent<{ value: number }>("facade.topic")),
+        }),
+      ]);
+      const runId = await rt.startWorkflow("facade.event");
+      expect(await rt.executeRun(runId)).toBe("suspended");
+      expect((await store.get(runId))!.waitTopic).toBe("facade.topic");
+      expect(await rt.emit("facade.topic", { value: 7 })).toEqual([runId]);
+      expect(await rt.executeRun(runId)).toBe("completed");
+      expect((await store.get(runId))!.result).toEqual({ value: 7 });
+    });
+
+    test("a run resumed by another runtime's emit is continued on the queue of the runtime that started it", async () => {
+      const script = WorkflowScript({
+        name: "facade.queues",
+        run: async (s) => s.step("wait", (step) => step.awaitEvent("facade.queues.topic")),
+      });
+      const a = runtime([script], "queue-a");
+      const b = runtime([script], "queue-b");
+      const runId = await a.startWorkflow("facade.queues");
+      expect(await a.executeRun(runId)).toBe("suspended");
+      await b.emit("facade.queues.topic", { ok: true });
+      const continuation = enqueued.enqueuesOf(WORKFLOW_RUN_TASK).at(-1)!;
+      expect(continuation.options.queue).toBe("queue-a");
+      expect(continuation.options.meta).toMatchObject({
+        [WorkflowMetaKeys.orchestrationQueue]: "queue-a",
+        [WorkflowMetaKeys.continuationQueue]: "queue-a",
+        [WorkflowMetaKeys.continuationReason]: "event",
+      });
+    });
+
+    test("a sweep cancels a run past its suspend limit and records the reason", async () => {
+      const rt = runtime([
+        WorkflowScript({
+          name: "facade.policy",
+          run: async (script) => script.step("nap", (step) => step.sleep("1h")),
+        }),
+      ]);
+      const runId = await rt.startWorkflow("facade.policy", {
+        cancellationPolicy: { maxSuspendDuration: "1m" },
+      });
+      expect(await rt.executeRun(runId)).toBe("suspended");
+      expect((await store.get(runId))!.resumeAt).toBe(WORKFLOW_CONTRACT_START + 60_000);
+      await clock.advance(60_000);
+      expect(await rt.sweep()).toEqual([]);
+      const run = (await store.get(runId))!;
+      expect(run.status).toBe("cancelled");
+      expect(run.cancellationData?.reason).toBe("maxSuspendDuration");
     });
   });
 }

@@ -15,7 +15,9 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowScriptFacadeContract,
   workflowStoreContract,
+  type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
 
 /** In memory, "another instance on the same store" is the same object. */
@@ -36,9 +38,11 @@ rateLimiterContract("memory", shared(() => new MemoryRateLimiter()));
 scheduleStoreContract("memory", shared(() => new MemoryScheduleStore()));
 controlBusContract("memory", shared(() => new MemoryControlBus()));
 
-workflowStoreContract("memory", {
+const memoryWorkflowStores: WorkflowStoreContractFactory = {
   async create(clock) {
     const subject = new MemoryWorkflowStore(clock);
     return { subject, peer: async () => subject, cleanup: () => subject.close() };
   },
-});
+};
+workflowStoreContract("memory", memoryWorkflowStores);
+workflowScriptFacadeContract("memory", memoryWorkflowStores);

@@ -17,7 +17,9 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowScriptFacadeContract,
   workflowStoreContract,
+  type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
 
 type Pick<T> = (connection: StoreConnection) => T;
@@ -91,7 +93,7 @@ for (const [label, factory] of [
 }
 
 // The workflow store takes its time from the suite's fake clock, given to the connection.
-workflowStoreContract("sqlite file", {
+const sqliteFileWorkflowStores: WorkflowStoreContractFactory = {
   async create(clock) {
     const folder = mkdtempSync(join(tmpdir(), "stem-sqlite-contract-"));
     const url = `sqlite://${join(folder, "stem.db")}`;
@@ -109,11 +111,18 @@ workflowStoreContract("sqlite file", {
       },
     };
   },
-});
-workflowStoreContract("sqlite::memory:", {
+};
+const sqliteMemoryWorkflowStores: WorkflowStoreContractFactory = {
   async create(clock) {
     const connection = await openSqlite("sqlite::memory:", { clock });
     const subject = connection.workflowStore();
     return { subject, peer: async () => subject, cleanup: () => connection.close() };
   },
-});
+};
+for (const [label, factory] of [
+  ["sqlite file", sqliteFileWorkflowStores],
+  ["sqlite::memory:", sqliteMemoryWorkflowStores],
+] as const) {
+  workflowStoreContract(label, factory);
+  workflowScriptFacadeContract(label, factory);
+}
