@@ -203,7 +203,7 @@ export class ScriptExecution implements WorkflowScriptContext {
         payload: control.data === undefined ? true : control.data,
       };
       await store.suspendUntil(this.runId, step, resumeAt, data);
-      this.emitSuspended(step, { type: "sleep", resumeAt });
+      await this.emitSuspended(step, { type: "sleep", resumeAt });
       return;
     }
     const requested = control.timeoutMs === undefined ? null : now + control.timeoutMs;
@@ -222,10 +222,13 @@ export class ScriptExecution implements WorkflowScriptContext {
       deadline: deadline ?? undefined,
       data,
     });
-    this.emitSuspended(step, { type: "event", topic: control.topic, deadline });
+    await this.emitSuspended(step, { type: "event", topic: control.topic, deadline });
   }
 
-  private emitSuspended(step: string, metadata: Record<string, unknown>): void {
+  private async emitSuspended(step: string, metadata: Record<string, unknown>): Promise<void> {
+    // Cancelled while the step ran: the store did not suspend it.
+    const run = await this.init.store.get(this.runId);
+    if (!run || isFinished(run.status)) return;
     signals.workflowRunSuspended.emit({
       runId: this.runId,
       workflow: this.workflow,

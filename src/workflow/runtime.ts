@@ -394,6 +394,8 @@ export class WorkflowRuntime {
       if (end.kind !== "completed") return end.kind;
       if (lease.lost) return "lease-lost";
       await this.store.markCompleted(runId, end.result);
+      // Cancelled while its last step ran: the store kept it cancelled.
+      if ((await this.store.get(runId))?.status !== "completed") return "cancelled";
       signals.workflowRunCompleted.emit({
         runId,
         workflow: run.workflow,
@@ -451,14 +453,16 @@ export class WorkflowRuntime {
   }
 
   /**
-   * A task found the run leased by another execution: tries again when that lease runs
-   * out (at most a few seconds later), in case the holder stops without finishing.
+   * A task found the run leased by another execution. The holder may be about to release
+   * it with the run resumed meanwhile (an event arriving just after the run suspended), or
+   * may have died: either way the run is tried again shortly (within a second, or when the
+   * lease runs out if sooner) until the lease is free.
    */
   async deferBusyRun(runId: string): Promise<void> {
     const run = await this.store.get(runId);
     if (!run || isFinished(run.status)) return;
     const left = (run.leaseExpiresAt ?? this.clock.now()) - this.clock.now();
-    await this.continueRun(run, "deferred", Math.min(Math.max(left, 250), 5000));
+    await this.continueRun(run, "deferred", Math.min(Math.max(left, 100), 1000));
   }
 
   /**

@@ -88,6 +88,37 @@ describe("workflow cancellation", () => {
     expect(secondRan).toBe(false);
   });
 
+  test("a run cancelled during its last step stays cancelled and is not reported completed", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const completed: string[] = [];
+    const off = signals.workflowRunCompleted.connect((p) => void completed.push(p.runId));
+    try {
+      const { app } = await workflowApp({
+        scripts: [
+          WorkflowScript({
+            name: "cancel.last-step",
+            run: async (script) =>
+              script.step("only", async () => {
+                await gate;
+                return "done";
+              }),
+          }),
+        ],
+      });
+      const runId = await app.startWorkflow("cancel.last-step");
+      await reachStatus(app, runId, "running");
+      await sleep(30);
+      await app.cancel(runId, "too late");
+      release();
+      await sleep(100);
+      expect((await app.getRun(runId))!.status).toBe("cancelled");
+      expect(completed).not.toContain(runId);
+    } finally {
+      off();
+    }
+  });
+
   test("maxRunDuration clamps a long sleep and cancels the run when it is reached", async () => {
     const { app, clock } = await workflowApp({ scripts: [sleeper("policy.run", "10m")] });
     const runId = await app.startWorkflow("policy.run", {
