@@ -172,6 +172,60 @@ CREATE TABLE {schema}.control_messages (
 CREATE INDEX control_messages_created_idx ON {schema}.control_messages (created_at);
 `,
   },
+  {
+    version: 5,
+    name: "claim function",
+    sql: `
+-- Leases up to p_max ready jobs (see sql/claim-jobs.ts). A function so the plan can be
+-- pinned: a queue table's statistics swing between empty and huge, and with low row
+-- estimates (a fresh or just-analyzed-while-empty table) the planner reads every queued
+-- row with a bitmap scan and sorts them, making each claim cost O(queue length). With
+-- bitmap and sequential scans off, each queue is read in (queue, priority, seq) index
+-- order and the claim stops after p_max rows. PL/pgSQL keeps the plan per session.
+CREATE FUNCTION {schema}.claim_jobs(
+  p_queues text[], p_max integer, p_lease_ms double precision, p_consumer text
+) RETURNS TABLE (
+  id text, queue text, envelope jsonb, attempt integer, not_before timestamptz,
+  receipt text, lease_expires_at timestamptz, priority smallint, seq double precision
+)
+LANGUAGE plpgsql
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  WITH picked AS MATERIALIZED (
+    SELECT c.id
+    FROM unnest(p_queues) WITH ORDINALITY AS q(name, pos)
+    CROSS JOIN LATERAL (
+      SELECT k.id, k.priority, k.seq FROM {schema}.jobs AS k
+      WHERE k.queue = q.name
+        AND (k.receipt IS NULL OR k.lease_expires_at <= now())
+        AND (k.not_before IS NULL OR k.not_before <= now())
+      ORDER BY k.priority DESC, k.seq
+      LIMIT p_max
+      FOR UPDATE SKIP LOCKED
+    ) c
+    ORDER BY q.pos, c.priority DESC, c.seq
+    LIMIT p_max
+  )
+  UPDATE {schema}.jobs AS j SET
+    attempt = j.attempt + CASE WHEN j.receipt IS NULL THEN 0 ELSE 1 END,
+    receipt = gen_random_uuid()::text,
+    consumer = p_consumer,
+    lease_expires_at = now() + interval '1 millisecond' * coalesce(
+      CASE WHEN jsonb_typeof(j.envelope -> 'visibilityTimeoutMs') = 'number'
+        THEN (j.envelope ->> 'visibilityTimeoutMs')::double precision END,
+      p_lease_ms)
+  FROM picked
+  WHERE j.id = picked.id
+  RETURNING j.id, j.queue, j.envelope, j.attempt, j.not_before, j.receipt,
+    j.lease_expires_at, j.priority, j.seq::double precision;
+END
+$$;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
