@@ -366,6 +366,14 @@ export class WorkflowRuntime {
     }
     if (!(await this.store.claimRun(runId, this.runtimeId, this.runLeaseMs))) return "busy";
     const lease = new LeaseKeeper(this.store, runId, this.runtimeId, this.runLeaseMs);
+    // The worker gave the task up (shutdown, lost task lease, revoke, hard time limit): its
+    // redelivery runs the run again, so this execution must stop writing.
+    const onAbort = () => {
+      const reason = options.signal?.reason as { kind?: string } | undefined;
+      if (reason?.kind !== "soft-time-limit")
+        lease.abandon(`the worker stopped the task executing run ${runId}`);
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const run = await this.store.get(runId);
       if (!run || run.status !== "running")
@@ -404,6 +412,7 @@ export class WorkflowRuntime {
       });
       return "completed";
     } finally {
+      options.signal?.removeEventListener("abort", onAbort);
       lease.stop();
       await this.store.releaseRun(runId, this.runtimeId).catch((error) => {
         logger.warn(
@@ -504,7 +513,10 @@ export class WorkflowRuntime {
   }
 }
 
-/** Renews a run lease while it executes; `signal` fires and `lost` turns true if renewal fails. */
+/**
+ * Renews a run lease while it executes; `signal` fires and `lost` turns true when renewal
+ * fails or the execution is abandoned.
+ */
 class LeaseKeeper {
   lost = false;
   private readonly abort = new AbortController();
@@ -535,6 +547,12 @@ class LeaseKeeper {
     this.lost = true;
     logger.warn(message);
     this.abort.abort(new StemError("conflict", message));
+  }
+
+  /** This execution stops owning the run: no more renewals, and no more writes. */
+  abandon(message: string): void {
+    this.stop();
+    this.markLost(message);
   }
 
   stop(): void {

@@ -95,6 +95,30 @@ describe("workflow leases and recovery", () => {
     expect(run.ownerId).toBe("thief");
   });
 
+  test("a step interrupted by a hard worker shutdown is not checkpointed and the run lease is given back", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { app } = await workflowApp({
+      scripts: [
+        WorkflowScript({
+          name: "lease.shutdown",
+          run: async (script) =>
+            script.step("slow", async () => {
+              await gate;
+              return "finished late";
+            }),
+        }),
+      ],
+    });
+    const runId = await app.startWorkflow("lease.shutdown");
+    await eventually(async () => (await app.getRun(runId))?.currentStep === "slow", 3000);
+    await app.worker.shutdown("hard");
+    release();
+    await eventually(async () => (await app.getRun(runId))?.ownerId === null, 3000, "lease released");
+    expect(await app.runtime.store.readStep(runId, "slow")).toBeUndefined();
+    expect((await app.getRun(runId))!.status).toBe("running");
+  });
+
   test("one sweeper acts at a time; another takes over when it stops", async () => {
     const clock = new FakeClock(START);
     const locks = new MemoryLockStore(clock);
