@@ -114,7 +114,11 @@ describe("workflow leases and recovery", () => {
     await eventually(async () => (await app.getRun(runId))?.currentStep === "slow", 3000);
     await app.worker.shutdown("hard");
     release();
-    await eventually(async () => (await app.getRun(runId))?.ownerId === null, 3000, "lease released");
+    await eventually(
+      async () => (await app.getRun(runId))?.ownerId === null,
+      3000,
+      "lease released",
+    );
     expect(await app.runtime.store.readStep(runId, "slow")).toBeUndefined();
     expect((await app.getRun(runId))!.status).toBe("running");
   });

@@ -83,6 +83,38 @@ describe("workflow rewind", () => {
     ]);
   });
 
+  test("a Flow's autoVersion step checkpoints as step#0 and starts again from iteration 0 when rewound", async () => {
+    const items = ["apple", "pear"];
+    const seen: number[] = [];
+    const { app } = await workflowApp({
+      flows: [
+        Flow({
+          name: "rewind.flow-versioned",
+          build(flow) {
+            flow.step(
+              "process-item",
+              (step) => {
+                seen.push(step.iteration);
+                return items[step.iteration];
+              },
+              { autoVersion: true },
+            );
+            flow.step("done", (step) => `processed ${step.previousResult}`);
+          },
+        }),
+      ],
+    });
+    const runId = await app.startWorkflow("rewind.flow-versioned");
+    expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toBe("processed apple");
+    await app.rewind(runId, "process-item");
+    await app.waitForCompletion(runId, { timeout: 3000 });
+    expect(seen).toEqual([0, 0]);
+    expect((await app.describeRun(runId)).steps.map((s) => s.name)).toEqual([
+      "process-item#0",
+      "done",
+    ]);
+  });
+
   test("rewinding a cancelled run revives it; rewinding to a step without a checkpoint is not_found", async () => {
     const { app } = await workflowApp({
       scripts: [
