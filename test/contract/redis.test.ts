@@ -4,7 +4,7 @@
  * peer is a second connection on the same prefix, as another process would open.
  */
 import { beforeAll } from "bun:test";
-import type { RedisConnection } from "../../src/adapters/redis/index.ts";
+import { openRedisConnection, type RedisConnection } from "../../src/adapters/redis/index.ts";
 import {
   brokerContract,
   type ContractFactory,
@@ -14,13 +14,17 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowStoreContract,
+  type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
 import {
   deletePrefix,
   openTestConnection,
   randomPrefix,
+  REDIS_URL,
   requireRedis,
 } from "../e2e/fixtures/redis-server.ts";
+import { workflowStoreMatchesMemory, workflowStoreRaces } from "./workflow-store-checks.ts";
 
 beforeAll(requireRedis);
 
@@ -73,3 +77,28 @@ controlBusContract(
   "redis",
   onRedis((c) => c.controlBus()),
 );
+
+// The workflow store takes its time from the suite's fake clock, given to the connection.
+const onRedisWithClock: WorkflowStoreContractFactory = {
+  async create(clock) {
+    const prefix = randomPrefix("contract");
+    const open = () => openRedisConnection(REDIS_URL, { prefix, clock });
+    const connections = [await open()];
+    return {
+      subject: connections[0].workflowStore(),
+      async peer() {
+        const other = await open();
+        connections.push(other);
+        return other.workflowStore();
+      },
+      async cleanup() {
+        await Promise.all(connections.map((c) => c.close()));
+        await deletePrefix(prefix);
+      },
+    };
+  },
+};
+
+workflowStoreContract("redis", onRedisWithClock);
+workflowStoreRaces("redis", onRedisWithClock);
+workflowStoreMatchesMemory("redis", onRedisWithClock);

@@ -5,6 +5,7 @@
  */
 import Redis from "ioredis";
 import type { ConnectOptions, StoreConnection } from "../contracts.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
 import { ConnectionHealth } from "./connection-health.ts";
@@ -18,6 +19,7 @@ import { REVOKE_SCRIPTS, RedisRevokeStore } from "./revoke-store.ts";
 import { RedisScheduleStore, SCHEDULE_SCRIPTS } from "./schedule-store.ts";
 import { registerScripts } from "./scripts.ts";
 import { StreamWaiter } from "./stream-waiter.ts";
+import { RedisWorkflowStore, WORKFLOW_SCRIPTS } from "./workflow-store.ts";
 
 export { RedisBroker, UNDECODABLE_REASON } from "./broker.ts";
 export { RedisControlBus } from "./control-bus.ts";
@@ -27,6 +29,7 @@ export { RedisRateLimiter } from "./rate-limiter.ts";
 export { RedisResultBackend } from "./result-backend.ts";
 export { RedisRevokeStore } from "./revoke-store.ts";
 export { RedisScheduleStore } from "./schedule-store.ts";
+export { RedisWorkflowStore } from "./workflow-store.ts";
 export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
 
 const ALL_SCRIPTS = [
@@ -36,6 +39,7 @@ const ALL_SCRIPTS = [
   ...LOCK_SCRIPTS,
   ...REVOKE_SCRIPTS,
   ...RATE_SCRIPTS,
+  ...WORKFLOW_SCRIPTS,
 ];
 
 /** A StoreConnection on one Redis server and key prefix. */
@@ -54,10 +58,15 @@ export class RedisConnection implements StoreConnection {
     revokeStore?: RedisRevokeStore;
     rateLimiter?: RedisRateLimiter;
     controlBus?: RedisControlBus;
+    workflowStore?: RedisWorkflowStore;
   } = {};
   private closed = false;
 
-  constructor(private readonly settings: RedisSettings) {
+  constructor(
+    private readonly settings: RedisSettings,
+    /** Time source of the workflow store (tests pass a fake clock). */
+    private readonly clock: Clock = systemClock,
+  ) {
     this.url = settings.url;
     this.keys = new RedisKeys(settings.prefix);
     this.health = new ConnectionHealth(settings.url);
@@ -164,9 +173,9 @@ export class RedisConnection implements StoreConnection {
     return this.stores.controlBus;
   }
 
-  /** Not implemented on Redis yet. */
-  workflowStore(): never {
-    throw new StemError("unsupported_url", "the workflow store is not available on redis yet");
+  workflowStore(): RedisWorkflowStore {
+    this.stores.workflowStore ??= new RedisWorkflowStore(this.client, this.keys, this.clock);
+    return this.stores.workflowStore;
   }
 
   async ping(): Promise<void> {
@@ -185,6 +194,12 @@ export class RedisConnection implements StoreConnection {
   }
 }
 
+/** Options for `openRedis`: the common ConnectOptions plus a clock. */
+export interface RedisConnectOptions extends ConnectOptions {
+  /** Time source for the workflow store's timestamps, leases and due times (tests pass a fake clock). */
+  clock?: Clock;
+}
+
 /**
  * Opens a connection to the Redis server named by `url`
  * (`redis://[user:password@]host[:port][/db][?prefix=NAME]`, or `rediss://` for TLS, with
@@ -193,7 +208,7 @@ export class RedisConnection implements StoreConnection {
  */
 export async function openRedis(
   url: string,
-  options: ConnectOptions = {},
+  options: RedisConnectOptions = {},
 ): Promise<StoreConnection> {
   return openRedisConnection(url, options);
 }
@@ -201,9 +216,9 @@ export async function openRedis(
 /** Like openRedis, typed as the Redis connection (tests and tools reach its client and keys). */
 export async function openRedisConnection(
   url: string,
-  options: ConnectOptions = {},
+  options: RedisConnectOptions = {},
 ): Promise<RedisConnection> {
-  const connection = new RedisConnection(redisSettings(url, options));
+  const connection = new RedisConnection(redisSettings(url, options), options.clock);
   await connection.connect();
   return connection;
 }

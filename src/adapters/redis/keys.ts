@@ -124,4 +124,52 @@ export class RedisKeys {
   control(channel: string): string {
     return `${this.prefix}:control:${channel}`;
   }
+
+  // Workflow store. Its scripts build the per-status and per-topic keys below from
+  // `workflowPrefix` themselves (lua/workflow-shared.ts): keep both in step.
+
+  /** Start of every workflow store key; passed to the workflow scripts. */
+  get workflowPrefix(): string {
+    return `${this.prefix}:wf:`;
+  }
+  /** HASH: one run's fields (JSON ones as text; absent = null) and its event watcher. */
+  workflowRun(id: string): string {
+    return `${this.prefix}:wf:run:{${id}}`;
+  }
+  /** ZSET: checkpoint name → position within the run. */
+  workflowSteps(id: string): string {
+    return `${this.prefix}:wf:run:{${id}}:steps`;
+  }
+  /** HASH: `v:<name>` value JSON, `t:<name>` completedAt, `b:<name>` base name, `n:<base>` count. */
+  workflowStepData(id: string): string {
+    return `${this.prefix}:wf:run:{${id}}:step-data`;
+  }
+  /** ZSET: run id → createdAt, every run. */
+  get workflowRuns(): string {
+    return `${this.prefix}:wf:runs`;
+  }
+  /** ZSET: run id → createdAt, runs of one workflow. */
+  workflowRunsOf(workflow: string): string {
+    return `${this.prefix}:wf:workflow:{${workflow}}`;
+  }
+  /** ZSET: run id → createdAt, runs in one status. */
+  workflowRunsIn(status: string): string {
+    return `${this.prefix}:wf:status:${status}`;
+  }
+  /** ZSET: run id → updatedAt of running runs. */
+  get workflowRunning(): string {
+    return `${this.prefix}:wf:running`;
+  }
+  /** ZSET: run id → due time of suspended runs that have one. */
+  get workflowDue(): string {
+    return `${this.prefix}:wf:due`;
+  }
+  /** ZSET: run id → watcher createdAt, the event watchers of one topic. */
+  workflowWatchers(topic: string): string {
+    return `${this.prefix}:wf:watchers:{${topic}}`;
+  }
+  /** ZSET: run id → updatedAt, suspended runs waiting on one topic. */
+  workflowWaiting(topic: string): string {
+    return `${this.prefix}:wf:waiting:{${topic}}`;
+  }
 }

@@ -1,0 +1,36 @@
+import { luaScript } from "../scripts.ts";
+import { WORKFLOW_RUN } from "./workflow-shared.ts";
+
+/**
+ * Saves (or overwrites) a checkpoint and bumps the run's updatedAt and cursor. A new
+ * name goes after the last position; the cursor counts distinct base names (`step#0`
+ * and `step#1` have the base `step`), kept as per-base counters in the step data.
+ *
+ * KEYS: workflowRun(id), workflowSteps(id), workflowStepData(id)
+ * ARGV: workflowPrefix, name, valueJson, now, baseName
+ * Returns 1, or -1 when there is no such run.
+ */
+export const saveWorkflowStepScript = luaScript(
+  "stemWfSaveStep",
+  3,
+  `${WORKFLOW_RUN}
+local run = load_run(KEYS[1])
+if not run then return -1 end
+local old = copy_run(run)
+local name, value, now, base = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if redis.call('HEXISTS', KEYS[3], 'v:' .. name) == 0 then
+  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  local position = 0
+  if #last > 0 then position = tonumber(last[2]) + 1 end
+  redis.call('ZADD', KEYS[2], position, name)
+  redis.call('HSET', KEYS[3], 'b:' .. name, base)
+  if redis.call('HINCRBY', KEYS[3], 'n:' .. base, 1) == 1 then
+    run.cursor = tostring(tonumber(run.cursor) + 1)
+  end
+end
+redis.call('HSET', KEYS[3], 'v:' .. name, value, 't:' .. name, now)
+run.updatedAt = now
+save_run(KEYS[1], run, old)
+return 1
+`,
+);

@@ -1,0 +1,391 @@
+/**
+ * Workflow runs on Redis. A run is a hash (lua/workflow-shared.ts describes its fields)
+ * indexed by sorted sets: all runs, runs per workflow and per status by creation time,
+ * running runs by last update, suspended runs by due time, event watchers and waiting
+ * runs per topic. Checkpoints are a sorted set of names by position plus a hash of
+ * values. Every change is one Lua script, so it is atomic with respect to every other
+ * client of the server; times come from the store's clock and are passed in.
+ */
+import type { Redis } from "ioredis";
+import type {
+  CreateWorkflowRun,
+  WorkflowRun,
+  WorkflowRunQuery,
+  WorkflowStepEntry,
+  WorkflowStore,
+  WorkflowWatcher,
+  WorkflowWatcherResolution,
+} from "../contracts.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { StemError } from "../../core/errors.ts";
+import { baseStepName } from "../../workflow/checkpoints.ts";
+import * as t from "../../workflow/run-transitions.ts";
+import type { RedisKeys } from "./keys.ts";
+import { claimWorkflowRunScript } from "./lua/claim-workflow-run-1.ts";
+import { createWorkflowRunScript } from "./lua/create-workflow-run-3.ts";
+import { listRunnableWorkflowRunsScript } from "./lua/list-runnable-workflow-runs-1.ts";
+import { listWorkflowRunsScript } from "./lua/list-workflow-runs-1.ts";
+import { listWorkflowWatchersScript } from "./lua/list-workflow-watchers-1.ts";
+import { releaseWorkflowRunScript } from "./lua/release-workflow-run-1.ts";
+import { renewWorkflowLeaseScript } from "./lua/renew-workflow-lease-1.ts";
+import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-1.ts";
+import { rewindWorkflowRunScript } from "./lua/rewind-workflow-run-3.ts";
+import { saveWorkflowStepScript } from "./lua/save-workflow-step-3.ts";
+import { takeDueWorkflowRunsScript } from "./lua/take-due-workflow-runs-1.ts";
+import { updateWorkflowRunScript } from "./lua/update-workflow-run-1.ts";
+import { execPipeline, type LuaScript, runScript } from "./scripts.ts";
+import {
+  decodeRun,
+  decodeWatcher,
+  type FieldPatch,
+  hashFromReply,
+  patchArgs,
+  runPatch,
+  transitionPatch,
+  watcherPatch,
+} from "./workflow-fields.ts";
+
+/** Every script the workflow store runs. */
+export const WORKFLOW_SCRIPTS: readonly LuaScript[] = [
+  createWorkflowRunScript,
+  updateWorkflowRunScript,
+  saveWorkflowStepScript,
+  rewindWorkflowRunScript,
+  claimWorkflowRunScript,
+  renewWorkflowLeaseScript,
+  releaseWorkflowRunScript,
+  resolveWorkflowWatchersScript,
+  takeDueWorkflowRunsScript,
+  listWorkflowRunsScript,
+  listRunnableWorkflowRunsScript,
+  listWorkflowWatchersScript,
+];
+
+/** What the change scripts return. */
+const MISSING = -1;
+const REFUSED = 0;
+
+/** A non-negative whole number from a caller's limit or offset. */
+const count = (n: number) => Math.max(0, Math.floor(n));
+
+export class RedisWorkflowStore implements WorkflowStore {
+  /** `client` must have WORKFLOW_SCRIPTS registered. */
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: RedisKeys,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  private get prefix(): string {
+    return this.keys.workflowPrefix;
+  }
+
+  /** Runs a script on one run; throws not_found when the run does not exist. */
+  private async onRun(
+    script: LuaScript,
+    runId: string,
+    keys: string[],
+    args: (string | number)[],
+  ): Promise<number> {
+    const reply = await runScript<number>(this.client, script, keys, [this.prefix, ...args]);
+    if (reply === MISSING) throw t.runNotFound(runId);
+    return reply;
+  }
+
+  /** Applies a shared status transition unless the run is finished; true when applied. */
+  private async update(runId: string, patch: FieldPatch): Promise<boolean> {
+    const reply = await this.onRun(
+      updateWorkflowRunScript,
+      runId,
+      [this.keys.workflowRun(runId)],
+      patchArgs(patch),
+    );
+    return reply !== REFUSED;
+  }
+
+  async createRun(input: CreateWorkflowRun): Promise<string> {
+    const stored = t.newRun(input, this.clock.now());
+    const { id, workflow } = stored.run;
+    const created = await runScript<number>(
+      this.client,
+      createWorkflowRunScript,
+      [this.keys.workflowRun(id), this.keys.workflowRuns, this.keys.workflowRunsOf(workflow)],
+      [this.prefix, ...patchArgs(runPatch(stored))],
+    );
+    if (created !== 1) throw t.duplicateRun(id);
+    return id;
+  }
+
+  async get(runId: string): Promise<WorkflowRun | null> {
+    const hash = await this.client.hgetall(this.keys.workflowRun(runId));
+    return hash.id === undefined ? null : decodeRun(hash);
+  }
+
+  async listRuns(query: WorkflowRunQuery = {}): Promise<WorkflowRun[]> {
+    // The narrowest index: a workflow's runs (then filtered by status), a status's runs, or all.
+    const index =
+      query.workflow !== undefined
+        ? this.keys.workflowRunsOf(query.workflow)
+        : query.status !== undefined
+          ? this.keys.workflowRunsIn(query.status)
+          : this.keys.workflowRuns;
+    const status = query.workflow !== undefined ? (query.status ?? "") : "";
+    const replies = await runScript<string[][]>(
+      this.client,
+      listWorkflowRunsScript,
+      [index],
+      [
+        this.prefix,
+        status,
+        count(query.offset ?? 0),
+        count(query.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
+      ],
+    );
+    return replies.map((reply) => decodeRun(hashFromReply(reply)));
+  }
+
+  async listRunnableRuns(
+    options: { limit?: number; offset?: number } = {},
+  ): Promise<WorkflowRun[]> {
+    const replies = await runScript<string[][]>(
+      this.client,
+      listRunnableWorkflowRunsScript,
+      [this.keys.workflowRunning],
+      [
+        this.prefix,
+        this.clock.now(),
+        count(options.offset ?? 0),
+        count(options.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
+      ],
+    );
+    return replies.map((reply) => decodeRun(hashFromReply(reply)));
+  }
+
+  async readStep(runId: string, step: string): Promise<unknown> {
+    const text = await this.client.hget(this.keys.workflowStepData(runId), `v:${step}`);
+    return text === null ? undefined : JSON.parse(text);
+  }
+
+  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+    await this.onRun(
+      saveWorkflowStepScript,
+      runId,
+      [
+        this.keys.workflowRun(runId),
+        this.keys.workflowSteps(runId),
+        this.keys.workflowStepData(runId),
+      ],
+      [step, JSON.stringify(value) ?? "null", this.clock.now(), baseStepName(step)],
+    );
+  }
+
+  async listSteps(runId: string): Promise<WorkflowStepEntry[]> {
+    const [names, data] = (await execPipeline(
+      this.client
+        .multi()
+        .zrange(this.keys.workflowSteps(runId), 0, -1, "WITHSCORES")
+        .hgetall(this.keys.workflowStepData(runId)),
+    )) as [string[], Record<string, string>];
+    const entries: WorkflowStepEntry[] = [];
+    for (let i = 0; i < names.length; i += 2) {
+      const name = names[i];
+      entries.push({
+        name,
+        value: JSON.parse(data[`v:${name}`]),
+        position: Number(names[i + 1]),
+        completedAt: Number(data[`t:${name}`]),
+      });
+    }
+    return entries;
+  }
+
+  async rewindToStep(runId: string, step: string): Promise<void> {
+    const patch = transitionPatch((s) => t.rewound(s, step, 0, this.clock.now()));
+    // The cursor is what is left after the cut, which only the script knows.
+    delete patch.cursor;
+    const reply = await this.onRun(
+      rewindWorkflowRunScript,
+      runId,
+      [
+        this.keys.workflowRun(runId),
+        this.keys.workflowSteps(runId),
+        this.keys.workflowStepData(runId),
+      ],
+      [baseStepName(step), ...patchArgs(patch)],
+    );
+    if (reply === REFUSED) {
+      throw new StemError(
+        "not_found",
+        `workflow run ${runId} has no checkpoint for step "${step}"`,
+      );
+    }
+  }
+
+  async suspendUntil(
+    runId: string,
+    step: string,
+    resumeAt: number,
+    data?: Record<string, unknown>,
+  ): Promise<void> {
+    const now = this.clock.now();
+    await this.update(
+      runId,
+      transitionPatch((s) => t.suspendUntil(s, step, resumeAt, data, now)),
+    );
+  }
+
+  async suspendOnTopic(
+    runId: string,
+    step: string,
+    topic: string,
+    options: { deadline?: number; data?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    const now = this.clock.now();
+    let patch: FieldPatch;
+    try {
+      patch = transitionPatch((s) =>
+        t.suspendOnTopic(s, step, topic, options.deadline, options.data, now),
+      );
+    } catch (error) {
+      // An unknown run is reported before a bad topic, as by the other stores.
+      if (!(await this.client.exists(this.keys.workflowRun(runId)))) throw t.runNotFound(runId);
+      throw error;
+    }
+    const watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
+    await this.update(runId, { ...patch, ...watcherPatch(watcher) });
+  }
+
+  registerWatcher(
+    runId: string,
+    step: string,
+    topic: string,
+    options: { deadline?: number; data?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    return this.suspendOnTopic(runId, step, topic, options);
+  }
+
+  async resolveWatchers(
+    topic: string,
+    payload: unknown,
+    options: { limit?: number } = {},
+  ): Promise<WorkflowWatcherResolution[]> {
+    const replies = await runScript<[string, string, string][]>(
+      this.client,
+      resolveWorkflowWatchersScript,
+      [this.keys.workflowWatchers(topic)],
+      [
+        this.prefix,
+        count(options.limit ?? t.DEFAULT_BATCH),
+        this.clock.now(),
+        JSON.stringify(payload) ?? "null",
+        JSON.stringify(topic),
+      ],
+    );
+    return replies.map(([runId, stepName, resumeData]) => ({
+      runId,
+      stepName,
+      topic,
+      resumeData: JSON.parse(resumeData) as Record<string, unknown>,
+    }));
+  }
+
+  async listWatchers(topic: string): Promise<WorkflowWatcher[]> {
+    const replies = await runScript<Parameters<typeof decodeWatcher>[0][]>(
+      this.client,
+      listWorkflowWatchersScript,
+      [this.keys.workflowWatchers(topic)],
+      [this.prefix],
+    );
+    return replies.map(decodeWatcher);
+  }
+
+  async runsWaitingOn(topic: string): Promise<string[]> {
+    return this.client.zrange(this.keys.workflowWaiting(topic), 0, -1);
+  }
+
+  async dueRuns(now: number, limit = t.DEFAULT_BATCH): Promise<string[]> {
+    return runScript<string[]>(
+      this.client,
+      takeDueWorkflowRunsScript,
+      [this.keys.workflowDue],
+      [this.prefix, now, count(limit), this.clock.now() + t.DUE_REDELIVERY_MS],
+    );
+  }
+
+  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
+    const now = this.clock.now();
+    await this.update(
+      runId,
+      transitionPatch((s) => t.markRunning(s, now, options.stepName)),
+    );
+  }
+
+  async markCompleted(runId: string, result: unknown): Promise<void> {
+    const now = this.clock.now();
+    await this.update(
+      runId,
+      transitionPatch((s) => t.markCompleted(s, result, now)),
+    );
+  }
+
+  async markFailed(
+    runId: string,
+    error: { message: string; type?: string; stack?: string },
+    options: { terminal?: boolean } = {},
+  ): Promise<void> {
+    const now = this.clock.now();
+    await this.update(
+      runId,
+      transitionPatch((s) => t.markFailed(s, error, options.terminal ?? false, now)),
+    );
+  }
+
+  async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
+    const now = this.clock.now();
+    await this.update(
+      runId,
+      transitionPatch((s) => t.markResumed(s, data, now)),
+    );
+  }
+
+  async cancel(
+    runId: string,
+    reason?: string,
+    details?: Record<string, unknown>,
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    return this.update(
+      runId,
+      transitionPatch((s) => t.cancel(s, reason, details, now)),
+    );
+  }
+
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const reply = await this.onRun(
+      claimWorkflowRunScript,
+      runId,
+      [this.keys.workflowRun(runId)],
+      [ownerId, now, now + leaseMs],
+    );
+    return reply === 1;
+  }
+
+  async renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const reply = await this.onRun(
+      renewWorkflowLeaseScript,
+      runId,
+      [this.keys.workflowRun(runId)],
+      [ownerId, now, now + leaseMs],
+    );
+    return reply === 1;
+  }
+
+  async releaseRun(runId: string, ownerId: string): Promise<void> {
+    await this.onRun(releaseWorkflowRunScript, runId, [this.keys.workflowRun(runId)], [ownerId]);
+  }
+
+  /** The connection owns the client; nothing to release here. */
+  async close(): Promise<void> {}
+}
