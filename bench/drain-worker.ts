@@ -1,11 +1,12 @@
 /**
- * Benchmark worker process: `bun bench/drain-worker.ts URL CONCURRENCY EXPECTED`.
+ * Benchmark worker process: `bun bench/drain-worker.ts URL CONCURRENCY EXPECTED [PREFETCH]`
+ * (prefetch default: twice the concurrency, at least 20).
  * Starts a worker, waits until EXPECTED tasks have run, prints {"ms": elapsed} from the
  * first task start to the last task end, then exits.
  */
 import { defineTask, signals, StemClient } from "../src/index.ts";
 
-const [url, concurrency, expected] = process.argv.slice(2);
+const [url, concurrency, expected, prefetch] = process.argv.slice(2);
 const target = Number(expected);
 let done = 0;
 let first = 0;
@@ -25,7 +26,7 @@ signals.taskPostrun.connect(() => {
 });
 const worker = client.createWorker({
   concurrency: Number(concurrency),
-  prefetch: Math.max(Number(concurrency) * 2, 20),
+  prefetch: prefetch ? Number(prefetch) : Math.max(Number(concurrency) * 2, 20),
 });
 await worker.start();
 process.stdout.write("ready\n");

@@ -24,6 +24,13 @@ type Figures = Record<string, number>;
 
 /** Figures where lower is better (latency); every other figure is a throughput. */
 const LOWER_IS_BETTER = new Set(["latencyP50Ms", "latencyP99Ms"]);
+/**
+ * Stem's drain worker prefetch: four times the concurrency, at least 400 (the worker fetches
+ * a quarter of it at a time, so batches overlap). BullMQ has no prefetch: each worker slot
+ * takes its next job when it completes one.
+ */
+export const STEM_PREFETCH = (concurrency: number) => Math.max(4 * concurrency, 400);
+
 /** Issue targets: the ratio (Stem better when above 1) each figure must reach. */
 const TARGETS: Record<string, number> = { drainC10PerSec: 2, drainC100PerSec: 2 };
 
@@ -79,6 +86,7 @@ async function stemRound(o: SuiteOptions): Promise<Figures> {
         tasks: o.tasks,
         concurrencies: [1, 10, 100],
         latencySamples: o.latencySamples,
+        prefetch: STEM_PREFETCH,
         reset: async () => {
           url = `${o.redisUrl}?prefix=${prefixes.next()}`;
         },
@@ -150,6 +158,7 @@ export async function runRedisVsBullmq(o: SuiteOptions): Promise<Record<string, 
     tasks: o.tasks,
     latencySamples: o.latencySamples,
     rounds: o.rounds,
+    stemPrefetch: Object.fromEntries([1, 10, 100].map((c) => [`c${c}`, STEM_PREFETCH(c)])),
     ratioMeaning:
       "above 1 means Stem is better: throughput ratios are Stem/BullMQ, latency ratios are BullMQ/Stem",
     stem,

@@ -11,6 +11,8 @@ export interface WorkloadOptions {
   tasks: number;
   concurrencies: number[];
   latencySamples: number;
+  /** The drain worker's prefetch for a concurrency. Default: twice it, at least 20. */
+  prefetch?: (concurrency: number) => number;
   /** Called before each phase so the store starts empty. */
   reset(): Promise<void>;
 }
@@ -71,6 +73,7 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
       o.url,
       String(c),
       String(o.tasks),
+      ...(o.prefetch ? [String(o.prefetch(c))] : []),
     ]).result;
     drainPerSec[`c${c}`] = perSec(o.tasks, ms as number);
   }

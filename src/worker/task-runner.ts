@@ -50,6 +50,11 @@ export interface HeldTask {
   interrupt?: (abort: TaskAbort) => void;
   /** The lease is gone (extension failed): the result must not be written or acked. */
   lost?: boolean;
+  /**
+   * Called once the handler has settled, before its outcome is stored and acked: the
+   * worker gives its concurrency slot to the next task while the outcome is written.
+   */
+  handlerSettled?: () => void;
 }
 
 type Outcome =
@@ -163,6 +168,7 @@ export class TaskRunner {
     signals.taskPrerun.emit(base);
 
     const outcome = await this.execute(held, task);
+    held.handlerSettled?.();
     const durationMs = this.deps.clock.now() - started;
     if (held.lost) {
       logger.warn(`task ${envelope.id} (${envelope.name}) lost its lease; its result is discarded`);

@@ -114,6 +114,8 @@ export class Worker {
   private readonly held = new Map<string, HeldTask>();
   private readonly waiting: HeldTask[] = [];
   private readonly running = new Set<HeldTask>();
+  /** Tasks whose handler has settled, while their outcome is stored and acked. */
+  private readonly finishing = new Set<HeldTask>();
   private readonly paused = new Set<string>();
   private readonly stopFetching = new AbortController();
   private wakeLoop: (() => void) | null = null;
@@ -234,7 +236,12 @@ export class Worker {
     while (this.state === "running") {
       const room = this.prefetchLimit - this.held.size;
       const queues = this.queues.filter((q) => !this.paused.has(q));
-      if (room <= 0 || queues.length === 0) {
+      // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
+      // fetched while others run or store their results. While tasks still wait for a slot,
+      // wait until there is room for a whole batch.
+      const batch = Math.ceil(this.prefetchLimit / 4);
+      const minRoom = this.waiting.length > 0 ? batch : 1;
+      if (room < minRoom || queues.length === 0) {
         await this.idle(queues.length === 0 ? 250 : undefined);
         continue;
       }
@@ -243,7 +250,7 @@ export class Worker {
       this.fetchAbort = new AbortController();
       try {
         deliveries = await this.broker.fetch(queues, {
-          max: room,
+          max: Math.min(room, batch),
           leaseMs: this.leaseMs,
           consumer: this.id,
           waitMs: 1000,
@@ -322,6 +329,13 @@ export class Worker {
     const envelope = held.delivery.envelope;
     logger.info(`task ${envelope.name} ${envelope.id} started (attempt ${envelope.attempt})`);
     const started = this.clock.now();
+    held.handlerSettled = () => {
+      // The slot goes to the next task while this one's outcome is stored and acked.
+      if (!this.running.delete(held)) return;
+      this.finishing.add(held);
+      this.pump();
+      this.wakeLoop?.();
+    };
     try {
       const state = await this.runner.run(held);
       // Interrupted by a hard shutdown: hand the task back for another worker.
@@ -335,6 +349,7 @@ export class Worker {
       logger.error(`task ${envelope.name} ${envelope.id}: could not record its outcome: ${(error as Error).message}`);
     } finally {
       this.running.delete(held);
+      this.finishing.delete(held);
       this.release(held);
       this.pump();
     }
@@ -508,13 +523,17 @@ export class Worker {
     if (mode === "hard") this.interruptAll();
     const timeoutMs = parseDuration(this.options.shutdownTimeout ?? "30s", "shutdownTimeout");
     const deadline = Date.now() + timeoutMs;
-    while (this.running.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+    while ((this.running.size > 0 || this.finishing.size > 0) && Date.now() < deadline) {
+      await Bun.sleep(20);
+    }
     if (this.running.size > 0) {
       logger.warn(`worker ${this.id}: ${this.running.size} task(s) still running after ${timeoutMs} ms; returning them`);
       this.interruptAll();
     }
     // Whatever is still held (interrupted or admitted late) goes back to the broker.
+    // (Not tasks still storing their outcome: their ack is on its way, or their lease runs out.)
     for (const held of this.held.values()) {
+      if (this.finishing.has(held)) continue;
       await this.broker.nack(held.delivery, { countAttempt: false }).catch(() => {});
     }
     this.held.clear();

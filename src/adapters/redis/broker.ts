@@ -46,7 +46,14 @@ import { removeDeadLettersScript } from "./lua/remove-dead-letters-3.ts";
 import { replayDeadLettersScript } from "./lua/replay-dead-letters-18.ts";
 import { setStatusesScript } from "./lua/set-statuses-2.ts";
 import { RedisResultBackend } from "./result-backend.ts";
-import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
+import {
+  type LuaScript,
+  type ScriptCall,
+  execPipeline,
+  queueScript,
+  runScript,
+  runScripts,
+} from "./scripts.ts";
 import type { StreamWaiter } from "./stream-waiter.ts";
 
 /** Every script the broker runs. */
@@ -78,14 +85,12 @@ const RETRY_PAUSE_MS = 250;
 /** Reason given to stream entries that are not envelopes. */
 export const UNDECODABLE_REASON = "undecodable";
 
-type RawDelivery = [
-  queueIndex: number,
-  receipt: string,
-  deadline: number,
-  delivery: number,
-  fields: string[],
-];
-type FetchReply = [deliveries: RawDelivery[], waitMs: number, streamIds: string[]];
+/**
+ * Deliveries as the fetch script returns them: flat, six values each (queue index,
+ * receipt, lease deadline, delivery number, envelope JSON or '', raw fields or 0).
+ */
+type RawDeliveries = (string | number | string[])[];
+type FetchReply = [deliveries: RawDeliveries, waitMs: number, streamIds: string[]];
 
 interface Undecodable {
   queue: string;
@@ -187,25 +192,31 @@ export class RedisBroker implements Broker {
     private readonly waiter: StreamWaiter,
   ) {}
 
+  /** Key names of each queue seen, built once. */
+  private readonly queueKeyCache = new Map<string, QueueKeys>();
+
   private queueKeys(queue: string): QueueKeys {
-    return this.keys.queue(queue);
+    let keys = this.queueKeyCache.get(queue);
+    if (!keys) {
+      keys = this.keys.queue(queue);
+      this.queueKeyCache.set(queue, keys);
+    }
+    return keys;
   }
 
   async publish(envelopes: Envelope[]): Promise<PublishResult> {
     if (envelopes.length === 0) return { accepted: [], duplicates: [] };
     envelopes.forEach(checkPublishable);
     const byQueue = groupBy(envelopes, (e) => e.queue);
-    const pipeline = this.client.pipeline();
-    for (const [queue, list] of byQueue) {
+    const calls = [...byQueue].map(([queue, list]): ScriptCall => {
       const q = this.queueKeys(queue);
-      queueScript(
-        pipeline,
-        publishScript,
-        [this.keys.taskIds, this.keys.queues, q.delayed, q.delayedData, q.wake, ...q.streams],
-        [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
-      );
-    }
-    return publishResult(envelopes, byQueue, (await execPipeline(pipeline)) as number[][]);
+      return {
+        script: publishScript,
+        keys: [this.keys.taskIds, this.keys.queues, q.delayed, q.delayedData, q.wake, ...q.streams],
+        args: [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
+      };
+    });
+    return publishResult(envelopes, byQueue, (await runScripts(this.client, calls)) as number[][]);
   }
 
   /**
@@ -224,17 +235,20 @@ export class RedisBroker implements Broker {
       const byQueue = groupBy(envelopes, (e) => e.queue);
       const pending = new Map(statuses.map((status) => [status.id, status]));
       const own = [...byQueue.values()].map((list) => takeStatuses(pending, list, (e) => e.id));
-      const pipeline = this.client.pipeline();
+      const calls: ScriptCall[] = [];
       if (pending.size > 0) {
         const rest = [...pending.values()];
-        queueScript(pipeline, setStatusesScript, backend.statusKeys(), backend.statusArgs(rest));
+        calls.push({
+          script: setStatusesScript,
+          keys: backend.statusKeys(),
+          args: backend.statusArgs(rest),
+        });
       }
       [...byQueue].forEach(([queue, list], i) => {
         const q = this.queueKeys(queue);
-        queueScript(
-          pipeline,
-          publishWithStatusesScript,
-          [
+        calls.push({
+          script: publishWithStatusesScript,
+          keys: [
             ...backend.statusKeys(),
             this.keys.taskIds,
             this.keys.queues,
@@ -243,11 +257,16 @@ export class RedisBroker implements Broker {
             q.wake,
             ...q.streams,
           ],
-          [CONSUMER_GROUP, queue, ...backend.statusArgs(own[i]), ...list.flatMap(envelopeArgs)],
-        );
+          args: [
+            CONSUMER_GROUP,
+            queue,
+            ...backend.statusArgs(own[i]),
+            ...list.flatMap(envelopeArgs),
+          ],
+        });
       });
-      const replies = (await execPipeline(pipeline)) as number[][];
-      await backend.pruneWhenDue();
+      const replies = (await runScripts(this.client, calls)) as number[][];
+      if (backend.pruneDue()) await backend.prune();
       return publishResult(envelopes, byQueue, replies.slice(replies.length - byQueue.size));
     };
   }
@@ -300,24 +319,44 @@ export class RedisBroker implements Broker {
   }
 
   /** Decodes raw deliveries into `out`; dead-letters the undecodable ones and counts them. */
-  private async collect(queues: string[], raw: RawDelivery[], out: Delivery[]): Promise<number> {
+  private async collect(queues: string[], raw: RawDeliveries, out: Delivery[]): Promise<number> {
     const bad: Undecodable[] = [];
-    for (const [queueIndex, receipt, deadline, delivery, flat] of raw) {
-      const queue = queues[queueIndex];
-      const fields = fieldsObject(flat);
+    for (let i = 0; i + 5 < raw.length; i += 6) {
+      const queue = queues[raw[i] as number];
+      const receipt = raw[i + 1] as string;
+      const json = raw[i + 4] as string;
       try {
-        if (fields.envelope === undefined) {
-          throw new Error('undecodable message: stream entry has no "envelope" field');
+        if (json === "") {
+          const fields = fieldsObject(raw[i + 5] as string[]);
+          if (fields.envelope === undefined) {
+            throw new Error('undecodable message: stream entry has no "envelope" field');
+          }
         }
-        const envelope = decodeEnvelope(fields.envelope);
-        envelope.attempt += delivery - 1;
-        out.push({ envelope, receipt, queue, leaseExpiresAt: Number(deadline) });
+        const envelope = decodeEnvelope(json);
+        envelope.attempt += (raw[i + 3] as number) - 1;
+        out.push({ envelope, receipt, queue, leaseExpiresAt: Number(raw[i + 2]) });
       } catch (error) {
+        const flat = raw[i + 5];
+        const fields = Array.isArray(flat)
+          ? fieldsObject(flat)
+          : await this.entryFields(queue, receipt, json);
         bad.push({ queue, receipt, fields, error: (error as Error).message });
       }
     }
     if (bad.length > 0) await this.deadLetterUndecodable(bad);
     return bad.length;
+  }
+
+  /** The raw fields of a leased entry (for its dead letter); the fetch returns only its envelope. */
+  private async entryFields(
+    queue: string,
+    receipt: string,
+    json: string,
+  ): Promise<Record<string, string>> {
+    const [band, entryId] = receipt.split("|");
+    const stream = this.queueKeys(queue).streams[Number(band)];
+    const [entry] = await this.client.xrange(stream, entryId, entryId);
+    return entry ? fieldsObject(entry[1]) : { envelope: json };
   }
 
   private async deadLetterUndecodable(entries: Undecodable[]): Promise<void> {
@@ -389,17 +428,15 @@ export class RedisBroker implements Broker {
 
   async ack(deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    const pipeline = this.client.pipeline();
-    for (const [queue, list] of groupBy(deliveries, (d) => d.queue)) {
+    const calls = [...groupBy(deliveries, (d) => d.queue)].map(([queue, list]): ScriptCall => {
       const q = this.queueKeys(queue);
-      queueScript(
-        pipeline,
-        ackScript,
-        [this.keys.taskIds, q.leases, ...q.streams],
-        [CONSUMER_GROUP, queue, ...list.map((d) => d.receipt)],
-      );
-    }
-    await execPipeline(pipeline);
+      return {
+        script: ackScript,
+        keys: [this.keys.taskIds, q.leases, ...q.streams],
+        args: [CONSUMER_GROUP, queue, ...list.map((d) => d.receipt)],
+      };
+    });
+    await runScripts(this.client, calls);
   }
 
   /**
@@ -416,28 +453,31 @@ export class RedisBroker implements Broker {
     if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
     return async (statuses, deliveries) => {
       const pending = new Map(statuses.map((status) => [status.id, status]));
-      const pipeline = this.client.pipeline();
+      const calls: ScriptCall[] = [];
       for (const [queue, list] of groupBy(deliveries, (d) => d.queue)) {
         const q = this.queueKeys(queue);
-        queueScript(
-          pipeline,
-          ackWithStatusesScript,
-          [...backend.statusKeys(), this.keys.taskIds, q.leases, ...q.streams],
-          [
+        calls.push({
+          script: ackWithStatusesScript,
+          keys: [...backend.statusKeys(), this.keys.taskIds, q.leases, ...q.streams],
+          args: [
             CONSUMER_GROUP,
             queue,
             ...backend.statusArgs(takeStatuses(pending, list, (d) => d.envelope.id)),
             ...list.map((d) => d.receipt),
           ],
-        );
+        });
       }
       if (pending.size > 0) {
         const rest = [...pending.values()];
-        queueScript(pipeline, setStatusesScript, backend.statusKeys(), backend.statusArgs(rest));
+        calls.push({
+          script: setStatusesScript,
+          keys: backend.statusKeys(),
+          args: backend.statusArgs(rest),
+        });
       }
-      if (pipeline.length === 0) return;
-      await execPipeline(pipeline);
-      await backend.pruneWhenDue();
+      if (calls.length === 0) return;
+      await runScripts(this.client, calls);
+      if (backend.pruneDue()) await backend.prune();
     };
   }
 

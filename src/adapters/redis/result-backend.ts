@@ -81,7 +81,7 @@ export class RedisResultBackend implements ResultBackend {
       this.statusKeys(),
       this.statusArgs(statuses, ttlMs),
     );
-    await this.pruneWhenDue();
+    if (this.pruneDue()) await this.prune();
   }
 
   /** True when this backend sends its commands over `client` (so they keep its order). */
@@ -105,13 +105,13 @@ export class RedisResultBackend implements ResultBackend {
     return args;
   }
 
-  /** Prunes the list index when the last prune is old enough (called after writes). */
-  async pruneWhenDue(): Promise<void> {
-    if (Date.now() >= this.nextPruneAt) await this.prune();
+  /** True when the list index is due for pruning (checked after writes). */
+  pruneDue(): boolean {
+    return Date.now() >= this.nextPruneAt;
   }
 
   /** Drops list-index entries of expired results. */
-  private async prune(): Promise<void> {
+  async prune(): Promise<void> {
     this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
     await runScript(
       this.client,

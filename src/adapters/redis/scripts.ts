@@ -78,3 +78,24 @@ export async function execPipeline(pipeline: ChainableCommander): Promise<unknow
     return value;
   });
 }
+
+/** One script call: which script, its keys and its arguments. */
+export interface ScriptCall {
+  script: LuaScript;
+  keys: string[];
+  args: ScriptArg[];
+}
+
+/**
+ * Runs script calls in order on one connection and returns their replies, throwing the
+ * first error: a single call goes as a plain command (a pipeline costs more to build than
+ * the call itself), several go as one pipeline.
+ */
+export async function runScripts(client: Redis, calls: ScriptCall[]): Promise<unknown[]> {
+  if (calls.length === 0) return [];
+  if (calls.length === 1)
+    return [await runScript(client, calls[0].script, calls[0].keys, calls[0].args)];
+  const pipeline = client.pipeline();
+  for (const call of calls) queueScript(pipeline, call.script, call.keys, call.args);
+  return execPipeline(pipeline);
+}

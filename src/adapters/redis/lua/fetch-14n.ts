@@ -12,7 +12,9 @@ import { NOW, PARSE_RECEIPT } from "./shared.ts";
  * KEYS: per queue (14 each): delayed, delayedData, leases, wake, stream band 0..9
  * ARGV: group, consumer, max, defaultLeaseMs, batchLimit
  * Returns { deliveries, waitMs, streamIds }:
- *   deliveries: { queueIndex, receipt, leaseDeadline, delivery, fields } each;
+ *   deliveries: flat, six values per delivery: queueIndex, receipt, leaseDeadline, delivery,
+ *     envelope JSON ('' when the entry has none), and the entry's raw fields when it has no
+ *     envelope (0 otherwise; a flat reply is much cheaper to build and to parse);
  *   waitMs: when nothing was delivered, ms until the next delayed task or lease deadline
  *     (-1 when none); streamIds: when nothing was delivered, the last entry id of every
  *     queue's wake stream and band streams (in KEYS order), for a blocking XREAD that
@@ -29,6 +31,7 @@ local default_lease = tonumber(ARGV[4])
 local batch = tonumber(ARGV[5])
 local now = now_ms()
 local out = {}
+local taken = 0
 
 local function field(fields, name)
   for i = 1, #fields, 2 do
@@ -43,11 +46,29 @@ local function lease_ms(fields)
   return default_lease
 end
 
-local function lease(q, leases, band, entry, delivery, fields)
+-- new leases of the current queue, written with one ZADD per queue
+local pending_leases = {}
+local function lease(q, band, entry, delivery, fields)
   local receipt = band .. '|' .. entry .. '|' .. delivery .. '|' .. (field(fields, 'id') or '')
   local deadline = now + lease_ms(fields)
-  redis.call('ZADD', leases, deadline, receipt)
-  out[#out + 1] = { q, receipt, deadline, delivery, fields }
+  taken = taken + 1
+  pending_leases[#pending_leases + 1] = deadline
+  pending_leases[#pending_leases + 1] = receipt
+  local json = field(fields, 'envelope') or ''
+  local n = #out
+  out[n + 1] = q
+  out[n + 2] = receipt
+  out[n + 3] = deadline
+  out[n + 4] = delivery
+  out[n + 5] = json
+  if json == '' then out[n + 6] = fields else out[n + 6] = 0 end
+end
+
+local function write_leases(leases)
+  for from = 1, #pending_leases, 1000 do
+    redis.call('ZADD', leases, unpack(pending_leases, from, math.min(from + 999, #pending_leases)))
+  end
+  pending_leases = {}
 end
 
 local function promote(delayed, delayed_data, base)
@@ -71,7 +92,7 @@ local function promote(delayed, delayed_data, base)
   end
 end
 
-local function read_new(q, stream, leases, band, count)
+local function read_new(q, stream, band, count)
   if redis.call('EXISTS', stream) == 0 then return end
   local reply = redis.pcall('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, '>')
   if type(reply) == 'table' and reply.err then
@@ -85,12 +106,12 @@ local function read_new(q, stream, leases, band, count)
   end
   if not reply then return end
   for _, item in ipairs(reply[1][2]) do
-    lease(q, leases, band, item[1], 1, item[2])
+    lease(q, band, item[1], 1, item[2])
   end
 end
 
 for q = 0, (#KEYS / PER_QUEUE) - 1 do
-  if #out >= max then break end
+  if taken >= max then break end
   local base = q * PER_QUEUE
   local delayed, delayed_data, leases = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
   promote(delayed, delayed_data, base)
@@ -105,25 +126,29 @@ for q = 0, (#KEYS / PER_QUEUE) - 1 do
     end
   end
   for band = 9, 0, -1 do
-    if #out >= max then break end
+    if taken >= max then break end
     local stream = KEYS[base + 5 + band]
     for _, receipt in ipairs(expired[band] or {}) do
-      if #out >= max then break end
+      if taken >= max then break end
       local _, entry, delivery = parse_receipt(receipt)
       redis.call('ZREM', leases, receipt)
       local claimed = redis.pcall('XCLAIM', stream, group, consumer, 0, entry)
       if type(claimed) == 'table' and not claimed.err and claimed[1] and claimed[1][2] then
-        lease(q, leases, band, entry, delivery + 1, claimed[1][2])
+        lease(q, band, entry, delivery + 1, claimed[1][2])
       end
     end
-    if #out < max then
-      local err = read_new(q, stream, leases, band, max - #out)
-      if err then return err end
+    if taken < max then
+      local err = read_new(q, stream, band, max - taken)
+      if err then
+        write_leases(leases)
+        return err
+      end
     end
   end
+  write_leases(leases)
 end
 
-if #out > 0 then return { out, -1, {} } end
+if taken > 0 then return { out, -1, {} } end
 
 local next_at = nil
 local ids = {}

@@ -20,11 +20,18 @@ local function now_ms()
 end
 `;
 
-/** `enqueue(stream, group, id, vt, json)`: appends a ready entry, creating stream and group. */
+/**
+ * `enqueue(stream, group, id, vt, json)`: appends a ready entry, creating stream and group
+ * (checked once per stream per script run).
+ */
 export const ENQUEUE = `
+local ready_streams = {}
 local function enqueue(stream, group, id, vt, json)
-  if redis.call('EXISTS', stream) == 0 then
-    redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+  if not ready_streams[stream] then
+    if redis.call('EXISTS', stream) == 0 then
+      redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+    end
+    ready_streams[stream] = true
   end
   redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
 end
@@ -98,22 +105,55 @@ end
  * `ack_receipts(taskIds, leases, streamBase, group, queue, i)`: acks the receipts in ARGV
  * from index `i` on: XACK + XDEL of each entry whose lease is still the one handed out
  * (KEYS[streamBase + band] is the band's stream), and removal of its id from the duplicate
- * index. A receipt whose lease was lost is ignored. Returns how many were acked.
+ * index. A receipt whose lease was lost is ignored. Every step is one call per batch (per
+ * band for the stream calls), not per receipt. Returns how many were acked.
  */
-export const ACK_RECEIPTS = `${PARSE_RECEIPT}${FORGET_ID}
+export const ACK_RECEIPTS = `${PARSE_RECEIPT}
 local function ack_receipts(task_ids, leases, stream_base, group, queue, i)
-  local acked = 0
+  local receipts, seen = {}, {}
   for k = i, #ARGV do
-    local band, entry, _, id = parse_receipt(ARGV[k])
-    if band and redis.call('ZREM', leases, ARGV[k]) == 1 then
-      local stream = KEYS[stream_base + band]
-      redis.call('XACK', stream, group, entry)
-      redis.call('XDEL', stream, entry)
-      forget_id(task_ids, id, queue)
-      acked = acked + 1
+    if not seen[ARGV[k]] then
+      seen[ARGV[k]] = true
+      receipts[#receipts + 1] = ARGV[k]
     end
   end
-  return acked
+  local held, entries, ids = {}, {}, {}
+  -- chunks keep unpack() well under Lua's stack limit
+  for from = 1, #receipts, 1000 do
+    local chunk = { unpack(receipts, from, math.min(from + 999, #receipts)) }
+    local scores = redis.call('ZMSCORE', leases, unpack(chunk))
+    for n, receipt in ipairs(chunk) do
+      local band, entry, _, id = parse_receipt(receipt)
+      if band and scores[n] then
+        held[#held + 1] = receipt
+        entries[band] = entries[band] or {}
+        table.insert(entries[band], entry)
+        if id ~= '' then ids[#ids + 1] = id end
+      end
+    end
+  end
+  for from = 1, #held, 1000 do
+    redis.call('ZREM', leases, unpack(held, from, math.min(from + 999, #held)))
+  end
+  for band, list in pairs(entries) do
+    local stream = KEYS[stream_base + band]
+    for from = 1, #list, 1000 do
+      local last = math.min(from + 999, #list)
+      redis.call('XACK', stream, group, unpack(list, from, last))
+      redis.call('XDEL', stream, unpack(list, from, last))
+    end
+  end
+  -- forget ids that still belong to this queue
+  for from = 1, #ids, 1000 do
+    local chunk = { unpack(ids, from, math.min(from + 999, #ids)) }
+    local owners = redis.call('HMGET', task_ids, unpack(chunk))
+    local mine = {}
+    for n, id in ipairs(chunk) do
+      if owners[n] == queue then mine[#mine + 1] = id end
+    end
+    if #mine > 0 then redis.call('HDEL', task_ids, unpack(mine)) end
+  end
+  return #held
 end
 `;
 
