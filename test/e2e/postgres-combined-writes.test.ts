@@ -2,21 +2,23 @@
  * The Postgres broker's one-statement writes: a producer's statuses stored with its
  * publish, and a worker's statuses stored with its acks, committing together or not at
  * all. The Stem producer and the worker pick them up when broker and result backend are
- * on the same database.
+ * on the same database. The worker's write rides out an outage while the leases hold.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
-import type { PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
+import { type PostgresStoreConnection, openPostgres } from "../../src/adapters/postgres/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import type { TaskStatus } from "../../src/core/states.ts";
 import { Stem } from "../../src/core/stem.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
 import {
+  TEST_POSTGRES_URL,
   adminClient,
   dropSchema,
   openTestConnection,
   randomSchema,
 } from "./fixtures/postgres-test-db.ts";
+import { TcpProxy } from "./fixtures/postgres-tcp-proxy.ts";
 
 let admin: postgres.Sql;
 beforeAll(async () => {
@@ -159,5 +161,51 @@ describe("Postgres combined writes", () => {
     } finally {
       sql.options.debug = undefined;
     }
+  });
+  describe("through an outage", () => {
+    let proxy: TcpProxy;
+    let proxied: PostgresStoreConnection;
+
+    beforeEach(async () => {
+      proxy = new TcpProxy("127.0.0.1", Number(new URL(TEST_POSTGRES_URL).port || 5432));
+      await proxy.start();
+      const url = new URL(TEST_POSTGRES_URL);
+      url.port = String(proxy.port);
+      proxied = await openPostgres(url.toString(), { schema, max: 2 });
+    });
+    afterEach(async () => {
+      await proxy.stop();
+      await proxied.close();
+    });
+
+    test("the worker's write waits out an outage shorter than the leases, then stores and acks", async () => {
+      const envelope = buildEnvelope({ name: "t.a", queue });
+      await proxied.broker().publish([envelope]);
+      const got = await proxied
+        .broker()
+        .fetch([queue], { max: 1, leaseMs: 10_000, consumer: "w1" });
+      const finish = proxied.broker().ackWithStatuses(proxied.resultBackend())!;
+      await proxy.stop();
+      const writing = finish([status(envelope.id, "succeeded", { result: "late" })], got);
+      await Bun.sleep(800);
+      await proxy.start();
+      await writing;
+      expect(await jobCount()).toBe(0);
+      expect((await conn.resultBackend().get(envelope.id))?.result).toBe("late");
+    }, 20_000);
+
+    test("an outage that outlasts a lease makes the write fail, leaving the task to its lease", async () => {
+      const envelope = buildEnvelope({ name: "t.a", queue });
+      await proxied.broker().publish([envelope]);
+      const got = await proxied.broker().fetch([queue], { max: 1, leaseMs: 700, consumer: "w1" });
+      const finish = proxied.broker().ackWithStatuses(proxied.resultBackend())!;
+      await proxy.stop();
+      const started = Date.now();
+      await expect(finish([status(envelope.id, "succeeded")], got)).rejects.toMatchObject({
+        code: "store_unavailable",
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(await jobCount()).toBe(1);
+    }, 20_000);
   });
 });

@@ -13,6 +13,7 @@ import type {
   ResultBackend,
 } from "../contracts.ts";
 import type { Envelope } from "../../core/envelope.ts";
+import { StemError } from "../../core/errors.ts";
 import type { TaskStatus } from "../../core/states.ts";
 import { type PgDatabase, isConnectionError } from "./database.ts";
 import type { NotificationListener } from "./listener.ts";
@@ -42,6 +43,9 @@ const DEGRADED_POLL_MS = 500;
 const MIN_PAUSE_MS = 5;
 /** Pause between retries when the database is unreachable during a long poll. */
 const OUTAGE_RETRY_MS = 250;
+/** Backoff bounds while completions wait for the database to come back. */
+const COMPLETION_RETRY_MIN_MS = 100;
+const COMPLETION_RETRY_MAX_MS = 1000;
 
 interface Waiter {
   queues: Set<string>;
@@ -240,16 +244,33 @@ export class PostgresBroker implements Broker {
    * this broker's database: returns a function that stores statuses and acks deliveries
    * in one statement (both commit together: no ack without its status), one round trip
    * and one commit per batch. Returns null for any other backend.
+   *
+   * While the database is unreachable (a restart, a dropped connection) the write is
+   * retried with backoff for as long as every delivery's lease still holds: the tasks
+   * have run, and writing their outcome late is better than running them again once
+   * the lease runs out. After that, the error is thrown and the leases bring them back.
    */
   ackWithStatuses(
     backend: ResultBackend,
   ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null {
     if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
-    return (statuses, deliveries) => {
+    return async (statuses, deliveries) => {
       const keys = deliveries.map((d) => ({ id: d.envelope.id, receipt: d.receipt }));
-      return this.db.run("store results and ack", (sql) =>
-        ackWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, keys),
-      );
+      // Statuses alone (running, progress) are not retried: nothing comes back for them.
+      const leaseEnds =
+        deliveries.length > 0 ? Math.min(...deliveries.map((d) => d.leaseExpiresAt)) : 0;
+      for (let backoff = COMPLETION_RETRY_MIN_MS; ; ) {
+        try {
+          return await this.db.run("store results and ack", (sql) =>
+            ackWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, keys),
+          );
+        } catch (error) {
+          const unreachable = error instanceof StemError && error.code === "store_unavailable";
+          if (!unreachable || this.closed || Date.now() + backoff >= leaseEnds) throw error;
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          backoff = Math.min(backoff * 2, COMPLETION_RETRY_MAX_MS);
+        }
+      }
     };
   }
 
