@@ -5,7 +5,7 @@
  */
 import { afterAll } from "bun:test";
 import type postgres from "postgres";
-import type { PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
+import { openPostgres, type PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
 import {
   brokerContract,
   type ContractFactory,
@@ -15,13 +15,17 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowStoreContract,
+  type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
 import {
   adminClient,
   dropSchema,
   openTestConnection,
   randomSchema,
+  TEST_POSTGRES_URL,
 } from "../e2e/fixtures/postgres-test-db.ts";
+import { workflowStoreMatchesMemory, workflowStoreRaces } from "./workflow-store-checks.ts";
 
 let admin: postgres.Sql | undefined;
 afterAll(async () => {
@@ -78,3 +82,29 @@ controlBusContract(
   "postgres",
   postgresFactory((c) => c.controlBus()),
 );
+
+// The workflow store takes its time from the suite's fake clock, given to the connection.
+const postgresWithClock: WorkflowStoreContractFactory = {
+  async create(clock) {
+    admin ??= await adminClient();
+    const schema = randomSchema();
+    const open = () => openPostgres(TEST_POSTGRES_URL, { schema, max: 4, clock });
+    const connections = [await open()];
+    return {
+      subject: connections[0].workflowStore(),
+      peer: async () => {
+        const other = await open();
+        connections.push(other);
+        return other.workflowStore();
+      },
+      cleanup: async () => {
+        await Promise.all(connections.map((c) => c.close()));
+        await dropSchema(admin!, schema);
+      },
+    };
+  },
+};
+
+workflowStoreContract("postgres", postgresWithClock);
+workflowStoreRaces("postgres", postgresWithClock);
+workflowStoreMatchesMemory("postgres", postgresWithClock);

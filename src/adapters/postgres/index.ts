@@ -8,6 +8,7 @@
  */
 import postgres from "postgres";
 import type { PublishResult, StoreConnection } from "../contracts.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { StemError } from "../../core/errors.ts";
 import { PostgresBroker } from "./broker.ts";
@@ -27,6 +28,7 @@ import { PostgresRevokeStore } from "./revoke-store.ts";
 import { PostgresScheduleStore } from "./schedule-store.ts";
 import { publishJobs } from "./sql/publish-jobs.ts";
 import { sweepExpired } from "./sql/sweep-expired.ts";
+import { PostgresWorkflowStore } from "./workflow-store.ts";
 
 export { PostgresBroker } from "./broker.ts";
 export { PostgresControlBus } from "./control-bus.ts";
@@ -35,6 +37,7 @@ export { PostgresRateLimiter } from "./rate-limiter.ts";
 export { PostgresResultBackend } from "./result-backend.ts";
 export { PostgresRevokeStore } from "./revoke-store.ts";
 export { PostgresScheduleStore } from "./schedule-store.ts";
+export { PostgresWorkflowStore } from "./workflow-store.ts";
 export { DEFAULT_SCHEMA, type PostgresConnectOptions } from "./connection-options.ts";
 export { LATEST_VERSION, MIGRATIONS, migrate } from "./migrations.ts";
 
@@ -106,7 +109,10 @@ function reconnectBackoff(attempt: number): number {
  */
 export async function openPostgres(
   url: string,
-  options: PostgresConnectOptions = {},
+  options: PostgresConnectOptions & {
+    /** Time source for the workflow store's timestamps, leases and due times (tests pass a fake clock). */
+    clock?: Clock;
+  } = {},
 ): Promise<PostgresStoreConnection> {
   const resolved = resolvePostgresOptions(url, options);
   const { schema, displayUrl } = resolved;
@@ -135,6 +141,7 @@ export async function openPostgres(
   const revokes = new PostgresRevokeStore(db);
   const limiter = new PostgresRateLimiter(db);
   const control = new PostgresControlBus(db, listener);
+  const workflows = new PostgresWorkflowStore(db, options.clock ?? systemClock);
 
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper = setInterval(() => {
@@ -159,9 +166,7 @@ export async function openPostgres(
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
     controlBus: () => control,
-    workflowStore: () => {
-      throw new StemError("unsupported_url", "the workflow store is not available on postgres yet");
-    },
+    workflowStore: () => workflows,
     ping: async () => {
       await db.run("ping", (q) => q`SELECT 1`);
     },

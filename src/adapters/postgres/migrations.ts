@@ -226,6 +226,55 @@ END
 $$;
 `,
   },
+  {
+    version: 6,
+    name: "workflows",
+    sql: `
+-- A workflow run: the run as JSON plus the columns its queries use, and its event
+-- watcher (one per run) in the same row, so one row lock covers both. Times are epoch
+-- ms from the workflow store's clock. Ids sort bytewise ("C") as in the other stores.
+CREATE TABLE {schema}.workflow_runs (
+  id text COLLATE "C" PRIMARY KEY,
+  workflow text NOT NULL,
+  status text NOT NULL,
+  wait_topic text,
+  due_at double precision,
+  owner_id text,
+  lease_expires_at double precision,
+  created_at double precision NOT NULL,
+  updated_at double precision NOT NULL,
+  run jsonb NOT NULL,
+  watch_step text,
+  watch_topic text,
+  watch_data jsonb,
+  watch_created_at double precision,
+  watch_deadline double precision
+);
+CREATE INDEX workflow_runs_created_idx ON {schema}.workflow_runs (created_at DESC, id DESC);
+CREATE INDEX workflow_runs_workflow_idx
+  ON {schema}.workflow_runs (workflow, created_at DESC, id DESC);
+CREATE INDEX workflow_runs_status_idx ON {schema}.workflow_runs (status, created_at DESC, id DESC);
+CREATE INDEX workflow_runs_runnable_idx
+  ON {schema}.workflow_runs (updated_at, id) WHERE status = 'running';
+CREATE INDEX workflow_runs_due_idx
+  ON {schema}.workflow_runs (due_at, id) WHERE status = 'suspended' AND due_at IS NOT NULL;
+CREATE INDEX workflow_runs_waiting_idx
+  ON {schema}.workflow_runs (wait_topic, updated_at, id) WHERE status = 'suspended';
+CREATE INDEX workflow_runs_watch_idx
+  ON {schema}.workflow_runs (watch_topic, watch_created_at, id) WHERE watch_topic IS NOT NULL;
+
+-- Checkpoints, in position order within a run.
+CREATE TABLE {schema}.workflow_steps (
+  run_id text COLLATE "C" NOT NULL REFERENCES {schema}.workflow_runs (id) ON DELETE CASCADE,
+  name text NOT NULL,
+  position integer NOT NULL,
+  value jsonb NOT NULL,
+  completed_at double precision NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+CREATE INDEX workflow_steps_position_idx ON {schema}.workflow_steps (run_id, position);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
