@@ -182,6 +182,10 @@ CREATE INDEX control_messages_created_idx ON {schema}.control_messages (created_
 -- row with a bitmap scan and sorts them, making each claim cost O(queue length). With
 -- bitmap and sequential scans off, each queue is read in (queue, priority, seq) index
 -- order and the claim stops after p_max rows. PL/pgSQL keeps the plan per session.
+-- The claim commits without waiting for its WAL flush (synchronous_commit off for this
+-- transaction): a lease lost in a server crash only makes its job claimable again, as
+-- if the lease had run out, and the worker's ack (a synchronous commit, which flushes
+-- the WAL up to it) then finds no receipt, so at-least-once delivery is unchanged.
 CREATE FUNCTION {schema}.claim_jobs(
   p_queues text[], p_max integer, p_lease_ms double precision, p_consumer text
 ) RETURNS TABLE (
@@ -194,6 +198,7 @@ SET enable_seqscan = off
 AS $$
 #variable_conflict use_column
 BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
   RETURN QUERY
   WITH picked AS MATERIALIZED (
     SELECT c.id
