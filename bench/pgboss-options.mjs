@@ -6,9 +6,10 @@
  *
  * - `default`: the library's defaults: each worker fetches 1 job per poll and waits for
  *   the 2-second polling interval between fetches (pg-boss does not LISTEN for new jobs).
- * - `batched`: its documented batch fetch: each worker fetches up to 100 jobs per poll
- *   (`batchSize`) and polls at the shortest interval it allows (0.5 s); the handler runs
- *   a batch's jobs one after another, so concurrency stays N.
+ * - `batched`: its documented batch fetch: each worker fetches up to 500 jobs per poll
+ *   (`batchSize`; 500 like graphile-worker's local queue here) and polls at the shortest
+ *   interval it allows (0.5 s); the handler runs a batch's jobs one after another, so
+ *   concurrency stays N.
  */
 import PgBoss from "pg-boss";
 
@@ -27,7 +28,7 @@ export async function startBoss(url, schema) {
 /** `work()` options for VARIANT. */
 export function workOptions(variant) {
   if (variant === "default") return {};
-  if (variant === "batched") return { batchSize: 100, pollingIntervalSeconds: 0.5 };
+  if (variant === "batched") return { batchSize: 500, pollingIntervalSeconds: 0.5 };
   throw new Error(`unknown pg-boss variant "${variant}" (use default or batched)`);
 }
 

@@ -3,7 +3,7 @@
  * runs the Stem workload on each adapter and prints JSON.
  * `npm run bench -- --suite redis-vs-bullmq [--rounds 3]`: Stem against BullMQ on the same
  * Redis (see redis-vs-bullmq.ts).
- * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem,graphile-batched]
+ * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem-batched,graphile-batched]
  * [--peer-cap 30]`: Stem against graphile-worker and pg-boss on the same Postgres (see
  * postgres-vs-peers.ts).
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
@@ -59,10 +59,14 @@ if (values.suite === "redis-vs-bullmq") {
 } else if (values.suite === "beat") {
   const { runBeatSuite } = await import("./beat-drift.ts");
   const results = await runBeatSuite(values.adapter!.split(","));
-  process.stdout.write(`${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`,
+  );
   process.exit(0);
 } else if (values.suite !== undefined) {
-  throw new Error(`unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers or beat)`);
+  throw new Error(
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers or beat)`,
+  );
 }
 const results: Record<string, unknown> = {};
 
