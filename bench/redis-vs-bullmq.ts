@@ -25,11 +25,11 @@ type Figures = Record<string, number>;
 /** Figures where lower is better (latency); every other figure is a throughput. */
 const LOWER_IS_BETTER = new Set(["latencyP50Ms", "latencyP99Ms"]);
 /**
- * Stem's drain worker prefetch: four times the concurrency, at least 400 (the worker fetches
- * a quarter of it at a time, so batches overlap). BullMQ has no prefetch: each worker slot
- * takes its next job when it completes one.
+ * Stem's drain worker prefetch: four times the concurrency, at least 1,000 (the worker
+ * fetches a quarter of it at a time, so fetches, handlers and result writes overlap).
+ * BullMQ has no prefetch: each worker slot takes its next job as it completes one.
  */
-export const STEM_PREFETCH = (concurrency: number) => Math.max(4 * concurrency, 400);
+export const STEM_PREFETCH = (concurrency: number) => Math.max(4 * concurrency, 1000);
 
 /** Issue targets: the ratio (Stem better when above 1) each figure must reach. */
 const TARGETS: Record<string, number> = { drainC10PerSec: 2, drainC100PerSec: 2 };
