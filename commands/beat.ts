@@ -34,7 +34,7 @@ export const beatCommand = defineCommand({
     },
     "max-batch": {
       type: "string",
-      default: "500",
+      default: "1000",
       description: "Most entries dispatched in one batch",
     },
     "beat-id": {

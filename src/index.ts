@@ -47,6 +47,7 @@ export type * from "./core/schedule.ts";
 export { signals, Signal, type StemSignals } from "./core/signals.ts";
 export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
 export { Stem, type StemOptions, type TaskResult } from "./core/stem.ts";
+export * from "./scheduler/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
 export { Worker, type WorkerOptions, type WorkerStats, type ShutdownMode } from "./worker/worker.ts";

@@ -6,13 +6,16 @@
  * every second, and `wake()` wakes it at once). For each due entry it takes the lock
  * `stem:schedule:<id>` in the lock store, re-reads the entry (another Beat may have
  * dispatched it meanwhile), enqueues the task through the producer and records the run
- * with `markExecuted`. Several Beat processes can share one schedule store and lock store:
- * each due time is dispatched once.
+ * with `markExecuted`. Locking and re-reading happen `prepareAhead` (500 ms) before the
+ * due time, so at the due time only the publish is left. Due entries are handled in
+ * batches: every task of a batch is published before any run is recorded. Several Beat
+ * processes can share one schedule store and lock store: each due time is dispatched once.
  *
  * Exactly once, beyond the lock: every dispatch carries a deterministic task id,
  * `sched-<entry id>-<due time ms>`. Before publishing, Beat looks the id up in the result
- * backend; the broker refuses an id it already holds; and Beat records a run only if the
- * entry's version is still the one it read. So a Beat that loses its lock mid-dispatch (a
+ * backend (a task that already ran or is running is not sent again); the broker refuses
+ * an id it already holds; and Beat records a run only if the entry's version is still the
+ * one it read. So a Beat that loses its lock mid-dispatch (a
  * paused process) and the Beat that takes over do not both fire the same due time.
  *
  * Jitter: an entry's `jitter` delays its task by a random 0..jitter, applied as the
@@ -39,6 +42,7 @@ import { StemError, toError, VersionConflictError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
+import type { TaskStatus } from "../core/states.ts";
 import { updateEntry } from "./apply.ts";
 import { scheduledTaskId } from "./dispatch-id.ts";
 import { decideMissedRuns } from "./missed-runs.ts";
@@ -70,10 +74,15 @@ export interface BeatOptions {
   lockTtl?: DurationInput;
   /** Overdue by more than this, an entry fires once for its latest missed due time. Default 2 × lockTtl. */
   missedRunGrace?: DurationInput;
-  /** Most entries dispatched in one batch. Default 500. */
+  /** Most entries dispatched in one batch (all are published before any is recorded). Default 1000. */
   maxBatch?: number;
   /** How often the store's change token is checked while sleeping. Default 1s. */
   pollInterval?: DurationInput;
+  /**
+   * How long before a due time Beat takes the entries' locks and re-reads them, so that at
+   * the due time only the publish is left. Default 500ms.
+   */
+  prepareAhead?: DurationInput;
   /** How long an entry locked by another Beat (or failing to record) waits before a retry. Default 250ms. */
   retryDelay?: DurationInput;
   /** This Beat's lock owner id. Default `beat-<host>-<pid>-<random>`. */
@@ -116,7 +125,7 @@ interface Dispatch {
   jitterMs: number;
   taskId: string;
   next: number | null;
-  /** Found in the result backend: dispatched before. */
+  /** Its task is known to have been published before (see wasPublished). */
   already: boolean;
   executedAt?: number;
   error?: string;
@@ -151,6 +160,8 @@ export class Beat {
   private readonly maxBatch: number;
   private readonly pollMs: number;
   private readonly retryMs: number;
+  private readonly aheadMs: number;
+  private readonly stopController = new AbortController();
   private readonly random: () => number;
   private readonly onSkip: (skip: BeatSkip) => void;
   /** Entries to leave alone until a time (locked elsewhere, failing). */
@@ -178,7 +189,7 @@ export class Beat {
       options.missedRunGrace === undefined
         ? 2 * this.lockTtlMs
         : parseDuration(options.missedRunGrace, "missedRunGrace");
-    this.maxBatch = options.maxBatch ?? 500;
+    this.maxBatch = options.maxBatch ?? 1000;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
       throw new StemError(
         "invalid_argument",
@@ -187,6 +198,7 @@ export class Beat {
     }
     this.pollMs = Math.max(1, parseDuration(options.pollInterval ?? "1s", "pollInterval"));
     this.retryMs = Math.max(1, parseDuration(options.retryDelay ?? "250ms", "retryDelay"));
+    this.aheadMs = parseDuration(options.prepareAhead ?? "500ms", "prepareAhead");
     this.id =
       options.id ?? `beat-${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.random = options.random ?? Math.random;
@@ -225,6 +237,7 @@ export class Beat {
   /** Stops after the batch in progress (if any) is recorded and its locks released. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopController.abort();
     this.wake();
     const loop = this.loop;
     if (loop) await loop;
@@ -242,23 +255,19 @@ export class Beat {
   /**
    * Dispatches the entries due now (up to maxBatch) once and returns how many tasks this
    * call published. start() runs this in its loop; tests and one-shot scripts can call it.
+   * With `aheadMs`, entries due within that time are prepared now (locked, re-read) and
+   * published when their due time comes.
    */
-  async tick(): Promise<number> {
+  async tick(aheadMs = 0): Promise<number> {
     this.stats.ticks++;
     const now = this.clock.now();
     for (const [id, until] of this.deferred) if (until <= now) this.deferred.delete(id);
-    const due = await this.store.due(now, this.maxBatch);
+    const horizon = now + aheadMs;
+    const due = await this.store.due(horizon, this.maxBatch);
     const ready = due.filter((e) => !this.deferred.has(e.id));
     if (ready.length === 0) return 0;
-    for (const entry of ready) {
-      signals.scheduleEntryDue.emit({
-        entryId: entry.id,
-        taskName: entry.taskName,
-        scheduledFor: entry.nextRunAt as number,
-      });
-    }
     const before = this.stats.dispatched;
-    await this.dispatchBatch(ready);
+    await this.dispatchBatch(ready, horizon);
     return this.stats.dispatched - before;
   }
 
@@ -267,7 +276,7 @@ export class Beat {
     while (!this.stopping) {
       try {
         this.woken = false;
-        await this.tick();
+        await this.tick(this.aheadMs);
         if (this.stopping) break;
         // The token is read before the due time, so a change made after that read wakes us.
         const token = await this.store.changeToken();
@@ -298,13 +307,16 @@ export class Beat {
     logger.error(`beat ${this.id}: ${what}: ${message}`);
   }
 
-  /** When to look again: the earliest due time, or the end of a deferral when that is sooner. */
+  /**
+   * When to look again: `prepareAhead` before the earliest due time, or the end of a
+   * deferral when something within reach is deferred.
+   */
   private async nextWakeAt(): Promise<number> {
     const next = await this.store.nextDueAt();
     const now = this.clock.now();
     if (next === null) return Number.POSITIVE_INFINITY;
-    if (next > now) return next;
-    // Something is due but deferred (another Beat holds it): wait for the deferral.
+    if (next - this.aheadMs > now) return next - this.aheadMs;
+    // Something is due (or about to be) but deferred (another Beat holds it): wait for the deferral.
     let soonest = Number.POSITIVE_INFINITY;
     for (const until of this.deferred.values()) if (until > now) soonest = Math.min(soonest, until);
     return soonest === Number.POSITIVE_INFINITY ? now : soonest;
@@ -323,8 +335,9 @@ export class Beat {
     }
   }
 
-  private defer(id: string): void {
-    this.deferred.set(id, this.clock.now() + this.retryMs);
+  /** Leaves an entry alone for retryDelay, counted from `from` (default now). */
+  private defer(id: string, from = this.clock.now()): void {
+    this.deferred.set(id, Math.max(from, this.clock.now()) + this.retryMs);
   }
 
   /** Gives a next run to enabled entries stored without one (and never run). */
@@ -356,7 +369,7 @@ export class Beat {
     };
   }
 
-  private async dispatchBatch(candidates: ScheduleEntry[]): Promise<void> {
+  private async dispatchBatch(candidates: ScheduleEntry[], horizon: number): Promise<void> {
     const held = await HeldLocks.acquire(
       this.locks,
       this.clock,
@@ -367,38 +380,58 @@ export class Beat {
     for (const entry of candidates) {
       if (!held.owns(entry.id)) {
         this.stats.contended++;
-        this.defer(entry.id);
+        // The holder dispatches it at its due time: look again just after.
+        this.defer(entry.id, entry.nextRunAt);
       }
     }
     if (held.size === 0) return;
     try {
-      const dispatches = await this.plan(candidates.filter((e) => held.owns(e.id)));
-      if (dispatches.length === 0) return;
-      const statuses = await this.stem.backend.getMany(dispatches.map((d) => d.taskId));
-      dispatches.forEach((d, i) => {
-        d.already = statuses[i] !== null;
-      });
-      // A Beat paused past its lock's end must not publish: someone else may have it now.
-      await held.confirm();
-      const mine = dispatches.filter((d) => {
-        if (held.owns(d.entry.id)) return true;
-        this.defer(d.entry.id);
-        return false;
-      });
-      await this.publish(mine.filter((d) => !d.already));
-      await this.record(mine);
+      const dispatches = await this.plan(
+        candidates.filter((e) => held.owns(e.id)),
+        horizon,
+      );
+      const published: Dispatch[] = [];
+      // Publish each due time's dispatches when it comes; record them all afterwards.
+      for (const group of byDueTime(dispatches)) {
+        const wait = group[0].scheduledFor - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait, this.stopController.signal);
+        if (this.stopping) return;
+        for (const d of group) {
+          signals.scheduleEntryDue.emit({
+            entryId: d.entry.id,
+            taskName: d.entry.taskName,
+            scheduledFor: d.scheduledFor,
+          });
+        }
+        const statuses = await this.stem.backend.getMany(group.map((d) => d.taskId));
+        group.forEach((d, i) => {
+          d.already = wasPublished(statuses[i]);
+        });
+        // A Beat paused past its lock's end must not publish: someone else may have it now.
+        await held.confirm();
+        const mine = group.filter((d) => {
+          if (held.owns(d.entry.id)) return true;
+          this.defer(d.entry.id);
+          return false;
+        });
+        await this.publish(mine.filter((d) => !d.already));
+        published.push(...mine);
+      }
+      await this.record(published);
     } finally {
       await held.release();
     }
   }
 
-  /** Re-reads locked entries and decides what each dispatches. */
   /**
    * The stored entries for `ids` now (null when gone): one due() query, which holds them
    * all unless they moved on, then get() for any it did not return.
    */
-  private async reread(ids: string[]): Promise<(ScheduleEntry | null)[]> {
-    const due = await this.store.due(this.clock.now(), ids.length + REREAD_SLACK);
+  private async reread(
+    ids: string[],
+    horizon = this.clock.now(),
+  ): Promise<(ScheduleEntry | null)[]> {
+    const due = await this.store.due(horizon, ids.length + REREAD_SLACK);
     const byId = new Map<string, ScheduleEntry | null>(due.map((e) => [e.id, e]));
     const missing = ids.filter((id) => !byId.has(id));
     const fetched = await Promise.all(missing.map((id) => this.store.get(id)));
@@ -406,16 +439,21 @@ export class Beat {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  private async plan(locked: ScheduleEntry[]): Promise<Dispatch[]> {
-    const fresh = await this.reread(locked.map((e) => e.id));
+  /** Re-reads locked entries and decides what each dispatches (entries due by `horizon`). */
+  private async plan(locked: ScheduleEntry[], horizon: number): Promise<Dispatch[]> {
+    const fresh = await this.reread(
+      locked.map((e) => e.id),
+      horizon,
+    );
     const dispatches: Dispatch[] = [];
     for (const [i, entry] of fresh.entries()) {
-      const now = this.clock.now();
-      if (!entry || !entry.enabled || entry.nextRunAt === undefined || entry.nextRunAt > now) {
+      if (!entry || !entry.enabled || entry.nextRunAt === undefined || entry.nextRunAt > horizon) {
         // Dispatched by another Beat meanwhile, or changed, disabled or removed.
         this.defer(locked[i].id);
         continue;
       }
+      // The time it is dispatched at: now, or its due time when prepared ahead.
+      const now = Math.max(this.clock.now(), entry.nextRunAt);
       if (entry.expireAt !== undefined && now > entry.expireAt) {
         await this.expire(entry);
         continue;
@@ -564,6 +602,28 @@ export class Beat {
     signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
     if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);
   }
+}
+
+/**
+ * Whether a task's stored status proves it was published. A status past `queued` (running,
+ * retrying, finished) does. A `queued` one does not: the producer writes it just before
+ * publishing, so a Beat that died in between leaves it behind without a task. Such a task
+ * is published again — harmless when it does exist, as the broker refuses an id it holds,
+ * and a task that was delivered has moved past `queued` before it is acked.
+ */
+function wasPublished(status: TaskStatus | null): boolean {
+  return status !== null && status.state !== "queued" && status.state !== "pending";
+}
+
+/** Dispatches grouped by due time, earliest first. */
+function byDueTime(dispatches: Dispatch[]): Dispatch[][] {
+  const groups = new Map<number, Dispatch[]>();
+  for (const d of dispatches) {
+    const group = groups.get(d.scheduledFor);
+    if (group) group.push(d);
+    else groups.set(d.scheduledFor, [d]);
+  }
+  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, group]) => group);
 }
 
 /** The locks of one batch: acquired together, renewed while the batch runs, released together. */

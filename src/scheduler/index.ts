@@ -1,7 +1,8 @@
 /**
  * Schedules: specs and their validation, next-run calculation (cron with time zones and
  * DST, intervals, solar events, one-off times, calendars), descriptions, and schedule
- * files. Beat (src/scheduler/beat.ts) builds on these.
+ * files, and Beat (src/scheduler/beat.ts) with applying definitions, the file store and
+ * the missed-run policy.
  */
 export { calendarToCron } from "./calendar-cron.ts";
 export { type CompiledCron, compileCron } from "./cron-expression.ts";
@@ -36,3 +37,24 @@ export {
   type WallTimeInstants,
 } from "./time-zones.ts";
 export { instantMs, isIanaTimeZone, parseSignedDuration } from "./value-checks.ts";
+export {
+  type ApplyAction,
+  type ApplyItem,
+  type ApplyOptions,
+  applySchedules,
+  mergeDefinition,
+  setScheduleEnabled,
+  updateEntry,
+} from "./apply.ts";
+export {
+  Beat,
+  type BeatOptions,
+  type BeatProducer,
+  type BeatSkip,
+  type BeatStats,
+  scheduleLockKey,
+} from "./beat.ts";
+export { parseScheduledTaskId, scheduledTaskId } from "./dispatch-id.ts";
+export { FileScheduleStore, type FileScheduleStoreOptions } from "./file-store.ts";
+export { decideMissedRuns, type MissedRunDecision } from "./missed-runs.ts";
+export { type ScheduleOverview, type ScheduleOverviewRow, scheduleOverview } from "./overview.ts";

@@ -2,13 +2,15 @@
  * Beat high availability: three Beat processes share one store — a SQLite file, Redis
  * and Postgres, all three at once — and an every-second entry runs for over 30 s. Each
  * due time is dispatched exactly once (the enqueued tasks are counted by their
- * deterministic ids), none is missing, and SIGKILLing one Beat mid-run loses nothing.
+ * deterministic ids), none is missing, and SIGKILLing the Beat that holds the entry's lock
+ * mid-dispatch loses nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applySchedules } from "../../src/scheduler/apply.ts";
+import { scheduleLockKey } from "../../src/scheduler/beat.ts";
 import { scheduledTaskId } from "../../src/scheduler/dispatch-id.ts";
 import { parseEntryDefinition } from "../../src/scheduler/entry-definition.ts";
 import { type BeatProcess, openStores, startBeat, stopBeat } from "./fixtures/beat-process.ts";
@@ -66,8 +68,9 @@ afterAll(async () => {
 
 /** Runs three Beats on one store and checks every due time was dispatched once. */
 async function scenario(target: Target): Promise<void> {
-  const beats: BeatProcess[] = [0, 1, 2].map((i) =>
-    startBeat(target.url, ["--lock-ttl", "2s", "--beat-id", `${target.name}-${i}`]),
+  const ids = [0, 1, 2].map((i) => `${target.name}-${i}`);
+  const beats: BeatProcess[] = ids.map((id) =>
+    startBeat(target.url, ["--lock-ttl", "2s", "--beat-id", id]),
   );
   const { client, store } = await openStores(target.url);
   try {
@@ -77,13 +80,17 @@ async function scenario(target: Target): Promise<void> {
       parseEntryDefinition({ id: "tick", task: "e2e.tick", schedule: "every:1s" }),
     ]);
     const firstDue = applied.entry.nextRunAt as number;
-    // Kill one Beat a few ms after a due time: when it won that due time's lock, it dies
-    // holding it mid-dispatch, and the others must take over once the lock runs out.
-    await Bun.sleep(firstDue + KILL_AT_MS + 3 - Date.now());
-    beats[0].proc.kill("SIGKILL");
-    await beats[0].proc.exited;
+    // Just before a due time, the Beat that will dispatch it holds its lock (Beat locks
+    // 500 ms ahead). Kill that one: it dies holding the lock mid-dispatch, and the others
+    // must take over once the lock runs out, losing no due time.
+    await Bun.sleep(firstDue + KILL_AT_MS - 250 - Date.now());
+    const owner = await client.lockStore.ownerOf(scheduleLockKey("tick"));
+    const victim = beats[Math.max(0, ids.indexOf(owner ?? ""))];
+    victim.proc.kill("SIGKILL");
+    await victim.proc.exited;
+    console.log(`${target.name}: killed ${owner ?? `${ids[0]} (no lock held)`} holding the lock`);
     await Bun.sleep(RUN_MS - KILL_AT_MS);
-    for (const beat of beats.slice(1)) expect(await stopBeat(beat)).toBe(0);
+    for (const beat of beats) if (beat !== victim) expect(await stopBeat(beat)).toBe(0);
 
     const entry = await store.get("tick");
     const runs = (await store.history("tick", 1000))
