@@ -161,7 +161,10 @@ export class Beat {
   private readonly pollMs: number;
   private readonly retryMs: number;
   private readonly aheadMs: number;
-  private readonly stopController = new AbortController();
+  /** Resolves start(): called whenever the loop starts waiting. */
+  private onIdle: () => void = () => {};
+  /** Aborted by stop(): ends a wait for a prepared batch's due time. */
+  private stopController = new AbortController();
   private readonly random: () => number;
   private readonly onSkip: (skip: BeatSkip) => void;
   /** Entries to leave alone until a time (locked elsewhere, failing). */
@@ -212,12 +215,14 @@ export class Beat {
 
   /**
    * Starts the loop in the background and resolves once Beat has dispatched what is due
-   * now. Entries that are enabled but were stored without a next run (e.g. upserted
+   * now and starts waiting (for the next due time, or for the due time of entries it has
+   * prepared). Entries that are enabled but were stored without a next run (e.g. upserted
    * directly) get one computed from now first.
    */
   async start(): Promise<void> {
     if (this.loop) return;
     this.stopping = false;
+    this.stopController = new AbortController();
     try {
       await this.initialiseEntries();
     } catch (error) {
@@ -226,12 +231,11 @@ export class Beat {
     logger.info(
       `beat ${this.id} started (lock ttl ${formatDuration(this.lockTtlMs)}, missed-run grace ${formatDuration(this.graceMs)})`,
     );
-    let firstPass!: () => void;
-    const looked = new Promise<void>((resolve) => {
-      firstPass = resolve;
+    const idle = new Promise<void>((resolve) => {
+      this.onIdle = resolve;
     });
-    this.loop = this.run(firstPass);
-    await looked;
+    this.loop = this.run();
+    await idle;
   }
 
   /** Stops after the batch in progress (if any) is recorded and its locks released. */
@@ -271,7 +275,7 @@ export class Beat {
     return this.stats.dispatched - before;
   }
 
-  private async run(firstPass: () => void): Promise<void> {
+  private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopping) {
       try {
@@ -282,7 +286,7 @@ export class Beat {
         const token = await this.store.changeToken();
         const wakeAt = await this.nextWakeAt();
         // start() returns once Beat is asleep (tests with a fake clock rely on it).
-        firstPass();
+        this.onIdle();
         await this.sleepUntil(wakeAt, token);
         failures = 0;
         this.lastError = null;
@@ -290,11 +294,11 @@ export class Beat {
         failures++;
         this.reportError("tick failed", error);
         const pause = Math.min(30_000, 250 * 2 ** Math.min(failures, 7));
-        firstPass();
+        this.onIdle();
         await this.clock.sleep(pause, this.wakeController.signal);
       }
     }
-    firstPass();
+    this.onIdle();
     logger.info(`beat ${this.id} stopped`);
   }
 
@@ -394,8 +398,11 @@ export class Beat {
       // Publish each due time's dispatches when it comes; record them all afterwards.
       for (const group of byDueTime(dispatches)) {
         const wait = group[0].scheduledFor - this.clock.now();
-        if (wait > 0) await this.clock.sleep(wait, this.stopController.signal);
-        if (this.stopping) return;
+        if (wait > 0) {
+          this.onIdle();
+          await this.clock.sleep(wait, this.stopController.signal);
+        }
+        if (this.stopping) break; // what was published is still recorded below
         for (const d of group) {
           signals.scheduleEntryDue.emit({
             entryId: d.entry.id,
@@ -534,6 +541,7 @@ export class Beat {
 
   /** Records each run, unless another Beat already did (the entry's version moved). */
   private async record(dispatches: Dispatch[]): Promise<void> {
+    if (dispatches.length === 0) return;
     const current = await this.reread(dispatches.map((d) => d.entry.id));
     await Promise.all(
       dispatches.map(async (d, i) => {

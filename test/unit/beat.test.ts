@@ -424,15 +424,25 @@ describe("Beat sleeping", () => {
     expect((await h.store.get("hourly"))?.totalRunCount).toBe(0);
   });
 
-  test("stop() ends the loop and leaves no sleeps behind", async () => {
+  test("stop() ends the loop and leaves no sleeps behind; a stopped Beat can start again", async () => {
     const h = harness();
     await h.define({ id: "x", schedule: "every:1m" });
     const beat = h.beat();
     await beat.start();
     expect(beat.running).toBe(true);
+    // Stopped while waiting for the due time of a prepared batch: nothing is published.
+    await h.clock.advance(MINUTE - 200);
     await beat.stop();
     expect(beat.running).toBe(false);
     expect(h.clock.pendingSleeps).toBe(0);
+    expect(await h.pending()).toBe(0);
+    await beat.start();
+    await settle();
+    expect(await h.pending()).toBe(0);
+    await h.clock.advance(200);
+    await settle();
+    expect(await h.pending()).toBe(1);
+    expect((await h.store.get("x"))?.drift).toBe(0);
   });
 });
 
@@ -534,20 +544,18 @@ describe("Beat with several instances", () => {
     await h.clock.advance(MINUTE);
     const id = scheduledTaskId("phantom", T0 + MINUTE);
     // What the dead Beat's producer left behind: a queued status, and no task.
-    await h.connection
-      .resultBackend()
-      .set([
-        {
-          id,
-          name: "demo.tick",
-          queue: "default",
-          state: "queued",
-          attempt: 0,
-          meta: {},
-          createdAt: h.clock.now(),
-          updatedAt: h.clock.now(),
-        },
-      ]);
+    await h.connection.resultBackend().set([
+      {
+        id,
+        name: "demo.tick",
+        queue: "default",
+        state: "queued",
+        attempt: 0,
+        meta: {},
+        createdAt: h.clock.now(),
+        updatedAt: h.clock.now(),
+      },
+    ]);
     const beat = h.beat();
     expect(await beat.tick()).toBe(1);
     expect(await h.pending()).toBe(1);
