@@ -14,6 +14,8 @@ export interface BullmqWorkloadOptions {
   tasks: number;
   concurrencies: number[];
   latencySamples: number;
+  /** Untimed jobs added before each timed enqueue phase (see bullmq-producer.mjs). */
+  warmup?: number;
   /** Called before each phase so the store starts empty. */
   reset(): Promise<void>;
   /** The Node executable. Default `node` on the PATH. */
@@ -25,7 +27,7 @@ const script = (name: string) => join(import.meta.dir, name);
 
 export async function runBullmqWorkload(o: BullmqWorkloadOptions): Promise<WorkloadResult> {
   const node = o.node ?? "node";
-  const produce = async (mode: "one" | "bulk") => {
+  const produce = async (mode: "one" | "bulk", warmup = 0) => {
     const { ms } = await startChild([
       node,
       script("bullmq-producer.mjs"),
@@ -33,14 +35,15 @@ export async function runBullmqWorkload(o: BullmqWorkloadOptions): Promise<Workl
       o.redisUrl,
       o.prefix,
       String(o.tasks),
+      String(warmup),
     ]).result;
     return ms as number;
   };
 
   await o.reset();
-  const oneByOne = perSec(o.tasks, await produce("one"));
+  const oneByOne = perSec(o.tasks, await produce("one", o.warmup));
   await o.reset();
-  const bulk = perSec(o.tasks, await produce("bulk"));
+  const bulk = perSec(o.tasks, await produce("bulk", o.warmup));
 
   const drainPerSec: Record<string, number> = {};
   for (const c of o.concurrencies) {

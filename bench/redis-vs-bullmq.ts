@@ -31,6 +31,9 @@ const LOWER_IS_BETTER = new Set(["latencyP50Ms", "latencyP99Ms"]);
  */
 export const STEM_PREFETCH = (concurrency: number) => Math.max(4 * concurrency, 1000);
 
+/** Untimed enqueues before each timed enqueue phase, for both systems (JIT warm-up). */
+const WARMUP = 1000;
+
 /** Issue targets: the ratio (Stem better when above 1) each figure must reach. */
 const TARGETS: Record<string, number> = { drainC10PerSec: 2, drainC100PerSec: 2 };
 
@@ -87,6 +90,7 @@ async function stemRound(o: SuiteOptions): Promise<Figures> {
         concurrencies: [1, 10, 100],
         latencySamples: o.latencySamples,
         prefetch: STEM_PREFETCH,
+        warmup: WARMUP,
         reset: async () => {
           url = `${o.redisUrl}?prefix=${prefixes.next()}`;
         },
@@ -110,6 +114,7 @@ async function bullmqRound(o: SuiteOptions): Promise<Figures> {
         tasks: o.tasks,
         concurrencies: [1, 10, 100],
         latencySamples: o.latencySamples,
+        warmup: WARMUP,
         reset: async () => {
           prefix = prefixes.next();
         },
@@ -158,6 +163,7 @@ export async function runRedisVsBullmq(o: SuiteOptions): Promise<Record<string, 
     tasks: o.tasks,
     latencySamples: o.latencySamples,
     rounds: o.rounds,
+    warmup: WARMUP,
     stemPrefetch: Object.fromEntries([1, 10, 100].map((c) => [`c${c}`, STEM_PREFETCH(c)])),
     ratioMeaning:
       "above 1 means Stem is better: throughput ratios are Stem/BullMQ, latency ratios are BullMQ/Stem",

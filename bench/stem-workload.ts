@@ -13,6 +13,11 @@ export interface WorkloadOptions {
   latencySamples: number;
   /** The drain worker's prefetch for a concurrency. Default: twice it, at least 20. */
   prefetch?: (concurrency: number) => number;
+  /**
+   * Untimed enqueues (to a `warmup` queue no worker reads) before each timed enqueue phase,
+   * so the producer's code is compiled before timing starts. Default 0.
+   */
+  warmup?: number;
   /** Called before each phase so the store starts empty. */
   reset(): Promise<void>;
 }
@@ -45,8 +50,10 @@ const noops = (n: number) =>
   Array.from({ length: n }, () => ({ name: "bench.noop", args: {}, options: {} }));
 
 export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
+  const warmup = o.warmup ?? 0;
   await o.reset();
   let client = await StemClient.fromUrl(o.url);
+  for (let i = 0; i < warmup; i++) await client.enqueue("bench.noop", {}, { queue: "warmup" });
   let t = performance.now();
   for (let i = 0; i < o.tasks; i++) await client.enqueue("bench.noop");
   const oneByOne = perSec(o.tasks, performance.now() - t);
@@ -54,6 +61,8 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
 
   await o.reset();
   client = await StemClient.fromUrl(o.url);
+  const warmupCalls = noops(1000).map((call) => ({ ...call, options: { queue: "warmup" } }));
+  for (let i = 0; i < warmup; i += 1000) await client.stem.enqueueMany(warmupCalls);
   t = performance.now();
   for (let i = 0; i < o.tasks; i += 1000)
     await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
