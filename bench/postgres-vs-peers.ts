@@ -192,6 +192,69 @@ async function peerRound(
   }
 }
 
+/**
+ * Drops this run's schemas a failed phase could not drop (each phase drops its own; names
+ * end in `_<pid>_<n>`, see postgres-schemas.ts).
+ */
+async function dropLeftoverSchemas(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ name: string }[]>`
+      SELECT schema_name AS name FROM information_schema.schemata
+      WHERE schema_name ~ ${`^(stem|graphile|pgboss)_bench_${process.pid}_[0-9]+$`}`;
+    for (const { name } of rows) await sql.unsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** One round of one system. */
+async function systemRound(
+  o: PostgresSuiteOptions,
+  name: string,
+): Promise<{ figures: Figures; capped: string[] }> {
+  const stem = STEMS.find((s) => s.name === name);
+  if (stem) return { figures: await stemRound(o, stem.prefetch), capped: [] };
+  return peerRound(o, PEERS.find((p) => p.name === name)!);
+}
+
+/** Waits until a fresh connection answers `SELECT 1` (after a server restart). */
+async function waitForServer(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+    try {
+      await sql`SELECT 1`;
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await Bun.sleep(500);
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Runs a system's round, once more if it failed: the server is shared, and something
+ * else restarting it mid-phase (a restart test) breaks the phase, not the system.
+ */
+async function withRetry<T>(
+  o: PostgresSuiteOptions,
+  name: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    process.stderr.write(
+      `postgres-vs-peers: ${name} failed (${(error as Error).message}); waiting for the server and running it again\n`,
+    );
+    await waitForServer(o.postgresUrl, 60_000);
+    return run();
+  }
+}
+
 export async function runPostgresVsPeers(o: PostgresSuiteOptions) {
   const selected = o.systems ?? SYSTEMS;
   for (const name of selected) {
@@ -205,16 +268,12 @@ export async function runPostgresVsPeers(o: PostgresSuiteOptions) {
     const order = selected.map((_, i) => selected[(i + round) % selected.length]);
     for (const name of order) {
       process.stderr.write(`postgres-vs-peers: round ${round + 1}/${o.rounds}, ${name}\n`);
-      const stem = STEMS.find((s) => s.name === name);
-      if (stem) {
-        rounds.get(name)!.push(await stemRound(o, stem.prefetch));
-        continue;
-      }
-      const { figures, capped } = await peerRound(o, PEERS.find((p) => p.name === name)!);
+      const { figures, capped } = await withRetry(o, name, () => systemRound(o, name));
       rounds.get(name)!.push(figures);
       if (capped.length > 0) cappedNotes[`${name} (round ${round + 1})`] = capped;
     }
   }
+  await dropLeftoverSchemas(o.postgresUrl);
   const results: Record<string, Figures> = {};
   for (const [name, figures] of rounds) results[name] = medians(figures);
 
