@@ -232,6 +232,9 @@ export class RedisBroker implements Broker {
     if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
     return async (statuses, envelopes) => {
       envelopes.forEach(checkPublishable);
+      if (envelopes.length === 1 && statuses.length === 1 && statuses[0].id === envelopes[0].id) {
+        return this.publishOneWithStatus(backend, statuses[0], envelopes[0]);
+      }
       const byQueue = groupBy(envelopes, (e) => e.queue);
       const pending = new Map(statuses.map((status) => [status.id, status]));
       const own = [...byQueue.values()].map((list) => takeStatuses(pending, list, (e) => e.id));
@@ -269,6 +272,33 @@ export class RedisBroker implements Broker {
       if (backend.pruneDue()) await backend.prune();
       return publishResult(envelopes, byQueue, replies.slice(replies.length - byQueue.size));
     };
+  }
+
+  /** publishWithStatuses for the common single task (one enqueue): no grouping. */
+  private async publishOneWithStatus(
+    backend: RedisResultBackend,
+    status: TaskStatus,
+    envelope: Envelope,
+  ): Promise<PublishResult> {
+    const q = this.queueKeys(envelope.queue);
+    const [flag] = await runScript<number[]>(
+      this.client,
+      publishWithStatusesScript,
+      [
+        ...backend.statusKeys(),
+        this.keys.taskIds,
+        this.keys.queues,
+        q.delayed,
+        q.delayedData,
+        q.wake,
+        ...q.streams,
+      ],
+      [CONSUMER_GROUP, envelope.queue, ...backend.statusArgs([status]), ...envelopeArgs(envelope)],
+    );
+    if (backend.pruneDue()) await backend.prune();
+    return flag === 1
+      ? { accepted: [envelope.id], duplicates: [] }
+      : { accepted: [], duplicates: [envelope.id] };
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
