@@ -3,33 +3,22 @@
  * or statuses stored and deliveries acked (worker), in one atomic script per queue. A
  * failure while storing must leave nothing published and nothing acked.
  */
-import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import Redis from "ioredis";
 import { MemoryResultBackend } from "../../src/adapters/memory/index.ts";
 import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope, type Envelope } from "../../src/core/envelope.ts";
 import type { TaskState, TaskStatus } from "../../src/core/states.ts";
 import { Stem } from "../../src/core/stem.ts";
-import {
-  REDIS_URL,
-  deletePrefix,
-  openTestConnection,
-  randomPrefix,
-  requireRedis,
-} from "./fixtures/redis-server.ts";
+import { REDIS_URL, useRedisPerTest } from "./fixtures/redis-server.ts";
 
 let prefix: string;
 let conn: RedisConnection;
 let other: RedisConnection;
-beforeAll(requireRedis);
-beforeEach(async () => {
-  prefix = randomPrefix("combined");
-  conn = await openTestConnection(prefix);
-  other = await openTestConnection(prefix);
-});
-afterEach(async () => {
-  await Promise.all([conn.close(), other.close()]);
-  await deletePrefix(prefix);
+useRedisPerTest("combined", (r) => {
+  prefix = r.prefix;
+  conn = r.conn;
+  other = r.peer;
 });
 
 function statusOf(envelope: Envelope, state: TaskState, updatedAt = Date.now()): TaskStatus {

@@ -3,28 +3,18 @@
  * the deadline (without re-queueing the task, the bug the Dart broker had), and long
  * polls that wake for delayed tasks and on abort.
  */
-import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
-import {
-  deletePrefix,
-  openTestConnection,
-  randomPrefix,
-  requireRedis,
-} from "./fixtures/redis-server.ts";
+import { useRedisPerTest } from "./fixtures/redis-server.ts";
 
 let prefix: string;
 let conn: RedisConnection;
 let peer: RedisConnection;
-beforeAll(requireRedis);
-beforeEach(async () => {
-  prefix = randomPrefix("leases");
-  conn = await openTestConnection(prefix);
-  peer = await openTestConnection(prefix);
-});
-afterEach(async () => {
-  await Promise.all([conn.close(), peer.close()]);
-  await deletePrefix(prefix);
+useRedisPerTest("leases", (r) => {
+  prefix = r.prefix;
+  conn = r.conn;
+  peer = r.peer;
 });
 
 test("each envelope's visibility timeout sets its own lease within one fetch", async () => {

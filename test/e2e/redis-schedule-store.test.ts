@@ -1,27 +1,17 @@
 /** Redis schedule store details beyond the shared contract: history cap, concurrent updates. */
-import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { SCHEDULE_HISTORY_LIMIT } from "../../src/adapters/schedule-state.ts";
 import { scheduleEntry } from "../../src/testing/index.ts";
-import {
-  deletePrefix,
-  openTestConnection,
-  randomPrefix,
-  requireRedis,
-} from "./fixtures/redis-server.ts";
+import { useRedisPerTest } from "./fixtures/redis-server.ts";
 
 let prefix: string;
 let conn: RedisConnection;
 let peer: RedisConnection;
-beforeAll(requireRedis);
-beforeEach(async () => {
-  prefix = randomPrefix("schedules");
-  conn = await openTestConnection(prefix);
-  peer = await openTestConnection(prefix);
-});
-afterEach(async () => {
-  await Promise.all([conn.close(), peer.close()]);
-  await deletePrefix(prefix);
+useRedisPerTest("schedules", (r) => {
+  prefix = r.prefix;
+  conn = r.conn;
+  peer = r.peer;
 });
 
 test("history keeps the latest 1,000 runs in a list under <prefix>:schedule:<id>:history", async () => {

@@ -2,26 +2,16 @@
  * A stream entry that is not an envelope (written by hand, by another tool, or corrupted)
  * never blocks a queue: the fetch dead-letters it with reason "undecodable" and goes on.
  */
-import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
-import {
-  deletePrefix,
-  openTestConnection,
-  randomPrefix,
-  requireRedis,
-} from "./fixtures/redis-server.ts";
+import { useRedisPerTest } from "./fixtures/redis-server.ts";
 
-let prefix: string;
 let conn: RedisConnection;
-beforeAll(requireRedis);
-beforeEach(async () => {
-  prefix = randomPrefix("undecodable");
-  conn = await openTestConnection(prefix);
-});
-afterEach(async () => {
-  await conn.close();
-  await deletePrefix(prefix);
+let peer: RedisConnection;
+useRedisPerTest("undecodable", (r) => {
+  conn = r.conn;
+  peer = r.peer;
 });
 
 test("garbage entries are dead-lettered as undecodable and the valid task is still delivered", async () => {
@@ -78,23 +68,18 @@ test("a fetch of one skips past undecodable entries to the next valid task", asy
 
 test("a waiting fetch dead-letters garbage that arrives while it waits and keeps waiting", async () => {
   const broker = conn.broker();
-  const peer = await openTestConnection(prefix);
-  try {
-    const queue = "late";
-    const pending = broker.fetch([queue], { max: 1, leaseMs: 5000, consumer: "w1", waitMs: 3000 });
-    await Bun.sleep(150);
-    await peer.client.xadd(conn.keys.queue(queue).streams[3], "*", "envelope", "[]");
-    await Bun.sleep(150);
-    const env = buildEnvelope({ name: "t.late", queue });
-    await peer.broker().publish([env]);
-    const [d] = await pending;
-    expect(d.envelope.id).toBe(env.id);
-    const [dead] = await broker.listDeadLetters({ queue });
-    expect(dead.reason).toBe("undecodable");
-    expect(dead.meta.error).toContain("not a JSON object");
-  } finally {
-    await peer.close();
-  }
+  const queue = "late";
+  const pending = broker.fetch([queue], { max: 1, leaseMs: 5000, consumer: "w1", waitMs: 3000 });
+  await Bun.sleep(150);
+  await peer.client.xadd(conn.keys.queue(queue).streams[3], "*", "envelope", "[]");
+  await Bun.sleep(150);
+  const env = buildEnvelope({ name: "t.late", queue });
+  await peer.broker().publish([env]);
+  const [d] = await pending;
+  expect(d.envelope.id).toBe(env.id);
+  const [dead] = await broker.listDeadLetters({ queue });
+  expect(dead.reason).toBe("undecodable");
+  expect(dead.meta.error).toContain("not a JSON object");
 });
 
 test("malformed delayed data is dead-lettered when due instead of wedging the queue", async () => {
