@@ -19,7 +19,11 @@ import { wfCommand } from "./wf.ts";
 import { workerCommand } from "./worker.ts";
 
 export const main = defineCommand({
-  meta: { name: "stem", version: pkg.version, description: "Background jobs for TypeScript: workers, queues and operator tools" },
+  meta: {
+    name: "stem",
+    version: pkg.version,
+    description: "Background jobs for TypeScript: workers, queues and operator tools",
+  },
   subCommands: {
     worker: workerCommand,
     wf: wfCommand,
@@ -36,13 +40,18 @@ export const main = defineCommand({
 });
 
 /** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
-const USAGE_CODES = new Set<StemErrorCode>(["invalid_argument", "invalid_task_options", "unsupported_url"]);
+const USAGE_CODES = new Set<StemErrorCode>([
+  "invalid_argument",
+  "invalid_task_options",
+  "unsupported_url",
+]);
 
 function exitCodeFor(error: unknown): number {
   if (error instanceof StemError) return USAGE_CODES.has(error.code) ? 2 : 1;
   const code = (error as { code?: unknown })?.code;
   // citty's own parse errors (unknown command, missing argument) carry E* codes.
-  if ((error as Error)?.name === "CLIError" || (typeof code === "string" && code.startsWith("E"))) return 2;
+  if ((error as Error)?.name === "CLIError" || (typeof code === "string" && code.startsWith("E")))
+    return 2;
   return 1;
 }
 
@@ -62,7 +71,8 @@ export async function run(rawArgs: string[]): Promise<void> {
   } catch (error) {
     const code = exitCodeFor(error);
     process.stderr.write(`stem: ${(error as Error)?.message ?? String(error)}\n`);
-    if (code === 2 && !(error instanceof StemError)) process.stderr.write("run with --help for usage\n");
+    if (code === 2 && !(error instanceof StemError))
+      process.stderr.write("run with --help for usage\n");
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = code;
   }

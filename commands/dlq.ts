@@ -3,26 +3,44 @@ import { logger } from "../src/core/logger.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { DeadLetter } from "../src/adapters/contracts.ts";
-import { UsageError, iso, jsonArg, printJson, printTable, storeArgs, withClient } from "./shared.ts";
+import {
+  UsageError,
+  iso,
+  jsonArg,
+  printJson,
+  printTable,
+  storeArgs,
+  withClient,
+} from "./shared.ts";
 
 function sinceFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new UsageError(`--since must be an ISO time like 2025-01-01T00:00:00Z, got "${value}"`);
+  if (Number.isNaN(t))
+    throw new UsageError(`--since must be an ISO time like 2025-01-01T00:00:00Z, got "${value}"`);
   return t;
 }
 
 function count(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
   return n;
 }
 
 function printEntries(entries: DeadLetter[]): void {
   printTable(
     ["task id", "name", "queue", "reason", "attempts", "dead at", "error"],
-    entries.map((e) => [e.envelope.id, e.envelope.name, e.queue, e.reason, e.envelope.attempt + 1, iso(e.deadAt), (e.meta.error as string) ?? ""]),
+    entries.map((e) => [
+      e.envelope.id,
+      e.envelope.name,
+      e.queue,
+      e.reason,
+      e.envelope.attempt + 1,
+      iso(e.deadAt),
+      (e.meta.error as string) ?? "",
+    ]),
   );
 }
 
@@ -52,7 +70,11 @@ const list = defineCommand({
 
 const show = defineCommand({
   meta: { name: "show", description: "Show one dead letter with its envelope" },
-  args: { ...storeArgs, ...jsonArg, id: { type: "positional", description: "Task id", required: true } },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    id: { type: "positional", description: "Task id", required: true },
+  },
   run: ({ args }) =>
     withClient(args, async (client) => {
       const entry = await client.broker.getDeadLetter(args.id);
@@ -80,7 +102,10 @@ const show = defineCommand({
 const REPLAY_BATCH = 100;
 
 const retry = defineCommand({
-  meta: { name: "retry", description: "Replay dead letters: one by id, or --all (optionally of one --queue)" },
+  meta: {
+    name: "retry",
+    description: "Replay dead letters: one by id, or --all (optionally of one --queue)",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
@@ -91,19 +116,24 @@ const retry = defineCommand({
     "dry-run": { type: "boolean", description: "Show what would be replayed; change nothing" },
   },
   run: async ({ args }) => {
-    if (!args.id && !args.all) throw new UsageError("give a task id, or --all to replay every dead letter");
+    if (!args.id && !args.all)
+      throw new UsageError("give a task id, or --all to replay every dead letter");
     if (args.id && args.all) throw new UsageError("give either a task id or --all, not both");
     const delayMs = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     await withClient(args, async (client) => {
       const dryRun = Boolean(args["dry-run"]);
       if (args.id) {
-        if (!(await client.broker.getDeadLetter(args.id))) throw new StemError("not_found", `no dead letter with task id ${args.id}`);
+        if (!(await client.broker.getDeadLetter(args.id)))
+          throw new StemError("not_found", `no dead letter with task id ${args.id}`);
         const result = await client.broker.replayDeadLetters({ ids: [args.id], delayMs, dryRun });
         if (args.json) printJson(result);
         else process.stdout.write(`${dryRun ? "would replay" : "replayed"} ${args.id}\n`);
         return;
       }
-      const total = (await client.broker.stats(args.queue ? [args.queue] : undefined)).reduce((n, s) => n + s.dead, 0);
+      const total = (await client.broker.stats(args.queue ? [args.queue] : undefined)).reduce(
+        (n, s) => n + s.dead,
+        0,
+      );
       if (dryRun) {
         const entries = await client.broker.listDeadLetters({ queue: args.queue, limit: total });
         if (args.json) printJson({ dryRun: true, entries });
@@ -115,7 +145,11 @@ const retry = defineCommand({
       }
       const replayed: string[] = [];
       for (;;) {
-        const { entries } = await client.broker.replayDeadLetters({ queue: args.queue, limit: REPLAY_BATCH, delayMs });
+        const { entries } = await client.broker.replayDeadLetters({
+          queue: args.queue,
+          limit: REPLAY_BATCH,
+          delayMs,
+        });
         replayed.push(...entries.map((e) => e.envelope.id));
         if (total > REPLAY_BATCH && !args.json) logger.info(`replayed ${replayed.length}/${total}`);
         if (entries.length < REPLAY_BATCH) break;
@@ -127,7 +161,10 @@ const retry = defineCommand({
 });
 
 const purge = defineCommand({
-  meta: { name: "purge", description: "Delete dead letters (of --queue, or all); asks first unless --yes" },
+  meta: {
+    name: "purge",
+    description: "Delete dead letters (of --queue, or all); asks first unless --yes",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
@@ -136,8 +173,12 @@ const purge = defineCommand({
   },
   run: async ({ args }) => {
     if (!args.yes) {
-      if (!process.stdin.isTTY) throw new UsageError("refusing to purge without --yes when not on a terminal");
-      const answer = await logger.prompt(`Delete every dead letter${args.queue ? ` of queue ${args.queue}` : ""}?`, { type: "confirm" });
+      if (!process.stdin.isTTY)
+        throw new UsageError("refusing to purge without --yes when not on a terminal");
+      const answer = await logger.prompt(
+        `Delete every dead letter${args.queue ? ` of queue ${args.queue}` : ""}?`,
+        { type: "confirm" },
+      );
       if (answer !== true) {
         process.stderr.write("nothing deleted\n");
         return;

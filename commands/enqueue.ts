@@ -1,10 +1,22 @@
 import { defineCommand } from "citty";
 import { parseDuration } from "../src/core/duration.ts";
-import { UsageError, fail, jsonArg, openClient, parseJsonFlag, printJson, storeArgs, tasksFrom } from "./shared.ts";
+import {
+  UsageError,
+  fail,
+  jsonArg,
+  openClient,
+  parseJsonFlag,
+  printJson,
+  storeArgs,
+  tasksFrom,
+} from "./shared.ts";
 import { printResult } from "./result.ts";
 
 export const enqueueCommand = defineCommand({
-  meta: { name: "enqueue", description: "Enqueue a task by name; prints its id (or its result with --wait)" },
+  meta: {
+    name: "enqueue",
+    description: "Enqueue a task by name; prints its id (or its result with --wait)",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
@@ -14,7 +26,10 @@ export const enqueueCommand = defineCommand({
     priority: { type: "string", description: "0-9, higher first" },
     delay: { type: "string", description: "Run no sooner than this from now (e.g. 30s)" },
     "max-retries": { type: "string", description: "Retries before dead-lettering" },
-    tasks: { type: "string", description: "Tasks module: refuse unknown names and apply task options" },
+    tasks: {
+      type: "string",
+      description: "Tasks module: refuse unknown names and apply task options",
+    },
     wait: { type: "boolean", description: "Wait for the result" },
     timeout: { type: "string", default: "30s", description: "With --wait: how long to wait" },
   },
@@ -26,13 +41,20 @@ export const enqueueCommand = defineCommand({
     }
     const maxRetries = args["max-retries"] === undefined ? undefined : Number(args["max-retries"]);
     if (maxRetries !== undefined && (!Number.isInteger(maxRetries) || maxRetries < 0)) {
-      throw new UsageError(`--max-retries must be a non-negative integer, got "${args["max-retries"]}"`);
+      throw new UsageError(
+        `--max-retries must be a non-negative integer, got "${args["max-retries"]}"`,
+      );
     }
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
     const client = await openClient(args, await tasksFrom(args.tasks));
     try {
-      const id = await client.enqueue(args.name, taskArgs, { queue: args.queue, priority, delay, maxRetries });
+      const id = await client.enqueue(args.name, taskArgs, {
+        queue: args.queue,
+        priority,
+        delay,
+        maxRetries,
+      });
       if (!args.wait) {
         if (args.json) printJson({ id });
         else process.stdout.write(`${id}\n`);

@@ -4,7 +4,9 @@ import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
 import { iso, jsonArg, printJson, printTable, storeArgs, watch, withClient } from "./shared.ts";
 
-const watchArg = { watch: { type: "boolean", description: "Refresh every 2 s until Ctrl-C" } } as const;
+const watchArg = {
+  watch: { type: "boolean", description: "Refresh every 2 s until Ctrl-C" },
+} as const;
 
 const queues = defineCommand({
   meta: { name: "queues", description: "Depth, in flight, delayed and dead per queue" },
@@ -14,7 +16,10 @@ const queues = defineCommand({
       const render = async () => {
         const stats = await client.broker.stats();
         if (args.json) return printJson(stats);
-        printTable(["queue", "pending", "in flight", "delayed", "dead"], stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]));
+        printTable(
+          ["queue", "pending", "in flight", "delayed", "dead"],
+          stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]),
+        );
       };
       await (args.watch ? watch(render) : render());
     }),
@@ -26,13 +31,35 @@ const workers = defineCommand({
   run: ({ args }) =>
     withClient(args, async (client) => {
       const render = async () => {
-        const beats = (await client.backend.listHeartbeats()).sort((a, b) => a.workerId.localeCompare(b.workerId));
+        const beats = (await client.backend.listHeartbeats()).sort((a, b) =>
+          a.workerId.localeCompare(b.workerId),
+        );
         if (args.json) return printJson(beats);
         if (beats.length === 0) process.stderr.write("no live workers\n");
         else
           printTable(
-            ["worker", "host", "pid", "queues", "concurrency", "in flight", "processed", "failed", "last seen"],
-            beats.map((b) => [b.workerId, b.host, b.pid, b.queues.join(","), b.concurrency, b.inflight, b.processed, b.failed, iso(b.timestamp)]),
+            [
+              "worker",
+              "host",
+              "pid",
+              "queues",
+              "concurrency",
+              "in flight",
+              "processed",
+              "failed",
+              "last seen",
+            ],
+            beats.map((b) => [
+              b.workerId,
+              b.host,
+              b.pid,
+              b.queues.join(","),
+              b.concurrency,
+              b.inflight,
+              b.processed,
+              b.failed,
+              iso(b.timestamp),
+            ]),
           );
       };
       await (args.watch ? watch(render) : render());
@@ -40,13 +67,21 @@ const workers = defineCommand({
 });
 
 const schedules = defineCommand({
-  meta: { name: "schedules", description: "Due and overdue schedule entries, then per entry runs, drift, next run and last error" },
+  meta: {
+    name: "schedules",
+    description:
+      "Due and overdue schedule entries, then per entry runs, drift, next run and last error",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
     ...watchArg,
     ...schedulesArg,
-    "overdue-after": { type: "string", default: "10s", description: "An entry due for longer than this counts as overdue" },
+    "overdue-after": {
+      type: "string",
+      default: "10s",
+      description: "An entry due for longer than this counts as overdue",
+    },
   },
   run: ({ args, rawArgs }) => {
     const overdueAfter = parseDuration(args["overdue-after"], "--overdue-after");
@@ -54,7 +89,9 @@ const schedules = defineCommand({
       const render = async () => {
         const view = await scheduleOverview(store, Date.now(), overdueAfter);
         if (args.json) return printJson(view);
-        process.stdout.write(`${view.total} entries (${view.enabled} enabled): ${view.due} due, ${view.overdue} overdue (due for more than ${formatDuration(overdueAfter)})\n`);
+        process.stdout.write(
+          `${view.total} entries (${view.enabled} enabled): ${view.due} due, ${view.overdue} overdue (due for more than ${formatDuration(overdueAfter)})\n`,
+        );
         if (view.total === 0) return;
         printTable(
           ["id", "schedule", "runs", "drift", "next run", "last run", "last error"],

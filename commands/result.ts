@@ -16,20 +16,34 @@ export function printResult(status: TaskStatus, json: boolean): void {
   if (status.result !== undefined) rows.push(["result", JSON.stringify(status.result)]);
   if (status.error) rows.push(["error", `${status.error.type}: ${status.error.message}`]);
   if (status.progress) rows.push(["progress", `${status.progress.percent}%`]);
-  rows.push(["created", iso(status.createdAt)], ["started", iso(status.startedAt)], ["finished", iso(status.finishedAt)]);
-  if (status.startedAt && status.finishedAt) rows.push(["runtime", `${status.finishedAt - status.startedAt} ms`]);
+  rows.push(
+    ["created", iso(status.createdAt)],
+    ["started", iso(status.startedAt)],
+    ["finished", iso(status.finishedAt)],
+  );
+  if (status.startedAt && status.finishedAt)
+    rows.push(["runtime", `${status.finishedAt - status.startedAt} ms`]);
   if (status.workerId) rows.push(["worker", status.workerId]);
-  for (const [k, v] of Object.entries(status.meta)) rows.push([`meta.${k}`, typeof v === "string" ? v : JSON.stringify(v)]);
+  for (const [k, v] of Object.entries(status.meta))
+    rows.push([`meta.${k}`, typeof v === "string" ? v : JSON.stringify(v)]);
   printTable(["field", "value"], rows);
 }
 
 export const resultCommand = defineCommand({
-  meta: { name: "result", description: "Show a task's state, result or error, attempts and timings" },
-  args: { ...storeArgs, ...jsonArg, id: { type: "positional", description: "Task id", required: true } },
+  meta: {
+    name: "result",
+    description: "Show a task's state, result or error, attempts and timings",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    id: { type: "positional", description: "Task id", required: true },
+  },
   run: ({ args }) =>
     withClient(args, async (client) => {
       const status = await client.getTaskStatus(args.id);
-      if (!status) throw new StemError("not_found", `no task with id ${args.id} (unknown or expired)`);
+      if (!status)
+        throw new StemError("not_found", `no task with id ${args.id} (unknown or expired)`);
       printResult(status, Boolean(args.json));
     }),
 });

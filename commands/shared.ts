@@ -9,16 +9,33 @@ import type { AnyTaskHandler } from "../src/core/task.ts";
 /** Store URL flags; each overrides its STEM_* variable. */
 export const storeArgs = {
   broker: { type: "string", description: "Broker URL (overrides STEM_BROKER_URL)" },
-  backend: { type: "string", description: "Result backend URL (overrides STEM_RESULT_BACKEND_URL)" },
-  "schedule-store": { type: "string", description: "Schedule store URL (overrides STEM_SCHEDULE_STORE_URL)" },
+  backend: {
+    type: "string",
+    description: "Result backend URL (overrides STEM_RESULT_BACKEND_URL)",
+  },
+  "schedule-store": {
+    type: "string",
+    description: "Schedule store URL (overrides STEM_SCHEDULE_STORE_URL)",
+  },
   "lock-store": { type: "string", description: "Lock store URL (overrides STEM_LOCK_STORE_URL)" },
-  "workflow-store": { type: "string", description: "Workflow store URL (overrides STEM_WORKFLOW_STORE_URL)" },
+  "workflow-store": {
+    type: "string",
+    description: "Workflow store URL (overrides STEM_WORKFLOW_STORE_URL)",
+  },
   verbose: { type: "boolean", description: "Show stack traces on errors" },
 } as const;
 
-export const jsonArg = { json: { type: "boolean", description: "Print JSON for scripts" } } as const;
+export const jsonArg = {
+  json: { type: "boolean", description: "Print JSON for scripts" },
+} as const;
 
-export type StoreFlags = { broker?: string; backend?: string; "schedule-store"?: string; "lock-store"?: string; "workflow-store"?: string };
+export type StoreFlags = {
+  broker?: string;
+  backend?: string;
+  "schedule-store"?: string;
+  "lock-store"?: string;
+  "workflow-store"?: string;
+};
 
 export function overridesFrom(args: StoreFlags): ConfigOverrides {
   return {
@@ -31,12 +48,18 @@ export function overridesFrom(args: StoreFlags): ConfigOverrides {
 }
 
 /** Opens a client on the configured stores, optionally with the tasks of a module. */
-export async function openClient(args: StoreFlags, tasks: AnyTaskHandler[] = []): Promise<StemClient> {
+export async function openClient(
+  args: StoreFlags,
+  tasks: AnyTaskHandler[] = [],
+): Promise<StemClient> {
   return StemClient.create({ ...overridesFrom(args), tasks });
 }
 
 /** Runs `fn` with a client and always closes it. */
-export async function withClient<T>(args: StoreFlags, fn: (client: StemClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  args: StoreFlags,
+  fn: (client: StemClient) => Promise<T>,
+): Promise<T> {
   const client = await openClient(args);
   try {
     return await fn(client);
@@ -50,7 +73,10 @@ export async function tasksFrom(file: string | undefined): Promise<AnyTaskHandle
 }
 
 /** Parses a JSON flag; a bad value is a usage error naming the flag. */
-export function parseJsonFlag(value: string | undefined, flag: string): Record<string, unknown> | undefined {
+export function parseJsonFlag(
+  value: string | undefined,
+  flag: string,
+): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   let parsed: unknown;
   try {
@@ -84,7 +110,8 @@ export function printJson(value: unknown): void {
 /** Prints rows as a table for people. */
 export function printTable(head: string[], rows: (string | number | undefined | null)[][]): void {
   const table = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows) table.push(row.map((c) => (c === undefined || c === null ? "" : String(c))));
+  for (const row of rows)
+    table.push(row.map((c) => (c === undefined || c === null ? "" : String(c))));
   process.stdout.write(`${table.toString()}\n`);
 }
 
@@ -117,5 +144,8 @@ export function repeatedFlag(rawArgs: string[], name: string): string[] {
     if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
     else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
   }
-  return values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  return values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }

@@ -25,8 +25,30 @@ const ls = defineCommand({
     if (args.json) return printJson(rows);
     const ms = (v: number | undefined) => (v === undefined ? "" : formatDuration(v));
     printTable(
-      ["name", "queue", "retries", "priority", "rate", "soft", "hard", "visibility", "unique", "description"],
-      rows.map((r) => [r.name, r.queue ?? "(default)", r.maxRetries, r.priority ?? 0, r.rateLimit, ms(r.softTimeLimitMs), ms(r.hardTimeLimitMs), ms(r.visibilityTimeoutMs), r.unique ? "yes" : "", r.description]),
+      [
+        "name",
+        "queue",
+        "retries",
+        "priority",
+        "rate",
+        "soft",
+        "hard",
+        "visibility",
+        "unique",
+        "description",
+      ],
+      rows.map((r) => [
+        r.name,
+        r.queue ?? "(default)",
+        r.maxRetries,
+        r.priority ?? 0,
+        r.rateLimit,
+        ms(r.softTimeLimitMs),
+        ms(r.hardTimeLimitMs),
+        ms(r.visibilityTimeoutMs),
+        r.unique ? "yes" : "",
+        r.description,
+      ]),
     );
   },
 });

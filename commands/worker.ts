@@ -7,7 +7,19 @@ import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
 import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
-import { type StoreFlags, UsageError, repeatedFlag, fail, iso, jsonArg, openClient, printJson, printTable, storeArgs, withClient } from "./shared.ts";
+import {
+  type StoreFlags,
+  UsageError,
+  repeatedFlag,
+  fail,
+  iso,
+  jsonArg,
+  openClient,
+  printJson,
+  printTable,
+  storeArgs,
+  withClient,
+} from "./shared.ts";
 
 const controlArgs = {
   ...storeArgs,
@@ -47,7 +59,10 @@ const ping = defineCommand({
   args: controlArgs,
   run: ({ args }) =>
     control(args, "ping", {}, (replies) =>
-      printTable(["worker", "queues", "inflight"], replies.map((r) => [r.workerId, String(r.payload.queues), r.payload.inflight as number])),
+      printTable(
+        ["worker", "queues", "inflight"],
+        replies.map((r) => [r.workerId, String(r.payload.queues), r.payload.inflight as number]),
+      ),
     ),
 });
 
@@ -57,10 +72,32 @@ const stats = defineCommand({
   run: ({ args }) =>
     control(args, "stats", {}, (replies) =>
       printTable(
-        ["worker", "host", "pid", "queues", "paused", "concurrency", "inflight", "processed", "failed", "started"],
+        [
+          "worker",
+          "host",
+          "pid",
+          "queues",
+          "paused",
+          "concurrency",
+          "inflight",
+          "processed",
+          "failed",
+          "started",
+        ],
         replies.map((r) => {
           const p = r.payload as Record<string, unknown>;
-          return [r.workerId, p.host as string, p.pid as number, String(p.queues), String(p.pausedQueues), p.concurrency as number, p.inflight as number, p.processed as number, p.failed as number, iso(p.startedAt as number)];
+          return [
+            r.workerId,
+            p.host as string,
+            p.pid as number,
+            String(p.queues),
+            String(p.pausedQueues),
+            p.concurrency as number,
+            p.inflight as number,
+            p.processed as number,
+            p.failed as number,
+            iso(p.startedAt as number),
+          ];
         }),
       ),
     ),
@@ -74,25 +111,45 @@ const inspect = defineCommand({
       printTable(
         ["worker", "task id", "name", "queue", "attempt", "runtime"],
         replies.flatMap((r) =>
-          (r.payload.active as { id: string; name: string; queue: string; attempt: number; runtimeMs: number }[]).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
+          (
+            r.payload.active as {
+              id: string;
+              name: string;
+              queue: string;
+              attempt: number;
+              runtimeMs: number;
+            }[]
+          ).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
         ),
       ),
     ),
 });
 
 const revoke = defineCommand({
-  meta: { name: "revoke", description: "Revoke tasks: skipped when delivered; --terminate stops them if running" },
+  meta: {
+    name: "revoke",
+    description: "Revoke tasks: skipped when delivered; --terminate stops them if running",
+  },
   args: {
     ...controlArgs,
-    id: { type: "positional", description: "Task id (comma-separated for several)", required: true },
+    id: {
+      type: "positional",
+      description: "Task id (comma-separated for several)",
+      required: true,
+    },
     terminate: { type: "boolean", description: "Stop the task if it is running" },
     reason: { type: "string", description: "Recorded with the revocation" },
-    "expires-in": { type: "string", description: "Forget the revocation after this long (e.g. 1h)" },
+    "expires-in": {
+      type: "string",
+      description: "Forget the revocation after this long (e.g. 1h)",
+    },
   },
   run: async ({ args }) => {
     const now = Date.now();
     const ids = String(args.id).split(",").filter(Boolean);
-    const expiresIn = args["expires-in"] ? parseDuration(args["expires-in"], "--expires-in") : undefined;
+    const expiresIn = args["expires-in"]
+      ? parseDuration(args["expires-in"], "--expires-in")
+      : undefined;
     const entries: RevokeEntry[] = ids.map((taskId, i) => ({
       namespace: REVOKE_NAMESPACE,
       taskId,
@@ -106,7 +163,10 @@ const revoke = defineCommand({
     // Persisted first: workers that are down or miss the message still skip the task.
     await withClient(args, (client) => client.revokeStore.upsertAll(entries));
     const replies = await control(args, "revoke", { revocations: entries }, (rs) =>
-      printTable(["worker", "terminated"], rs.map((r) => [r.workerId, String(r.payload.terminated ?? "")])),
+      printTable(
+        ["worker", "terminated"],
+        rs.map((r) => [r.workerId, String(r.payload.terminated ?? "")]),
+      ),
     );
     // The revocation is stored even when no worker is listening right now.
     if (replies.length === 0) process.exitCode = 0;
@@ -123,7 +183,9 @@ const pause = defineCommand({
   args: queueArgs("Queue to pause (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) => persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"));
+    await withClient(args, (client) =>
+      persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
+    );
     await control(args, "pause", { queues });
     process.exitCode = 0;
   },
@@ -134,15 +196,23 @@ const resume = defineCommand({
   args: queueArgs("Queue to resume (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) => persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"));
+    await withClient(args, (client) =>
+      persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
+    );
     await control(args, "resume", { queues });
     process.exitCode = 0;
   },
 });
 
 const shutdown = defineCommand({
-  meta: { name: "shutdown", description: "Stop workers: warm waits for running tasks, hard returns them" },
-  args: { ...controlArgs, mode: { type: "enum", options: ["warm", "hard"], default: "warm", description: "warm or hard" } },
+  meta: {
+    name: "shutdown",
+    description: "Stop workers: warm waits for running tasks, hard returns them",
+  },
+  args: {
+    ...controlArgs,
+    mode: { type: "enum", options: ["warm", "hard"], default: "warm", description: "warm or hard" },
+  },
   run: ({ args }) => control(args, "shutdown", { mode: args.mode }),
 });
 
@@ -151,15 +221,30 @@ const subCommands = { ping, stats, inspect, revoke, pause, resume, shutdown };
 export const workerCommand = defineCommand({
   meta: {
     name: "worker",
-    description: "Run a worker (stem worker --tasks FILE), or control live ones (ping, stats, inspect, revoke, pause, resume, shutdown)",
+    description:
+      "Run a worker (stem worker --tasks FILE), or control live ones (ping, stats, inspect, revoke, pause, resume, shutdown)",
   },
   args: {
     ...storeArgs,
-    tasks: { type: "string", description: "Module exporting the tasks to run (required to run a worker)" },
-    queue: { type: "string", description: "Queue to consume (comma-separated or repeated; default: the default queue)" },
+    tasks: {
+      type: "string",
+      description: "Module exporting the tasks to run (required to run a worker)",
+    },
+    queue: {
+      type: "string",
+      description: "Queue to consume (comma-separated or repeated; default: the default queue)",
+    },
     concurrency: { type: "string", description: "Tasks run at once (default 10)" },
-    prefetch: { type: "string", description: "Tasks held at once, running or waiting (default: concurrency)" },
-    isolation: { type: "enum", options: ["inline", "thread"], default: "inline", description: "Run handlers inline or in threads" },
+    prefetch: {
+      type: "string",
+      description: "Tasks held at once, running or waiting (default: concurrency)",
+    },
+    isolation: {
+      type: "enum",
+      options: ["inline", "thread"],
+      default: "inline",
+      description: "Run handlers inline or in threads",
+    },
     hostname: { type: "string", description: "Host name reported in heartbeats" },
     "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
   },
@@ -167,12 +252,14 @@ export const workerCommand = defineCommand({
   run: async ({ args, rawArgs }) => {
     // citty runs this after a subcommand too; a control command has already done its work.
     if (rawArgs.some((a) => a in subCommands)) return;
-    if (!args.tasks) throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    if (!args.tasks)
+      throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
     const module = await loadTaskModule(args.tasks);
     const integer = (value: string | undefined, flag: string) => {
       if (value === undefined) return undefined;
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
       return n;
     };
     const queues = repeatedFlag(rawArgs, "queue");

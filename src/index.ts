@@ -33,7 +33,12 @@ export {
 export { parseDuration, formatDuration, type DurationInput } from "./core/duration.ts";
 export type { EnqueueOptions } from "./core/enqueue-options.ts";
 export { type Envelope, Headers, MetaKeys, buildEnvelope } from "./core/envelope.ts";
-export { StemError, TimeoutError, VersionConflictError, type StemErrorCode } from "./core/errors.ts";
+export {
+  StemError,
+  TimeoutError,
+  VersionConflictError,
+  type StemErrorCode,
+} from "./core/errors.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
 export { TaskRegistry } from "./core/registry.ts";
 export {
@@ -50,7 +55,12 @@ export { Stem, type StemOptions, type TaskResult } from "./core/stem.ts";
 export * from "./scheduler/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
-export { Worker, type WorkerOptions, type WorkerStats, type ShutdownMode } from "./worker/worker.ts";
+export {
+  Worker,
+  type WorkerOptions,
+  type WorkerStats,
+  type ShutdownMode,
+} from "./worker/worker.ts";
 export type { SettledHook } from "./worker/task-runner.ts";
 export type { AutoscaleOptions } from "./worker/autoscale.ts";
 export { sendControl } from "./worker/control-client.ts";

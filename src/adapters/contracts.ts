@@ -6,11 +6,7 @@
  * Times are epoch milliseconds throughout.
  */
 import type { Envelope } from "../core/envelope.ts";
-import type {
-  ScheduleEntry,
-  ScheduleExecution,
-  ScheduleRunRecord,
-} from "../core/schedule.ts";
+import type { ScheduleEntry, ScheduleExecution, ScheduleRunRecord } from "../core/schedule.ts";
 import type { TaskStatus } from "../core/states.ts";
 
 // ---------------------------------------------------------------------------------------
@@ -455,7 +451,12 @@ export interface WorkflowStore {
   rewindToStep(runId: string, step: string): Promise<void>;
 
   /** Suspends the run until `resumeAt`; it is then returned by `dueRuns`. */
-  suspendUntil(runId: string, step: string, resumeAt: number, data?: Record<string, unknown>): Promise<void>;
+  suspendUntil(
+    runId: string,
+    step: string,
+    resumeAt: number,
+    data?: Record<string, unknown>,
+  ): Promise<void>;
   /** Suspends the run waiting on `topic` (registers its watcher, as `registerWatcher`). */
   suspendOnTopic(
     runId: string,

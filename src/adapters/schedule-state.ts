@@ -22,11 +22,7 @@ export function upserted(entry: ScheduleEntry, stored: ScheduleEntry | null, now
 }
 
 /** The entry after one recorded execution. */
-export function executed(
-  entry: ScheduleEntry,
-  run: ScheduleExecution,
-  now: number,
-): ScheduleEntry {
+export function executed(entry: ScheduleEntry, run: ScheduleExecution, now: number): ScheduleEntry {
   return {
     ...entry,
     totalRunCount: entry.totalRunCount + 1,

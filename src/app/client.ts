@@ -28,7 +28,9 @@ import { ensureTelemetry, leaseTelemetry, telemetryRequested } from "../observab
 
 /** The client's signer: the given one, none for null, else the environment's. */
 function resolveSigner(options: StemClientOptions): PayloadSigner | undefined {
-  return options.signer === undefined ? (signerFromEnv() ?? undefined) : (options.signer ?? undefined);
+  return options.signer === undefined
+    ? (signerFromEnv() ?? undefined)
+    : (options.signer ?? undefined);
 }
 
 export interface StemClientOptions {
@@ -79,7 +81,12 @@ export class StemClient {
   private readonly releaseTelemetry?: () => Promise<void>;
 
   /** Use the static factories (`create`, `inMemory`, `fromUrl`) instead. */
-  constructor(config: StemConfig, stores: ClientStores, connections: Connections, options: StemClientOptions) {
+  constructor(
+    config: StemConfig,
+    stores: ClientStores,
+    connections: Connections,
+    options: StemClientOptions,
+  ) {
     this.config = config;
     this.connections = connections;
     this.options = options;
@@ -102,7 +109,10 @@ export class StemClient {
       lockStore: this.lockStore,
       clock: options.clock,
       // Signing comes last: the signature covers what the other hooks set.
-      beforePublish: [...(options.beforePublish ?? []), ...(this.signer?.canSign ? [this.signer.beforePublish] : [])],
+      beforePublish: [
+        ...(options.beforePublish ?? []),
+        ...(this.signer?.canSign ? [this.signer.beforePublish] : []),
+      ],
     });
     this.canvas = new Canvas(this.stem, options.clock);
   }
@@ -143,7 +153,12 @@ export class StemClient {
 
   /** A client whose stores are resolved from flags/overrides, STEM_* variables, then the embedded default. */
   static async create<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     options: StemClientOptions & ConfigOverrides = {},
   ): Promise<T> {
     const config = loadConfig(options);
@@ -153,25 +168,48 @@ export class StemClient {
 
   /** Everything in process memory: for tests and single-process apps. */
   static async inMemory<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     options: StemClientOptions = {},
   ): Promise<T> {
     const memory = openMemory("memory://", { clock: options.clock });
     const connections = new Connections();
     connections.adopt(memory);
-    const config = loadConfig({ brokerUrl: memory.url, backendUrl: memory.url, lockStoreUrl: memory.url, workflowStoreUrl: memory.url }, {});
+    const config = loadConfig(
+      {
+        brokerUrl: memory.url,
+        backendUrl: memory.url,
+        lockStoreUrl: memory.url,
+        workflowStoreUrl: memory.url,
+      },
+      {},
+    );
     const opened = await StemClient.open(config, options, connections);
     return new this(opened.config, opened.stores, opened.connections, options);
   }
 
   /** Every store on one URL (the backend may be moved with `backendUrl`). */
   static async fromUrl<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     url: string,
     options: StemClientOptions & { backendUrl?: string } = {},
   ): Promise<T> {
     const config = loadConfig(
-      { brokerUrl: url, backendUrl: options.backendUrl ?? url, lockStoreUrl: url, workflowStoreUrl: options.backendUrl ?? url },
+      {
+        brokerUrl: url,
+        backendUrl: options.backendUrl ?? url,
+        lockStoreUrl: url,
+        workflowStoreUrl: options.backendUrl ?? url,
+      },
       {},
     );
     const opened = await StemClient.open(config, options, new Connections(options.connectOptions));
@@ -187,7 +225,10 @@ export class StemClient {
     return this.stem.enqueueCall(call);
   }
 
-  waitForTask<T = unknown>(id: string, options?: { timeout?: number | string }): Promise<TaskResult<T>> {
+  waitForTask<T = unknown>(
+    id: string,
+    options?: { timeout?: number | string },
+  ): Promise<TaskResult<T>> {
     return this.stem.waitForTask<T>(id, options);
   }
 
@@ -217,7 +258,9 @@ export class StemClient {
       ...options,
       // Every worker continues canvases (chains, groups, chords) as their members settle.
       onSettled: [
-        options.stem ? canvasSettledHook(options.stem, this.options.clock) : this.canvas.settledHook,
+        options.stem
+          ? canvasSettledHook(options.stem, this.options.clock)
+          : this.canvas.settledHook,
         ...(options.onSettled ?? []),
       ],
     });
@@ -254,7 +297,12 @@ export class StemApp extends StemClient {
   }
 
   static override async create<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     options: StemClientOptions & ConfigOverrides & { worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {
     const app = (await StemClient.create.call(this, options)) as unknown as StemApp;
@@ -262,7 +310,12 @@ export class StemApp extends StemClient {
   }
 
   static override async inMemory<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     options: StemClientOptions & { worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {
     const app = (await StemClient.inMemory.call(this, options)) as unknown as StemApp;
@@ -270,7 +323,12 @@ export class StemApp extends StemClient {
   }
 
   static override async fromUrl<T extends StemClient>(
-    this: new (c: StemConfig, s: ClientStores, n: Connections, o: StemClientOptions) => T,
+    this: new (
+      c: StemConfig,
+      s: ClientStores,
+      n: Connections,
+      o: StemClientOptions,
+    ) => T,
     url: string,
     options: StemClientOptions & { backendUrl?: string; worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {

@@ -20,17 +20,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Connects to one URL and makes a round trip, within `timeoutMs`. */
-export async function checkStore(store: string, url: string, timeoutMs: number): Promise<HealthCheck> {
+export async function checkStore(
+  store: string,
+  url: string,
+  timeoutMs: number,
+): Promise<HealthCheck> {
   const started = performance.now();
   const connecting = connect(url);
   try {
     const connection = await withTimeout(connecting, timeoutMs, "connect");
     try {
-      await withTimeout(connection.ping(), Math.max(1, timeoutMs - (performance.now() - started)), "round trip");
+      await withTimeout(
+        connection.ping(),
+        Math.max(1, timeoutMs - (performance.now() - started)),
+        "round trip",
+      );
     } finally {
       await connection.close().catch(() => {});
     }
-    return { store, url: redactUrl(url), ok: true, latencyMs: Math.round(performance.now() - started) };
+    return {
+      store,
+      url: redactUrl(url),
+      ok: true,
+      latencyMs: Math.round(performance.now() - started),
+    };
   } catch (error) {
     // A connection that opens after the timeout is closed when it does.
     connecting.then((c) => c.close()).catch(() => {});
@@ -54,6 +67,8 @@ export async function checkHealth(config: StemConfig, timeoutMs: number): Promis
     ["workflow store", config.workflowStoreUrl],
   ];
   return Promise.all(
-    stores.filter((s): s is [string, string] => Boolean(s[1])).map(([store, url]) => checkStore(store, url, timeoutMs)),
+    stores
+      .filter((s): s is [string, string] => Boolean(s[1]))
+      .map(([store, url]) => checkStore(store, url, timeoutMs)),
   );
 }

@@ -13,7 +13,10 @@ export function registerStemModule(): void {
   Bun.plugin({
     name: "stem-self",
     setup(build) {
-      build.module("stem", () => ({ exports: stem as unknown as Record<string, unknown>, loader: "object" }));
+      build.module("stem", () => ({
+        exports: stem as unknown as Record<string, unknown>,
+        loader: "object",
+      }));
     },
   });
 }

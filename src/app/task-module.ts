@@ -49,7 +49,8 @@ export function collectWorkflows(exports: Record<string, unknown>): AnyWorkflowD
         : candidate && typeof candidate === "object"
           ? Object.values(candidate)
           : [];
-    for (const value of values) if (isWorkflowDefinition(value) && !found.has(value.name)) found.set(value.name, value);
+    for (const value of values)
+      if (isWorkflowDefinition(value) && !found.has(value.name)) found.set(value.name, value);
   }
   return [...found.values()];
 }

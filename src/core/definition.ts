@@ -86,7 +86,11 @@ export function defineTask<Args = Record<string, unknown>, Result = unknown>(
 export class TaskEnqueueBuilder {
   private readonly options: EnqueueOptions;
   constructor(private readonly base: TaskCall) {
-    this.options = { ...base.options, headers: { ...base.options.headers }, meta: { ...base.options.meta } };
+    this.options = {
+      ...base.options,
+      headers: { ...base.options.headers },
+      meta: { ...base.options.meta },
+    };
   }
   header(name: string, value: string): this {
     this.options.headers![name] = value;

@@ -21,7 +21,10 @@ export type DurationInput = number | string;
 export function parseDuration(input: DurationInput, what = "duration"): number {
   if (typeof input === "number") {
     if (!Number.isFinite(input) || input < 0) {
-      throw new StemError("invalid_argument", `${what}: expected a non-negative duration, got ${input}`);
+      throw new StemError(
+        "invalid_argument",
+        `${what}: expected a non-negative duration, got ${input}`,
+      );
     }
     return input;
   }

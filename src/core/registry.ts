@@ -1,5 +1,10 @@
 import { StemError } from "./errors.ts";
-import { type AnyTaskHandler, type ResolvedTaskOptions, resolveTaskOptions, validateTaskName } from "./task.ts";
+import {
+  type AnyTaskHandler,
+  type ResolvedTaskOptions,
+  resolveTaskOptions,
+  validateTaskName,
+} from "./task.ts";
 import { TaskDefinition } from "./definition.ts";
 
 /** A registered handler with its validated options. */
@@ -25,7 +30,10 @@ export class TaskRegistry {
     if (this.tasks.has(name) && !override) {
       throw new StemError("invalid_task_options", `task "${name}" is registered twice`);
     }
-    const options = handler instanceof TaskDefinition ? handler.resolved : resolveTaskOptions(name, handler.options);
+    const options =
+      handler instanceof TaskDefinition
+        ? handler.resolved
+        : resolveTaskOptions(name, handler.options);
     this.tasks.set(name, { handler, options });
     return this;
   }

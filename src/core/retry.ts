@@ -14,9 +14,7 @@ export class ExponentialJitterRetryStrategy implements RetryStrategy {
   private readonly baseMs: number;
   private readonly maxMs: number;
   private readonly random: () => number;
-  constructor(
-    options: { base?: DurationInput; max?: DurationInput; random?: () => number } = {},
-  ) {
+  constructor(options: { base?: DurationInput; max?: DurationInput; random?: () => number } = {}) {
     this.baseMs = parseDuration(options.base ?? "2s", "retry base");
     this.maxMs = parseDuration(options.max ?? "5m", "retry max");
     this.random = options.random ?? Math.random;

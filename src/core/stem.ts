@@ -84,7 +84,9 @@ export class Stem implements Enqueuer {
     this.hooks = options.beforePublish ?? [];
     const capable = options.broker as Broker & Partial<PublishWithStatuses>;
     this.publishWithStatuses =
-      typeof capable.publishWithStatuses === "function" ? capable.publishWithStatuses(options.backend) : null;
+      typeof capable.publishWithStatuses === "function"
+        ? capable.publishWithStatuses(options.backend)
+        : null;
   }
 
   /** Enqueues one task and returns its id. */
@@ -112,7 +114,9 @@ export class Stem implements Enqueuer {
     // Telemetry: a span per envelope, ended when the publish settles.
     const finished: ((error?: unknown) => void)[] = [];
     try {
-      const ids = await this.enqueueEnvelopes(calls, (envelope) => finished.push(instrumentation.enqueue(envelope)));
+      const ids = await this.enqueueEnvelopes(calls, (envelope) =>
+        finished.push(instrumentation.enqueue(envelope)),
+      );
       for (const finish of finished) finish();
       return ids;
     } catch (error) {
@@ -121,7 +125,10 @@ export class Stem implements Enqueuer {
     }
   }
 
-  private async enqueueEnvelopes(calls: TaskCall[], instrument?: (envelope: Envelope) => void): Promise<string[]> {
+  private async enqueueEnvelopes(
+    calls: TaskCall[],
+    instrument?: (envelope: Envelope) => void,
+  ): Promise<string[]> {
     const now = this.clock.now();
     const ids: string[] = [];
     const fresh: Envelope[] = [];
@@ -157,7 +164,8 @@ export class Stem implements Enqueuer {
     if (explicit.length > 0) {
       const previous = await this.backend.getMany(explicit.map((e) => e.id));
       const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
-      if (startable.length > 0) await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
+      if (startable.length > 0)
+        await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
       await this.publish(explicit);
     }
     return ids;

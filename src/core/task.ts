@@ -74,19 +74,32 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
   };
   const maxRetries = options.maxRetries ?? 0;
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-    throw new StemError("invalid_task_options", `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`);
+    throw new StemError(
+      "invalid_task_options",
+      `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`,
+    );
   }
-  if (options.priority !== undefined && (!Number.isInteger(options.priority) || options.priority < 0 || options.priority > 9)) {
-    throw new StemError("invalid_task_options", `${field("priority")} must be an integer from 0 to 9, got ${options.priority}`);
+  if (
+    options.priority !== undefined &&
+    (!Number.isInteger(options.priority) || options.priority < 0 || options.priority > 9)
+  ) {
+    throw new StemError(
+      "invalid_task_options",
+      `${field("priority")} must be an integer from 0 to 9, got ${options.priority}`,
+    );
   }
-  if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.trim() === "")) {
+  if (
+    options.queue !== undefined &&
+    (typeof options.queue !== "string" || options.queue.trim() === "")
+  ) {
     throw new StemError("invalid_task_options", `${field("queue")} must be a non-empty string`);
   }
   const resolved: ResolvedTaskOptions = {
     queue: options.queue,
     maxRetries,
     priority: options.priority,
-    rateLimit: options.rateLimit === undefined ? undefined : requireRateLimit(options.rateLimit, name),
+    rateLimit:
+      options.rateLimit === undefined ? undefined : requireRateLimit(options.rateLimit, name),
     softTimeLimitMs: ms(options.softTimeLimit, "softTimeLimit"),
     hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
     visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
@@ -99,7 +112,10 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     resolved.hardTimeLimitMs !== undefined &&
     resolved.softTimeLimitMs > resolved.hardTimeLimitMs
   ) {
-    throw new StemError("invalid_task_options", `${field("softTimeLimit")} must not exceed hardTimeLimit`);
+    throw new StemError(
+      "invalid_task_options",
+      `${field("softTimeLimit")} must not exceed hardTimeLimit`,
+    );
   }
   return resolved;
 }
@@ -107,7 +123,10 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
 /** Checks a task name: non-empty, no whitespace. */
 export function validateTaskName(name: unknown): string {
   if (typeof name !== "string" || name.length === 0 || /\s/.test(name)) {
-    throw new StemError("invalid_task_options", `task name must be a non-empty string without spaces, got ${JSON.stringify(name)}`);
+    throw new StemError(
+      "invalid_task_options",
+      `task name must be a non-empty string without spaces, got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }

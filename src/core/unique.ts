@@ -25,7 +25,9 @@ export function uniqueKeyFor(envelope: Envelope): string {
     typeof explicit === "string"
       ? explicit
       : createHash("sha256")
-          .update(canonicalJson({ name: envelope.name, queue: envelope.queue, args: envelope.args }))
+          .update(
+            canonicalJson({ name: envelope.name, queue: envelope.queue, args: envelope.args }),
+          )
           .digest("hex");
   return `stem:unique:${envelope.name}:${basis}`;
 }

@@ -8,7 +8,9 @@ import type { TlsOptions } from "../adapters/contracts.ts";
 import { StemError } from "../core/errors.ts";
 
 /** TLS options from the environment; empty when none are set. */
-export function tlsOptionsFromEnv(env: Record<string, string | undefined> = process.env): TlsOptions {
+export function tlsOptionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): TlsOptions {
   const flag = env.STEM_TLS_ALLOW_INSECURE?.toLowerCase();
   return {
     caCertFile: env.STEM_TLS_CA_CERT || undefined,
@@ -41,7 +43,9 @@ function readPem(file: string, what: string): string {
 export function loadTls(options: TlsOptions = tlsOptionsFromEnv()): LoadedTls {
   return {
     ca: options.caCertFile ? readPem(options.caCertFile, "CA certificate") : undefined,
-    cert: options.clientCertFile ? readPem(options.clientCertFile, "client certificate") : undefined,
+    cert: options.clientCertFile
+      ? readPem(options.clientCertFile, "client certificate")
+      : undefined,
     key: options.clientKeyFile ? readPem(options.clientKeyFile, "client key") : undefined,
     rejectUnauthorized: !options.allowInsecure,
   };

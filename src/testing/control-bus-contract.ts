@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { ControlBus } from "../adapters/contracts.ts";
-import { type ContractFactory, type ContractSubject, eventually, sleep, uniqueName } from "./harness.ts";
+import {
+  type ContractFactory,
+  type ContractSubject,
+  eventually,
+  sleep,
+  uniqueName,
+} from "./harness.ts";
 
 /** The ControlBus contract every adapter must pass. */
 export function controlBusContract(name: string, factory: ContractFactory<ControlBus>): void {

@@ -16,7 +16,11 @@ export interface RecordedEnqueue {
 export class FakeStem implements Enqueuer {
   readonly enqueues: RecordedEnqueue[] = [];
 
-  async enqueue(name: string, args: Record<string, unknown> = {}, options: EnqueueOptions = {}): Promise<string> {
+  async enqueue(
+    name: string,
+    args: Record<string, unknown> = {},
+    options: EnqueueOptions = {},
+  ): Promise<string> {
     const id = options.taskId ?? Bun.randomUUIDv7();
     this.enqueues.push({ id, name, args, options });
     return id;

@@ -50,7 +50,9 @@ export function revokeStoreContract(name: string, factory: ContractFactory<Revok
         entry("active", 2, { expiresAt: now + 60_000 }),
         entry("no-expiry", 3),
       ]);
-      await store.upsertAll([{ ...entry("other", 4, { expiresAt: now - 1 }), namespace: `${ns}-o` }]);
+      await store.upsertAll([
+        { ...entry("other", 4, { expiresAt: now - 1 }), namespace: `${ns}-o` },
+      ]);
       expect(await store.pruneExpired(ns, now)).toBe(1);
       expect((await store.list(ns)).map((e) => e.taskId)).toEqual(["active", "no-expiry"]);
       expect((await store.list(`${ns}-o`)).length).toBe(1);

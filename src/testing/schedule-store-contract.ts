@@ -53,8 +53,19 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
       expect(got).toEqual(stored);
       expect(got?.spec).toEqual(entry.spec);
       expect(got?.jitter).toBe("10s");
-      await store.upsert(scheduleEntry({ id: `${id}-2`, spec: { kind: "solar", event: "sunrise", latitude: 51.5, longitude: -0.13, offset: 1500 } }));
-      expect((await store.get(`${id}-2`))?.spec).toEqual({ kind: "solar", event: "sunrise", latitude: 51.5, longitude: -0.13, offset: 1500 });
+      await store.upsert(
+        scheduleEntry({
+          id: `${id}-2`,
+          spec: { kind: "solar", event: "sunrise", latitude: 51.5, longitude: -0.13, offset: 1500 },
+        }),
+      );
+      expect((await store.get(`${id}-2`))?.spec).toEqual({
+        kind: "solar",
+        event: "sunrise",
+        latitude: 51.5,
+        longitude: -0.13,
+        offset: 1500,
+      });
       expect(await store.get(uniqueName("missing"))).toBeNull();
     });
 
@@ -65,7 +76,9 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
       expect(v2.version).toBe(2);
       const stale = store.upsert({ ...v1, taskName: "stale" });
       await expect(stale).rejects.toBeInstanceOf(VersionConflictError);
-      await expect(store.upsert(scheduleEntry({ id }))).rejects.toBeInstanceOf(VersionConflictError);
+      await expect(store.upsert(scheduleEntry({ id }))).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
       expect((await store.get(id))?.taskName).toBe("changed");
     });
 
@@ -110,7 +123,13 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
         jitterMs: 3,
         nextRunAt: t + 30_000,
       });
-      expect(ok).toMatchObject({ totalRunCount: 1, lastRunAt: t + 12, drift: 12, nextRunAt: t + 30_000, version: 2 });
+      expect(ok).toMatchObject({
+        totalRunCount: 1,
+        lastRunAt: t + 12,
+        drift: 12,
+        nextRunAt: t + 30_000,
+        version: 2,
+      });
       expect(ok?.lastSuccessAt).toBe(t + 12);
       const failed = await store.markExecuted(id, {
         scheduledFor: t + 30_000,
@@ -119,7 +138,12 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
         error: "broker down",
         nextRunAt: t + 60_000,
       });
-      expect(failed).toMatchObject({ totalRunCount: 2, lastError: "broker down", drift: 5, lastErrorAt: t + 30_005 });
+      expect(failed).toMatchObject({
+        totalRunCount: 2,
+        lastError: "broker down",
+        drift: 5,
+        lastErrorAt: t + 30_005,
+      });
       const last = await store.markExecuted(id, {
         scheduledFor: t + 60_000,
         executedAt: t + 60_001,
@@ -132,7 +156,13 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
       const history = await store.history(id);
       expect(history.map((h) => h.scheduledFor)).toEqual([t + 60_000, t + 30_000, t]);
       expect(history[1]).toMatchObject({ entryId: id, success: false, error: "broker down" });
-      expect(await store.markExecuted(uniqueName("missing"), { scheduledFor: t, executedAt: t, success: true })).toBeNull();
+      expect(
+        await store.markExecuted(uniqueName("missing"), {
+          scheduledFor: t,
+          executedAt: t,
+          success: true,
+        }),
+      ).toBeNull();
     });
 
     test("the change token moves when entries change", async () => {

@@ -36,7 +36,10 @@ export class Autoscaler {
     private readonly target: AutoscaleTarget,
   ) {
     if (!(options.min >= 1 && options.max >= options.min)) {
-      throw new StemError("invalid_argument", `autoscale needs 1 <= min <= max, got min ${options.min}, max ${options.max}`);
+      throw new StemError(
+        "invalid_argument",
+        `autoscale needs 1 <= min <= max, got min ${options.min}, max ${options.max}`,
+      );
     }
     this.tickMs = parseDuration(options.tick ?? "1s", "autoscale tick");
     this.idleMs = parseDuration(options.idleAfter ?? "30s", "autoscale idleAfter");
@@ -44,7 +47,10 @@ export class Autoscaler {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch((e) => logger.warn(`autoscale: ${(e as Error).message}`)), this.tickMs);
+    this.timer = setInterval(
+      () => void this.tick().catch((e) => logger.warn(`autoscale: ${(e as Error).message}`)),
+      this.tickMs,
+    );
   }
 
   stop(): void {

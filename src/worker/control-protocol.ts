@@ -1,6 +1,13 @@
 /** The worker control protocol carried over a ControlBus. */
 
-export type ControlCommand = "ping" | "stats" | "inspect" | "revoke" | "pause" | "resume" | "shutdown";
+export type ControlCommand =
+  | "ping"
+  | "stats"
+  | "inspect"
+  | "revoke"
+  | "pause"
+  | "resume"
+  | "shutdown";
 
 export const CONTROL_COMMANDS: readonly ControlCommand[] = [
   "ping",

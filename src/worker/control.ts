@@ -49,12 +49,26 @@ export async function attachControl(worker: Worker, bus: ControlBus): Promise<Co
     if (typeof request.requestId !== "string" || typeof request.type !== "string") return;
     let reply: ControlReply;
     try {
-      reply = { requestId: request.requestId, workerId: worker.id, status: "ok", payload: await answer(worker, request) };
+      reply = {
+        requestId: request.requestId,
+        workerId: worker.id,
+        status: "ok",
+        payload: await answer(worker, request),
+      };
     } catch (error) {
-      reply = { requestId: request.requestId, workerId: worker.id, status: "error", payload: {}, error: (error as Error).message };
+      reply = {
+        requestId: request.requestId,
+        workerId: worker.id,
+        status: "error",
+        payload: {},
+        error: (error as Error).message,
+      };
     }
     try {
-      await bus.publish(replyChannel(request.requestId), reply as unknown as Record<string, unknown>);
+      await bus.publish(
+        replyChannel(request.requestId),
+        reply as unknown as Record<string, unknown>,
+      );
     } catch (error) {
       logger.warn(`worker ${worker.id}: control reply failed: ${(error as Error).message}`);
     }

@@ -38,10 +38,15 @@ export class Revocations {
 }
 
 /** Queues currently paused in the store (entries without an expiry in the past). */
-export async function loadPausedQueues(store: RevokeStore | undefined, now: number): Promise<Set<string>> {
+export async function loadPausedQueues(
+  store: RevokeStore | undefined,
+  now: number,
+): Promise<Set<string>> {
   if (!store) return new Set();
   const entries = await store.list(PAUSE_NAMESPACE);
-  return new Set(entries.filter((e) => e.expiresAt === undefined || e.expiresAt > now).map((e) => e.taskId));
+  return new Set(
+    entries.filter((e) => e.expiresAt === undefined || e.expiresAt > now).map((e) => e.taskId),
+  );
 }
 
 /** Persists a pause (or a resume, as an already-expired entry) so new workers honour it. */

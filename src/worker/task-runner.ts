@@ -66,7 +66,11 @@ type Outcome =
 export class TaskRunner {
   constructor(private readonly deps: RunnerDeps) {}
 
-  private status(envelope: Envelope, state: TaskState, fields: Partial<TaskStatus> = {}): TaskStatus {
+  private status(
+    envelope: Envelope,
+    state: TaskState,
+    fields: Partial<TaskStatus> = {},
+  ): TaskStatus {
     const now = this.deps.clock.now();
     return {
       id: envelope.id,
@@ -92,7 +96,11 @@ export class TaskRunner {
     const envelope = delivery.envelope;
     const task = this.deps.registry.get(envelope.name);
     if (!task) {
-      await this.deadLetter(delivery, "unknown-task", `no task named "${envelope.name}" is registered on this worker`);
+      await this.deadLetter(
+        delivery,
+        "unknown-task",
+        `no task named "${envelope.name}" is registered on this worker`,
+      );
       return false;
     }
     held.task = task;
@@ -130,7 +138,10 @@ export class TaskRunner {
     const envelope = delivery.envelope;
     logger.warn(`task ${envelope.id} (${envelope.name}) dead-lettered: ${message}`);
     await this.deps.completions.write(
-      this.status(envelope, "dead", { error: { type: reason, message }, finishedAt: this.deps.clock.now() }),
+      this.status(envelope, "dead", {
+        error: { type: reason, message },
+        finishedAt: this.deps.clock.now(),
+      }),
     );
     await this.deps.broker.deadLetter(delivery, reason, { error: message });
     signals.taskDeadLettered.emit({ envelope, reason, workerId: this.deps.workerId });
@@ -153,7 +164,9 @@ export class TaskRunner {
   run(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
     const instrumentation = currentInstrumentation();
     if (!instrumentation) return this.runTask(held);
-    return instrumentation.execute(held.delivery.envelope, this.deps.workerId, () => this.runTask(held));
+    return instrumentation.execute(held.delivery.envelope, this.deps.workerId, () =>
+      this.runTask(held),
+    );
   }
 
   private async runTask(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
@@ -225,7 +238,10 @@ export class TaskRunner {
       if (softMs !== undefined) {
         timers.push(
           setTimeout(
-            () => controller.abort(new TaskAbort("soft-time-limit", `soft time limit (${softMs} ms) exceeded`)),
+            () =>
+              controller.abort(
+                new TaskAbort("soft-time-limit", `soft time limit (${softMs} ms) exceeded`),
+              ),
             softMs,
           ),
         );
@@ -233,7 +249,10 @@ export class TaskRunner {
       if (hardMs !== undefined) {
         timers.push(
           setTimeout(
-            () => held.interrupt?.(new TaskAbort("hard-time-limit", `hard time limit (${hardMs} ms) exceeded`)),
+            () =>
+              held.interrupt?.(
+                new TaskAbort("hard-time-limit", `hard time limit (${hardMs} ms) exceeded`),
+              ),
             hardMs,
           ),
         );
@@ -245,7 +264,8 @@ export class TaskRunner {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const deps = this.deps;
-    const leaseMs = envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs;
+    const leaseMs =
+      envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs;
     const extend = async (byMs: number) => {
       const ok = await deps.broker.extendLease(delivery, byMs);
       if (ok) delivery.leaseExpiresAt = deps.clock.now() + byMs;
@@ -276,7 +296,9 @@ export class TaskRunner {
       },
       retry: (options = {}) => {
         throw new RetryRequest(
-          options.countdown === undefined ? undefined : parseDuration(options.countdown, "countdown"),
+          options.countdown === undefined
+            ? undefined
+            : parseDuration(options.countdown, "countdown"),
           options.error,
         );
       },
@@ -318,7 +340,8 @@ export class TaskRunner {
     if (envelope.attempt < maxRetries) {
       const strategy = task?.options.retryStrategy ?? this.deps.retryStrategy;
       const delayMs =
-        (isRetryRequest ? error.countdownMs : undefined) ?? strategy.nextDelay(envelope.attempt, cause);
+        (isRetryRequest ? error.countdownMs : undefined) ??
+        strategy.nextDelay(envelope.attempt, cause);
       const taskError = taskErrorFrom(cause, true);
       await this.deps.completions.write(
         this.status(envelope, "retrying", {
@@ -351,8 +374,15 @@ export class TaskRunner {
       attempts: envelope.attempt + 1,
     });
     await this.releaseUnique(envelope);
-    logger.warn(`task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s): ${taskError.message}`);
-    signals.taskFailed.emit({ envelope, workerId: this.deps.workerId, error: taskError, deadLettered: true });
+    logger.warn(
+      `task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s): ${taskError.message}`,
+    );
+    signals.taskFailed.emit({
+      envelope,
+      workerId: this.deps.workerId,
+      error: taskError,
+      deadLettered: true,
+    });
     return "failed";
   }
 
@@ -380,7 +410,16 @@ function numberMeta(envelope: Envelope, key: string): number | undefined {
 /** Headers a child task inherits: the caller's own, not Stem's per-message ones. */
 function inheritedHeaders(envelope: Envelope): Record<string, string> {
   const out: Record<string, string> = {};
-  const own = new Set<string>([Headers.signature, Headers.signatureKey, Headers.groupId, Headers.chordId, Headers.traceparent, Headers.tracestate, Headers.scheduledFrom, Headers.scheduleId]);
+  const own = new Set<string>([
+    Headers.signature,
+    Headers.signatureKey,
+    Headers.groupId,
+    Headers.chordId,
+    Headers.traceparent,
+    Headers.tracestate,
+    Headers.scheduledFrom,
+    Headers.scheduleId,
+  ]);
   for (const [k, v] of Object.entries(envelope.headers)) if (!own.has(k)) out[k] = v;
   return out;
 }

@@ -28,7 +28,10 @@ export class ThreadExecutor implements Executor {
 
   constructor(private readonly options: ThreadExecutorOptions) {
     if (!options.tasksModule) {
-      throw new StemError("invalid_argument", "thread isolation needs the tasks module path (tasksModule)");
+      throw new StemError(
+        "invalid_argument",
+        "thread isolation needs the tasks module path (tasksModule)",
+      );
     }
   }
 
@@ -68,7 +71,11 @@ export class ThreadExecutor implements Executor {
     const post = (message: ToThread) => thread.worker.postMessage(message);
     const onAbort = () => {
       const reason = ctx.signal.reason as { kind?: string; message?: string } | undefined;
-      post({ type: "abort", kind: reason?.kind ?? "revoked", message: reason?.message ?? "aborted" });
+      post({
+        type: "abort",
+        kind: reason?.kind ?? "revoked",
+        message: reason?.message ?? "aborted",
+      });
     };
     const onError = (event: ErrorEvent) => {
       this.retire(thread);
@@ -85,7 +92,10 @@ export class ThreadExecutor implements Executor {
           const error =
             m.error.retryCountdownMs !== undefined
               ? new RetryRequest(m.error.retryCountdownMs ?? undefined)
-              : Object.assign(new Error(m.error.message), { name: m.error.name, stack: m.error.stack });
+              : Object.assign(new Error(m.error.message), {
+                  name: m.error.name,
+                  stack: m.error.stack,
+                });
           finish(false, error);
           this.release(thread);
           break;
@@ -102,7 +112,8 @@ export class ThreadExecutor implements Executor {
         case "enqueue":
           ctx.enqueue(m.name, m.args, m.options).then(
             (id) => post({ type: "enqueued", requestId: m.requestId, id }),
-            (error: Error) => post({ type: "enqueued", requestId: m.requestId, error: error.message }),
+            (error: Error) =>
+              post({ type: "enqueued", requestId: m.requestId, error: error.message }),
           );
           break;
       }

@@ -25,7 +25,12 @@ import { Completions } from "./completions.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { Revocations, loadPausedQueues } from "./revocations.ts";
-import { type EnvelopeVerifier, type HeldTask, type SettledHook, TaskRunner } from "./task-runner.ts";
+import {
+  type EnvelopeVerifier,
+  type HeldTask,
+  type SettledHook,
+  TaskRunner,
+} from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 
@@ -86,7 +91,14 @@ export interface WorkerStats {
   processed: number;
   failed: number;
   startedAt: number;
-  active: { id: string; name: string; queue: string; attempt: number; startedAt: number; runtimeMs: number }[];
+  active: {
+    id: string;
+    name: string;
+    queue: string;
+    attempt: number;
+    startedAt: number;
+    runtimeMs: number;
+  }[];
 }
 
 let workersInProcess = 0;
@@ -142,22 +154,31 @@ export class Worker {
     this.clock = options.clock ?? systemClock;
     this.broker = options.broker;
     this.backend = options.backend;
-    this.registry = options.tasks instanceof TaskRegistry ? options.tasks : new TaskRegistry(options.tasks);
+    this.registry =
+      options.tasks instanceof TaskRegistry ? options.tasks : new TaskRegistry(options.tasks);
     this.queues = options.queues?.length
       ? [...new Set(options.queues)]
       : [process.env.STEM_DEFAULT_QUEUE || "default"];
     this.host = options.hostname ?? osHostname();
-    this.id = options.workerId ?? `${this.host}.${process.pid}${++workersInProcess > 1 ? `.${workersInProcess}` : ""}`;
+    this.id =
+      options.workerId ??
+      `${this.host}.${process.pid}${++workersInProcess > 1 ? `.${workersInProcess}` : ""}`;
     const concurrency = options.autoscale?.min ?? options.concurrency ?? 10;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new StemError("invalid_argument", `concurrency must be a positive integer, got ${concurrency}`);
+      throw new StemError(
+        "invalid_argument",
+        `concurrency must be a positive integer, got ${concurrency}`,
+      );
     }
     this.concurrencyNow = concurrency;
     this.prefetchLimit = Math.max(options.prefetch ?? concurrency, concurrency);
     this.leaseMs = parseDuration(options.visibilityTimeout ?? "30s", "visibilityTimeout");
     this.executor =
       options.isolation === "thread"
-        ? new ThreadExecutor({ tasksModule: options.tasksModule ?? "", maxTasksPerThread: options.maxTasksPerThread })
+        ? new ThreadExecutor({
+            tasksModule: options.tasksModule ?? "",
+            maxTasksPerThread: options.maxTasksPerThread,
+          })
         : new InlineExecutor();
     this.completions = new Completions(this.broker, this.backend, (error) =>
       logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
@@ -165,7 +186,12 @@ export class Worker {
     this.revocations = new Revocations(options.revokeStore, this.clock);
     const stem =
       options.stem ??
-      new Stem({ broker: this.broker, backend: this.backend, lockStore: options.lockStore, clock: this.clock });
+      new Stem({
+        broker: this.broker,
+        backend: this.backend,
+        lockStore: options.lockStore,
+        clock: this.clock,
+      });
     this.runner = new TaskRunner({
       workerId: this.id,
       broker: this.broker,
@@ -200,13 +226,15 @@ export class Worker {
 
   /** Starts consuming. Resolves once the worker is ready. */
   async start(): Promise<void> {
-    if (this.state !== "new") throw new StemError("invalid_argument", "a worker can be started once");
+    if (this.state !== "new")
+      throw new StemError("invalid_argument", "a worker can be started once");
     this.state = "running";
     this.startedAt = this.clock.now();
     const base = { workerId: this.id, queues: this.queues };
     signals.workerStarting.emit(base);
     await this.revocations.refresh();
-    for (const q of await loadPausedQueues(this.options.revokeStore, this.clock.now())) this.paused.add(q);
+    for (const q of await loadPausedQueues(this.options.revokeStore, this.clock.now()))
+      this.paused.add(q);
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     await this.beat();
     const heartbeatMs = parseDuration(this.options.heartbeatInterval ?? "10s", "heartbeatInterval");
@@ -225,7 +253,9 @@ export class Worker {
       queueStats: () => this.broker.stats(this.queues),
     });
     signals.workerReady.emit(base);
-    logger.info(`worker ${this.id} ready: queues ${this.queues.join(", ")}, concurrency ${this.concurrencyNow}`);
+    logger.info(
+      `worker ${this.id} ready: queues ${this.queues.join(", ")}, concurrency ${this.concurrencyNow}`,
+    );
   }
 
   private markDone: () => void = () => {};
@@ -242,7 +272,10 @@ export class Worker {
       // fetched while others run or store their results. While tasks still wait for a slot,
       // wait until there is room for a whole batch. Small prefetches fetch up to 32 at once:
       // a round trip per 2 or 3 tasks costs more than the overlap gains (Postgres, c10).
-      const batch = Math.max(Math.ceil(this.prefetchLimit / 4), Math.min(this.prefetchLimit, MIN_FETCH_BATCH));
+      const batch = Math.max(
+        Math.ceil(this.prefetchLimit / 4),
+        Math.min(this.prefetchLimit, MIN_FETCH_BATCH),
+      );
       const minRoom = this.waiting.length > 0 ? batch : 1;
       if (room < minRoom || queues.length === 0) {
         await this.idle(queues.length === 0 ? 250 : undefined);
@@ -300,7 +333,9 @@ export class Worker {
   private reportFetchError(error: unknown): void {
     // Once per outage, not once per loop.
     if (this.lastFetchError === 0) {
-      logger.warn(`worker ${this.id}: fetching from the broker failed, retrying: ${(error as Error).message}`);
+      logger.warn(
+        `worker ${this.id}: fetching from the broker failed, retrying: ${(error as Error).message}`,
+      );
     }
     this.lastFetchError = this.clock.now();
   }
@@ -313,14 +348,20 @@ export class Worker {
         return;
       }
     } catch (error) {
-      logger.error(`worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted: ${(error as Error).message}`);
+      logger.error(
+        `worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted: ${(error as Error).message}`,
+      );
     }
     this.release(held);
   }
 
   /** Starts waiting tasks while slots are free. */
   private pump(): void {
-    while (this.state !== "stopped" && this.running.size < this.concurrencyNow && this.waiting.length > 0) {
+    while (
+      this.state !== "stopped" &&
+      this.running.size < this.concurrencyNow &&
+      this.waiting.length > 0
+    ) {
       if (this.state === "stopping") return;
       const held = this.waiting.shift()!;
       this.running.add(held);
@@ -345,11 +386,15 @@ export class Worker {
       if (state === "shutdown") await this.broker.nack(held.delivery, { countAttempt: false });
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
-      logger.info(`task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms`);
+      logger.info(
+        `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms`,
+      );
     } catch (error) {
       // Storing the outcome failed: the task stays leased and comes back after its lease.
       this.failed++;
-      logger.error(`task ${envelope.name} ${envelope.id}: could not record its outcome: ${(error as Error).message}`);
+      logger.error(
+        `task ${envelope.name} ${envelope.id}: could not record its outcome: ${(error as Error).message}`,
+      );
     } finally {
       this.running.delete(held);
       this.finishing.delete(held);
@@ -364,7 +409,11 @@ export class Worker {
   }
 
   private leaseOf(held: HeldTask): number {
-    return held.delivery.envelope.visibilityTimeoutMs ?? held.task?.options.visibilityTimeoutMs ?? this.leaseMs;
+    return (
+      held.delivery.envelope.visibilityTimeoutMs ??
+      held.task?.options.visibilityTimeoutMs ??
+      this.leaseMs
+    );
   }
 
   /** Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s). */
@@ -423,7 +472,12 @@ export class Worker {
     const ttl = 3 * parseDuration(this.options.heartbeatInterval ?? "10s");
     try {
       await this.backend.setHeartbeat(hb, ttl);
-      signals.workerHeartbeat.emit({ workerId: this.id, queues: this.queues, inflight: hb.inflight, processed: hb.processed });
+      signals.workerHeartbeat.emit({
+        workerId: this.id,
+        queues: this.queues,
+        inflight: hb.inflight,
+        processed: hb.processed,
+      });
     } catch (error) {
       logger.warn(`worker ${this.id}: heartbeat failed: ${(error as Error).message}`);
     }
@@ -507,7 +561,8 @@ export class Worker {
   }
 
   private interruptAll(): void {
-    for (const held of this.running) held.interrupt?.(new TaskAbort("shutdown", "worker shutting down"));
+    for (const held of this.running)
+      held.interrupt?.(new TaskAbort("shutdown", "worker shutting down"));
   }
 
   private async stop(mode: ShutdownMode): Promise<void> {
@@ -530,7 +585,9 @@ export class Worker {
       await Bun.sleep(20);
     }
     if (this.running.size > 0) {
-      logger.warn(`worker ${this.id}: ${this.running.size} task(s) still running after ${timeoutMs} ms; returning them`);
+      logger.warn(
+        `worker ${this.id}: ${this.running.size} task(s) still running after ${timeoutMs} ms; returning them`,
+      );
       this.interruptAll();
     }
     // Whatever is still held (interrupted or admitted late) goes back to the broker.

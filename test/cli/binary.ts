@@ -14,8 +14,13 @@ let built: Promise<void> | null = null;
 /** Builds dist/stem once per test process. */
 export function ensureBinary(): Promise<void> {
   built ??= (async () => {
-    const proc = Bun.spawn([process.execPath, join(ROOT, "build.ts")], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if ((await proc.exited) !== 0) throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
+    const proc = Bun.spawn([process.execPath, join(ROOT, "build.ts")], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    if ((await proc.exited) !== 0)
+      throw new Error(`build failed: ${await new Response(proc.stderr).text()}`);
   })();
   return built;
 }
@@ -34,7 +39,12 @@ export interface RunResult {
 }
 
 /** Runs `stem ARGS` in `dir` and waits for it. */
-export async function stem(dir: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunResult> {
+export async function stem(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RunResult> {
   const proc = Bun.spawn([BINARY, ...args], {
     cwd: dir,
     env: { ...cleanEnv(), ...env },
@@ -43,20 +53,31 @@ export async function stem(dir: string, args: string[], env: Record<string, stri
     stdin: "ignore",
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
 
 /** Starts a long-running `stem` (a worker) in `dir`. */
 export function spawnStem(dir: string, args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([BINARY, ...args], { cwd: dir, env: { ...cleanEnv(), ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  return Bun.spawn([BINARY, ...args], {
+    cwd: dir,
+    env: { ...cleanEnv(), ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
 }
 
 /** The environment without any STEM_* settings of the machine running the tests. */
 function cleanEnv(): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("STEM_") && v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith("STEM_") && v !== undefined) env[k] = v;
   env.STEM_LOG_LEVEL = "info";
   return env;
 }

@@ -10,10 +10,19 @@ describe("stem binary", () => {
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS_TS });
-    worker = spawnStem(ws.dir, ["worker", "--tasks", "./tasks.ts", "--concurrency", "4", "--worker-id", "cli-worker"]);
+    worker = spawnStem(ws.dir, [
+      "worker",
+      "--tasks",
+      "./tasks.ts",
+      "--concurrency",
+      "4",
+      "--worker-id",
+      "cli-worker",
+    ]);
     const decoder = new TextDecoder();
     (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>) workerLog += decoder.decode(chunk);
+      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
+        workerLog += decoder.decode(chunk);
     })();
     await eventually(() => workerLog.includes("ready"), 15_000, "worker ready");
   }, 60_000);
@@ -24,7 +33,13 @@ describe("stem binary", () => {
   });
 
   test("--help works at every level and --version prints the version", async () => {
-    for (const args of [["--help"], ["worker", "--help"], ["dlq", "retry", "--help"], ["observe", "--help"], ["worker", "revoke", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["worker", "--help"],
+      ["dlq", "retry", "--help"],
+      ["observe", "--help"],
+      ["worker", "revoke", "--help"],
+    ]) {
       const r = await stem(ws.dir, args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("USAGE");
@@ -34,7 +49,14 @@ describe("stem binary", () => {
   });
 
   test("enqueue --wait round-trips through a worker on the embedded default", async () => {
-    const r = await stem(ws.dir, ["enqueue", "demo.hello", "--args", '{"name":"Stem"}', "--wait", "--json"]);
+    const r = await stem(ws.dir, [
+      "enqueue",
+      "demo.hello",
+      "--args",
+      '{"name":"Stem"}',
+      "--wait",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const status = JSON.parse(r.stdout);
     expect(status).toMatchObject({ state: "succeeded", result: "hello Stem", name: "demo.hello" });
@@ -47,7 +69,9 @@ describe("stem binary", () => {
     const r = await stem(ws.dir, ["enqueue", "demo.fail", "--wait", "--json"]);
     expect(r.code).toBe(1);
     const { id } = JSON.parse(r.stdout);
-    const list = JSON.parse((await stem(ws.dir, ["dlq", "list", "--json"])).stdout) as { envelope: { id: string } }[];
+    const list = JSON.parse((await stem(ws.dir, ["dlq", "list", "--json"])).stdout) as {
+      envelope: { id: string };
+    }[];
     expect(list.map((e) => e.envelope.id)).toContain(id);
     const table = await stem(ws.dir, ["dlq", "list"]);
     expect(table.stdout).toContain("max-retries-exhausted");
@@ -76,13 +100,19 @@ describe("stem binary", () => {
   test("ping and stats reach the running worker", async () => {
     const r = await stem(ws.dir, ["worker", "ping", "--json", "--timeout", "1s"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).map((x: { workerId: string }) => x.workerId)).toEqual(["cli-worker"]);
-    const stats = JSON.parse((await stem(ws.dir, ["worker", "stats", "--json", "--timeout", "1s"])).stdout);
+    expect(JSON.parse(r.stdout).map((x: { workerId: string }) => x.workerId)).toEqual([
+      "cli-worker",
+    ]);
+    const stats = JSON.parse(
+      (await stem(ws.dir, ["worker", "stats", "--json", "--timeout", "1s"])).stdout,
+    );
     expect(stats[0].payload.concurrency).toBe(4);
   });
 
   test("revoke skips a delayed task", async () => {
-    const id = (await stem(ws.dir, ["enqueue", "demo.hello", "--args", '{"name":"late"}', "--delay", "1s"])).stdout.trim();
+    const id = (
+      await stem(ws.dir, ["enqueue", "demo.hello", "--args", '{"name":"late"}', "--delay", "1s"])
+    ).stdout.trim();
     const r = await stem(ws.dir, ["worker", "revoke", id, "--reason", "changed my mind"]);
     expect(r.code).toBe(0);
     const status = await eventually(async () => {
@@ -97,7 +127,14 @@ describe("stem binary", () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).healthy).toBe(true);
     const started = Date.now();
-    const bad = await stem(ws.dir, ["health", "--json", "--timeout", "2s", "--broker", "sqlite:///proc/stem-cannot-live-here/stem.db"]);
+    const bad = await stem(ws.dir, [
+      "health",
+      "--json",
+      "--timeout",
+      "2s",
+      "--broker",
+      "sqlite:///proc/stem-cannot-live-here/stem.db",
+    ]);
     expect(bad.code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     const report = JSON.parse(bad.stdout);

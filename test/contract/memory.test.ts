@@ -30,13 +30,34 @@ function shared<T extends { close(): Promise<void> }>(make: () => T): ContractFa
   };
 }
 
-brokerContract("memory", shared(() => new MemoryBroker()));
-resultBackendContract("memory", shared(() => new MemoryResultBackend()));
-lockStoreContract("memory", shared(() => new MemoryLockStore()));
-revokeStoreContract("memory", shared(() => new MemoryRevokeStore()));
-rateLimiterContract("memory", shared(() => new MemoryRateLimiter()));
-scheduleStoreContract("memory", shared(() => new MemoryScheduleStore()));
-controlBusContract("memory", shared(() => new MemoryControlBus()));
+brokerContract(
+  "memory",
+  shared(() => new MemoryBroker()),
+);
+resultBackendContract(
+  "memory",
+  shared(() => new MemoryResultBackend()),
+);
+lockStoreContract(
+  "memory",
+  shared(() => new MemoryLockStore()),
+);
+revokeStoreContract(
+  "memory",
+  shared(() => new MemoryRevokeStore()),
+);
+rateLimiterContract(
+  "memory",
+  shared(() => new MemoryRateLimiter()),
+);
+scheduleStoreContract(
+  "memory",
+  shared(() => new MemoryScheduleStore()),
+);
+controlBusContract(
+  "memory",
+  shared(() => new MemoryControlBus()),
+);
 
 const memoryWorkflowStores: WorkflowStoreContractFactory = {
   async create(clock) {

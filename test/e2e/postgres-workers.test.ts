@@ -1,4 +1,9 @@
-import { adminClient, dropSchema, randomSchema, TEST_POSTGRES_URL } from "./fixtures/postgres-test-db.ts";
+import {
+  adminClient,
+  dropSchema,
+  randomSchema,
+  TEST_POSTGRES_URL,
+} from "./fixtures/postgres-test-db.ts";
 import { workerProcessScenarios } from "./worker-processes.ts";
 
 workerProcessScenarios("Postgres", async () => {

@@ -56,7 +56,10 @@ export function workerProcessScenarios(
         await Promise.all(workers.map((w) => w.ready));
         // The producer is its own process, as in production.
         const producer = Bun.spawn(
-          [process.execPath, "-e", `
+          [
+            process.execPath,
+            "-e",
+            `
             import { StemClient } from ${JSON.stringify(join(import.meta.dir, "../../src/index.ts"))};
             const client = await StemClient.fromUrl(${JSON.stringify(url)});
             const ids = [];
@@ -66,7 +69,8 @@ export function workerProcessScenarios(
             await Bun.write(${JSON.stringify(join(dir, "ids.json"))}, JSON.stringify(ids));
             await client.close();
             process.exit(0);
-          `],
+          `,
+          ],
           { stdout: "inherit", stderr: "inherit" },
         );
         expect(await producer.exited).toBe(0);
@@ -74,10 +78,14 @@ export function workerProcessScenarios(
         expect(new Set(ids).size).toBe(taskCount);
         const client = await StemClient.fromUrl(url);
         try {
-          await eventually(async () => {
-            const [stats] = await client.broker.stats(["default"]);
-            return stats.pending === 0 && stats.inflight === 0 && stats.delayed === 0;
-          }, 120_000, "queue drained");
+          await eventually(
+            async () => {
+              const [stats] = await client.broker.stats(["default"]);
+              return stats.pending === 0 && stats.inflight === 0 && stats.delayed === 0;
+            },
+            120_000,
+            "queue drained",
+          );
           const statuses = await client.backend.getMany(ids);
           expect(statuses.filter((s) => s?.state === "succeeded").length).toBe(taskCount);
         } finally {
@@ -116,7 +124,8 @@ export function workerProcessScenarios(
         expect(result.state).toBe("succeeded");
         // Redelivered after the lease ran out, as a new attempt.
         expect(result.attempt).toBe(1);
-        for (const id of others) expect((await client.waitForTask(id, { timeout: 20_000 })).state).toBe("succeeded");
+        for (const id of others)
+          expect((await client.waitForTask(id, { timeout: 20_000 })).state).toBe("succeeded");
         const counts = executions(log);
         expect(counts.get(victim)).toBe(2);
         for (const id of others) expect(counts.get(id)).toBe(1);

@@ -48,7 +48,12 @@ describe("worker process signals", () => {
       const next = startWorker(url, log, 1);
       await next.ready;
       await eventually(() => executions(log).get(id) === 2, 10_000, "task restarted");
-      expect(readFileSync(log, "utf8").trim().split("\n").map((l: string) => l.split(" ")[1])).toEqual(["0", "0"]);
+      expect(
+        readFileSync(log, "utf8")
+          .trim()
+          .split("\n")
+          .map((l: string) => l.split(" ")[1]),
+      ).toEqual(["0", "0"]);
       next.proc.kill("SIGKILL");
     } finally {
       await client.close();

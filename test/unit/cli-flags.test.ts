@@ -3,7 +3,9 @@ import { parseJsonFlag, repeatedFlag } from "../../commands/shared.ts";
 
 describe("CLI flag helpers", () => {
   test("a repeated flag keeps every value, split on commas", () => {
-    expect(repeatedFlag(["--tasks", "t.ts", "--queue", "a", "--queue=b,c", "--queue", " d "], "queue")).toEqual(["a", "b", "c", "d"]);
+    expect(
+      repeatedFlag(["--tasks", "t.ts", "--queue", "a", "--queue=b,c", "--queue", " d "], "queue"),
+    ).toEqual(["a", "b", "c", "d"]);
     expect(repeatedFlag(["--tasks", "t.ts"], "queue")).toEqual([]);
   });
 

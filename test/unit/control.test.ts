@@ -25,7 +25,10 @@ describe("worker control", () => {
     const inspected = await sendControl(client.controlBus, "inspect", { timeoutMs: 200 });
     const active = inspected.flatMap((r) => r.payload.active as { id: string }[]);
     expect(active.map((t) => t.id)).toEqual([id]);
-    const stats = await sendControl(client.controlBus, "stats", { workers: ["w-b"], timeoutMs: 1000 });
+    const stats = await sendControl(client.controlBus, "stats", {
+      workers: ["w-b"],
+      timeoutMs: 1000,
+    });
     expect(stats.map((r) => r.workerId)).toEqual(["w-b"]);
     expect(stats[0].payload).toMatchObject({ workerId: "w-b", concurrency: 10 });
     release();
@@ -37,11 +40,17 @@ describe("worker control", () => {
     opened.push(client);
     const worker = client.createWorker({ workerId: "w-p" });
     await worker.start();
-    await sendControl(client.controlBus, "pause", { payload: { queues: ["default"] }, timeoutMs: 100 });
+    await sendControl(client.controlBus, "pause", {
+      payload: { queues: ["default"] },
+      timeoutMs: 100,
+    });
     const id = await client.enqueue("p");
     await sleep(400);
     expect((await client.getTaskStatus(id))?.state).toBe("queued");
-    await sendControl(client.controlBus, "resume", { payload: { queues: ["default"] }, timeoutMs: 100 });
+    await sendControl(client.controlBus, "resume", {
+      payload: { queues: ["default"] },
+      timeoutMs: 100,
+    });
     expect((await client.waitForTask(id, { timeout: 3000 })).value).toBe("ran");
   });
 
@@ -50,7 +59,10 @@ describe("worker control", () => {
     opened.push(client);
     const worker = client.createWorker({ workerId: "w-s" });
     await worker.start();
-    const replies = await sendControl(client.controlBus, "shutdown", { workers: ["w-s"], timeoutMs: 1000 });
+    const replies = await sendControl(client.controlBus, "shutdown", {
+      workers: ["w-s"],
+      timeoutMs: 1000,
+    });
     expect(replies[0].payload.mode).toBe("warm");
     await worker.done;
     expect(await sendControl(client.controlBus, "ping", { timeoutMs: 100 })).toEqual([]);
@@ -65,7 +77,12 @@ describe("typed tasks and test helpers", () => {
       run: (ctx) => `hello ${(ctx.args as unknown as { who: string }).who}`,
     });
     const fake = new FakeStem();
-    await hello.with({ name: "Tenant A" }).header("x-tenant", "tenant-a").priority(5).delay("30s").enqueueWith(fake);
+    await hello
+      .with({ name: "Tenant A" })
+      .header("x-tenant", "tenant-a")
+      .priority(5)
+      .delay("30s")
+      .enqueueWith(fake);
     expect(fake.enqueues[0]).toMatchObject({
       name: "demo.hello",
       args: { who: "Tenant A" },
@@ -79,7 +96,9 @@ describe("typed tasks and test helpers", () => {
   });
 
   test("a delayed enqueue is held until its time", async () => {
-    const client = await StemClient.inMemory({ tasks: [defineTask({ name: "later", run: () => Date.now() })] });
+    const client = await StemClient.inMemory({
+      tasks: [defineTask({ name: "later", run: () => Date.now() })],
+    });
     opened.push(client);
     await client.createWorker().start();
     const before = Date.now();

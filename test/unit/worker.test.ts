@@ -397,9 +397,14 @@ describe("worker", () => {
   test("tasks enqueued with explicit ids never end with a stale queued status", async () => {
     const fast = defineTask({ name: "fast", run: () => "done" });
     const { client } = await setup([fast], { concurrency: 20 });
-    const calls = Array.from({ length: 300 }, (_, i) => ({ name: "fast", args: {}, options: { taskId: `explicit-${i}` } }));
+    const calls = Array.from({ length: 300 }, (_, i) => ({
+      name: "fast",
+      args: {},
+      options: { taskId: `explicit-${i}` },
+    }));
     const ids = await client.stem.enqueueMany(calls);
-    for (const id of ids) expect((await client.waitForTask(id, { timeout: 5000 })).state).toBe("succeeded");
+    for (const id of ids)
+      expect((await client.waitForTask(id, { timeout: 5000 })).state).toBe("succeeded");
     // A second enqueue of a finished id starts it again; of a live id is refused.
     const again = await client.enqueue("fast", {}, { taskId: "explicit-0" });
     expect((await client.waitForTask(again, { timeout: 5000 })).state).toBe("succeeded");
