@@ -48,7 +48,11 @@ export interface PeerWorkloadResult {
   latencyMs: { p50: number; p99: number; samples: number; capped: boolean };
 }
 
-const perSec = (n: number, ms: number) => Math.round((n / ms) * 1000);
+/** Jobs per second; one decimal below 10 (pg-boss at its defaults runs 0.5 jobs/s per worker). */
+const perSec = (n: number, ms: number) => {
+  const rate = (n / ms) * 1000;
+  return rate < 10 ? Number(rate.toFixed(1)) : Math.round(rate);
+};
 
 export async function runPeerWorkload(o: PeerWorkloadOptions): Promise<PeerWorkloadResult> {
   const node = o.node ?? "node";
