@@ -133,6 +133,22 @@ export interface Broker {
   purge(queue: string): Promise<number>;
   /** Counts per queue; every queue the broker has seen when `queues` is omitted. */
   stats(queues?: string[]): Promise<QueueStats[]>;
+  /**
+   * Optional: for a result backend on the same store, a function that stores statuses and
+   * then publishes envelopes as one step (one round trip); null for other backends. The
+   * producer uses it to write each `queued` status and its task together.
+   */
+  publishWithStatuses?(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
+  /**
+   * Optional: for a result backend on the same store, a function that stores statuses and
+   * acks deliveries as one step, each status stored before its ack; null for other
+   * backends. The worker uses it to record a batch of outcomes.
+   */
+  ackWithStatuses?(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { Broker, LockStore, PublishResult, ResultBackend } from "../adapters/contracts.ts";
+import type { Broker, LockStore, ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
@@ -41,17 +41,6 @@ export interface TaskResult<T = unknown> {
   status: TaskStatus;
 }
 
-/**
- * Optional broker capability: for a result backend on the same store, a function that
- * stores statuses and then publishes envelopes as one step (the Redis broker: one atomic
- * script per queue, one round trip). Null for other backends.
- */
-interface PublishWithStatuses {
-  publishWithStatuses(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
-}
-
 /** Uniqueness lasts this long unless the task says otherwise. */
 const DEFAULT_UNIQUE_TTL_MS = 300_000;
 
@@ -64,7 +53,7 @@ export class Stem implements Enqueuer {
   private readonly lockStore?: LockStore;
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
-  private readonly publishWithStatuses: ReturnType<PublishWithStatuses["publishWithStatuses"]>;
+  private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
 
   constructor(options: StemOptions) {
     this.broker = options.broker;
@@ -82,11 +71,7 @@ export class Stem implements Enqueuer {
     this.lockStore = options.lockStore;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
-    const capable = options.broker as Broker & Partial<PublishWithStatuses>;
-    this.publishWithStatuses =
-      typeof capable.publishWithStatuses === "function"
-        ? capable.publishWithStatuses(options.backend)
-        : null;
+    this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
   }
 
   /** Enqueues one task and returns its id. */
@@ -171,7 +156,7 @@ export class Stem implements Enqueuer {
     return ids;
   }
 
-  /** Publishes; with `statuses`, stores them first in the same step (PublishWithStatuses). */
+  /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */
   private async publish(envelopes: Envelope[], statuses?: TaskStatus[]) {
     for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
     const result =

@@ -1,20 +1,8 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 
-/**
- * Optional broker capability: for a result backend on the same store, a function that
- * stores statuses and acks deliveries as one step, each status stored before its ack (the
- * Redis broker: one atomic script per queue, one round trip). Null for other backends.
- */
-interface AckWithStatuses {
-  ackWithStatuses(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null;
-}
-
 function combinedWriter(broker: Broker, backend: ResultBackend) {
-  const capable = broker as Broker & Partial<AckWithStatuses>;
-  return typeof capable.ackWithStatuses === "function" ? capable.ackWithStatuses(backend) : null;
+  return broker.ackWithStatuses?.(backend) ?? null;
 }
 
 interface Waiter {
@@ -26,7 +14,7 @@ interface Waiter {
  * Batches the worker's writes: statuses go to the result backend in one call, then the
  * finished deliveries are acked in one call. A task is acked only after its final status
  * is stored; when the write fails the task is not acked and its lease brings it back.
- * A broker that can store and ack in one step for this backend (AckWithStatuses) does both.
+ * A broker that can store and ack in one step for this backend (`ackWithStatuses`) does both.
  */
 export class Completions {
   private statuses = new Map<string, TaskStatus>();
