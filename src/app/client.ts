@@ -57,6 +57,14 @@ interface ClientStores {
   controlBus: ControlBus;
 }
 
+/** The constructor the static factories call: StemClient or a subclass such as StemApp. */
+type ClientClass<T> = new (
+  config: StemConfig,
+  stores: ClientStores,
+  connections: Connections,
+  options: StemClientOptions,
+) => T;
+
 /**
  * The producer side of an app: the task registry, the stores, and a `Stem` producer.
  * Make workers with `createWorker()`; close everything with `close()`.
@@ -153,12 +161,7 @@ export class StemClient {
 
   /** A client whose stores are resolved from flags/overrides, STEM_* variables, then the embedded default. */
   static async create<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     options: StemClientOptions & ConfigOverrides = {},
   ): Promise<T> {
     const config = loadConfig(options);
@@ -168,12 +171,7 @@ export class StemClient {
 
   /** Everything in process memory: for tests and single-process apps. */
   static async inMemory<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     options: StemClientOptions = {},
   ): Promise<T> {
     const memory = openMemory("memory://", { clock: options.clock });
@@ -194,12 +192,7 @@ export class StemClient {
 
   /** Every store on one URL (the backend may be moved with `backendUrl`). */
   static async fromUrl<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     url: string,
     options: StemClientOptions & { backendUrl?: string } = {},
   ): Promise<T> {
@@ -297,42 +290,30 @@ export class StemApp extends StemClient {
   }
 
   static override async create<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     options: StemClientOptions & ConfigOverrides & { worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {
-    const app = (await StemClient.create.call(this, options)) as unknown as StemApp;
-    return (await app.start(options.worker)) as unknown as T;
+    return startApp((await StemClient.create.call(this, options)) as T, options.worker);
   }
 
   static override async inMemory<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     options: StemClientOptions & { worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {
-    const app = (await StemClient.inMemory.call(this, options)) as unknown as StemApp;
-    return (await app.start(options.worker)) as unknown as T;
+    return startApp((await StemClient.inMemory.call(this, options)) as T, options.worker);
   }
 
   static override async fromUrl<T extends StemClient>(
-    this: new (
-      c: StemConfig,
-      s: ClientStores,
-      n: Connections,
-      o: StemClientOptions,
-    ) => T,
+    this: ClientClass<T>,
     url: string,
     options: StemClientOptions & { backendUrl?: string; worker?: Partial<WorkerOptions> } = {},
   ): Promise<T> {
-    const app = (await StemClient.fromUrl.call(this, url, options)) as unknown as StemApp;
-    return (await app.start(options.worker)) as unknown as T;
+    return startApp((await StemClient.fromUrl.call(this, url, options)) as T, options.worker);
   }
+}
+
+/** Starts the worker of an app made by one of StemClient's factories. */
+async function startApp<T>(app: T, worker?: Partial<WorkerOptions>): Promise<T> {
+  await (app as unknown as StemApp).start(worker);
+  return app;
 }
