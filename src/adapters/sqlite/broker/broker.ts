@@ -1,3 +1,4 @@
+import type { FSWatcher } from "node:fs";
 import type {
   Broker,
   DeadLetter,
@@ -13,6 +14,7 @@ import type {
 import type { Envelope } from "../../../core/envelope.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { Wakeup } from "../wakeup.ts";
+import { watchWrites } from "../write-watcher.ts";
 import { ackJobs } from "./ack-jobs.ts";
 import { claimJobs, hasReadyJob } from "./claim-jobs.ts";
 import { deadLetterJob } from "./dead-letter-job.ts";
@@ -33,13 +35,17 @@ export const FETCH_POLL_MS = 40;
 
 /**
  * A broker on a SQLite file that several processes share. Fetches lease jobs in short
- * write transactions; a waiting fetch polls every {@link FETCH_POLL_MS} ms and wakes at
- * once when this connection publishes.
+ * write transactions; a waiting fetch wakes at once when this connection publishes or any
+ * process commits to the file, and polls every {@link FETCH_POLL_MS} ms as a fallback.
  */
 export class SqliteBroker implements Broker {
   private readonly wakeup = new Wakeup();
+  /** Wakes waiting fetches when another process commits to the file. */
+  private readonly writes: FSWatcher | null;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    this.writes = watchWrites(db.target, () => this.wakeup.wake());
+  }
 
   async publish(envelopes: Envelope[]): Promise<PublishResult> {
     const result = publishJobs(this.db, envelopes);
@@ -50,6 +56,7 @@ export class SqliteBroker implements Broker {
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
     const deadline = Date.now() + (options.waitMs ?? 0);
     for (;;) {
+      const mark = this.wakeup.mark;
       const now = this.db.now();
       // Look before taking the write lock: idle polling must not queue up writers.
       const got =
@@ -58,7 +65,7 @@ export class SqliteBroker implements Broker {
           : [];
       const left = deadline - Date.now();
       if (got.length > 0 || left <= 0 || options.signal?.aborted) return got;
-      await this.wakeup.wait(Math.min(left, FETCH_POLL_MS), options.signal);
+      await this.wakeup.wait(Math.min(left, FETCH_POLL_MS), options.signal, mark);
       if (this.db.isClosed) return [];
     }
   }
@@ -112,6 +119,7 @@ export class SqliteBroker implements Broker {
 
   /** Ends waiting fetches; the connection closes the database. */
   async close(): Promise<void> {
+    this.writes?.close();
     this.wakeup.wake();
   }
 }
