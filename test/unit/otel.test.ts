@@ -92,6 +92,12 @@ function only(list: ReadableSpan[], name: string): ReadableSpan {
   return found[0];
 }
 
+/** The one span `name` of a task, once exported (the span processor may export late). */
+async function exported(taskId: string, name: string): Promise<ReadableSpan> {
+  await eventually(() => spansOf(taskId).some((s) => s.name === name), 5000, `${name} span`);
+  return only(spansOf(taskId), name);
+}
+
 function expectChild(child: ReadableSpan, parent: ReadableSpan): void {
   expect(child.spanContext().traceId).toBe(parent.spanContext().traceId);
   expect(child.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
@@ -106,13 +112,13 @@ describe("traces", () => {
     const childId = (await c.waitForTask<string>(parentId, { timeout: "10s" })).value!;
     await c.waitForTask(childId, { timeout: "10s" });
 
-    const enqueueParent = only(spansOf(parentId), "stem.enqueue");
+    const enqueueParent = await exported(parentId, "stem.enqueue");
     const executeParent = await eventually(
       () => spansOf(parentId).find((s) => s.name === "stem.execute otel.parent"),
       5000,
       "parent execute span",
     );
-    const enqueueChild = only(spansOf(childId), "stem.enqueue");
+    const enqueueChild = await exported(childId, "stem.enqueue");
     const executeChild = await eventually(
       () => spansOf(childId).find((s) => s.name === "stem.execute otel.child"),
       5000,
@@ -164,8 +170,8 @@ describe("traces", () => {
     const parentId = await c.enqueue("otel.headers.parent", {});
     const childId = (await c.waitForTask<string>(parentId, { timeout: "10s" })).value!;
     await c.waitForTask(childId, { timeout: "10s" });
-    const enqueueParent = only(spansOf(parentId), "stem.enqueue");
-    const enqueueChild = only(spansOf(childId), "stem.enqueue");
+    const enqueueParent = await exported(parentId, "stem.enqueue");
+    const enqueueChild = await exported(childId, "stem.enqueue");
     const { traceId, spanId } = enqueueParent.spanContext();
     expect(seen[0][Headers.traceparent]).toBe(`00-${traceId}-${spanId}-01`);
     expect(seen[1][Headers.traceparent]).toBe(
@@ -198,7 +204,7 @@ describe("traces", () => {
       5000,
       "first execute span",
     );
-    const enqueueSecond = only(spansOf(secondId), "stem.enqueue");
+    const enqueueSecond = await exported(secondId, "stem.enqueue");
     const executeSecond = await eventually(
       () => spansOf(secondId).find((s) => s.name.startsWith("stem.execute")),
       5000,
@@ -263,7 +269,7 @@ export const child = defineTask({ name: "otel.thread.child", run: () => "from th
         5000,
         "parent execute span",
       );
-      expectChild(only(spansOf(childId), "stem.enqueue"), executeParent);
+      expectChild(await exported(childId, "stem.enqueue"), executeParent);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
