@@ -245,7 +245,8 @@ export interface ScheduleStore {
   /**
    * Records one dispatch: totalRunCount + 1, lastRunAt, drift, lastError or lastSuccessAt,
    * the new nextRunAt, and appends to the entry's history (latest 1,000 kept).
-   * Bumps the version. Null when the entry no longer exists.
+   * Bumps the version. Null when the entry no longer exists; VersionConflictError (and no
+   * change) when `execution.expectedVersion` is given and the entry has moved on.
    */
   markExecuted(id: string, execution: ScheduleExecution): Promise<ScheduleEntry | null>;
   setEnabled(id: string, enabled: boolean): Promise<ScheduleEntry | null>;

@@ -21,8 +21,15 @@ export function upserted(entry: ScheduleEntry, stored: ScheduleEntry | null, now
   } satisfies ScheduleEntry;
 }
 
-/** The entry after one recorded execution. */
+/**
+ * The entry after one recorded execution. Throws VersionConflictError when the run names
+ * an `expectedVersion` the entry no longer has; adapters call this on the entry they read
+ * inside the same atomic step as their write.
+ */
 export function executed(entry: ScheduleEntry, run: ScheduleExecution, now: number): ScheduleEntry {
+  if (run.expectedVersion !== undefined && run.expectedVersion !== entry.version) {
+    throw new VersionConflictError(entry.id, run.expectedVersion, entry.version);
+  }
   return {
     ...entry,
     totalRunCount: entry.totalRunCount + 1,

@@ -89,6 +89,11 @@ export interface ScheduleExecution {
   nextRunAt?: number;
   /** Disable the entry (run-once done, or past its expiry). */
   disable?: boolean;
+  /**
+   * Record only if the stored entry still has this version (else VersionConflictError and
+   * nothing changes): a Beat that lost its lock mid-dispatch cannot count a run twice.
+   */
+  expectedVersion?: number;
 }
 
 /** One stored execution in an entry's history. */

@@ -564,11 +564,19 @@ export class Beat {
             error: d.error,
             nextRunAt: d.next ?? undefined,
             disable: d.next === null ? true : undefined,
+            expectedVersion: e.version,
           })
           .catch((error) => {
+            if (error instanceof VersionConflictError) return "taken" as const;
             this.reportError(`could not record the run of "${e.id}"`, error);
             return undefined;
           });
+        if (recorded === "taken") {
+          // Another Beat recorded this run between our re-read and our write.
+          this.stats.alreadyDispatched++;
+          this.defer(e.id);
+          return;
+        }
         if (recorded === undefined) {
           // Not recorded: retried shortly, and found dispatched by its task id then.
           this.defer(e.id);

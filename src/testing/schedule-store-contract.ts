@@ -165,6 +165,23 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
       ).toBeNull();
     });
 
+    test("a run recorded against a stale expectedVersion is refused and changes nothing", async () => {
+      const id = uniqueName("sched");
+      const t = Date.UTC(2025, 5, 1, 12);
+      const v1 = await store.upsert(scheduleEntry({ id, nextRunAt: t }));
+      const run = { scheduledFor: t, executedAt: t + 5, success: true, nextRunAt: t + 30_000 };
+      const first = await store.markExecuted(id, { ...run, expectedVersion: v1.version });
+      expect(first?.totalRunCount).toBe(1);
+      const second = ctx
+        .peer()
+        .then((other) => other.markExecuted(id, { ...run, expectedVersion: v1.version }));
+      await expect(second).rejects.toBeInstanceOf(VersionConflictError);
+      const stored = await store.get(id);
+      expect(stored?.totalRunCount).toBe(1);
+      expect(stored?.version).toBe(first?.version);
+      expect((await store.history(id)).length).toBe(1);
+    });
+
     test("the change token moves when entries change", async () => {
       const before = await store.changeToken();
       const id = uniqueName("sched");
