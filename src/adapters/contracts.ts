@@ -474,18 +474,11 @@ export interface WorkflowStore {
     resumeAt: number,
     data?: Record<string, unknown>,
   ): Promise<void>;
-  /** Suspends the run waiting on `topic` (registers its watcher, as `registerWatcher`). */
-  suspendOnTopic(
-    runId: string,
-    step: string,
-    topic: string,
-    options?: { deadline?: number; data?: Record<string, unknown> },
-  ): Promise<void>;
   /**
-   * Atomically suspends the run and registers its watcher on `topic` (one per run; a new
-   * one replaces the old). With a deadline the run is also due then.
+   * Atomically suspends the run waiting on `topic` and registers its watcher (one per run;
+   * a new one replaces the old). With a deadline the run is also due then.
    */
-  registerWatcher(
+  suspendOnTopic(
     runId: string,
     step: string,
     topic: string,

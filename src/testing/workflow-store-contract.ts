@@ -270,9 +270,9 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
       }
     });
 
-    test("registerWatcher: resolveWatchers delivers the payload exactly once", async () => {
+    test("a watcher: resolveWatchers delivers the payload exactly once", async () => {
       const id = await create();
-      await store.registerWatcher(id, "event-step", "contract.topic", {
+      await store.suspendOnTopic(id, "event-step", "contract.topic", {
         data: { step: "event-step", iteration: 0, iterationStep: "event-step" },
       });
       expect(await store.runsWaitingOn("contract.topic")).toContain(id);
@@ -303,7 +303,7 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
 
     test("concurrent resolveWatchers from two instances resume each waiting run exactly once", async () => {
       const ids = await Promise.all(Array.from({ length: 10 }, () => create()));
-      for (const id of ids) await store.registerWatcher(id, "wait", "race.topic");
+      for (const id of ids) await store.suspendOnTopic(id, "wait", "race.topic");
       const other = await ctx.peer();
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
@@ -318,7 +318,7 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
     test("listWatchers exposes run, step, topic, data and deadline", async () => {
       const id = await create();
       const deadline = clock.now() + 300_000;
-      await store.registerWatcher(id, "inspect-step", "contract.inspect", {
+      await store.suspendOnTopic(id, "inspect-step", "contract.inspect", {
         deadline,
         data: { note: "contract-test" },
       });
@@ -335,7 +335,7 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
 
     test("a watcher with a deadline makes the run due then, and a due run can no longer be resolved", async () => {
       const id = await create();
-      await store.registerWatcher(id, "wait", "late.topic", { deadline: clock.now() + 1000 });
+      await store.suspendOnTopic(id, "wait", "late.topic", { deadline: clock.now() + 1000 });
       expect(await store.dueRuns(clock.now())).toEqual([]);
       await clock.advance(1000);
       expect(await store.dueRuns(clock.now())).toEqual([id]);

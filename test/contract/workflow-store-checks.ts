@@ -62,7 +62,7 @@ export function workflowStoreRaces(name: string, factory: WorkflowStoreContractF
 
     test("two connections racing resolveWatchers on one topic resume each run exactly once", async () => {
       const ids = await createRuns(40);
-      await Promise.all(ids.map((id) => one.registerWatcher(id, "wait", "race.topic")));
+      await Promise.all(ids.map((id) => one.suspendOnTopic(id, "wait", "race.topic")));
       const payloadOf = new Map<string, unknown>();
       const resolved = await drain(async (store, i) => {
         const resolutions = await store.resolveWatchers("race.topic", { call: i }, { limit: 3 });
@@ -92,7 +92,7 @@ export function workflowStoreRaces(name: string, factory: WorkflowStoreContractF
       const ids = await createRuns(40);
       await Promise.all(
         ids.map((id) =>
-          one.registerWatcher(id, "wait", "deadline.topic", { deadline: clock.now() - 1 }),
+          one.suspendOnTopic(id, "wait", "deadline.topic", { deadline: clock.now() - 1 }),
         ),
       );
       const handedOut = await drain(async (store, i) =>
@@ -178,7 +178,10 @@ function randomOp(r: ReturnType<typeof random>, clock: FakeClock): Op {
       `suspendOnTopic ${run} ${topic}`,
       (s) => s.suspendOnTopic(run, step, topic, { deadline, data }),
     ],
-    [`registerWatcher ${run} ${topic}`, (s) => s.registerWatcher(run, step, topic, { deadline })],
+    [
+      `suspendOnTopic (watcher) ${run} ${topic}`,
+      (s) => s.suspendOnTopic(run, step, topic, { deadline }),
+    ],
     [`resolveWatchers ${topic}`, (s) => s.resolveWatchers(topic, value, { limit })],
     [`dueRuns ${limit}`, (s) => s.dueRuns(clock.now(), limit)],
     [`markRunning ${run}`, (s) => s.markRunning(run, flag ? { stepName: step } : {})],

@@ -5,11 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "../../src/adapters/url.ts";
-import { buildEnvelope, defineTask, StemClient, StemError } from "../../src/index.ts";
+import { defineTask, StemClient, StemError } from "../../src/index.ts";
 import { tlsOptionsFromEnv } from "../../src/security/tls.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
 import { ensureBinary, stem, workspace } from "../cli/binary.ts";
-import { makeTestCertificates, type TestCertificates } from "./fixtures/tls-certs.ts";
+import {
+  connectFailure,
+  expectStoreRoundTrip,
+  makeTestCertificates,
+  type TestCertificates,
+  tlsEnv,
+} from "./fixtures/tls-certs.ts";
 import { startTlsPostgres, type TlsPostgres } from "./fixtures/tls-postgres.ts";
 
 let certs: TestCertificates;
@@ -25,59 +31,24 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-function tlsEnv(ca = certs.caCert): Record<string, string> {
-  return {
-    STEM_TLS_CA_CERT: ca,
-    STEM_TLS_CLIENT_CERT: certs.clientCert,
-    STEM_TLS_CLIENT_KEY: certs.clientKey,
-  };
-}
+/** The STEM_TLS_* variables trusting `ca` (default: the test CA). */
+const env = (ca?: string) => tlsEnv(certs, ca);
 
 const schema = () =>
   uniqueName("tls")
     .replace(/[^A-Za-z0-9_]/g, "_")
     .slice(0, 40);
 
-async function failureOf(url: string, env: Record<string, string>): Promise<Error | null> {
-  return connect(url, { tls: tlsOptionsFromEnv(env) }).then(
-    (c) => c.close().then(() => null),
-    (e: Error) => e,
-  );
-}
+const failureOf = (url: string, variables: Record<string, string>) =>
+  connectFailure(url, tlsOptionsFromEnv(variables));
 
 describe("postgres:// with sslmode and STEM_TLS_* certificates", () => {
   test("sslmode=verify-full: publish, fetch and ack, and result set and get over TLS", async () => {
     const connection = await connect(`${server.url}?sslmode=verify-full&schema=${schema()}`, {
-      tls: tlsOptionsFromEnv(tlsEnv()),
+      tls: tlsOptionsFromEnv(env()),
     });
     try {
-      const broker = connection.broker();
-      const backend = connection.resultBackend();
-      const envelope = buildEnvelope({ name: "tls.smoke", queue: "tls-q", args: { n: 1 } });
-      expect((await broker.publish([envelope])).accepted).toEqual([envelope.id]);
-      const [delivery] = await broker.fetch(["tls-q"], {
-        max: 1,
-        leaseMs: 10_000,
-        consumer: "tls-test",
-        waitMs: 1000,
-      });
-      expect(delivery.envelope).toMatchObject({ id: envelope.id, args: { n: 1 } });
-      await broker.ack([delivery]);
-      const now = Date.now();
-      await backend.set([
-        {
-          id: envelope.id,
-          name: "tls.smoke",
-          queue: "tls-q",
-          state: "succeeded",
-          attempt: 0,
-          result: 7,
-          meta: {},
-          createdAt: now,
-          updatedAt: now,
-        },
-      ]);
-      expect(await backend.get(envelope.id)).toMatchObject({ state: "succeeded", result: 7 });
+      await expectStoreRoundTrip(connection, 7);
     } finally {
       await connection.close();
     }
@@ -100,13 +71,13 @@ describe("postgres:// with sslmode and STEM_TLS_* certificates", () => {
   });
 
   test("the server accepts nothing but TLS: sslmode=disable is refused", async () => {
-    const failure = await failureOf(`${server.url}?sslmode=disable`, tlsEnv());
+    const failure = await failureOf(`${server.url}?sslmode=disable`, env());
     expect(failure).toBeInstanceOf(StemError);
     expect(failure?.message).toMatch(/pg_hba\.conf|no encryption/);
   });
 
   test("a server certificate from another CA is refused with a certificate error", async () => {
-    const failure = await failureOf(`${server.url}?sslmode=verify-full`, tlsEnv(certs.otherCaCert));
+    const failure = await failureOf(`${server.url}?sslmode=verify-full`, env(certs.otherCaCert));
     expect(failure).toBeInstanceOf(StemError);
     expect(failure?.message).toMatch(/certificate/i);
   });
@@ -139,7 +110,7 @@ describe("stem health over postgres:// with sslmode", () => {
 
   test("passes with the right CA and client certificate", async () => {
     const url = `${server.url}?sslmode=verify-full&schema=${schema()}`;
-    const r = await stem(ws.dir, ["health", "--json"], { STEM_BROKER_URL: url, ...tlsEnv() });
+    const r = await stem(ws.dir, ["health", "--json"], { STEM_BROKER_URL: url, ...env() });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).healthy).toBe(true);
   });
@@ -148,7 +119,7 @@ describe("stem health over postgres:// with sslmode", () => {
     const url = `${server.url}?sslmode=verify-full&schema=${schema()}`;
     const r = await stem(ws.dir, ["health"], {
       STEM_BROKER_URL: url,
-      ...tlsEnv(certs.otherCaCert),
+      ...env(certs.otherCaCert),
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL");

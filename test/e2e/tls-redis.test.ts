@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TlsOptions } from "../../src/adapters/contracts.ts";
 import { connect } from "../../src/adapters/url.ts";
-import { buildEnvelope, defineTask, StemClient, StemError } from "../../src/index.ts";
+import { defineTask, StemClient, StemError } from "../../src/index.ts";
 import { tlsOptionsFromEnv } from "../../src/security/tls.ts";
 import {
   brokerContract,
@@ -16,7 +16,13 @@ import {
 } from "../../src/testing/index.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
 import { ensureBinary, stem, workspace } from "../cli/binary.ts";
-import { makeTestCertificates, type TestCertificates } from "./fixtures/tls-certs.ts";
+import {
+  connectFailure,
+  expectStoreRoundTrip,
+  makeTestCertificates,
+  type TestCertificates,
+  tlsEnv,
+} from "./fixtures/tls-certs.ts";
 import { startTlsRedis, type TlsRedis } from "./fixtures/tls-redis.ts";
 
 let certs: TestCertificates;
@@ -32,54 +38,16 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-/** The STEM_TLS_* variables for this server's CA and the client certificate. */
-function tlsEnv(ca = certs.caCert): Record<string, string> {
-  return {
-    STEM_TLS_CA_CERT: ca,
-    STEM_TLS_CLIENT_CERT: certs.clientCert,
-    STEM_TLS_CLIENT_KEY: certs.clientKey,
-  };
-}
-
+/** TLS options trusting `ca` (default: the test CA), with the client certificate. */
 function tls(ca?: string): TlsOptions {
-  return tlsOptionsFromEnv(tlsEnv(ca));
+  return tlsOptionsFromEnv(tlsEnv(certs, ca));
 }
 
 describe("rediss:// with STEM_TLS_* certificates", () => {
   test("publish, fetch and ack, and result set and get over TLS", async () => {
     const connection = await connect(`${server.url}?prefix=${uniqueName("tls")}`, { tls: tls() });
     try {
-      const broker = connection.broker();
-      const backend = connection.resultBackend();
-      const envelope = buildEnvelope({ name: "tls.smoke", queue: "tls-q", args: { n: 1 } });
-      expect((await broker.publish([envelope])).accepted).toEqual([envelope.id]);
-      const [delivery] = await broker.fetch(["tls-q"], {
-        max: 1,
-        leaseMs: 10_000,
-        consumer: "tls-test",
-        waitMs: 1000,
-      });
-      expect(delivery.envelope).toMatchObject({ id: envelope.id, args: { n: 1 } });
-      await broker.ack([delivery]);
-      expect((await broker.stats(["tls-q"]))[0]).toMatchObject({ pending: 0, inflight: 0 });
-      const now = Date.now();
-      await backend.set([
-        {
-          id: envelope.id,
-          name: "tls.smoke",
-          queue: "tls-q",
-          state: "succeeded",
-          attempt: 0,
-          result: { ok: true },
-          meta: {},
-          createdAt: now,
-          updatedAt: now,
-        },
-      ]);
-      expect(await backend.get(envelope.id)).toMatchObject({
-        state: "succeeded",
-        result: { ok: true },
-      });
+      await expectStoreRoundTrip(connection, { ok: true });
     } finally {
       await connection.close();
     }
@@ -107,10 +75,7 @@ describe("rediss:// with STEM_TLS_* certificates", () => {
   });
 
   test("a server certificate from another CA is refused with a certificate error", async () => {
-    const failure = await connect(server.url, { tls: tls(certs.otherCaCert) }).then(
-      (c) => c.close().then(() => null),
-      (e: unknown) => e,
-    );
+    const failure = await connectFailure(server.url, tls(certs.otherCaCert));
     expect(failure).toBeInstanceOf(StemError);
     expect((failure as StemError).code).toBe("store_unavailable");
     expect((failure as Error).message).toMatch(
@@ -129,7 +94,7 @@ describe("rediss:// with STEM_TLS_* certificates", () => {
 
   test("STEM_TLS_ALLOW_INSECURE skips verification of the server certificate", async () => {
     const insecure = tlsOptionsFromEnv({
-      ...tlsEnv(certs.otherCaCert),
+      ...tlsEnv(certs, certs.otherCaCert),
       STEM_TLS_ALLOW_INSECURE: "1",
     });
     const connection = await connect(server.url, { tls: insecure });
@@ -179,7 +144,7 @@ describe("stem health over rediss://", () => {
   test("passes with the right CA and client certificate", async () => {
     const r = await stem(ws.dir, ["health", "--json"], {
       STEM_BROKER_URL: server.url,
-      ...tlsEnv(),
+      ...tlsEnv(certs),
     });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -193,7 +158,7 @@ describe("stem health over rediss://", () => {
   test("fails with exit 1 and a certificate error when the CA is wrong", async () => {
     const r = await stem(ws.dir, ["health"], {
       STEM_BROKER_URL: server.url,
-      ...tlsEnv(certs.otherCaCert),
+      ...tlsEnv(certs, certs.otherCaCert),
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL");

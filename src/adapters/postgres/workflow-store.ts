@@ -195,15 +195,6 @@ export class PostgresWorkflowStore implements WorkflowStore {
     });
   }
 
-  registerWatcher(
-    runId: string,
-    step: string,
-    topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
-    return this.suspendOnTopic(runId, step, topic, options);
-  }
-
   resolveWatchers(
     topic: string,
     payload: unknown,

@@ -255,15 +255,6 @@ export class RedisWorkflowStore implements WorkflowStore {
     await this.update(runId, { ...patch, ...watcherPatch(watcher) });
   }
 
-  registerWatcher(
-    runId: string,
-    step: string,
-    topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
-    return this.suspendOnTopic(runId, step, topic, options);
-  }
-
   async resolveWatchers(
     topic: string,
     payload: unknown,

@@ -142,15 +142,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
-  registerWatcher(
-    runId: string,
-    step: string,
-    topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
-    return this.suspendOnTopic(runId, step, topic, options);
-  }
-
   async resolveWatchers(
     topic: string,
     payload: unknown,
