@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { type ConsolaReporter, LogLevels, type LogObject } from "consola";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 import type postgres from "postgres";
 import { log } from "../../src/adapters/postgres/database.ts";
 import {
@@ -33,22 +33,13 @@ describe("Postgres reconnection", () => {
   let schema: string;
   let conn: PostgresStoreConnection | undefined;
   let queue: string;
-  let records: LogObject[];
-  let savedLevel = 0;
-  const reporter: ConsolaReporter = { log: (entry) => void records.push(entry) };
+  const captured = captureLogs(log);
 
   beforeEach(() => {
     schema = randomSchema("stem_pgr");
     queue = uniqueName("q");
-    records = [];
-    // These tests read info-level lines, whatever STEM_LOG_LEVEL the run uses.
-    savedLevel = log.level;
-    log.level = LogLevels.info;
-    log.addReporter(reporter);
   });
   afterEach(async () => {
-    log.removeReporter(reporter);
-    log.level = savedLevel;
     await conn?.close();
     conn = undefined;
     await dropSchema(admin, schema);
@@ -136,7 +127,7 @@ describe("Postgres reconnection", () => {
       await expect(broker.publish([buildEnvelope({ name: "t.down", queue })])).rejects.toThrow(
         /unreachable/,
       );
-      const warnings = records.filter((r) => r.type === "warn");
+      const warnings = captured.records.filter((r) => r.type === "warn");
       expect(warnings.length).toBe(1);
       expect(String(warnings[0].args[0])).toContain("lost the connection");
 
@@ -150,9 +141,9 @@ describe("Postgres reconnection", () => {
         5000,
         "ping after restart",
       );
-      expect(records.some((r) => r.type === "info" && String(r.args[0]).includes("restored"))).toBe(
-        true,
-      );
+      expect(
+        captured.records.some((r) => r.type === "info" && String(r.args[0]).includes("restored")),
+      ).toBe(true);
       // LISTEN is back (its retry backoff is at most 5 s): a waiting fetch is woken at once.
       await eventually(
         async () => {
@@ -168,7 +159,7 @@ describe("Postgres reconnection", () => {
         12_000,
         "a NOTIFY wake-up after the outage",
       );
-      expect(records.filter((r) => r.type === "warn").length).toBe(1);
+      expect(captured.records.filter((r) => r.type === "warn").length).toBe(1);
     } finally {
       await conn?.close();
       conn = undefined;

@@ -4,9 +4,9 @@
  * and work resumes once the server is back.
  */
 import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
-import { consola, type ConsolaReporter, type LogObject } from "consola";
 import { openRedisConnection, type RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 import { RedisProxy } from "./fixtures/redis-proxy.ts";
 import {
   deletePrefix,
@@ -18,9 +18,7 @@ import {
 let prefix: string;
 let proxy: RedisProxy;
 let conn: RedisConnection;
-let logs: LogObject[];
-let savedReporters: ConsolaReporter[];
-let savedLevel: number;
+const captured = captureLogs();
 
 beforeAll(requireRedis);
 beforeEach(async () => {
@@ -28,15 +26,8 @@ beforeEach(async () => {
   proxy = new RedisProxy();
   proxy.start();
   conn = await openRedisConnection(proxy.url, { prefix });
-  logs = [];
-  savedReporters = consola.options.reporters;
-  savedLevel = consola.level;
-  consola.setReporters([{ log: (entry) => void logs.push(entry) }]);
-  consola.level = 3;
 });
 afterEach(async () => {
-  consola.setReporters(savedReporters);
-  consola.level = savedLevel;
   await conn.close();
   proxy.stop();
   await deletePrefix(prefix);
@@ -83,10 +74,12 @@ test("a worker loop rides out an outage with one warning and picks up work after
     await producer.close();
   }
   expect(failures).toEqual([]);
-  const warnings = logs.filter((l) => l.type === "warn");
+  const warnings = captured.records.filter((l) => l.type === "warn");
   expect(warnings.length).toBe(1);
   expect(warnings[0].args.join(" ")).toContain("connection lost");
   expect(
-    logs.some((l) => l.type === "info" && l.args.join(" ").includes("connection restored")),
+    captured.records.some(
+      (l) => l.type === "info" && l.args.join(" ").includes("connection restored"),
+    ),
   ).toBe(true);
 }, 20_000);

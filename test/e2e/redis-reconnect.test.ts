@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeAll, beforeEach, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { consola, type ConsolaReporter, type LogObject } from "consola";
 import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 import {
   REDIS_URL,
   deletePrefix,
@@ -19,24 +19,15 @@ import {
 let prefix: string;
 let conn: RedisConnection;
 let admin: Redis;
-let logs: LogObject[];
-let savedReporters: ConsolaReporter[];
-let savedLevel: number;
+const captured = captureLogs();
 
 beforeAll(requireRedis);
 beforeEach(async () => {
   prefix = randomPrefix("reconnect");
   conn = await openTestConnection(prefix);
   admin = new Redis(REDIS_URL);
-  logs = [];
-  savedReporters = consola.options.reporters;
-  savedLevel = consola.level;
-  consola.setReporters([{ log: (entry) => void logs.push(entry) }]);
-  consola.level = 3;
 });
 afterEach(async () => {
-  consola.setReporters(savedReporters);
-  consola.level = savedLevel;
   await conn.close();
   admin.disconnect();
   await deletePrefix(prefix);
@@ -54,7 +45,8 @@ async function killConnections(): Promise<number> {
   return ids.length;
 }
 
-const warnings = () => logs.filter((l) => l.type === "warn").map((l) => l.args.join(" "));
+const warnings = () =>
+  captured.records.filter((l) => l.type === "warn").map((l) => l.args.join(" "));
 
 test("a fetch waiting while its connections are killed recovers and gets the task", async () => {
   const broker = conn.broker();

@@ -1,22 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { type ConsolaReporter, LogLevels, type LogObject } from "consola";
+import { describe, expect, test } from "bun:test";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 import { OutageLog, isConnectionError, log } from "../../src/adapters/postgres/database.ts";
 
 describe("Postgres outage reporting", () => {
-  let records: LogObject[];
-  let savedLevel = 0;
-  const reporter: ConsolaReporter = { log: (entry) => void records.push(entry) };
-  beforeEach(() => {
-    records = [];
-    // These tests read info-level lines, whatever STEM_LOG_LEVEL the run uses.
-    savedLevel = log.level;
-    log.level = LogLevels.info;
-    log.addReporter(reporter);
-  });
-  afterEach(() => {
-    log.removeReporter(reporter);
-    log.level = savedLevel;
-  });
+  const captured = captureLogs(log);
 
   test("an outage is logged once as a warning, and its end once", () => {
     const outage = new OutageLog("postgres://db/x");
@@ -26,10 +13,10 @@ describe("Postgres outage reporting", () => {
     outage.recovered();
     outage.recovered();
     outage.failed("ack", refused);
-    const kinds = records.map((r) => r.type);
+    const kinds = captured.records.map((r) => r.type);
     expect(kinds).toEqual(["warn", "info", "warn"]);
-    expect(String(records[0].args[0])).toContain("postgres://db/x");
-    expect(String(records[0].args[0])).toContain("ECONNREFUSED");
+    expect(String(captured.records[0].args[0])).toContain("postgres://db/x");
+    expect(String(captured.records[0].args[0])).toContain("ECONNREFUSED");
   });
 
   test("connection failures are told apart from query errors", () => {

@@ -4,7 +4,7 @@
  * reports every failed reconnect attempt; only the first of an outage is logged.
  */
 import type { Redis } from "ioredis";
-import { consola } from "consola";
+import { logger } from "../../core/logger.ts";
 
 export class ConnectionHealth {
   private down = false;
@@ -27,12 +27,12 @@ export class ConnectionHealth {
   private lost(role: string, reason: string): void {
     if (this.closing || this.down) return;
     this.down = true;
-    consola.warn(`redis ${this.url}: ${role} connection lost (${reason}); reconnecting`);
+    logger.warn(`redis ${this.url}: ${role} connection lost (${reason}); reconnecting`);
   }
 
   private restored(): void {
     if (this.closing || !this.down) return;
     this.down = false;
-    consola.info(`redis ${this.url}: connection restored`);
+    logger.info(`redis ${this.url}: connection restored`);
   }
 }

@@ -4,7 +4,7 @@
  * subscribe. ioredis re-subscribes by itself after a reconnect.
  */
 import type { Redis } from "ioredis";
-import { consola } from "consola";
+import { logger } from "../../core/logger.ts";
 import type { ControlBus } from "../contracts.ts";
 import { StemError } from "../../core/errors.ts";
 import type { RedisKeys } from "./keys.ts";
@@ -55,14 +55,14 @@ export class RedisControlBus implements ControlBus {
       message = undefined;
     }
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
-      consola.warn(`control channel ${key}: ignored a message that is not a JSON object`);
+      logger.warn(`control channel ${key}: ignored a message that is not a JSON object`);
       return;
     }
     for (const handler of handlers) {
       try {
         handler(structuredClone(message as Record<string, unknown>));
       } catch (error) {
-        consola.warn(`control channel ${key}: a handler failed: ${(error as Error).message}`);
+        logger.warn(`control channel ${key}: a handler failed: ${(error as Error).message}`);
       }
     }
   }
