@@ -7,23 +7,15 @@
  * `bun bench/beat-drift.ts [--adapter sqlite,redis,postgres] [--entries 1000]` prints JSON;
  * also run by `npm run bench -- --suite beat --adapter sqlite,redis`.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import Redis from "ioredis";
-import postgres from "postgres";
 import { StemClient } from "../src/app/client.ts";
+import { storeTarget } from "./targets.ts";
 import { applySchedules } from "../src/scheduler/apply.ts";
 import { Beat } from "../src/scheduler/beat.ts";
 import { parseEntryDefinition } from "../src/scheduler/entry-definition.ts";
 
 /** The measured group is due this long after the warm-up group. */
 const WARMUP_GAP_MS = 3000;
-
-const REDIS_URL = process.env.STEM_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const POSTGRES_URL =
-  process.env.STEM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export interface BeatDriftResult {
   entries: number;
@@ -93,48 +85,6 @@ export async function runBeatDrift(url: string, entries = 1000): Promise<BeatDri
   }
 }
 
-/** A fresh store per adapter, and its cleanup. */
-async function target(adapter: string): Promise<{ url: string; cleanup(): Promise<void> }> {
-  switch (adapter) {
-    case "sqlite": {
-      const dir = mkdtempSync(join(tmpdir(), "stem-beat-bench-"));
-      return {
-        url: `sqlite://${join(dir, "beat.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    }
-    case "redis": {
-      const prefix = `stem-beat-bench-${process.pid}`;
-      return {
-        url: `${REDIS_URL}?prefix=${prefix}`,
-        cleanup: async () => {
-          const redis = new Redis(REDIS_URL);
-          let cursor = "0";
-          do {
-            const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-            cursor = next;
-            if (keys.length) await redis.unlink(...keys);
-          } while (cursor !== "0");
-          redis.disconnect();
-        },
-      };
-    }
-    case "postgres": {
-      const schema = `stem_beat_bench_${process.pid}`;
-      return {
-        url: `${POSTGRES_URL}?schema=${schema}`,
-        cleanup: async () => {
-          const sql = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-          await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await sql.end();
-        },
-      };
-    }
-    default:
-      throw new Error(`unknown adapter "${adapter}" (use sqlite, redis, postgres)`);
-  }
-}
-
 /** Runs the drift benchmark on each adapter. */
 export async function runBeatSuite(
   adapters: string[],
@@ -142,9 +92,9 @@ export async function runBeatSuite(
 ): Promise<Record<string, BeatDriftResult>> {
   const results: Record<string, BeatDriftResult> = {};
   for (const adapter of adapters) {
-    const t = await target(adapter);
+    const t = storeTarget(adapter, "stem-beat-bench");
     try {
-      results[adapter] = await runBeatDrift(t.url, entries);
+      results[adapter] = await runBeatDrift(await t.next(), entries);
     } finally {
       await t.cleanup();
     }

@@ -20,6 +20,7 @@ import {
   type Variant,
   runPeerWorkload,
 } from "./peer-workload.ts";
+import { type Figures, medians, ratiosOf } from "./figures.ts";
 import { postgresSchemas } from "./postgres-schemas.ts";
 import { type WorkloadResult, runStemWorkload } from "./stem-workload.ts";
 
@@ -35,7 +36,6 @@ export interface PostgresSuiteOptions {
 }
 
 /** A figure, flattened: name → value. */
-type Figures = Record<string, number>;
 
 const CONCURRENCIES = [1, 10, 100];
 /**
@@ -58,7 +58,6 @@ const PEERS: { name: string; peer: Peer; variant: Variant }[] = [
 export const SYSTEMS = [...STEMS.map((s) => s.name), ...PEERS.map((p) => p.name)];
 
 /** Figures where lower is better (latency); the other figures are throughputs. */
-const LOWER_IS_BETTER = new Set(["latencyP50Ms", "latencyP99Ms"]);
 /** Figures the issue sets targets on: Stem's drains against the best peer at its defaults. */
 const TARGET_RATIO = 1.5;
 const TARGET_FIGURES = ["drainC10PerSec", "drainC100PerSec"];
@@ -90,27 +89,6 @@ function peerFigures(r: PeerWorkloadResult): { figures: Figures; capped: string[
   figures.latencyP99Ms = r.latencyMs.p99;
   if (r.latencyMs.capped) capped.push(`latency: ${r.latencyMs.samples} samples before the cap`);
   return { figures, capped };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function medians(rounds: Figures[]): Figures {
-  const out: Figures = {};
-  for (const key of Object.keys(rounds[0])) out[key] = median(rounds.map((r) => r[key]));
-  return out;
-}
-
-function ratiosOf(stem: Figures, peer: Figures): Figures {
-  const out: Figures = {};
-  for (const key of Object.keys(stem)) {
-    const ratio = LOWER_IS_BETTER.has(key) ? peer[key] / stem[key] : stem[key] / peer[key];
-    out[key] = Number(ratio.toFixed(2));
-  }
-  return out;
 }
 
 async function serverVersion(url: string): Promise<string> {

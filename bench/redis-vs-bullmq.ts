@@ -8,6 +8,7 @@
  */
 import { cpus, release, type } from "node:os";
 import Redis from "ioredis";
+import { type Figures, medians, ratio, ratiosOf } from "./figures.ts";
 import { runBullmqWorkload } from "./bullmq-workload.ts";
 import { redisPrefixes } from "./redis-prefixes.ts";
 import { type WorkloadResult, runStemWorkload } from "./stem-workload.ts";
@@ -20,10 +21,8 @@ export interface SuiteOptions {
 }
 
 /** A figure, flattened: name → value. */
-type Figures = Record<string, number>;
 
 /** Figures where lower is better (latency); every other figure is a throughput. */
-const LOWER_IS_BETTER = new Set(["latencyP50Ms", "latencyP99Ms"]);
 /**
  * Stem's drain worker prefetch: four times the concurrency, at least 1,000 (the worker
  * fetches a quarter of it at a time, so fetches, handlers and result writes overlap).
@@ -45,18 +44,6 @@ function flatten(r: WorkloadResult): Figures {
   for (const [c, v] of Object.entries(r.drainPerSec)) out[`drain${c.toUpperCase()}PerSec`] = v;
   out.latencyP50Ms = r.latencyMs.p50;
   out.latencyP99Ms = r.latencyMs.p99;
-  return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function medians(rounds: Figures[]): Figures {
-  const out: Figures = {};
-  for (const key of Object.keys(rounds[0])) out[key] = median(rounds.map((r) => r[key]));
   return out;
 }
 
@@ -141,13 +128,11 @@ export async function runRedisVsBullmq(o: SuiteOptions): Promise<Record<string, 
   }
   const stem = medians(stemRounds);
   const bullmq = medians(bullRounds);
-  const ratios: Figures = {};
+  const ratios = ratiosOf(stem, bullmq);
   const targets: Record<string, { ratioAtLeast: number; met: boolean }> = {};
   for (const key of Object.keys(stem)) {
-    const ratio = LOWER_IS_BETTER.has(key) ? bullmq[key] / stem[key] : stem[key] / bullmq[key];
-    ratios[key] = Number(ratio.toFixed(2));
     const goal = TARGETS[key] ?? 1;
-    targets[key] = { ratioAtLeast: goal, met: ratio >= goal };
+    targets[key] = { ratioAtLeast: goal, met: ratio(key, stem[key], bullmq[key]) >= goal };
   }
   return {
     suite: "redis-vs-bullmq",

@@ -9,19 +9,11 @@
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import postgres from "postgres";
-import Redis from "ioredis";
 import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
 import { runRedisVsBullmq } from "./redis-vs-bullmq.ts";
 import { runStemWorkload } from "./stem-workload.ts";
-
-const REDIS_URL = process.env.STEM_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const POSTGRES_URL =
-  process.env.STEM_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+import { POSTGRES_URL, REDIS_URL, storeTarget } from "./targets.ts";
 
 const { values } = parseArgs({
   options: {
@@ -70,71 +62,8 @@ if (values.suite === "redis-vs-bullmq") {
 }
 const results: Record<string, unknown> = {};
 
-/** A fresh, empty store URL per phase, and a cleanup for all of them. */
-interface Target {
-  next(): Promise<string>;
-  cleanup(): Promise<void>;
-}
-
-function sqliteTarget(): Target {
-  const dir = mkdtempSync(join(tmpdir(), "stem-bench-"));
-  let n = 0;
-  return {
-    next: async () => `sqlite://${join(dir, `bench-${++n}.db`)}`,
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-function redisTarget(): Target {
-  const prefixes: string[] = [];
-  return {
-    next: async () => {
-      const prefix = `stem-bench-${process.pid}-${prefixes.length}`;
-      prefixes.push(prefix);
-      return `${REDIS_URL}?prefix=${prefix}`;
-    },
-    cleanup: async () => {
-      const redis = new Redis(REDIS_URL);
-      for (const prefix of prefixes) {
-        let cursor = "0";
-        do {
-          const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-          cursor = next;
-          if (keys.length) await redis.unlink(...keys);
-        } while (cursor !== "0");
-      }
-      redis.disconnect();
-    },
-  };
-}
-
-function postgresTarget(): Target {
-  const schemas: string[] = [];
-  return {
-    next: async () => {
-      const schema = `stem_bench_${process.pid}_${schemas.length}`;
-      schemas.push(schema);
-      return `${POSTGRES_URL}?schema=${schema}`;
-    },
-    cleanup: async () => {
-      const sql = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-      for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await sql.end();
-    },
-  };
-}
-
-const targets: Record<string, () => Target> = {
-  sqlite: sqliteTarget,
-  redis: redisTarget,
-  postgres: postgresTarget,
-};
-
 for (const adapter of values.adapter!.split(",")) {
-  const make = targets[adapter];
-  if (!make)
-    throw new Error(`unknown adapter "${adapter}" (use ${Object.keys(targets).join(", ")})`);
-  const target = make();
+  const target = storeTarget(adapter, "stem-bench");
   let url = "";
   try {
     results[adapter] = await runStemWorkload({
