@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
 import {
   type PostgresStoreConnection,
@@ -6,37 +6,22 @@ import {
 } from "../../src/adapters/postgres/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
-import {
-  adminClient,
-  dropSchema,
-  openTestConnection,
-  randomSchema,
-} from "./fixtures/postgres-test-db.ts";
+import { usePostgresPerTest } from "./fixtures/postgres-test-db.ts";
 
 let admin: postgres.Sql;
-beforeAll(async () => {
-  admin = await adminClient();
-});
-afterAll(async () => {
-  await admin.end({ timeout: 5 });
-});
+let schema: string;
+let conn: PostgresStoreConnection;
+let peer: () => Promise<PostgresStoreConnection>;
 
 describe("Postgres broker", () => {
-  let schema: string;
-  let conn: PostgresStoreConnection;
-  let other: PostgresStoreConnection | undefined;
+  usePostgresPerTest("stem_pgb", (db) => {
+    ({ admin, schema, conn, peer } = db);
+  });
   let queue: string;
   const lease = { leaseMs: 5000, consumer: "w1" };
 
-  beforeEach(async () => {
-    schema = randomSchema("stem_pgb");
-    conn = await openTestConnection(schema);
+  beforeEach(() => {
     queue = uniqueName("q");
-  });
-  afterEach(async () => {
-    await Promise.all([conn.close(), other?.close()]);
-    other = undefined;
-    await dropSchema(admin, schema);
   });
 
   test("a stored row that is not an envelope is dead-lettered as undecodable and skipped", async () => {
@@ -125,7 +110,7 @@ describe("Postgres broker", () => {
   });
 
   test("a waiting fetch returns within ~100 ms of a publish from another connection", async () => {
-    other = await openTestConnection(schema);
+    const other = await peer();
     const latencies: number[] = [];
     for (let i = 0; i < 5; i++) {
       const waiting = conn.broker().fetch([queue], { max: 1, ...lease, waitMs: 10_000 });
@@ -159,7 +144,7 @@ describe("Postgres broker", () => {
   });
 
   test("a waiting fetch ignores publishes to other queues and ends early when aborted", async () => {
-    other = await openTestConnection(schema);
+    const other = await peer();
     const controller = new AbortController();
     const started = Date.now();
     const waiting = conn.broker().fetch([queue], {

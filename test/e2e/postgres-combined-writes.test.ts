@@ -4,29 +4,20 @@
  * all. The Stem producer and the worker pick them up when broker and result backend are
  * on the same database. The worker's write rides out an outage while the leases hold.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
 import { type PostgresStoreConnection, openPostgres } from "../../src/adapters/postgres/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import type { TaskStatus } from "../../src/core/states.ts";
 import { Stem } from "../../src/core/stem.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
-import {
-  TEST_POSTGRES_URL,
-  adminClient,
-  dropSchema,
-  openTestConnection,
-  randomSchema,
-} from "./fixtures/postgres-test-db.ts";
+import { TEST_POSTGRES_URL, usePostgresPerTest } from "./fixtures/postgres-test-db.ts";
 import { TcpProxy } from "./fixtures/postgres-tcp-proxy.ts";
 
 let admin: postgres.Sql;
-beforeAll(async () => {
-  admin = await adminClient();
-});
-afterAll(async () => {
-  await admin.end({ timeout: 5 });
-});
+let schema: string;
+let conn: PostgresStoreConnection;
+let peer: () => Promise<PostgresStoreConnection>;
 
 function status(
   id: string,
@@ -47,21 +38,14 @@ function status(
 }
 
 describe("Postgres combined writes", () => {
-  let schema: string;
-  let conn: PostgresStoreConnection;
-  let other: PostgresStoreConnection | undefined;
+  usePostgresPerTest("stem_pgc", (db) => {
+    ({ admin, schema, conn, peer } = db);
+  });
   let queue: string;
   const lease = { leaseMs: 5000, consumer: "w1" };
 
-  beforeEach(async () => {
-    schema = randomSchema("stem_pgc");
-    conn = await openTestConnection(schema);
+  beforeEach(() => {
     queue = uniqueName("q");
-  });
-  afterEach(async () => {
-    await Promise.all([conn.close(), other?.close()]);
-    other = undefined;
-    await dropSchema(admin, schema);
   });
 
   const jobCount = async () =>
@@ -142,7 +126,7 @@ describe("Postgres combined writes", () => {
   });
 
   test("both are offered only for the result backend on the same database", async () => {
-    other = await openTestConnection(schema);
+    const other = await peer();
     expect(conn.broker().ackWithStatuses(other.resultBackend())).toBeNull();
     expect(conn.broker().publishWithStatuses(other.resultBackend())).toBeNull();
     expect(conn.broker().ackWithStatuses(conn.resultBackend())).not.toBeNull();
