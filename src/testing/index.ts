@@ -13,3 +13,4 @@ export {
   type WorkflowStoreContractFactory,
   WORKFLOW_CONTRACT_START,
 } from "./workflow-store-contract.ts";
+export { injectFaults, type FaultPlan, type FaultyStore } from "./faults.ts";
