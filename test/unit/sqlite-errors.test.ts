@@ -3,9 +3,17 @@
  * line naming the path, never a raw SQLite stack. Permission cases run the opening in a
  * child process as user `nobody` when the tests run as root (root ignores permissions).
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
@@ -14,6 +22,27 @@ import { StemError } from "../../src/core/errors.ts";
 
 const FIXTURE = join(import.meta.dir, "../e2e/fixtures/sqlite-open.ts");
 const NOBODY = 65534;
+
+/**
+ * The child that runs as `nobody` must not depend on where the clone lives (a clone in a
+ * 0700 folder is unreadable to it): it runs a copy of Bun and a bundle of the fixture from
+ * a world-readable folder of its own, with that folder as its working directory.
+ */
+const child = { folder: "", bun: "", fixture: "" };
+beforeAll(async () => {
+  child.folder = mkdtempSync(join(tmpdir(), "stem-sqlite-child-"));
+  chmodSync(child.folder, 0o755);
+  child.bun = join(child.folder, "bun");
+  copyFileSync(process.execPath, child.bun);
+  chmodSync(child.bun, 0o755);
+  const bundle = await Bun.build({ entrypoints: [FIXTURE], target: "bun", outdir: child.folder });
+  if (!bundle.success) throw new AggregateError(bundle.logs, "bundling the fixture failed");
+  child.fixture = bundle.outputs[0].path;
+  chmodSync(child.fixture, 0o644);
+});
+afterAll(() => {
+  rmSync(child.folder, { recursive: true, force: true });
+});
 
 let folder: string;
 beforeEach(() => {
@@ -48,20 +77,21 @@ async function openErrorAsUser(url: string): Promise<{ code: string; message: st
         `--regid=${NOBODY}`,
         "--clear-groups",
         "--",
-        process.execPath,
-        FIXTURE,
+        child.bun,
+        child.fixture,
         url,
       ]
-    : [process.execPath, FIXTURE, url];
-  const child = Bun.spawn(command, {
+    : [child.bun, child.fixture, url];
+  const proc = Bun.spawn(command, {
+    cwd: child.folder,
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...process.env, HOME: tmpdir() },
+    env: { ...process.env, HOME: child.folder },
   });
   const [out, err, exit] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
   ]);
   if (exit !== 0) throw new Error(`fixture failed (${exit}): ${err}`);
   const result = JSON.parse(out.trim());
