@@ -92,7 +92,10 @@ describe("stem binary", () => {
 
   test("observe shows queues and the live worker", async () => {
     const queues = JSON.parse((await stem(ws.dir, ["observe", "queues", "--json"])).stdout);
-    expect(queues.find((q: { queue: string }) => q.queue === "default")).toBeDefined();
+    // Everything enqueued so far has settled; the failing task is among the dead letters.
+    const queue = queues.find((q: { queue: string }) => q.queue === "default");
+    expect(queue).toMatchObject({ queue: "default", pending: 0, inflight: 0, delayed: 0 });
+    expect(queue.dead).toBeGreaterThanOrEqual(1);
     const workers = JSON.parse((await stem(ws.dir, ["observe", "workers", "--json"])).stdout);
     expect(workers.map((w: { workerId: string }) => w.workerId)).toContain("cli-worker");
   });

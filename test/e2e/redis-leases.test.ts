@@ -49,14 +49,15 @@ test("each envelope's visibility timeout sets its own lease within one fetch", a
 test("extendLease keeps a task from redelivery well past its original lease, without re-queueing it", async () => {
   const broker = conn.broker();
   const other = peer.broker();
-  const env = buildEnvelope({ name: "t.long-running", queue: "ext", visibilityTimeoutMs: 400 });
+  // The lease is ten times the poll, so a loaded machine's slow iteration cannot lose it.
+  const env = buildEnvelope({ name: "t.long-running", queue: "ext", visibilityTimeoutMs: 1000 });
   await broker.publish([env]);
-  const [d] = await broker.fetch(["ext"], { max: 1, leaseMs: 400, consumer: "w1" });
-  const until = Date.now() + 1600; // four times the original lease
+  const [d] = await broker.fetch(["ext"], { max: 1, leaseMs: 1000, consumer: "w1" });
+  const until = Date.now() + 3000; // three times the original lease
   while (Date.now() < until) {
-    expect(await broker.extendLease(d, 400)).toBe(true);
+    expect(await broker.extendLease(d, 1000)).toBe(true);
     expect(
-      await other.fetch(["ext"], { max: 1, leaseMs: 400, consumer: "w2", waitMs: 150 }),
+      await other.fetch(["ext"], { max: 1, leaseMs: 1000, consumer: "w2", waitMs: 100 }),
     ).toEqual([]);
     const [stats] = await broker.stats(["ext"]);
     expect(stats).toMatchObject({ pending: 0, inflight: 1, delayed: 0 });
@@ -66,11 +67,11 @@ test("extendLease keeps a task from redelivery well past its original lease, wit
     max: 1,
     leaseMs: 5000,
     consumer: "w2",
-    waitMs: 2000,
+    waitMs: 3000,
   });
   expect(again.envelope.id).toBe(env.id);
   expect(again.envelope.attempt).toBe(1);
-  expect(await broker.extendLease(d, 400)).toBe(false);
+  expect(await broker.extendLease(d, 1000)).toBe(false);
   await broker.ack([d]); // the lost lease's ack changes nothing
   const [stats] = await broker.stats(["ext"]);
   expect(stats.inflight).toBe(1);

@@ -11,7 +11,9 @@ import {
 } from "../../src/index.ts";
 import type { AnyTaskHandler } from "../../src/core/task.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 
+const logs = captureLogs();
 const opened: StemClient[] = [];
 afterEach(async () => {
   for (const c of opened.splice(0)) await c.close();
@@ -190,10 +192,14 @@ describe("worker", () => {
 
   test("a warm shutdown lets running tasks finish and returns waiting ones", async () => {
     let finished = 0;
+    let finish = () => {};
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
     const slow = defineTask({
       name: "slow",
       run: async () => {
-        await sleep(300);
+        await gate;
         finished++;
         return "done";
       },
@@ -201,7 +207,10 @@ describe("worker", () => {
     const { client, worker } = await setup([slow], { concurrency: 2, prefetch: 4 });
     const ids = await Promise.all([1, 2, 3, 4].map(() => client.enqueue("slow")));
     await eventually(() => worker.stats().inflight === 2);
-    await worker.shutdown();
+    // The running tasks finish only after the shutdown has begun.
+    const stopped = worker.shutdown();
+    finish();
+    await stopped;
     expect(finished).toBe(2);
     const states = await Promise.all(
       ids.map(async (id) => (await client.getTaskStatus(id))?.state),
@@ -304,6 +313,10 @@ describe("worker", () => {
     const result = await client.waitForTask(id, { timeout: 3000 });
     off();
     expect(result.value).toBe(42);
+    const warning = await eventually(() =>
+      logs.records.find((r) => r.type === "warn" && String(r.args[0]).includes("listener bug")),
+    );
+    expect(String(warning.args[0])).toBe("signal task-succeeded: listener failed: listener bug");
   });
 
   test("a running task's lease is extended so it is not delivered twice", async () => {
