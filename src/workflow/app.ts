@@ -28,6 +28,10 @@ export interface WorkflowRuntimeSettings {
   retryBackoff?: RetryBackoff;
   /** Re-enqueue running runs untouched this long. Default 5 min. */
   recoverAfter?: DurationInput;
+  /** Keep an event that finds no run waiting this long for the next one. Default 24 h; 0 off. */
+  eventRetention?: DurationInput;
+  /** Delete finished runs not updated this long. Default 7 days; 0 keeps them. */
+  runRetention?: DurationInput;
 }
 
 export interface StemWorkflowAppOptions extends StemClientOptions {
@@ -82,6 +86,8 @@ export class StemWorkflowApp extends StemApp {
       maxRetries: settings.maxRetries,
       retryBackoff: settings.retryBackoff,
       recoverAfter: settings.recoverAfter,
+      eventRetention: settings.eventRetention,
+      runRetention: settings.runRetention,
     });
     this.workflowRuntime = runtime;
     const queues = workerOptions.queues ?? [this.config.defaultQueue];

@@ -110,8 +110,8 @@ export function workflowStoreRaces(name: string, factory: WorkflowStoreContractF
           (i % 2 ? two : one).claimRun(id, `owner-${i}`, 60_000),
         ),
       );
-      expect(wins.filter(Boolean).length).toBe(1);
-      const owner = `owner-${wins.indexOf(true)}`;
+      expect(wins.filter((w) => w !== null)).toEqual([1]);
+      const owner = `owner-${wins.indexOf(1)}`;
       expect((await one.get(id))!.ownerId).toBe(owner);
     });
   });
