@@ -566,7 +566,7 @@ export interface WorkflowStore {
   releaseRun(runId: string, ownerId: string, options?: WorkflowFence): Promise<void>;
   /**
    * Deletes completed, failed and cancelled runs last updated before `before` (epoch ms),
-   * with their checkpoints, up to `limit` (default 1000) per call, and drops kept events
+   * with their checkpoints, oldest update first, up to `limit` (default 1000) per call, and drops kept events
    * whose time has passed; returns how many runs it deleted. With `dryRun` it deletes
    * nothing and returns how many runs it would delete (all of them, ignoring `limit`).
    */

@@ -286,7 +286,10 @@ export class MemoryWorkflowStore implements WorkflowStore {
     before: number,
     options: { limit?: number; dryRun?: boolean } = {},
   ): Promise<number> {
-    const prunable = [...this.runs.values()].filter((s) => t.isPrunable(s.run, before));
+    const prunable = [...this.runs.values()]
+      .map((s) => s.run)
+      .filter((r) => t.isPrunable(r, before))
+      .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1));
     if (options.dryRun) return prunable.length;
     const now = this.clock.now();
     for (const [topic, kept] of this.events) {
@@ -295,7 +298,7 @@ export class MemoryWorkflowStore implements WorkflowStore {
       else this.events.delete(topic);
     }
     const deleted = prunable.slice(0, options.limit ?? t.DEFAULT_PRUNE_BATCH);
-    for (const { run } of deleted) {
+    for (const run of deleted) {
       this.runs.delete(run.id);
       this.steps.delete(run.id);
       this.watchers.delete(run.id);

@@ -170,7 +170,7 @@ export class RedisKeys {
   }
   /**
    * LIST: events kept for runs that wait on one topic later, oldest first, each
-   * `expiresAt:payloadJson`; the key expires after the retention of its last push.
+   * `expiresAt:payloadJson`; the key expires an hour after its last push's retention.
    */
   workflowEvents(topic: string): string {
     return `${this.prefix}:wf:events:{${topic}}`;

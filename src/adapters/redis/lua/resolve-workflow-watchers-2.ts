@@ -8,7 +8,7 @@ import { WORKFLOW_RUN } from "./workflow-shared.ts";
  * watcher's data plus `payload`, `topic` and `deliveredAt`, assembled as JSON text from
  * the watcher's `watchResume` prefix. A finished run only loses its watcher. With
  * `retainFor` > 0, an event that resumed no run is kept (pushed onto the topic's event
- * list, which expires `retainFor` after the last push) for the next run to wait on it.
+ * list, which the server frees an hour after the last push's retention) for the next run to wait on it.
  *
  * KEYS: workflowWatchers(topic), workflowEvents(topic)
  * ARGV: workflowPrefix, limit, now, payloadJson, topicJson, retainFor
@@ -41,7 +41,8 @@ for _, id in ipairs(ids) do
 end
 if #resolved == 0 and retain_for > 0 then
   redis.call('RPUSH', KEYS[2], tostring(tonumber(now) + retain_for) .. ':' .. payload)
-  redis.call('PEXPIRE', KEYS[2], retain_for)
+  -- An hour's margin: the store's clock decides expiry, the server's only frees memory.
+  redis.call('PEXPIRE', KEYS[2], retain_for + 3600000)
 end
 return resolved
 `,
