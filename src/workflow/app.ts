@@ -115,9 +115,20 @@ export class StemWorkflowApp extends StemApp {
     return this.runtime.waitForCompletion(runId, options);
   }
 
-  /** Resumes every run waiting on `topic` with `payload`; returns their ids. */
+  /**
+   * Resumes every run waiting on `topic` with `payload`; returns their ids. When none
+   * waits, the event is kept (`eventRetention`) for the next run to wait on the topic.
+   */
   emit(topic: string, payload?: unknown): Promise<string[]> {
     return this.runtime.emit(topic, payload);
+  }
+
+  /**
+   * Deletes finished runs not updated for `olderThan`, with their checkpoints; returns how
+   * many (with `dryRun`, how many it would delete).
+   */
+  pruneRuns(olderThan: DurationInput, options?: { dryRun?: boolean }): Promise<number> {
+    return this.runtime.pruneRuns(olderThan, options);
   }
 
   cancel(runId: string, reason?: string): Promise<boolean> {
