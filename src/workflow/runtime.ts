@@ -525,11 +525,6 @@ export class WorkflowRuntime {
       }
       if (due.length < DEFAULT_BATCH) break;
     }
-    if (this.runRetentionMs > 0 && this.clock.now() - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
-      this.lastPruneAt = this.clock.now();
-      const pruned = await this.pruneRuns(this.runRetentionMs);
-      if (pruned > 0) logger.info(`pruned ${pruned} finished workflow run(s)`);
-    }
     const staleBefore = this.clock.now() - this.recoverAfterMs;
     for (const run of await this.store.listRunnableRuns({ limit: DEFAULT_BATCH })) {
       if (run.updatedAt > staleBefore) break;
@@ -538,6 +533,12 @@ export class WorkflowRuntime {
       );
       await this.store.markRunning(run.id);
       await this.continueRun(run, "recovery");
+    }
+    // Last, so a failing prune never holds up resuming and recovering runs.
+    if (this.runRetentionMs > 0 && this.clock.now() - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
+      this.lastPruneAt = this.clock.now();
+      const pruned = await this.pruneRuns(this.runRetentionMs);
+      if (pruned > 0) logger.info(`pruned ${pruned} finished workflow run(s)`);
     }
     return resumed;
   }
