@@ -12,13 +12,12 @@ import type {
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
-import { StemError, TimeoutError, WorkflowFenceError, toError } from "../core/errors.ts";
+import { StemError, TimeoutError, WorkflowFenceError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { RetryBackoff } from "../core/retry.ts";
 import type { TaskHandler } from "../core/task.ts";
 import { signals } from "../core/signals.ts";
 import { type AnyWorkflowDefinition, WorkflowRegistry } from "./definition.ts";
-import { WorkflowEventTimeoutError } from "./errors.ts";
 import { ScriptExecution } from "./execution.ts";
 import { LeaseKeeper, type RunClaim } from "./lease-keeper.ts";
 import { policyViolation, resolvePolicy } from "./policy.ts";
@@ -37,6 +36,7 @@ import type {
   WorkflowRunDetail,
   WorkflowRuntimeOptions,
 } from "./runtime-options.ts";
+import { recordStepFailure } from "./step-failure.ts";
 import type { StartWorkflowOptions, WorkflowContinuationReason } from "./types.ts";
 
 export type {
@@ -429,6 +429,7 @@ export class WorkflowRuntime {
     }
   }
 
+  /** A failing step: retried (rethrown) or the run fails; nothing once the claim is lost. */
   private async stepFailed(
     run: WorkflowRun,
     thrown: unknown,
@@ -437,31 +438,11 @@ export class WorkflowRuntime {
     fence?: number,
   ): Promise<ExecuteOutcome> {
     if (lease?.lost) return "lease-lost";
-    const error = toError(thrown);
-    const attempt = options.attempt ?? 0;
-    const maxRetries = options.maxRetries ?? this.maxRetries;
-    // A timed-out event wait fails the same way every time: no point retrying it.
-    const terminal = thrown instanceof WorkflowEventTimeoutError || attempt >= maxRetries;
-    await this.store.markFailed(
-      run.id,
-      { message: error.message, type: error.name, stack: error.stack },
-      { terminal, fence },
-    );
-    const step = (await this.store.get(run.id))?.currentStep ?? undefined;
-    if (terminal) {
-      logger.warn(
-        `workflow run ${run.id} (${run.workflow}) failed in step ${step}: ${error.message}`,
-      );
-      signals.workflowRunFailed.emit({
-        runId: run.id,
-        workflow: run.workflow,
-        status: "failed",
-        step,
-        metadata: { error: error.message, attempts: attempt + 1 },
-      });
-      return "failed";
-    }
-    throw error;
+    return recordStepFailure(this.store, run, thrown, {
+      attempt: options.attempt ?? 0,
+      maxRetries: options.maxRetries ?? this.maxRetries,
+      fence,
+    });
   }
 
   /** The task handler workers register to execute runs. */
