@@ -23,7 +23,7 @@ const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed
 function withRuntime<T>(
   args: StoreFlags,
   fn: (runtime: WorkflowRuntime) => Promise<T>,
-  options: { workflows?: AnyWorkflowDefinition[]; queue?: string } = {},
+  options: { workflows?: AnyWorkflowDefinition[]; queue?: string; eventRetention?: number } = {},
 ): Promise<T> {
   return withClient(args, async (client) => {
     const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
@@ -32,6 +32,7 @@ function withRuntime<T>(
       stem: client.stem,
       workflows: options.workflows,
       queue: options.queue ?? client.config.defaultQueue,
+      eventRetention: options.eventRetention,
     });
     return fn(runtime);
   });
@@ -222,23 +223,73 @@ const emit = defineCommand({
   meta: {
     name: "emit",
     description:
-      "Emit an event: every run waiting on the topic resumes once with the payload (runs not yet waiting never see it)",
+      "Emit an event: every run waiting on the topic resumes once with the payload; if none waits, the event is kept (24h by default) for the next run to wait on the topic",
   },
   args: {
     ...storeArgs,
     ...jsonArg,
     topic: { type: "positional", description: "Event topic", required: true },
     payload: { type: "string", description: "Payload as JSON (default null)" },
+    keep: {
+      type: "string",
+      default: "24h",
+      description: "How long to keep the event if no run waits on the topic (0: do not keep)",
+    },
   },
   run: async ({ args }) => {
     const payload = parsePayload(args.payload);
+    const keepMs = parseDuration(args.keep, "--keep");
+    await withRuntime(
+      args,
+      async (runtime) => {
+        const resumed = await runtime.emit(args.topic, payload);
+        const kept = resumed.length === 0 && keepMs > 0;
+        if (args.json) return printJson({ topic: args.topic, resumed, kept });
+        process.stdout.write(
+          resumed.length
+            ? `resumed ${resumed.length} run(s): ${resumed.join(", ")}\n`
+            : kept
+              ? `no run is waiting on ${args.topic}; the event is kept for ${formatDuration(keepMs)} for the next run to wait on it\n`
+              : `no run is waiting on ${args.topic}\n`,
+        );
+      },
+      { eventRetention: keepMs },
+    );
+  },
+});
+
+const prune = defineCommand({
+  meta: {
+    name: "prune",
+    description:
+      "Delete completed, failed and cancelled runs (with their checkpoints) not updated for a while",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    "older-than": {
+      type: "string",
+      required: true,
+      description: "Delete finished runs last updated longer ago than this (e.g. 7d, 12h)",
+    },
+    "dry-run": {
+      type: "boolean",
+      default: false,
+      description: "Only count the runs that would be deleted",
+    },
+  },
+  run: async ({ args }) => {
+    const olderThan = parseDuration(args["older-than"], "--older-than");
+    const dryRun = Boolean(args["dry-run"]);
     await withRuntime(args, async (runtime) => {
-      const resumed = await runtime.emit(args.topic, payload);
-      if (args.json) return printJson({ topic: args.topic, resumed });
+      const count = await runtime.pruneRuns(olderThan, { dryRun });
+      // count: runs deleted, or with --dry-run, runs that would be.
+      if (args.json) return printJson({ count, dryRun, olderThanMs: olderThan });
+      const age = formatDuration(olderThan);
       process.stdout.write(
-        resumed.length
-          ? `resumed ${resumed.length} run(s): ${resumed.join(", ")}\n`
-          : `no run is waiting on ${args.topic}\n`,
+        dryRun
+          ? `would prune ${count} finished run(s) not updated for ${age}\n`
+          : `pruned ${count} finished run(s) not updated for ${age}\n`,
       );
     });
   },
@@ -285,7 +336,7 @@ const rewind = defineCommand({
 export const wfCommand = defineCommand({
   meta: {
     name: "wf",
-    description: "Durable workflows: start, list, show, emit events, cancel and rewind runs",
+    description: "Durable workflows: start, list, show, emit events, cancel, rewind and prune runs",
   },
-  subCommands: { start, list, show, emit, cancel, rewind },
+  subCommands: { start, list, show, emit, cancel, rewind, prune },
 });

@@ -37,6 +37,7 @@ export {
   StemError,
   TimeoutError,
   VersionConflictError,
+  WorkflowFenceError,
   type StemErrorCode,
 } from "./core/errors.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";

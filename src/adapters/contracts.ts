@@ -379,9 +379,14 @@ export interface WorkflowRun {
    * An empty object once completed.
    */
   suspensionData: Record<string, unknown> | null;
-  /** Worker holding the run's execution lease. */
+  /** The execution holding the run's lease (one id per execution, not per worker). */
   ownerId: string | null;
   leaseExpiresAt: number | null;
+  /**
+   * The fencing token of the latest claim: each claim by a new owner takes the next number
+   * (from 1; 0 = never claimed). Writes fenced with an older token are refused.
+   */
+  fencingToken: number;
   cancellationPolicy: WorkflowCancellationPolicy | null;
   /** Why the run was cancelled: `{ reason, cancelledAt, ... }`. */
   cancellationData: Record<string, unknown> | null;
@@ -428,6 +433,15 @@ export interface WorkflowWatcherResolution {
   resumeData: Record<string, unknown>;
 }
 
+/**
+ * Fences a write to the execution that makes it: `fence` is the token its `claimRun`
+ * returned. A fenced write is refused with WorkflowFenceError (nothing changed) when the
+ * run has been claimed since; without `fence` the write is not fenced.
+ */
+export interface WorkflowFence {
+  fence?: number;
+}
+
 export interface WorkflowRunQuery {
   workflow?: string;
   status?: WorkflowStatus;
@@ -455,7 +469,7 @@ export interface WorkflowStore {
   /** A checkpoint's value; undefined when there is none. */
   readStep(runId: string, step: string): Promise<unknown>;
   /** Saves (or overwrites) a checkpoint and bumps the run's `updatedAt` and cursor, atomically. */
-  saveStep(runId: string, step: string, value: unknown): Promise<void>;
+  saveStep(runId: string, step: string, value: unknown, options?: WorkflowFence): Promise<void>;
   /** Checkpoints in insertion order. */
   listSteps(runId: string): Promise<WorkflowStepEntry[]>;
   /**
@@ -473,26 +487,32 @@ export interface WorkflowStore {
     step: string,
     resumeAt: number,
     data?: Record<string, unknown>,
+    options?: WorkflowFence,
   ): Promise<void>;
   /**
    * Atomically suspends the run waiting on `topic` and registers its watcher (one per run;
-   * a new one replaces the old). With a deadline the run is also due then.
+   * a new one replaces the old). With a deadline the run is also due then. When an event
+   * kept by `resolveWatchers` (`retainFor`) is waiting on the topic, the oldest one is
+   * taken (and deleted) in the same step and resolves the new watcher at once: the run is
+   * resumed as by `resolveWatchers`, and its resolution is returned (null otherwise).
    */
   suspendOnTopic(
     runId: string,
     step: string,
     topic: string,
-    options?: { deadline?: number; data?: Record<string, unknown> },
-  ): Promise<void>;
+    options?: { deadline?: number; data?: Record<string, unknown> } & WorkflowFence,
+  ): Promise<WorkflowWatcherResolution | null>;
   /**
    * Atomically takes up to `limit` (default 256) watchers of `topic`, oldest first, and
    * resumes their runs (status running, suspensionData = resumeData): each waiting run is
-   * resolved by exactly one caller, however many emit at once.
+   * resolved by exactly one caller, however many emit at once. With `retainFor` (ms), an
+   * event that resolves no watcher is kept that long, in the same atomic step, for the next
+   * run to wait on the topic (`suspendOnTopic`); each kept event resumes one run, oldest first.
    */
   resolveWatchers(
     topic: string,
     payload: unknown,
-    options?: { limit?: number },
+    options?: { limit?: number; retainFor?: number },
   ): Promise<WorkflowWatcherResolution[]>;
   /** Watchers of `topic`, oldest first. */
   listWatchers(topic: string): Promise<WorkflowWatcher[]>;
@@ -507,9 +527,9 @@ export interface WorkflowStore {
   dueRuns(now: number, limit?: number): Promise<string[]>;
 
   /** Status running, recording the step being executed; bumps updatedAt. */
-  markRunning(runId: string, options?: { stepName?: string }): Promise<void>;
+  markRunning(runId: string, options?: { stepName?: string } & WorkflowFence): Promise<void>;
   /** Status completed with the result; suspension data becomes `{}`; lease and waits cleared. */
-  markCompleted(runId: string, result: unknown): Promise<void>;
+  markCompleted(runId: string, result: unknown, options?: WorkflowFence): Promise<void>;
   /**
    * Records `lastError`. Non-terminal: the run stays running (it will be retried).
    * Terminal: status failed.
@@ -517,7 +537,7 @@ export interface WorkflowStore {
   markFailed(
     runId: string,
     error: { message: string; type?: string; stack?: string },
-    options?: { terminal?: boolean },
+    options?: { terminal?: boolean } & WorkflowFence,
   ): Promise<void>;
   /** Status running, waits cleared; `data` (when given) becomes the suspension data to resume with. */
   markResumed(runId: string, data?: Record<string, unknown>): Promise<void>;
@@ -527,12 +547,30 @@ export interface WorkflowStore {
    */
   cancel(runId: string, reason?: string, details?: Record<string, unknown>): Promise<boolean>;
 
-  /** Takes the run's execution lease when free, expired, or already `ownerId`'s. */
-  claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean>;
-  /** Extends the lease; false when `ownerId` no longer holds it. */
-  renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean>;
-  /** Gives the lease up; a no-op unless `ownerId` holds it. */
-  releaseRun(runId: string, ownerId: string): Promise<void>;
+  /**
+   * Takes the run's execution lease for one execution (`ownerId` names that execution)
+   * when it is free or expired, and returns the claim's fencing token (the run's previous
+   * token + 1), which the execution passes as `fence` to its writes. A repeat by the
+   * holder (a retried call) extends the lease and returns the same token. Null when
+   * another owner holds a live lease or the run is finished.
+   */
+  claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null>;
+  /** Extends the lease; false when `ownerId` (with `fence`, that claim) no longer holds it. */
+  renewRunLease(
+    runId: string,
+    ownerId: string,
+    leaseMs: number,
+    options?: WorkflowFence,
+  ): Promise<boolean>;
+  /** Gives the lease up; a no-op unless `ownerId` (with `fence`, that claim) holds it. */
+  releaseRun(runId: string, ownerId: string, options?: WorkflowFence): Promise<void>;
+  /**
+   * Deletes completed, failed and cancelled runs last updated before `before` (epoch ms),
+   * with their checkpoints, oldest update first, up to `limit` (default 1000) per call, and drops kept events
+   * whose time has passed; returns how many runs it deleted. With `dryRun` it deletes
+   * nothing and returns how many runs it would delete (all of them, ignoring `limit`).
+   */
+  pruneRuns(before: number, options?: { limit?: number; dryRun?: boolean }): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -56,3 +56,22 @@ export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
   return new Error(typeof value === "string" ? value : JSON.stringify(value));
 }
+
+/**
+ * A workflow store refused a write fenced with a claim that no longer holds the run:
+ * another execution has claimed it since. The execution that made the write no longer
+ * owns the run and must stop without writing anything else.
+ */
+export class WorkflowFenceError extends StemError {
+  constructor(
+    readonly runId: string,
+    readonly fence: number,
+    readonly current: number | null,
+  ) {
+    super(
+      "conflict",
+      `workflow run ${runId} was claimed by another execution${current === null ? "" : ` (claim ${current})`}; the write of claim ${fence} was refused`,
+    );
+    this.name = "WorkflowFenceError";
+  }
+}

@@ -13,4 +13,5 @@ export {
   type WorkflowStoreContractFactory,
   WORKFLOW_CONTRACT_START,
 } from "./workflow-store-contract.ts";
+export { workflowFencingContract } from "./workflow-fencing-contract.ts";
 export { injectFaults, type FaultPlan, type FaultyStore } from "./faults.ts";

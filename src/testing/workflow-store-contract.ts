@@ -199,9 +199,10 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
     test("run leases: claim, expiry, renewal and release", async () => {
       const id = await create();
       expect((await store.listRunnableRuns()).map((r) => r.id)).toContain(id);
+      expect((await store.get(id))!.fencingToken).toBe(0);
 
-      expect(await store.claimRun(id, "owner-a", 5000)).toBe(true);
-      expect(await store.claimRun(id, "owner-b", 5000)).toBe(false);
+      expect(await store.claimRun(id, "owner-a", 5000)).toBe(1);
+      expect(await store.claimRun(id, "owner-b", 5000)).toBeNull();
       expect((await store.listRunnableRuns()).map((r) => r.id)).not.toContain(id);
       const claimed = (await store.get(id))!;
       expect(claimed.ownerId).toBe("owner-a");
@@ -209,7 +210,8 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
 
       await clock.advance(6000);
       expect((await store.listRunnableRuns()).map((r) => r.id)).toContain(id);
-      expect(await store.claimRun(id, "owner-b", 5000)).toBe(true);
+      expect(await store.claimRun(id, "owner-b", 5000)).toBe(2);
+      expect((await store.get(id))!.fencingToken).toBe(2);
 
       expect(await store.renewRunLease(id, "owner-b", 5000)).toBe(true);
       expect(await store.renewRunLease(id, "owner-c", 5000)).toBe(false);
@@ -360,7 +362,7 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
       const run = (await store.get(id))!;
       expect(run.status).toBe("completed");
       expect(run.result).toBe("done");
-      expect(await store.claimRun(id, "owner", 1000)).toBe(false);
+      expect(await store.claimRun(id, "owner", 1000)).toBeNull();
     });
 
     test("markFailed records the error; non-terminal keeps the run running, terminal fails it", async () => {
@@ -458,8 +460,8 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
       const other = await ctx.peer();
       expect((await other.get(id))!.params).toEqual({ n: 1 });
       expect(await other.readStep(id, "a")).toBe("x");
-      expect(await store.claimRun(id, "one", 10_000)).toBe(true);
-      expect(await other.claimRun(id, "two", 10_000)).toBe(false);
+      expect(await store.claimRun(id, "one", 10_000)).toBe(1);
+      expect(await other.claimRun(id, "two", 10_000)).toBeNull();
     });
   });
 }

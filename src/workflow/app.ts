@@ -28,6 +28,10 @@ export interface WorkflowRuntimeSettings {
   retryBackoff?: RetryBackoff;
   /** Re-enqueue running runs untouched this long. Default 5 min. */
   recoverAfter?: DurationInput;
+  /** Keep an event that finds no run waiting this long for the next one. Default 24 h; 0 off. */
+  eventRetention?: DurationInput;
+  /** Delete finished runs not updated this long. Default 7 days; 0 keeps them. */
+  runRetention?: DurationInput;
 }
 
 export interface StemWorkflowAppOptions extends StemClientOptions {
@@ -82,6 +86,8 @@ export class StemWorkflowApp extends StemApp {
       maxRetries: settings.maxRetries,
       retryBackoff: settings.retryBackoff,
       recoverAfter: settings.recoverAfter,
+      eventRetention: settings.eventRetention,
+      runRetention: settings.runRetention,
     });
     this.workflowRuntime = runtime;
     const queues = workerOptions.queues ?? [this.config.defaultQueue];
@@ -109,9 +115,20 @@ export class StemWorkflowApp extends StemApp {
     return this.runtime.waitForCompletion(runId, options);
   }
 
-  /** Resumes every run waiting on `topic` with `payload`; returns their ids. */
+  /**
+   * Resumes every run waiting on `topic` with `payload`; returns their ids. When none
+   * waits, the event is kept (`eventRetention`) for the next run to wait on the topic.
+   */
   emit(topic: string, payload?: unknown): Promise<string[]> {
     return this.runtime.emit(topic, payload);
+  }
+
+  /**
+   * Deletes finished runs not updated for `olderThan`, with their checkpoints; returns how
+   * many (with `dryRun`, how many it would delete).
+   */
+  pruneRuns(olderThan: DurationInput, options?: { dryRun?: boolean }): Promise<number> {
+    return this.runtime.pruneRuns(olderThan, options);
   }
 
   cancel(runId: string, reason?: string): Promise<boolean> {

@@ -13,12 +13,13 @@ export class WorkflowEventTimeoutError extends StemError {
 }
 
 /**
- * Ends an execution without finishing the run: it suspended, was cancelled, or this
- * worker lost its lease. Thrown out of `script.step`; a script must let it propagate.
+ * Ends an execution without finishing the run: it suspended (or suspended and was resumed
+ * at once by a kept event), was cancelled, or this execution lost its claim. Thrown out
+ * of `script.step`; a script must let it propagate.
  */
 export class WorkflowInterrupt extends Error {
   constructor(
-    readonly kind: "suspended" | "cancelled" | "lease-lost",
+    readonly kind: "suspended" | "resumed" | "cancelled" | "lease-lost",
     message: string,
   ) {
     super(message);

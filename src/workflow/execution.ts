@@ -6,7 +6,7 @@
 import type { WorkflowRun, WorkflowStore } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
-import { StemError } from "../core/errors.ts";
+import { StemError, WorkflowFenceError } from "../core/errors.ts";
 import { signals } from "../core/signals.ts";
 import { versionedName } from "./checkpoints.ts";
 import { type AnyWorkflowDefinition, checkStepName } from "./definition.ts";
@@ -21,6 +21,8 @@ export interface ExecutionInit {
   store: WorkflowStore;
   clock: Clock;
   run: WorkflowRun;
+  /** The execution's claim token: every store write carries it and is refused once stale. */
+  fence: number;
   definition: AnyWorkflowDefinition;
   /** Fires when the lease is lost or the worker stops the task. */
   signal: AbortSignal;
@@ -38,6 +40,7 @@ export interface ExecutionInit {
 export type ExecutionEnd =
   | { kind: "completed"; result: unknown }
   | { kind: "suspended" }
+  | { kind: "resumed" }
   | { kind: "cancelled" }
   | { kind: "lease-lost" };
 
@@ -107,7 +110,7 @@ export class ScriptExecution implements WorkflowScriptContext {
       return cached as T;
     }
     await this.checkStillOurs();
-    await store.markRunning(this.runId, { stepName: name });
+    await this.fenced(() => store.markRunning(this.runId, { stepName: name, fence: this.fence }));
     const context = new StepContext({
       workflow: this.workflow,
       runId: this.runId,
@@ -131,7 +134,8 @@ export class ScriptExecution implements WorkflowScriptContext {
     if (this.init.leaseLost()) this.stop("lease-lost", `lost the lease on run ${this.runId}`);
     // A requested suspension wins over whatever the handler did after asking for it.
     if (context.control) {
-      await this.suspend(name, iteration, context.control);
+      if (await this.fenced(() => this.suspend(name, iteration, context.control!)))
+        this.stop("resumed", `run ${this.runId} resumed at once by a kept event`);
       this.stop("suspended", `run ${this.runId} suspended in step "${name}"`);
     }
     if (failure) {
@@ -146,7 +150,9 @@ export class ScriptExecution implements WorkflowScriptContext {
     }
     // null/undefined means "not done yet": nothing is saved and the step runs again on resume.
     if (result !== undefined && result !== null) {
-      await store.saveStep(this.runId, checkpoint, result);
+      await this.fenced(() =>
+        store.saveStep(this.runId, checkpoint, result, { fence: this.fence }),
+      );
       signals.workflowStepCompleted.emit({
         runId: this.runId,
         workflow: this.workflow,
@@ -158,6 +164,20 @@ export class ScriptExecution implements WorkflowScriptContext {
     this.previousResult = result;
     this.stepIndex++;
     return result as T;
+  }
+
+  private get fence(): number {
+    return this.init.fence;
+  }
+
+  /** Runs a fenced write; a refusal (another execution claimed the run) ends this one. */
+  private async fenced<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof WorkflowFenceError) this.stop("lease-lost", error.message);
+      throw error;
+    }
   }
 
   private takeResumption(name: string, iteration: number): Resumption | null {
@@ -173,6 +193,8 @@ export class ScriptExecution implements WorkflowScriptContext {
     const run = await this.init.store.get(this.runId);
     if (!run || isFinished(run.status))
       this.stop("cancelled", `run ${this.runId} is ${run?.status ?? "gone"}`);
+    if (run.fencingToken !== this.fence)
+      this.stop("lease-lost", `run ${this.runId} was claimed by another execution`);
     const violation = policyViolation(run, this.init.clock.now(), false);
     if (violation) {
       await this.init.cancelForPolicy(run, violation.reason, violation.details);
@@ -180,7 +202,8 @@ export class ScriptExecution implements WorkflowScriptContext {
     }
   }
 
-  private async suspend(step: string, iteration: number, control: StepControl): Promise<void> {
+  /** Suspends the run as the step asked; true when a kept event resumed it at once. */
+  private async suspend(step: string, iteration: number, control: StepControl): Promise<boolean> {
     const { store, clock, run } = this.init;
     const now = clock.now();
     const base: Record<string, unknown> = {
@@ -202,9 +225,9 @@ export class ScriptExecution implements WorkflowScriptContext {
         policyDeadlineApplied: resumeAt !== requested,
         payload: control.data === undefined ? true : control.data,
       };
-      await store.suspendUntil(this.runId, step, resumeAt, data);
+      await store.suspendUntil(this.runId, step, resumeAt, data, { fence: this.fence });
       await this.emitSuspended(step, { type: "sleep", resumeAt });
-      return;
+      return false;
     }
     const requested = control.timeoutMs === undefined ? null : now + control.timeoutMs;
     let deadline = requested;
@@ -218,11 +241,23 @@ export class ScriptExecution implements WorkflowScriptContext {
       deadline,
       policyDeadlineApplied: deadline !== requested,
     };
-    await store.suspendOnTopic(this.runId, step, control.topic, {
+    const resolution = await store.suspendOnTopic(this.runId, step, control.topic, {
       deadline: deadline ?? undefined,
       data,
+      fence: this.fence,
     });
+    if (resolution) {
+      signals.workflowRunResumed.emit({
+        runId: this.runId,
+        workflow: this.workflow,
+        status: "running",
+        step,
+        metadata: { reason: "event", topic: control.topic, kept: true },
+      });
+      return true;
+    }
     await this.emitSuspended(step, { type: "event", topic: control.topic, deadline });
+    return false;
   }
 
   private async emitSuspended(step: string, metadata: Record<string, unknown>): Promise<void> {

@@ -8,8 +8,9 @@ import type {
   WorkflowRun,
   WorkflowStatus,
   WorkflowWatcher,
+  WorkflowWatcherResolution,
 } from "../adapters/contracts.ts";
-import { StemError } from "../core/errors.ts";
+import { StemError, WorkflowFenceError } from "../core/errors.ts";
 
 /** A run plus the store-internal due time (its score in the due set; null = not due). */
 export interface StoredRun {
@@ -68,6 +69,7 @@ export function newRun(input: CreateWorkflowRun, now: number): StoredRun {
       suspensionData: null,
       ownerId: null,
       leaseExpiresAt: null,
+      fencingToken: 0,
       cancellationPolicy: input.cancellationPolicy ? jsonCopy(input.cancellationPolicy) : null,
       cancellationData: null,
     },
@@ -213,6 +215,38 @@ export function resumeDataFor(
   return { ...watcher.data, payload: jsonCopy(payload), topic: watcher.topic, deliveredAt: now };
 }
 
+/**
+ * Resolves a watcher with an event's payload: the run resumes with the watcher's data plus
+ * the delivery. Null (nothing changed) when the run is finished.
+ */
+export function resolveWatcher(
+  stored: StoredRun,
+  watcher: WorkflowWatcher,
+  payload: unknown,
+  now: number,
+): WorkflowWatcherResolution | null {
+  const resumeData = resumeDataFor(watcher, payload, now);
+  if (!markResumed(stored, resumeData, now)) return null;
+  return {
+    runId: watcher.runId,
+    stepName: watcher.stepName,
+    topic: watcher.topic,
+    resumeData: jsonCopy(resumeData),
+  };
+}
+
+/** An event kept for runs that wait on its topic later (`resolveWatchers` with `retainFor`). */
+export interface KeptEvent {
+  payload: unknown;
+  /** It is dropped from this time on. */
+  expiresAt: number;
+}
+
+/** Still deliverable at `now`. */
+export function isKept(event: KeptEvent, now: number): boolean {
+  return event.expiresAt > now;
+}
+
 export function cancel(
   stored: StoredRun,
   reason: string | undefined,
@@ -265,26 +299,63 @@ export function isRunnable(run: WorkflowRun, now: number): boolean {
   return run.status === "running" && !leaseLive(run, now);
 }
 
-export function claim(stored: StoredRun, ownerId: string, leaseMs: number, now: number): boolean {
+/** Refuses a write fenced with a claim older than the run's latest (WorkflowFenceError). */
+export function checkFence(run: WorkflowRun, fence: number | undefined): void {
+  if (fence !== undefined && fence !== run.fencingToken)
+    throw new WorkflowFenceError(run.id, fence, run.fencingToken);
+}
+
+/**
+ * Claims the run's lease for `ownerId`; returns the claim's fencing token, or null when
+ * another owner holds a live lease or the run is finished. A repeat by the holder keeps
+ * its token.
+ */
+export function claim(
+  stored: StoredRun,
+  ownerId: string,
+  leaseMs: number,
+  now: number,
+): number | null {
   const run = stored.run;
-  if (isFinished(run.status)) return false;
-  if (leaseLive(run, now) && run.ownerId !== ownerId) return false;
+  if (isFinished(run.status)) return null;
+  const held = leaseLive(run, now);
+  if (held && run.ownerId !== ownerId) return null;
+  if (!held || run.ownerId !== ownerId) run.fencingToken = (run.fencingToken ?? 0) + 1;
   run.ownerId = ownerId;
   run.leaseExpiresAt = now + leaseMs;
-  return true;
+  return run.fencingToken;
 }
 
-export function renew(stored: StoredRun, ownerId: string, leaseMs: number, now: number): boolean {
+/** Whether `ownerId` (and, when given, the claim `fence`) holds the run. */
+function holds(run: WorkflowRun, ownerId: string, fence: number | undefined): boolean {
+  return run.ownerId === ownerId && (fence === undefined || fence === run.fencingToken);
+}
+
+export function renew(
+  stored: StoredRun,
+  ownerId: string,
+  leaseMs: number,
+  now: number,
+  fence?: number,
+): boolean {
   const run = stored.run;
-  if (run.ownerId !== ownerId || !leaseLive(run, now)) return false;
+  if (!holds(run, ownerId, fence) || !leaseLive(run, now)) return false;
   run.leaseExpiresAt = now + leaseMs;
   return true;
 }
 
-export function release(stored: StoredRun, ownerId: string): boolean {
+export function release(stored: StoredRun, ownerId: string, fence?: number): boolean {
   const run = stored.run;
-  if (run.ownerId !== ownerId) return false;
+  if (!holds(run, ownerId, fence)) return false;
   run.ownerId = null;
   run.leaseExpiresAt = null;
   return true;
 }
+
+/** Finished and last updated before `before`: `pruneRuns` deletes it. */
+export function isPrunable(run: WorkflowRun, before: number): boolean {
+  return isFinished(run.status) && run.updatedAt < before;
+}
+
+/** Default batch of `pruneRuns`. */
+export const DEFAULT_PRUNE_BATCH = 1000;

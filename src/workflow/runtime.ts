@@ -7,21 +7,19 @@
 import type {
   WorkflowRun,
   WorkflowRunQuery,
-  WorkflowStepEntry,
   WorkflowStore,
   WorkflowWatcher,
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
-import type { EnqueueOptions } from "../core/enqueue-options.ts";
-import { StemError, TimeoutError, toError } from "../core/errors.ts";
+import { StemError, TimeoutError, WorkflowFenceError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { RetryBackoff } from "../core/retry.ts";
 import type { TaskHandler } from "../core/task.ts";
 import { signals } from "../core/signals.ts";
 import { type AnyWorkflowDefinition, WorkflowRegistry } from "./definition.ts";
-import { WorkflowEventTimeoutError } from "./errors.ts";
 import { ScriptExecution } from "./execution.ts";
+import { LeaseKeeper, type RunClaim } from "./lease-keeper.ts";
 import { policyViolation, resolvePolicy } from "./policy.ts";
 import { paramsWithMetadata, runtimeMetadataOf } from "./run-metadata.ts";
 import {
@@ -31,53 +29,25 @@ import {
   type WorkflowRunTaskResult,
   workflowRunTask,
 } from "./run-task.ts";
-import { DEFAULT_BATCH, isFinished } from "./run-transitions.ts";
+import { DEFAULT_BATCH, DEFAULT_PRUNE_BATCH, isFinished } from "./run-transitions.ts";
+import type {
+  ExecuteOutcome,
+  WorkflowEnqueuer,
+  WorkflowRunDetail,
+  WorkflowRuntimeOptions,
+} from "./runtime-options.ts";
+import { recordStepFailure } from "./step-failure.ts";
 import type { StartWorkflowOptions, WorkflowContinuationReason } from "./types.ts";
 
-/** Anything that enqueues tasks (the producer `Stem`). */
-export interface WorkflowEnqueuer {
-  enqueue(name: string, args?: Record<string, unknown>, options?: EnqueueOptions): Promise<string>;
-}
+export type {
+  ExecuteOutcome,
+  WorkflowEnqueuer,
+  WorkflowRunDetail,
+  WorkflowRuntimeOptions,
+} from "./runtime-options.ts";
 
-export interface WorkflowRuntimeOptions {
-  store: WorkflowStore;
-  /** Enqueues `stem.workflow.run` tasks and the tasks steps enqueue. */
-  stem: WorkflowEnqueuer;
-  workflows?: Iterable<AnyWorkflowDefinition>;
-  clock?: Clock;
-  /** Queue for new runs' tasks. Default `default`. */
-  queue?: string;
-  /** Execution lease on a run, renewed while it executes. Default 30 s. */
-  runLease?: DurationInput;
-  /** Retries of a failing step before the run fails. Default 5. */
-  maxRetries?: number;
-  /** Delay between those retries. Default exponential from 2 s. */
-  retryBackoff?: RetryBackoff;
-  /** A running run nobody holds and nothing touched for this long is enqueued again. Default 5 min. */
-  recoverAfter?: DurationInput;
-  /** Identifies this runtime as a lease owner. */
-  runtimeId?: string;
-}
-
-/** What `executeRun` did. */
-export type ExecuteOutcome =
-  | "completed"
-  | "suspended"
-  | "cancelled"
-  | "failed"
-  | "retrying"
-  | "busy"
-  | "lease-lost"
-  | "finished"
-  | "not-runnable"
-  | "missing";
-
-/** A run with its checkpoints and the watcher it waits on, for `stem wf show`. */
-export interface WorkflowRunDetail {
-  run: WorkflowRun;
-  steps: WorkflowStepEntry[];
-  watcher: WorkflowWatcher | null;
-}
+/** How often, at most, a sweep prunes finished runs. */
+const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 let runtimes = 0;
 
@@ -91,7 +61,12 @@ export class WorkflowRuntime {
   readonly maxRetries: number;
   readonly retryBackoff?: RetryBackoff;
   readonly recoverAfterMs: number;
+  readonly eventRetentionMs: number;
+  readonly runRetentionMs: number;
   private readonly stem: WorkflowEnqueuer;
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
+  /** Executions started by this runtime, numbering their owner ids. */
+  private executions = 0;
 
   constructor(options: WorkflowRuntimeOptions) {
     this.store = options.store;
@@ -111,6 +86,8 @@ export class WorkflowRuntime {
     }
     this.retryBackoff = options.retryBackoff;
     this.recoverAfterMs = parseDuration(options.recoverAfter ?? "5m", "recoverAfter");
+    this.eventRetentionMs = parseDuration(options.eventRetention ?? "24h", "eventRetention");
+    this.runRetentionMs = parseDuration(options.runRetention ?? "7d", "runRetention");
     this.runtimeId =
       options.runtimeId ?? `${process.pid}.${Bun.randomUUIDv7().slice(-12)}.${++runtimes}`;
   }
@@ -202,17 +179,21 @@ export class WorkflowRuntime {
 
   /**
    * Delivers an event: every run waiting on `topic` right now is resumed exactly once with
-   * `payload` (however many processes emit at once). An event nobody waits for is not kept:
-   * a run that starts waiting later does not see it. Returns the ids of the resumed runs.
+   * `payload` (however many processes emit at once). An event that finds no run waiting is
+   * kept for `eventRetention` (24 h by default): the next run to wait on the topic within
+   * that time receives it at once, and it is then gone (each kept event resumes one run;
+   * several are received oldest first, one per wait). Returns the ids of the runs resumed now.
    */
   async emit(topic: string, payload: unknown = null): Promise<string[]> {
     if (typeof topic !== "string" || topic.length === 0) {
       throw new StemError("invalid_argument", "an event topic must be a non-empty string");
     }
     const resumed: string[] = [];
-    for (;;) {
+    for (let batch = 0; ; batch++) {
       const resolutions = await this.store.resolveWatchers(topic, payload, {
         limit: DEFAULT_BATCH,
+        // Only the first batch may keep the event: later ones follow runs it resumed.
+        retainFor: batch === 0 ? this.eventRetentionMs : 0,
       });
       for (const resolution of resolutions) {
         const run = await this.store.get(resolution.runId);
@@ -345,9 +326,11 @@ export class WorkflowRuntime {
   }
 
   /**
-   * Executes a run until it completes, suspends or fails, holding its lease meanwhile.
-   * `attempt`/`maxRetries` decide whether a failing step is retried (the error is thrown
-   * so the task is retried) or fails the run.
+   * Executes a run until it completes, suspends or fails, under a claim of its own (a
+   * lease renewed meanwhile and a fencing token on every write): another execution of the
+   * same run, on this worker or another, finds it busy. `attempt`/`maxRetries` decide
+   * whether a failing step is retried (the error is thrown so the task is retried) or
+   * fails the run.
    */
   async executeRun(
     runId: string,
@@ -364,8 +347,12 @@ export class WorkflowRuntime {
       const message = `unknown workflow "${initial.workflow}" (this worker runs: ${this.registry.names().join(", ") || "none"})`;
       return this.stepFailed(initial, new StemError("unknown_task", message), options, null);
     }
-    if (!(await this.store.claimRun(runId, this.runtimeId, this.runLeaseMs))) return "busy";
-    const lease = new LeaseKeeper(this.store, runId, this.runtimeId, this.runLeaseMs);
+    // One owner id per execution, so two deliveries of a run on one worker exclude each other.
+    const ownerId = `${this.runtimeId}/${++this.executions}`;
+    const fence = await this.store.claimRun(runId, ownerId, this.runLeaseMs);
+    if (fence === null) return "busy";
+    const claim: RunClaim = { runId, ownerId, fence };
+    const lease = new LeaseKeeper(this.store, claim, this.runLeaseMs);
     // The worker gave the task up (shutdown, lost task lease, revoke, hard time limit): its
     // redelivery runs the run again, so this execution must stop writing.
     const onAbort = () => {
@@ -375,6 +362,31 @@ export class WorkflowRuntime {
     };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      return await this.executeClaimed(claim, definition, lease, options);
+    } catch (error) {
+      if (!(error instanceof WorkflowFenceError)) throw error;
+      logger.info(`workflow run ${runId}: execution ${ownerId} stopped: ${error.message}`);
+      return "lease-lost";
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      lease.stop();
+      await this.store.releaseRun(runId, ownerId, { fence }).catch((error) => {
+        logger.warn(
+          `workflow run ${runId}: releasing its lease failed: ${(error as Error).message}`,
+        );
+      });
+    }
+  }
+
+  /** The body of `executeRun` once the run is claimed; store writes carry the claim's fence. */
+  private async executeClaimed(
+    claim: RunClaim,
+    definition: AnyWorkflowDefinition,
+    lease: LeaseKeeper,
+    options: { signal?: AbortSignal; attempt?: number; maxRetries?: number },
+  ): Promise<ExecuteOutcome> {
+    const { runId, fence } = claim;
+    for (;;) {
       const run = await this.store.get(runId);
       if (!run || run.status !== "running")
         return run && isFinished(run.status) ? "finished" : "not-runnable";
@@ -383,6 +395,7 @@ export class WorkflowRuntime {
         store: this.store,
         clock: this.clock,
         run,
+        fence,
         definition,
         signal: options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal,
         leaseLost: () => lease.lost,
@@ -397,11 +410,13 @@ export class WorkflowRuntime {
       try {
         end = await execution.execute();
       } catch (error) {
-        return await this.stepFailed(run, error, options, lease);
+        return await this.stepFailed(run, error, options, lease, fence);
       }
+      // An event kept for the topic resumed the run as it suspended: replay it at once.
+      if (end.kind === "resumed") continue;
       if (end.kind !== "completed") return end.kind;
       if (lease.lost) return "lease-lost";
-      await this.store.markCompleted(runId, end.result);
+      await this.store.markCompleted(runId, end.result, { fence });
       // Cancelled while its last step ran: the store kept it cancelled.
       if ((await this.store.get(runId))?.status !== "completed") return "cancelled";
       signals.workflowRunCompleted.emit({
@@ -411,49 +426,23 @@ export class WorkflowRuntime {
         metadata: { result: end.result },
       });
       return "completed";
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
-      lease.stop();
-      await this.store.releaseRun(runId, this.runtimeId).catch((error) => {
-        logger.warn(
-          `workflow run ${runId}: releasing its lease failed: ${(error as Error).message}`,
-        );
-      });
     }
   }
 
+  /** A failing step: retried (rethrown) or the run fails; nothing once the claim is lost. */
   private async stepFailed(
     run: WorkflowRun,
     thrown: unknown,
     options: { attempt?: number; maxRetries?: number },
     lease: LeaseKeeper | null,
+    fence?: number,
   ): Promise<ExecuteOutcome> {
     if (lease?.lost) return "lease-lost";
-    const error = toError(thrown);
-    const attempt = options.attempt ?? 0;
-    const maxRetries = options.maxRetries ?? this.maxRetries;
-    // A timed-out event wait fails the same way every time: no point retrying it.
-    const terminal = thrown instanceof WorkflowEventTimeoutError || attempt >= maxRetries;
-    await this.store.markFailed(
-      run.id,
-      { message: error.message, type: error.name, stack: error.stack },
-      { terminal },
-    );
-    const step = (await this.store.get(run.id))?.currentStep ?? undefined;
-    if (terminal) {
-      logger.warn(
-        `workflow run ${run.id} (${run.workflow}) failed in step ${step}: ${error.message}`,
-      );
-      signals.workflowRunFailed.emit({
-        runId: run.id,
-        workflow: run.workflow,
-        status: "failed",
-        step,
-        metadata: { error: error.message, attempts: attempt + 1 },
-      });
-      return "failed";
-    }
-    throw error;
+    return recordStepFailure(this.store, run, thrown, {
+      attempt: options.attempt ?? 0,
+      maxRetries: options.maxRetries ?? this.maxRetries,
+      fence,
+    });
   }
 
   /** The task handler workers register to execute runs. */
@@ -475,9 +464,26 @@ export class WorkflowRuntime {
   }
 
   /**
+   * Deletes finished (completed, failed, cancelled) runs not updated for `olderThan`, with
+   * their checkpoints; returns how many. With `dryRun`, deletes nothing and returns how
+   * many it would delete.
+   */
+  async pruneRuns(olderThan: DurationInput, options: { dryRun?: boolean } = {}): Promise<number> {
+    const before = this.clock.now() - parseDuration(olderThan, "olderThan");
+    if (options.dryRun) return this.store.pruneRuns(before, { dryRun: true });
+    let total = 0;
+    for (;;) {
+      const deleted = await this.store.pruneRuns(before, { limit: DEFAULT_PRUNE_BATCH });
+      total += deleted;
+      if (deleted < DEFAULT_PRUNE_BATCH) return total;
+    }
+  }
+
+  /**
    * One sweep: resumes runs that are due (wake time or event deadline reached), cancels
    * those past their policy, and re-enqueues running runs that nothing has touched for
-   * `recoverAfter` (their task was lost before it was published). Returns the runs resumed.
+   * `recoverAfter` (their task was lost before it was published), and (at most every ten
+   * minutes) prunes finished runs older than `runRetention`. Returns the runs resumed.
    */
   async sweep(): Promise<string[]> {
     const resumed: string[] = [];
@@ -509,53 +515,12 @@ export class WorkflowRuntime {
       await this.store.markRunning(run.id);
       await this.continueRun(run, "recovery");
     }
+    // Last, so a failing prune never holds up resuming and recovering runs.
+    if (this.runRetentionMs > 0 && this.clock.now() - this.lastPruneAt >= PRUNE_INTERVAL_MS) {
+      this.lastPruneAt = this.clock.now();
+      const pruned = await this.pruneRuns(this.runRetentionMs);
+      if (pruned > 0) logger.info(`pruned ${pruned} finished workflow run(s)`);
+    }
     return resumed;
-  }
-}
-
-/**
- * Renews a run lease while it executes; `signal` fires and `lost` turns true when renewal
- * fails or the execution is abandoned.
- */
-class LeaseKeeper {
-  lost = false;
-  private readonly abort = new AbortController();
-  private readonly timer: ReturnType<typeof setInterval>;
-
-  constructor(store: WorkflowStore, runId: string, owner: string, leaseMs: number) {
-    this.timer = setInterval(
-      async () => {
-        try {
-          if (!(await store.renewRunLease(runId, owner, leaseMs)))
-            this.markLost(`the lease on run ${runId} was taken over`);
-        } catch (error) {
-          logger.warn(
-            `workflow run ${runId}: renewing its lease failed: ${(error as Error).message}`,
-          );
-        }
-      },
-      Math.max(50, Math.floor(leaseMs / 3)),
-    );
-  }
-
-  get signal(): AbortSignal {
-    return this.abort.signal;
-  }
-
-  private markLost(message: string): void {
-    if (this.lost) return;
-    this.lost = true;
-    logger.warn(message);
-    this.abort.abort(new StemError("conflict", message));
-  }
-
-  /** This execution stops owning the run: no more renewals, and no more writes. */
-  abandon(message: string): void {
-    this.stop();
-    this.markLost(message);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }

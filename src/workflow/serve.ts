@@ -45,6 +45,8 @@ export async function serveWorkflows(
     maxRetries: settings.maxRetries,
     retryBackoff: settings.retryBackoff,
     recoverAfter: settings.recoverAfter,
+    eventRetention: settings.eventRetention,
+    runRetention: settings.runRetention,
   });
   client.registry.register(runtime.taskHandler());
   if (!worker.queues.includes(runtime.queue)) {

@@ -16,6 +16,7 @@ import {
   revokeStoreContract,
   scheduleStoreContract,
   workflowScriptFacadeContract,
+  workflowFencingContract,
   workflowStoreContract,
   type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
@@ -66,4 +67,5 @@ const memoryWorkflowStores: WorkflowStoreContractFactory = {
   },
 };
 workflowStoreContract("memory", memoryWorkflowStores);
+workflowFencingContract("memory", memoryWorkflowStores);
 workflowScriptFacadeContract("memory", memoryWorkflowStores);

@@ -15,6 +15,7 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowFencingContract,
   workflowStoreContract,
   type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
@@ -106,5 +107,6 @@ const postgresWithClock: WorkflowStoreContractFactory = {
 };
 
 workflowStoreContract("postgres", postgresWithClock);
+workflowFencingContract("postgres", postgresWithClock);
 workflowStoreRaces("postgres", postgresWithClock);
 workflowStoreMatchesMemory("postgres", postgresWithClock);

@@ -14,6 +14,7 @@ import {
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
+  workflowFencingContract,
   workflowStoreContract,
   type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
@@ -100,5 +101,6 @@ const onRedisWithClock: WorkflowStoreContractFactory = {
 };
 
 workflowStoreContract("redis", onRedisWithClock);
+workflowFencingContract("redis", onRedisWithClock);
 workflowStoreRaces("redis", onRedisWithClock);
 workflowStoreMatchesMemory("redis", onRedisWithClock);

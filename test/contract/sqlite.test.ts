@@ -18,6 +18,7 @@ import {
   revokeStoreContract,
   scheduleStoreContract,
   workflowScriptFacadeContract,
+  workflowFencingContract,
   workflowStoreContract,
   type WorkflowStoreContractFactory,
 } from "../../src/testing/index.ts";
@@ -124,5 +125,6 @@ for (const [label, factory] of [
   ["sqlite::memory:", sqliteMemoryWorkflowStores],
 ] as const) {
   workflowStoreContract(label, factory);
+  workflowFencingContract(label, factory);
   workflowScriptFacadeContract(label, factory);
 }

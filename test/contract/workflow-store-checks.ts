@@ -110,8 +110,8 @@ export function workflowStoreRaces(name: string, factory: WorkflowStoreContractF
           (i % 2 ? two : one).claimRun(id, `owner-${i}`, 60_000),
         ),
       );
-      expect(wins.filter(Boolean).length).toBe(1);
-      const owner = `owner-${wins.indexOf(true)}`;
+      expect(wins.filter((w) => w !== null)).toEqual([1]);
+      const owner = `owner-${wins.indexOf(1)}`;
       expect((await one.get(id))!.ownerId).toBe(owner);
     });
   });
@@ -169,8 +169,25 @@ function randomOp(r: ReturnType<typeof random>, clock: FakeClock): Op {
   const resumeAt = now + r.pick([-1, 0, 500]);
   const flag = r.chance(0.5);
   const terminal = r.chance(0.3);
+  // Claims number from 1 per run: small tokens hit current and stale ones alike.
+  const fence = r.chance(0.4) ? r.pick([1, 2, 3]) : undefined;
+  const retainFor = r.pick([undefined, 1_000, 100_000]);
+  const pruneBefore = now - r.pick([0, 1_000, 70_000]);
   const ops: Op[] = [
     [`saveStep ${run} ${step}`, (s) => s.saveStep(run, step, value)],
+    [`saveStep ${run} ${step} fence ${fence}`, (s) => s.saveStep(run, step, value, { fence })],
+    [
+      `suspendOnTopic ${run} ${topic} fence ${fence}`,
+      (s) => s.suspendOnTopic(run, step, topic, { deadline, fence }),
+    ],
+    [`markCompleted ${run} fence ${fence}`, (s) => s.markCompleted(run, value, { fence })],
+    [`releaseRun ${run} ${owner} fence ${fence}`, (s) => s.releaseRun(run, owner, { fence })],
+    [
+      `resolveWatchers ${topic} retainFor ${retainFor}`,
+      (s) => s.resolveWatchers(topic, value, { limit, retainFor }),
+    ],
+    [`pruneRuns dry`, (s) => s.pruneRuns(pruneBefore, { dryRun: true })],
+    [`pruneRuns ${limit}`, (s) => s.pruneRuns(pruneBefore, { limit })],
     [`readStep ${run} ${step}`, (s) => s.readStep(run, step)],
     [`rewindToStep ${run} ${step}`, (s) => s.rewindToStep(run, step)],
     [`suspendUntil ${run}`, (s) => s.suspendUntil(run, step, resumeAt, data)],

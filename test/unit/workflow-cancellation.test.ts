@@ -201,6 +201,8 @@ describe("workflow cancellation", () => {
   test("maxRunDuration reached while running cancels the run before its next step", async () => {
     let laterRan = false;
     const { app, clock } = await workflowApp({
+      // The run lease outlasts the fake two minutes, so the step keeps its claim.
+      workflow: { runLease: "10m" },
       scripts: [
         WorkflowScript({
           name: "policy.running",

@@ -71,13 +71,49 @@ describe("workflow events", () => {
     expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toBe("approved");
   });
 
-  test("an event emitted before anyone waits is not kept: only runs waiting at emit time get it", async () => {
-    const { app } = await workflowApp({ scripts: [waiter("events.late", "early.topic")] });
-    expect(await app.emit("early.topic", { lost: true })).toEqual([]);
-    const runId = await app.startWorkflow("events.late");
+  test("an event emitted before anyone waits is kept: the next run to wait gets it at once, exactly once", async () => {
+    const counter = { runs: 0 };
+    const { app } = await workflowApp({ scripts: [waiter("events.late", "early.topic", counter)] });
+    expect(await app.emit("early.topic", { early: true })).toEqual([]);
+    const first = await app.startWorkflow("events.late");
+    // It never suspends for long: the kept event resumes it as it starts waiting.
+    expect((await app.waitForCompletion(first, { timeout: 3000 })).result).toEqual({
+      got: { early: true },
+    });
+    expect(counter.runs).toBe(2);
+    // The kept event is gone: a second run waits for an event of its own.
+    const second = await app.startWorkflow("events.late");
+    await reachStatus(app, second, "suspended");
+    expect(await app.emit("early.topic", { second: true })).toEqual([second]);
+    expect((await app.waitForCompletion(second, { timeout: 3000 })).result).toEqual({
+      got: { second: true },
+    });
+  });
+
+  test("an event kept past eventRetention is dropped", async () => {
+    const { app, clock } = await workflowApp({
+      scripts: [waiter("events.expired", "stale.topic")],
+      workflow: { eventRetention: "1h" },
+    });
+    expect(await app.emit("stale.topic", { stale: true })).toEqual([]);
+    await clock.advance(3_600_000);
+    const runId = await app.startWorkflow("events.expired");
     await reachStatus(app, runId, "suspended");
-    expect((await app.getRun(runId))!.waitTopic).toBe("early.topic");
-    expect(await app.emit("early.topic", { second: true })).toEqual([runId]);
+    expect(await app.emit("stale.topic", { fresh: true })).toEqual([runId]);
+    expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toEqual({
+      got: { fresh: true },
+    });
+  });
+
+  test("with eventRetention 0 an event nobody waits for is not kept", async () => {
+    const { app } = await workflowApp({
+      scripts: [waiter("events.unkept", "unkept.topic")],
+      workflow: { eventRetention: 0 },
+    });
+    expect(await app.emit("unkept.topic", { lost: true })).toEqual([]);
+    const runId = await app.startWorkflow("events.unkept");
+    await reachStatus(app, runId, "suspended");
+    expect(await app.emit("unkept.topic", { second: true })).toEqual([runId]);
     expect((await app.waitForCompletion(runId, { timeout: 3000 })).result).toEqual({
       got: { second: true },
     });

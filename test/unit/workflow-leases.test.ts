@@ -35,7 +35,7 @@ describe("workflow leases and recovery", () => {
     // A worker that crashed after checkpointing "one", still holding the run's lease.
     const runId = await store.createRun({ workflow: "lease.dead" });
     await store.saveStep(runId, "one", 1);
-    expect(await store.claimRun(runId, "dead-worker", 30_000)).toBe(true);
+    expect(await store.claimRun(runId, "dead-worker", 30_000)).toBe(1);
 
     await app.runtime.enqueueRun(runId, app.runtime.queue, "start");
     // The task finds the run leased and defers itself until the lease can have run out.

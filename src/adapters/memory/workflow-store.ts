@@ -1,6 +1,7 @@
 import type {
   CreateWorkflowRun,
   WorkflowRun,
+  WorkflowFence,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
@@ -20,6 +21,8 @@ export class MemoryWorkflowStore implements WorkflowStore {
   private readonly runs = new Map<string, t.StoredRun>();
   private readonly steps = new Map<string, WorkflowStepEntry[]>();
   private readonly watchers = new Map<string, WorkflowWatcher>();
+  /** Kept events per topic, oldest first. */
+  private readonly events = new Map<string, t.KeptEvent[]>();
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -34,8 +37,13 @@ export class MemoryWorkflowStore implements WorkflowStore {
     if (stored.run.waitTopic === null) this.watchers.delete(stored.run.id);
   }
 
-  private change(runId: string, apply: (stored: t.StoredRun, now: number) => unknown): void {
+  private change(
+    runId: string,
+    apply: (stored: t.StoredRun, now: number) => unknown,
+    fence?: number,
+  ): void {
     const stored = this.stored(runId);
+    t.checkFence(stored.run, fence);
     apply(stored, this.clock.now());
     this.settle(stored);
   }
@@ -86,8 +94,14 @@ export class MemoryWorkflowStore implements WorkflowStore {
     return entry ? t.jsonCopy(entry.value) : undefined;
   }
 
-  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+  async saveStep(
+    runId: string,
+    step: string,
+    value: unknown,
+    options: WorkflowFence = {},
+  ): Promise<void> {
     const stored = this.stored(runId);
+    t.checkFence(stored.run, options.fence);
     const entries = this.steps.get(runId)!;
     const now = this.clock.now();
     const existing = entries.find((e) => e.name === step);
@@ -127,30 +141,45 @@ export class MemoryWorkflowStore implements WorkflowStore {
     step: string,
     resumeAt: number,
     data?: Record<string, unknown>,
+    options: WorkflowFence = {},
   ): Promise<void> {
-    this.change(runId, (s, now) => t.suspendUntil(s, step, resumeAt, data, now));
+    this.change(runId, (s, now) => t.suspendUntil(s, step, resumeAt, data, now), options.fence);
   }
 
   async suspendOnTopic(
     runId: string,
     step: string,
     topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
+    options: { deadline?: number; data?: Record<string, unknown> } & WorkflowFence = {},
+  ): Promise<WorkflowWatcherResolution | null> {
     const stored = this.stored(runId);
+    t.checkFence(stored.run, options.fence);
     const now = this.clock.now();
-    if (t.suspendOnTopic(stored, step, topic, options.deadline, options.data, now)) {
-      this.watchers.set(
-        runId,
-        t.watcherFor(runId, step, topic, options.deadline, options.data, now),
-      );
+    if (!t.suspendOnTopic(stored, step, topic, options.deadline, options.data, now)) return null;
+    const watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
+    const event = this.takeEvent(topic, now);
+    if (event) {
+      const resolution = t.resolveWatcher(stored, watcher, event.payload, now);
+      this.settle(stored);
+      return resolution;
     }
+    this.watchers.set(runId, watcher);
+    return null;
+  }
+
+  /** Takes the oldest kept event of `topic`, dropping expired ones on the way. */
+  private takeEvent(topic: string, now: number): t.KeptEvent | null {
+    const kept = this.events.get(topic);
+    let event: t.KeptEvent | undefined;
+    while (kept && (event = kept.shift()) && !t.isKept(event, now)) event = undefined;
+    if (kept && kept.length === 0) this.events.delete(topic);
+    return event ?? null;
   }
 
   async resolveWatchers(
     topic: string,
     payload: unknown,
-    options: { limit?: number } = {},
+    options: { limit?: number; retainFor?: number } = {},
   ): Promise<WorkflowWatcherResolution[]> {
     const now = this.clock.now();
     const taken = this.watchersOf(topic).slice(0, options.limit ?? t.DEFAULT_BATCH);
@@ -158,14 +187,13 @@ export class MemoryWorkflowStore implements WorkflowStore {
     for (const watcher of taken) {
       this.watchers.delete(watcher.runId);
       const stored = this.runs.get(watcher.runId);
-      const resumeData = t.resumeDataFor(watcher, payload, now);
-      if (!stored || !t.markResumed(stored, resumeData, now)) continue;
-      resolutions.push({
-        runId: watcher.runId,
-        stepName: watcher.stepName,
-        topic,
-        resumeData: t.jsonCopy(resumeData),
-      });
+      const resolution = stored && t.resolveWatcher(stored, watcher, payload, now);
+      if (resolution) resolutions.push(resolution);
+    }
+    if (resolutions.length === 0 && options.retainFor && options.retainFor > 0) {
+      const kept = this.events.get(topic) ?? [];
+      kept.push({ payload: t.jsonCopy(payload), expiresAt: now + options.retainFor });
+      this.events.set(topic, kept);
     }
     return resolutions;
   }
@@ -199,20 +227,27 @@ export class MemoryWorkflowStore implements WorkflowStore {
     return due.map((s) => s.run.id);
   }
 
-  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
-    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName));
+  async markRunning(
+    runId: string,
+    options: { stepName?: string } & WorkflowFence = {},
+  ): Promise<void> {
+    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName), options.fence);
   }
 
-  async markCompleted(runId: string, result: unknown): Promise<void> {
-    this.change(runId, (s, now) => t.markCompleted(s, result, now));
+  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
+    this.change(runId, (s, now) => t.markCompleted(s, result, now), options.fence);
   }
 
   async markFailed(
     runId: string,
     error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } = {},
+    options: { terminal?: boolean } & WorkflowFence = {},
   ): Promise<void> {
-    this.change(runId, (s, now) => t.markFailed(s, error, options.terminal ?? false, now));
+    this.change(
+      runId,
+      (s, now) => t.markFailed(s, error, options.terminal ?? false, now),
+      options.fence,
+    );
   }
 
   async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
@@ -230,16 +265,45 @@ export class MemoryWorkflowStore implements WorkflowStore {
     return done;
   }
 
-  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
     return t.claim(this.stored(runId), ownerId, leaseMs, this.clock.now());
   }
 
-  async renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
-    return t.renew(this.stored(runId), ownerId, leaseMs, this.clock.now());
+  async renewRunLease(
+    runId: string,
+    ownerId: string,
+    leaseMs: number,
+    options: WorkflowFence = {},
+  ): Promise<boolean> {
+    return t.renew(this.stored(runId), ownerId, leaseMs, this.clock.now(), options.fence);
   }
 
-  async releaseRun(runId: string, ownerId: string): Promise<void> {
-    t.release(this.stored(runId), ownerId);
+  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
+    t.release(this.stored(runId), ownerId, options.fence);
+  }
+
+  async pruneRuns(
+    before: number,
+    options: { limit?: number; dryRun?: boolean } = {},
+  ): Promise<number> {
+    const prunable = [...this.runs.values()]
+      .map((s) => s.run)
+      .filter((r) => t.isPrunable(r, before))
+      .sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : 1));
+    if (options.dryRun) return prunable.length;
+    const now = this.clock.now();
+    for (const [topic, kept] of this.events) {
+      const live = kept.filter((e) => t.isKept(e, now));
+      if (live.length > 0) this.events.set(topic, live);
+      else this.events.delete(topic);
+    }
+    const deleted = prunable.slice(0, options.limit ?? t.DEFAULT_PRUNE_BATCH);
+    for (const run of deleted) {
+      this.runs.delete(run.id);
+      this.steps.delete(run.id);
+      this.watchers.delete(run.id);
+    }
+    return deleted.length;
   }
 
   async close(): Promise<void> {}

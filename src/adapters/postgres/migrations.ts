@@ -280,6 +280,27 @@ CREATE TABLE {schema}.workflow_steps (
 CREATE INDEX workflow_steps_position_idx ON {schema}.workflow_steps (run_id, position);
 `,
   },
+  {
+    version: 7,
+    name: "workflow fencing, kept events and pruning",
+    sql: `
+-- Every run gets a fencing token, 0 until it is first claimed.
+UPDATE {schema}.workflow_runs SET run = run || '{"fencingToken": 0}'::jsonb;
+
+-- Events kept for runs that start waiting on their topic later, oldest first per topic.
+CREATE TABLE {schema}.workflow_events (
+  seq bigserial PRIMARY KEY,
+  topic text NOT NULL,
+  payload text NOT NULL,
+  expires_at double precision NOT NULL
+);
+CREATE INDEX workflow_events_topic_idx ON {schema}.workflow_events (topic, seq);
+CREATE INDEX workflow_events_expiry_idx ON {schema}.workflow_events (expires_at);
+
+CREATE INDEX workflow_runs_finished_idx ON {schema}.workflow_runs (updated_at, id)
+  WHERE status IN ('completed', 'failed', 'cancelled');
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -9,6 +9,7 @@ import type postgres from "postgres";
 import type {
   CreateWorkflowRun,
   WorkflowRun,
+  WorkflowFence,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
@@ -20,7 +21,9 @@ import { StemError } from "../../core/errors.ts";
 import { logicalCursor, rewindCut } from "../../workflow/checkpoints.ts";
 import * as t from "../../workflow/run-transitions.ts";
 import type { PgDatabase } from "./database.ts";
+import { countPrunableWorkflowRuns, pruneWorkflowRuns } from "./sql/prune-workflow-runs.ts";
 import { takeDueWorkflowRuns } from "./sql/take-due-workflow-runs.ts";
+import { deleteExpiredEvents, keepEvent, lockTopic, takeEvent } from "./sql/workflow-events.ts";
 import {
   insertRun,
   listRunnableRuns,
@@ -85,10 +88,12 @@ export class PostgresWorkflowStore implements WorkflowStore {
     what: string,
     runId: string,
     apply: (record: RunRecord, now: number) => T,
+    fence?: number,
   ): Promise<T> {
     return this.transaction(what, async (tx) => {
       const record = await lockRun(tx, this.schema, runId);
       if (!record) throw t.runNotFound(runId);
+      t.checkFence(record.stored.run, fence);
       const result = apply(record, this.clock.now());
       if (result !== false) {
         settle(record);
@@ -131,10 +136,16 @@ export class PostgresWorkflowStore implements WorkflowStore {
     return this.db.run("read workflow step", (sql) => readStep(sql, this.schema, runId, step));
   }
 
-  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+  async saveStep(
+    runId: string,
+    step: string,
+    value: unknown,
+    options: WorkflowFence = {},
+  ): Promise<void> {
     await this.transaction("save workflow step", async (tx) => {
       const record = await lockRun(tx, this.schema, runId);
       if (!record) throw t.runNotFound(runId);
+      t.checkFence(record.stored.run, options.fence);
       const now = this.clock.now();
       const names = (await listSteps(tx, this.schema, runId)).map((e) => e.name);
       await upsertStep(tx, this.schema, runId, step, value, now);
@@ -174,52 +185,64 @@ export class PostgresWorkflowStore implements WorkflowStore {
     step: string,
     resumeAt: number,
     data?: Record<string, unknown>,
+    options: WorkflowFence = {},
   ): Promise<void> {
-    await this.change("suspend workflow run", runId, (r, now) =>
-      t.suspendUntil(r.stored, step, resumeAt, data, now),
+    await this.change(
+      "suspend workflow run",
+      runId,
+      (r, now) => t.suspendUntil(r.stored, step, resumeAt, data, now),
+      options.fence,
     );
   }
 
-  async suspendOnTopic(
+  suspendOnTopic(
     runId: string,
     step: string,
     topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
-    await this.change("suspend workflow run on a topic", runId, (r, now) => {
-      if (!t.suspendOnTopic(r.stored, step, topic, options.deadline, options.data, now)) {
-        return false;
-      }
-      r.watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
-      return true;
+    options: { deadline?: number; data?: Record<string, unknown> } & WorkflowFence = {},
+  ): Promise<WorkflowWatcherResolution | null> {
+    return this.transaction("suspend workflow run on a topic", async (tx) => {
+      // The topic before the row, as resolveWatchers takes them, so the two cannot deadlock.
+      await lockTopic(tx, this.schema, topic);
+      const record = await lockRun(tx, this.schema, runId);
+      if (!record) throw t.runNotFound(runId);
+      t.checkFence(record.stored.run, options.fence);
+      const now = this.clock.now();
+      const { stored } = record;
+      if (!t.suspendOnTopic(stored, step, topic, options.deadline, options.data, now)) return null;
+      const watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
+      const event = await takeEvent(tx, this.schema, topic, now);
+      const resolution = event ? t.resolveWatcher(stored, watcher, event.payload, now) : null;
+      record.watcher = event ? null : watcher;
+      settle(record);
+      await writeRuns(tx, this.schema, [record]);
+      return resolution;
     });
   }
 
   resolveWatchers(
     topic: string,
     payload: unknown,
-    options: { limit?: number } = {},
+    options: { limit?: number; retainFor?: number } = {},
   ): Promise<WorkflowWatcherResolution[]> {
     const limit = count(options.limit ?? t.DEFAULT_BATCH);
+    const retainFor = options.retainFor ?? 0;
     return this.transaction("resolve workflow watchers", async (tx) => {
+      // Only an emit that may keep its event needs to be ordered with suspensions.
+      if (retainFor > 0) await lockTopic(tx, this.schema, topic);
       const records = await lockWatchedRuns(tx, this.schema, topic, limit);
       const now = this.clock.now();
       const resolutions: WorkflowWatcherResolution[] = [];
       for (const record of records) {
         const watcher = record.watcher!;
         record.watcher = null;
-        const resumeData = t.resumeDataFor(watcher, payload, now);
-        if (t.markResumed(record.stored, resumeData, now)) {
-          resolutions.push({
-            runId: watcher.runId,
-            stepName: watcher.stepName,
-            topic,
-            resumeData: t.jsonCopy(resumeData),
-          });
-        }
+        const resolution = t.resolveWatcher(record.stored, watcher, payload, now);
+        if (resolution) resolutions.push(resolution);
         settle(record);
       }
       await writeRuns(tx, this.schema, records);
+      if (resolutions.length === 0 && retainFor > 0)
+        await keepEvent(tx, this.schema, topic, { payload, expiresAt: now + retainFor });
       return resolutions;
     });
   }
@@ -246,25 +269,37 @@ export class PostgresWorkflowStore implements WorkflowStore {
     );
   }
 
-  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
-    await this.change("mark workflow run running", runId, (r, now) =>
-      t.markRunning(r.stored, now, options.stepName),
+  async markRunning(
+    runId: string,
+    options: { stepName?: string } & WorkflowFence = {},
+  ): Promise<void> {
+    await this.change(
+      "mark workflow run running",
+      runId,
+      (r, now) => t.markRunning(r.stored, now, options.stepName),
+      options.fence,
     );
   }
 
-  async markCompleted(runId: string, result: unknown): Promise<void> {
-    await this.change("complete workflow run", runId, (r, now) =>
-      t.markCompleted(r.stored, result, now),
+  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
+    await this.change(
+      "complete workflow run",
+      runId,
+      (r, now) => t.markCompleted(r.stored, result, now),
+      options.fence,
     );
   }
 
   async markFailed(
     runId: string,
     error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } = {},
+    options: { terminal?: boolean } & WorkflowFence = {},
   ): Promise<void> {
-    await this.change("fail workflow run", runId, (r, now) =>
-      t.markFailed(r.stored, error, options.terminal ?? false, now),
+    await this.change(
+      "fail workflow run",
+      runId,
+      (r, now) => t.markFailed(r.stored, error, options.terminal ?? false, now),
+      options.fence,
     );
   }
 
@@ -278,20 +313,46 @@ export class PostgresWorkflowStore implements WorkflowStore {
     );
   }
 
-  claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
-    return this.change("claim workflow run", runId, (r, now) =>
-      t.claim(r.stored, ownerId, leaseMs, now),
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
+    const token = await this.change(
+      "claim workflow run",
+      runId,
+      (r, now) => t.claim(r.stored, ownerId, leaseMs, now) ?? false,
     );
+    return token === false ? null : token;
   }
 
-  renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+  renewRunLease(
+    runId: string,
+    ownerId: string,
+    leaseMs: number,
+    options: WorkflowFence = {},
+  ): Promise<boolean> {
     return this.change("renew workflow run lease", runId, (r, now) =>
-      t.renew(r.stored, ownerId, leaseMs, now),
+      t.renew(r.stored, ownerId, leaseMs, now, options.fence),
     );
   }
 
-  async releaseRun(runId: string, ownerId: string): Promise<void> {
-    await this.change("release workflow run", runId, (r) => t.release(r.stored, ownerId));
+  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
+    await this.change("release workflow run", runId, (r) =>
+      t.release(r.stored, ownerId, options.fence),
+    );
+  }
+
+  async pruneRuns(
+    before: number,
+    options: { limit?: number; dryRun?: boolean } = {},
+  ): Promise<number> {
+    if (options.dryRun) {
+      return this.db.run("count prunable workflow runs", (sql) =>
+        countPrunableWorkflowRuns(sql, this.schema, before),
+      );
+    }
+    const limit = count(options.limit ?? t.DEFAULT_PRUNE_BATCH);
+    return this.transaction("prune workflow runs", async (tx) => {
+      await deleteExpiredEvents(tx, this.schema, this.clock.now());
+      return pruneWorkflowRuns(tx, this.schema, before, limit);
+    });
   }
 
   /** The connection owns the pool; nothing to release here. */

@@ -168,6 +168,13 @@ export class RedisKeys {
   workflowWatchers(topic: string): string {
     return `${this.prefix}:wf:watchers:{${topic}}`;
   }
+  /**
+   * LIST: events kept for runs that wait on one topic later, oldest first, each
+   * `expiresAt:payloadJson`; the key expires an hour after its last push's retention.
+   */
+  workflowEvents(topic: string): string {
+    return `${this.prefix}:wf:events:{${topic}}`;
+  }
   /** ZSET: run id → updatedAt, suspended runs waiting on one topic. */
   workflowWaiting(topic: string): string {
     return `${this.prefix}:wf:waiting:{${topic}}`;

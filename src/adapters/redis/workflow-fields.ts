@@ -24,6 +24,7 @@ const NUMBER_FIELDS = new Set([
   "updatedAt",
   "resumeAt",
   "leaseExpiresAt",
+  "fencingToken",
   "dueAt",
   "watchCreatedAt",
   "watchDeadline",
@@ -47,6 +48,7 @@ const RUN_FIELDS: (keyof WorkflowRun)[] = [
   "suspensionData",
   "ownerId",
   "leaseExpiresAt",
+  "fencingToken",
   "cancellationPolicy",
   "cancellationData",
 ];
@@ -109,6 +111,8 @@ function decodeValue(field: string, text: string | undefined | null): unknown {
 export function decodeRun(hash: Record<string, string>): WorkflowRun {
   const run: Record<string, unknown> = {};
   for (const field of RUN_FIELDS) run[field] = decodeValue(field, hash[field]);
+  // Runs stored before fencing tokens existed have none: never claimed since.
+  run.fencingToken ??= 0;
   return run as unknown as WorkflowRun;
 }
 

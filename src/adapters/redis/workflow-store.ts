@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import type {
   CreateWorkflowRun,
   WorkflowRun,
+  WorkflowFence,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
@@ -17,7 +18,7 @@ import type {
   WorkflowWatcherResolution,
 } from "../contracts.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
-import { StemError } from "../../core/errors.ts";
+import { StemError, WorkflowFenceError } from "../../core/errors.ts";
 import { baseStepName } from "../../workflow/checkpoints.ts";
 import * as t from "../../workflow/run-transitions.ts";
 import type { RedisKeys } from "./keys.ts";
@@ -28,9 +29,11 @@ import { listWorkflowRunsScript } from "./lua/list-workflow-runs-1.ts";
 import { listWorkflowWatchersScript } from "./lua/list-workflow-watchers-1.ts";
 import { releaseWorkflowRunScript } from "./lua/release-workflow-run-1.ts";
 import { renewWorkflowLeaseScript } from "./lua/renew-workflow-lease-1.ts";
-import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-1.ts";
+import { pruneWorkflowRunsScript } from "./lua/prune-workflow-runs-1.ts";
+import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-2.ts";
 import { rewindWorkflowRunScript } from "./lua/rewind-workflow-run-3.ts";
 import { saveWorkflowStepScript } from "./lua/save-workflow-step-3.ts";
+import { suspendWorkflowOnTopicScript } from "./lua/suspend-workflow-on-topic-2.ts";
 import { takeDueWorkflowRunsScript } from "./lua/take-due-workflow-runs-1.ts";
 import { updateWorkflowRunScript } from "./lua/update-workflow-run-1.ts";
 import { execPipeline, type LuaScript, runScript } from "./scripts.ts";
@@ -55,6 +58,8 @@ export const WORKFLOW_SCRIPTS: readonly LuaScript[] = [
   renewWorkflowLeaseScript,
   releaseWorkflowRunScript,
   resolveWorkflowWatchersScript,
+  suspendWorkflowOnTopicScript,
+  pruneWorkflowRunsScript,
   takeDueWorkflowRunsScript,
   listWorkflowRunsScript,
   listRunnableWorkflowRunsScript,
@@ -64,6 +69,10 @@ export const WORKFLOW_SCRIPTS: readonly LuaScript[] = [
 /** What the change scripts return. */
 const MISSING = -1;
 const REFUSED = 0;
+const FENCED = -2;
+
+/** A fence as a script argument ('' = not fenced). */
+const fenceArg = (fence: number | undefined) => (fence === undefined ? "" : fence);
 
 /** A non-negative whole number from a caller's limit or offset. */
 const count = (n: number) => Math.max(0, Math.floor(n));
@@ -80,25 +89,31 @@ export class RedisWorkflowStore implements WorkflowStore {
     return this.keys.workflowPrefix;
   }
 
-  /** Runs a script on one run; throws not_found when the run does not exist. */
-  private async onRun(
+  /**
+   * Runs a script on one run; throws not_found when the run does not exist and
+   * WorkflowFenceError when `fence` is stale.
+   */
+  private async onRun<R = number>(
     script: LuaScript,
     runId: string,
     keys: string[],
     args: (string | number)[],
-  ): Promise<number> {
-    const reply = await runScript<number>(this.client, script, keys, [this.prefix, ...args]);
+    fence?: number,
+  ): Promise<R> {
+    const reply = await runScript<R>(this.client, script, keys, [this.prefix, ...args]);
     if (reply === MISSING) throw t.runNotFound(runId);
+    if (reply === FENCED) throw new WorkflowFenceError(runId, fence ?? 0, null);
     return reply;
   }
 
   /** Applies a shared status transition unless the run is finished; true when applied. */
-  private async update(runId: string, patch: FieldPatch): Promise<boolean> {
+  private async update(runId: string, patch: FieldPatch, fence?: number): Promise<boolean> {
     const reply = await this.onRun(
       updateWorkflowRunScript,
       runId,
       [this.keys.workflowRun(runId)],
-      patchArgs(patch),
+      [fenceArg(fence), ...patchArgs(patch)],
+      fence,
     );
     return reply !== REFUSED;
   }
@@ -166,7 +181,12 @@ export class RedisWorkflowStore implements WorkflowStore {
     return text === null ? undefined : JSON.parse(text);
   }
 
-  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+  async saveStep(
+    runId: string,
+    step: string,
+    value: unknown,
+    options: WorkflowFence = {},
+  ): Promise<void> {
     await this.onRun(
       saveWorkflowStepScript,
       runId,
@@ -175,7 +195,14 @@ export class RedisWorkflowStore implements WorkflowStore {
         this.keys.workflowSteps(runId),
         this.keys.workflowStepData(runId),
       ],
-      [step, JSON.stringify(value) ?? "null", this.clock.now(), baseStepName(step)],
+      [
+        step,
+        JSON.stringify(value) ?? "null",
+        this.clock.now(),
+        baseStepName(step),
+        fenceArg(options.fence),
+      ],
+      options.fence,
     );
   }
 
@@ -226,11 +253,13 @@ export class RedisWorkflowStore implements WorkflowStore {
     step: string,
     resumeAt: number,
     data?: Record<string, unknown>,
+    options: WorkflowFence = {},
   ): Promise<void> {
     const now = this.clock.now();
     await this.update(
       runId,
       transitionPatch((s) => t.suspendUntil(s, step, resumeAt, data, now)),
+      options.fence,
     );
   }
 
@@ -238,8 +267,8 @@ export class RedisWorkflowStore implements WorkflowStore {
     runId: string,
     step: string,
     topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
+    options: { deadline?: number; data?: Record<string, unknown> } & WorkflowFence = {},
+  ): Promise<WorkflowWatcherResolution | null> {
     const now = this.clock.now();
     let patch: FieldPatch;
     try {
@@ -252,24 +281,43 @@ export class RedisWorkflowStore implements WorkflowStore {
       throw error;
     }
     const watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
-    await this.update(runId, { ...patch, ...watcherPatch(watcher) });
+    const reply = await this.onRun<number | string>(
+      suspendWorkflowOnTopicScript,
+      runId,
+      [this.keys.workflowRun(runId), this.keys.workflowEvents(topic)],
+      [
+        fenceArg(options.fence),
+        now,
+        JSON.stringify(topic),
+        ...patchArgs({ ...patch, ...watcherPatch(watcher) }),
+      ],
+      options.fence,
+    );
+    if (typeof reply !== "string") return null;
+    return {
+      runId,
+      stepName: step,
+      topic,
+      resumeData: JSON.parse(reply) as Record<string, unknown>,
+    };
   }
 
   async resolveWatchers(
     topic: string,
     payload: unknown,
-    options: { limit?: number } = {},
+    options: { limit?: number; retainFor?: number } = {},
   ): Promise<WorkflowWatcherResolution[]> {
     const replies = await runScript<[string, string, string][]>(
       this.client,
       resolveWorkflowWatchersScript,
-      [this.keys.workflowWatchers(topic)],
+      [this.keys.workflowWatchers(topic), this.keys.workflowEvents(topic)],
       [
         this.prefix,
         count(options.limit ?? t.DEFAULT_BATCH),
         this.clock.now(),
         JSON.stringify(payload) ?? "null",
         JSON.stringify(topic),
+        count(options.retainFor ?? 0),
       ],
     );
     return replies.map(([runId, stepName, resumeData]) => ({
@@ -303,31 +351,37 @@ export class RedisWorkflowStore implements WorkflowStore {
     );
   }
 
-  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
+  async markRunning(
+    runId: string,
+    options: { stepName?: string } & WorkflowFence = {},
+  ): Promise<void> {
     const now = this.clock.now();
     await this.update(
       runId,
       transitionPatch((s) => t.markRunning(s, now, options.stepName)),
+      options.fence,
     );
   }
 
-  async markCompleted(runId: string, result: unknown): Promise<void> {
+  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
     const now = this.clock.now();
     await this.update(
       runId,
       transitionPatch((s) => t.markCompleted(s, result, now)),
+      options.fence,
     );
   }
 
   async markFailed(
     runId: string,
     error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } = {},
+    options: { terminal?: boolean } & WorkflowFence = {},
   ): Promise<void> {
     const now = this.clock.now();
     await this.update(
       runId,
       transitionPatch((s) => t.markFailed(s, error, options.terminal ?? false, now)),
+      options.fence,
     );
   }
 
@@ -351,7 +405,7 @@ export class RedisWorkflowStore implements WorkflowStore {
     );
   }
 
-  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
     const now = this.clock.now();
     const reply = await this.onRun(
       claimWorkflowRunScript,
@@ -359,22 +413,49 @@ export class RedisWorkflowStore implements WorkflowStore {
       [this.keys.workflowRun(runId)],
       [ownerId, now, now + leaseMs],
     );
-    return reply === 1;
+    return reply > 0 ? reply : null;
   }
 
-  async renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
+  async renewRunLease(
+    runId: string,
+    ownerId: string,
+    leaseMs: number,
+    options: WorkflowFence = {},
+  ): Promise<boolean> {
     const now = this.clock.now();
     const reply = await this.onRun(
       renewWorkflowLeaseScript,
       runId,
       [this.keys.workflowRun(runId)],
-      [ownerId, now, now + leaseMs],
+      [ownerId, now, now + leaseMs, fenceArg(options.fence)],
     );
     return reply === 1;
   }
 
-  async releaseRun(runId: string, ownerId: string): Promise<void> {
-    await this.onRun(releaseWorkflowRunScript, runId, [this.keys.workflowRun(runId)], [ownerId]);
+  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
+    await this.onRun(
+      releaseWorkflowRunScript,
+      runId,
+      [this.keys.workflowRun(runId)],
+      [ownerId, fenceArg(options.fence)],
+    );
+  }
+
+  async pruneRuns(
+    before: number,
+    options: { limit?: number; dryRun?: boolean } = {},
+  ): Promise<number> {
+    return runScript<number>(
+      this.client,
+      pruneWorkflowRunsScript,
+      [this.keys.workflowRuns],
+      [
+        this.prefix,
+        before,
+        count(options.limit ?? t.DEFAULT_PRUNE_BATCH),
+        options.dryRun ? "1" : "0",
+      ],
+    );
   }
 
   /** The connection owns the client; nothing to release here. */

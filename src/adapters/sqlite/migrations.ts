@@ -181,6 +181,27 @@ CREATE TABLE stem_workflow_watchers (
 CREATE INDEX stem_workflow_watchers_by_topic ON stem_workflow_watchers (topic, created_at);
 `;
 
+/**
+ * Workflow fencing, kept events and pruning: every run gets a fencing token (0 until
+ * claimed), events kept for runs that wait later get a table, and finished runs an index
+ * by last update.
+ */
+const V3_SQL = `
+UPDATE stem_workflow_runs SET run = json_set(run, '$.fencingToken', 0);
+
+CREATE TABLE stem_workflow_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX stem_workflow_events_by_topic ON stem_workflow_events (topic, seq);
+CREATE INDEX stem_workflow_events_by_expiry ON stem_workflow_events (expires_at);
+
+CREATE INDEX stem_workflow_runs_finished ON stem_workflow_runs (updated_at)
+  WHERE status IN ('completed', 'failed', 'cancelled');
+`;
+
 /** The schema history, oldest first. Append; never edit a released migration. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -192,6 +213,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: "workflow runs, checkpoints and event watchers",
     sql: V2_SQL,
+  },
+  {
+    version: 3,
+    description: "workflow fencing tokens, kept events, pruning index",
+    sql: V3_SQL,
   },
 ];
 

@@ -7,8 +7,8 @@ import { WORKFLOW_RUN } from "./workflow-shared.ts";
  * and `step#1` have the base `step`), kept as per-base counters in the step data.
  *
  * KEYS: workflowRun(id), workflowSteps(id), workflowStepData(id)
- * ARGV: workflowPrefix, name, valueJson, now, baseName
- * Returns 1, or -1 when there is no such run.
+ * ARGV: workflowPrefix, name, valueJson, now, baseName, fence ('' = not fenced)
+ * Returns 1, -1 when there is no such run, -2 when the fence is stale (nothing saved).
  */
 export const saveWorkflowStepScript = luaScript(
   "stemWfSaveStep",
@@ -16,6 +16,7 @@ export const saveWorkflowStepScript = luaScript(
   `${WORKFLOW_RUN}
 local run = load_run(KEYS[1])
 if not run then return -1 end
+if fenced(run, ARGV[6]) then return -2 end
 local old = copy_run(run)
 local name, value, now, base = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if redis.call('HEXISTS', KEYS[3], 'v:' .. name) == 0 then

@@ -15,7 +15,10 @@
  * - `save_run` writes a changed run and keeps every index in step with it.
  */
 
-/** Key builders, `load_run`, `copy_run`, `clear_waits`, `clear_watcher`, `apply_patch`, `save_run`. */
+/**
+ * Key builders, `load_run`, `copy_run`, `fenced`, `clear_waits`, `clear_watcher`,
+ * `resolve_watcher`, `take_event`, `apply_patch`, `save_run`.
+ */
 export const WORKFLOW_RUN = `
 local WF = ARGV[1]
 local FINISHED = { completed = true, failed = true, cancelled = true }
@@ -41,6 +44,12 @@ local function copy_run(run)
   return copy
 end
 
+-- Whether a write fenced with claim token 'fence' ('' = not fenced) is refused: the run
+-- has been claimed by another execution since.
+local function fenced(run, fence)
+  return fence ~= '' and tonumber(fence) ~= tonumber(run.fencingToken or '0')
+end
+
 local function clear_waits(run)
   run.waitTopic = nil
   run.resumeAt = nil
@@ -49,6 +58,35 @@ end
 
 local function clear_watcher(run)
   for _, field in ipairs(WATCH_FIELDS) do run[field] = nil end
+end
+
+-- Resolves the run's registered watcher with an event (as markResumed with the resume
+-- data: the watcher's data plus payload, topic and deliveredAt); returns the step and the
+-- resume data JSON. The run must not be finished.
+local function resolve_watcher(run, payload, topic_json, now)
+  local resume = run.watchResume
+  if resume ~= '{' then resume = resume .. ','  end
+  resume = resume .. '"payload":' .. payload .. ',"topic":' .. topic_json .. ',"deliveredAt":' .. now .. '}'
+  local step = run.watchStep
+  clear_watcher(run)
+  run.status = 'running'
+  run.suspensionData = resume
+  clear_waits(run)
+  run.updatedAt = now
+  return step, resume
+end
+
+-- Takes the oldest event kept in the list at key that is still kept at now (elements are
+-- 'expiresAt:payloadJson'), dropping expired ones; returns its payload JSON or nil.
+local function take_event(key, now)
+  while true do
+    local item = redis.call('LPOP', key)
+    if not item then return nil end
+    local sep = string.find(item, ':', 1, true)
+    if tonumber(string.sub(item, 1, sep - 1)) > tonumber(now) then
+      return string.sub(item, sep + 1)
+    end
+  end
 end
 
 -- Applies the patch in ARGV from index i: a count n, n (field, value) pairs to set, then

@@ -47,6 +47,16 @@ SELECT id FROM stem_workflow_runs
 WHERE wait_topic = ? AND status = 'suspended'
 ORDER BY updated_at ASC, id ASC`;
 
+const FINISHED_BEFORE = `
+SELECT id FROM stem_workflow_runs
+WHERE status IN ('completed', 'failed', 'cancelled') AND updated_at < $before
+ORDER BY updated_at, id
+LIMIT $limit`;
+
+const DELETE_RUNS = `DELETE FROM stem_workflow_runs WHERE id IN (SELECT value FROM json_each(?))`;
+const DELETE_STEPS = `DELETE FROM stem_workflow_steps WHERE run_id IN (SELECT value FROM json_each(?))`;
+const DELETE_WATCHERS = `DELETE FROM stem_workflow_watchers WHERE run_id IN (SELECT value FROM json_each(?))`;
+
 type RunParams = {
   id: string;
   workflow: string;
@@ -139,4 +149,19 @@ export function runsWaitingOn(db: SqliteDatabase, topic: string): string[] {
     .statement<{ id: string }, [string]>(WAITING_ON)
     .all(topic)
     .map((row) => row.id);
+}
+
+/** Ids of finished runs last updated before `before`, oldest first; `limit` -1 for all. */
+export function finishedRunIds(db: SqliteDatabase, before: number, limit: number): string[] {
+  return db
+    .statement<{ id: string }, [{ before: number; limit: number }]>(FINISHED_BEFORE)
+    .all({ before, limit })
+    .map((row) => row.id);
+}
+
+/** Deletes runs with their checkpoints and watchers. */
+export function deleteRuns(db: SqliteDatabase, ids: string[]): void {
+  const list = JSON.stringify(ids);
+  for (const sql of [DELETE_STEPS, DELETE_WATCHERS, DELETE_RUNS])
+    db.statement<unknown, [string]>(sql).run(list);
 }

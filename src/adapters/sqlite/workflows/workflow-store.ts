@@ -1,6 +1,7 @@
 import type {
   CreateWorkflowRun,
   WorkflowRun,
+  WorkflowFence,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
@@ -11,8 +12,11 @@ import { StemError } from "../../../core/errors.ts";
 import { logicalCursor, rewindCut } from "../../../workflow/checkpoints.ts";
 import * as t from "../../../workflow/run-transitions.ts";
 import type { SqliteDatabase } from "../database.ts";
+import { deleteExpiredEvents, keepEvent, takeEvent } from "./events.ts";
 import {
+  deleteRuns,
   dueRunIds,
+  finishedRunIds,
   insertRun,
   listRunnableRuns,
   listRuns,
@@ -43,9 +47,14 @@ export class SqliteWorkflowStore implements WorkflowStore {
     if (stored.run.waitTopic === null) deleteWatcher(this.db, stored.run.id);
   }
 
-  private change<T>(runId: string, apply: (stored: t.StoredRun, now: number) => T): T {
+  private change<T>(
+    runId: string,
+    apply: (stored: t.StoredRun, now: number) => T,
+    fence?: number,
+  ): T {
     return this.db.write(() => {
       const stored = this.mustRead(runId);
+      t.checkFence(stored.run, fence);
       const result = apply(stored, this.db.now());
       // A transition that returns false changed nothing.
       if (result !== false) this.save(stored);
@@ -83,9 +92,15 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.db.single(() => readStep(this.db, runId, step));
   }
 
-  async saveStep(runId: string, step: string, value: unknown): Promise<void> {
+  async saveStep(
+    runId: string,
+    step: string,
+    value: unknown,
+    options: WorkflowFence = {},
+  ): Promise<void> {
     this.db.write(() => {
       const stored = this.mustRead(runId);
+      t.checkFence(stored.run, options.fence);
       const now = this.db.now();
       upsertStep(this.db, runId, step, value, now);
       const names = listSteps(this.db, runId).map((e) => e.name);
@@ -122,30 +137,35 @@ export class SqliteWorkflowStore implements WorkflowStore {
     step: string,
     resumeAt: number,
     data?: Record<string, unknown>,
+    options: WorkflowFence = {},
   ): Promise<void> {
-    this.change(runId, (s, now) => t.suspendUntil(s, step, resumeAt, data, now));
+    this.change(runId, (s, now) => t.suspendUntil(s, step, resumeAt, data, now), options.fence);
   }
 
   async suspendOnTopic(
     runId: string,
     step: string,
     topic: string,
-    options: { deadline?: number; data?: Record<string, unknown> } = {},
-  ): Promise<void> {
-    this.change(runId, (s, now) => {
-      if (t.suspendOnTopic(s, step, topic, options.deadline, options.data, now)) {
-        upsertWatcher(
-          this.db,
-          t.watcherFor(runId, step, topic, options.deadline, options.data, now),
-        );
-      }
+    options: { deadline?: number; data?: Record<string, unknown> } & WorkflowFence = {},
+  ): Promise<WorkflowWatcherResolution | null> {
+    return this.db.write(() => {
+      const stored = this.mustRead(runId);
+      t.checkFence(stored.run, options.fence);
+      const now = this.db.now();
+      if (!t.suspendOnTopic(stored, step, topic, options.deadline, options.data, now)) return null;
+      const watcher = t.watcherFor(runId, step, topic, options.deadline, options.data, now);
+      const event = takeEvent(this.db, topic, now);
+      const resolution = event ? t.resolveWatcher(stored, watcher, event.payload, now) : null;
+      this.save(stored);
+      if (!event) upsertWatcher(this.db, watcher);
+      return resolution;
     });
   }
 
   async resolveWatchers(
     topic: string,
     payload: unknown,
-    options: { limit?: number } = {},
+    options: { limit?: number; retainFor?: number } = {},
   ): Promise<WorkflowWatcherResolution[]> {
     return this.db.write(() => {
       const now = this.db.now();
@@ -153,11 +173,13 @@ export class SqliteWorkflowStore implements WorkflowStore {
       for (const watcher of watchersOf(this.db, topic, options.limit ?? t.DEFAULT_BATCH)) {
         deleteWatcher(this.db, watcher.runId);
         const stored = readRun(this.db, watcher.runId);
-        const resumeData = t.resumeDataFor(watcher, payload, now);
-        if (!stored || !t.markResumed(stored, resumeData, now)) continue;
+        const resolution = stored && t.resolveWatcher(stored, watcher, payload, now);
+        if (!resolution) continue;
         writeRun(this.db, stored);
-        resolutions.push({ runId: watcher.runId, stepName: watcher.stepName, topic, resumeData });
+        resolutions.push(resolution);
       }
+      if (resolutions.length === 0 && options.retainFor && options.retainFor > 0)
+        keepEvent(this.db, topic, { payload, expiresAt: now + options.retainFor });
       return resolutions;
     });
   }
@@ -183,20 +205,27 @@ export class SqliteWorkflowStore implements WorkflowStore {
     });
   }
 
-  async markRunning(runId: string, options: { stepName?: string } = {}): Promise<void> {
-    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName));
+  async markRunning(
+    runId: string,
+    options: { stepName?: string } & WorkflowFence = {},
+  ): Promise<void> {
+    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName), options.fence);
   }
 
-  async markCompleted(runId: string, result: unknown): Promise<void> {
-    this.change(runId, (s, now) => t.markCompleted(s, result, now));
+  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
+    this.change(runId, (s, now) => t.markCompleted(s, result, now), options.fence);
   }
 
   async markFailed(
     runId: string,
     error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } = {},
+    options: { terminal?: boolean } & WorkflowFence = {},
   ): Promise<void> {
-    this.change(runId, (s, now) => t.markFailed(s, error, options.terminal ?? false, now));
+    this.change(
+      runId,
+      (s, now) => t.markFailed(s, error, options.terminal ?? false, now),
+      options.fence,
+    );
   }
 
   async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
@@ -211,16 +240,39 @@ export class SqliteWorkflowStore implements WorkflowStore {
     return this.change(runId, (s, now) => t.cancel(s, reason, details, now));
   }
 
-  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
-    return this.change(runId, (s, now) => t.claim(s, ownerId, leaseMs, now));
+  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
+    return this.db.write(() => {
+      const stored = this.mustRead(runId);
+      const token = t.claim(stored, ownerId, leaseMs, this.db.now());
+      if (token !== null) this.save(stored);
+      return token;
+    });
   }
 
-  async renewRunLease(runId: string, ownerId: string, leaseMs: number): Promise<boolean> {
-    return this.change(runId, (s, now) => t.renew(s, ownerId, leaseMs, now));
+  async renewRunLease(
+    runId: string,
+    ownerId: string,
+    leaseMs: number,
+    options: WorkflowFence = {},
+  ): Promise<boolean> {
+    return this.change(runId, (s, now) => t.renew(s, ownerId, leaseMs, now, options.fence));
   }
 
-  async releaseRun(runId: string, ownerId: string): Promise<void> {
-    this.change(runId, (s) => t.release(s, ownerId));
+  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
+    this.change(runId, (s) => t.release(s, ownerId, options.fence));
+  }
+
+  async pruneRuns(
+    before: number,
+    options: { limit?: number; dryRun?: boolean } = {},
+  ): Promise<number> {
+    if (options.dryRun) return this.db.single(() => finishedRunIds(this.db, before, -1).length);
+    return this.db.write(() => {
+      deleteExpiredEvents(this.db, this.db.now());
+      const ids = finishedRunIds(this.db, before, options.limit ?? t.DEFAULT_PRUNE_BATCH);
+      deleteRuns(this.db, ids);
+      return ids.length;
+    });
   }
 
   /** The connection owns the database; nothing to release here. */
