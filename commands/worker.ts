@@ -6,6 +6,7 @@ import { serveWorkflows } from "../src/workflow/serve.ts";
 import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
+import { isLost } from "../src/worker/liveness.ts";
 import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
 import {
   type StoreFlags,
@@ -25,7 +26,12 @@ const controlArgs = {
   ...storeArgs,
   ...jsonArg,
   worker: { type: "string", description: "Only this worker id (comma-separated for several)" },
-  timeout: { type: "string", default: "2s", description: "How long to gather replies" },
+  timeout: {
+    type: "string",
+    default: "2s",
+    description:
+      "Longest wait for replies (done as soon as every worker alive by its heartbeat replied)",
+  },
 } as const;
 
 type ControlArgs = StoreFlags & { worker?: string; timeout: string; json?: boolean };
@@ -40,11 +46,18 @@ async function control(
       replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
     ),
 ): Promise<ControlReply[]> {
+  const timeoutMs = parseDuration(args.timeout, "--timeout");
   return withClient(args, async (client) => {
+    // Every worker alive by its heartbeat is expected to answer: done once they all have.
+    const now = Date.now();
+    const expected = (await client.backend.listHeartbeats())
+      .filter((hb) => !isLost(hb, now))
+      .map((hb) => hb.workerId);
     const replies = await sendControl(client.controlBus, type, {
       workers: args.worker?.split(",").filter(Boolean),
+      expected,
       payload,
-      timeoutMs: parseDuration(args.timeout, "--timeout"),
+      timeoutMs,
     });
     if (args.json) printJson(replies);
     else if (replies.length === 0) process.stderr.write("no worker replied\n");

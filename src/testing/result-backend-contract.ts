@@ -179,5 +179,19 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       expect(await backend.getHeartbeat(id)).toBeNull();
       expect((await backend.listHeartbeats()).some((h) => h.workerId === id)).toBe(false);
     });
+
+    test("a removed heartbeat is neither got nor listed; removing a missing one is a no-op", async () => {
+      const id = uniqueName("worker");
+      const other = uniqueName("worker");
+      await backend.setHeartbeat(heartbeat(id), 60_000);
+      await backend.setHeartbeat(heartbeat(other), 60_000);
+      await backend.removeHeartbeat(id);
+      expect(await backend.getHeartbeat(id)).toBeNull();
+      const listed = (await backend.listHeartbeats()).map((h) => h.workerId);
+      expect(listed).not.toContain(id);
+      expect(listed).toContain(other);
+      await backend.removeHeartbeat(id);
+      await backend.removeHeartbeat(uniqueName("never-seen"));
+    });
   });
 }
