@@ -31,7 +31,15 @@ function count(value: string | undefined, flag: string, fallback: number): numbe
 
 function printEntries(entries: DeadLetter[]): void {
   printTable(
-    ["task id", "name", "queue", "reason", "attempts", "dead at", "error"],
+    [
+      { name: "task id", shorten: "middle" },
+      "name",
+      { name: "queue", optional: 2 },
+      "reason",
+      { name: "attempts", optional: 3 },
+      { name: "dead at", shorten: "never", optional: 1 },
+      "error",
+    ],
     entries.map((e) => [
       e.envelope.id,
       e.envelope.name,
@@ -81,7 +89,7 @@ const show = defineCommand({
       if (!entry) throw new StemError("not_found", `no dead letter with task id ${args.id}`);
       if (args.json) return printJson(entry);
       printTable(
-        ["field", "value"],
+        ["field", { name: "value", shorten: "wrap" }],
         [
           ["task id", entry.envelope.id],
           ["name", entry.envelope.name],

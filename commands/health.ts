@@ -23,7 +23,7 @@ export const healthCommand = defineCommand({
     if (args.json) printJson({ healthy, checks });
     else
       printTable(
-        ["store", "url", "status", "latency", "error"],
+        ["store", "url", "status", "latency", { name: "error", shorten: "wrap" }],
         checks.map((c) => [c.store, c.url, c.ok ? "ok" : "FAIL", `${c.latencyMs} ms`, c.error]),
       );
     if (!healthy) fail();

@@ -72,13 +72,13 @@ const workers = defineCommand({
             [
               { name: "worker", shorten: "middle" },
               "state",
-              { name: "host", optional: 2 },
-              { name: "pid", optional: 3 },
+              { name: "host", optional: 5 },
+              { name: "pid", optional: 6 },
               "queues",
-              { name: "concurrency", optional: 1 },
+              { name: "concurrency", optional: 4 },
               "in flight",
-              "processed",
-              "failed",
+              { name: "processed", optional: 2 },
+              { name: "failed", optional: 3 },
               { name: "last seen", shorten: "never" },
             ],
             beats.map((b) => [

@@ -26,7 +26,7 @@ export function printResult(status: TaskStatus, json: boolean): void {
   if (status.workerId) rows.push(["worker", status.workerId]);
   for (const [k, v] of Object.entries(status.meta))
     rows.push([`meta.${k}`, typeof v === "string" ? v : JSON.stringify(v)]);
-  printTable(["field", "value"], rows);
+  printTable(["field", { name: "value", shorten: "wrap" }], rows);
 }
 
 export const resultCommand = defineCommand({

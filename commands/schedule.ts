@@ -125,7 +125,7 @@ const apply = defineCommand({
     );
     if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
     printTable(
-      ["id", dryRun ? "would" : "action", "changed", "next run"],
+      ["id", dryRun ? "would" : "action", "changed", { name: "next run", shorten: "never" }],
       items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
     );
     const count = (action: string) => items.filter((i) => i.action === action).length;
@@ -159,7 +159,16 @@ const list = defineCommand({
         return;
       }
       printTable(
-        ["id", "task", "queue", "schedule", "next run", "last run", "runs", "enabled"],
+        [
+          "id",
+          "task",
+          { name: "queue", optional: 2 },
+          "schedule",
+          { name: "next run", shorten: "never" },
+          { name: "last run", shorten: "never", optional: 3 },
+          { name: "runs", optional: 1 },
+          "enabled",
+        ],
         entries.map(listRow),
       );
     }),
@@ -189,7 +198,7 @@ const show = defineCommand({
           history,
         });
       printTable(
-        ["field", "value"],
+        ["field", { name: "value", shorten: "wrap" }],
         [
           ["id", entry.id],
           ["task", entry.taskName],
@@ -213,7 +222,13 @@ const show = defineCommand({
       if (history.length > 0) {
         process.stdout.write("recent runs:\n");
         printTable(
-          ["due", "executed", "drift", "jitter", "result"],
+          [
+            { name: "due", shorten: "never" },
+            { name: "executed", shorten: "never", optional: 2 },
+            "drift",
+            { name: "jitter", optional: 1 },
+            "result",
+          ],
           history.map((r) => [
             iso(r.scheduledFor),
             iso(r.executedAt),

@@ -144,7 +144,15 @@ const list = defineCommand({
       if (args.json) return printJson(runs);
       if (runs.length === 0) return void process.stderr.write("no workflow runs\n");
       printTable(
-        ["run", "workflow", "status", "step", "waiting on", "created", "updated"],
+        [
+          { name: "run", shorten: "middle" },
+          "workflow",
+          "status",
+          { name: "step", optional: 2 },
+          "waiting on",
+          { name: "created", shorten: "never", optional: 1 },
+          { name: "updated", shorten: "never", optional: 3 },
+        ],
         runs.map((r) => [
           r.id,
           r.workflow,
@@ -192,10 +200,10 @@ function printDetail({ run, steps, watcher }: WorkflowRunDetail): void {
   }
   if (run.ownerId) rows.push(["lease", `${run.ownerId} until ${iso(run.leaseExpiresAt)}`]);
   rows.push(["created", iso(run.createdAt)], ["updated", iso(run.updatedAt)]);
-  printTable(["field", "value"], rows);
+  printTable(["field", { name: "value", shorten: "wrap" }], rows);
   if (steps.length === 0) return void process.stdout.write("no completed steps\n");
   printTable(
-    ["#", "step", "result", "completed"],
+    ["#", "step", "result", { name: "completed", shorten: "never", optional: 1 }],
     steps.map((s) => [s.position, s.name, short(s.value), iso(s.completedAt)]),
   );
 }

@@ -42,7 +42,7 @@ async function control(
   payload: Record<string, unknown> = {},
   show: (replies: ControlReply[]) => void = (replies) =>
     printTable(
-      ["worker", "status", "reply"],
+      [{ name: "worker", shorten: "middle" }, "status", "reply"],
       replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
     ),
 ): Promise<ControlReply[]> {
@@ -73,7 +73,7 @@ const ping = defineCommand({
   run: ({ args }) =>
     control(args, "ping", {}, (replies) =>
       printTable(
-        ["worker", "queues", "inflight"],
+        [{ name: "worker", shorten: "middle" }, "queues", "in flight"],
         replies.map((r) => [r.workerId, String(r.payload.queues), r.payload.inflight as number]),
       ),
     ),
@@ -86,16 +86,16 @@ const stats = defineCommand({
     control(args, "stats", {}, (replies) =>
       printTable(
         [
-          "worker",
-          "host",
-          "pid",
+          { name: "worker", shorten: "middle" },
+          { name: "host", optional: 2 },
+          { name: "pid", optional: 3 },
           "queues",
           "paused",
-          "concurrency",
-          "inflight",
+          { name: "concurrency", optional: 1 },
+          "in flight",
           "processed",
           "failed",
-          "started",
+          { name: "started", shorten: "never", optional: 4 },
         ],
         replies.map((r) => {
           const p = r.payload as Record<string, unknown>;
@@ -122,7 +122,14 @@ const inspect = defineCommand({
   run: ({ args }) =>
     control(args, "inspect", {}, (replies) =>
       printTable(
-        ["worker", "task id", "name", "queue", "attempt", "runtime"],
+        [
+          { name: "worker", shorten: "middle" },
+          { name: "task id", shorten: "middle" },
+          "name",
+          { name: "queue", optional: 1 },
+          "attempt",
+          "runtime",
+        ],
         replies.flatMap((r) =>
           (
             r.payload.active as {

@@ -23,7 +23,12 @@ export type Column =
       optional?: number;
     };
 
-/** The narrowest a shortened column gets (or its header, if wider). */
+/**
+ * The narrowest a shortened column gets (or its header, if wider): optional columns are
+ * left out before any column is shortened below COMFORTABLE_WIDTH, and no column is
+ * shortened below MIN_WIDTH.
+ */
+const COMFORTABLE_WIDTH = 16;
 const MIN_WIDTH = 10;
 
 interface Fitted {
@@ -49,17 +54,20 @@ export function fitColumns(columns: Column[], rows: string[][], limit: number): 
   const natural = specs.map((s, i) =>
     Math.max(width(s.name), ...rows.map((r) => width(r[i] ?? ""))),
   );
-  const least = specs.map((s, i) =>
-    s.shorten === "never" ? natural[i] : Math.min(natural[i], Math.max(MIN_WIDTH, width(s.name))),
-  );
+  const narrowest = (floor: number) =>
+    specs.map((s, i) =>
+      s.shorten === "never" ? natural[i] : Math.min(natural[i], Math.max(floor, width(s.name))),
+    );
+  const comfortable = narrowest(COMFORTABLE_WIDTH);
+  const least = narrowest(MIN_WIDTH);
   let shown = specs.map((_, i) => i);
   const total = (widths: number[]) => shown.reduce((n, i) => n + widths[i], overhead(shown.length));
-  // Leave out optional columns, highest first, until the narrowest layout fits.
+  // Leave out optional columns, highest first, until every column fits at a comfortable width.
   const optional = shown
     .filter((i) => specs[i].optional !== undefined)
     .sort((a, b) => (specs[b].optional ?? 0) - (specs[a].optional ?? 0) || b - a);
   const hidden: string[] = [];
-  while (total(least) > limit && optional.length > 0) {
+  while (total(comfortable) > limit && optional.length > 0) {
     const drop = optional.shift()!;
     shown = shown.filter((i) => i !== drop);
     hidden.push(specs[drop].name);
