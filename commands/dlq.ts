@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { logger } from "../src/core/logger.ts";
 import { parseDuration } from "../src/core/duration.ts";
+import { attemptNumber } from "../src/core/envelope.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { DeadLetter } from "../src/adapters/contracts.ts";
 import {
@@ -45,7 +46,7 @@ function printEntries(entries: DeadLetter[]): void {
       e.envelope.name,
       e.queue,
       e.reason,
-      e.envelope.attempt + 1,
+      attemptNumber(e.envelope),
       iso(e.deadAt),
       (e.meta.error as string) ?? "",
     ]),
@@ -96,7 +97,7 @@ const show = defineCommand({
           ["queue", entry.queue],
           ["reason", entry.reason],
           ["dead at", iso(entry.deadAt)],
-          ["attempts", entry.envelope.attempt + 1],
+          ["attempts", attemptNumber(entry.envelope)],
           ["args", JSON.stringify(entry.envelope.args)],
           ["headers", JSON.stringify(entry.envelope.headers)],
           ["meta", JSON.stringify(entry.envelope.meta)],

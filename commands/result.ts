@@ -11,7 +11,7 @@ export function printResult(status: TaskStatus, json: boolean): void {
     ["task", status.name],
     ["queue", status.queue],
     ["state", status.state],
-    ["attempts", String(status.attempt + 1)],
+    ["attempts", String(status.attempt)],
   ];
   if (status.result !== undefined) rows.push(["result", JSON.stringify(status.result)]);
   if (status.error) rows.push(["error", `${status.error.type}: ${status.error.message}`]);

@@ -38,6 +38,7 @@ export interface TaskStatus {
   state: TaskState;
   result?: unknown;
   error?: TaskError;
+  /** Attempts so far: 0 until a worker runs the task, then the number of the latest (from 1). */
   attempt: number;
   meta: Record<string, unknown>;
   /** Last progress report from the handler (`ctx.progress`). */

@@ -37,6 +37,7 @@ export interface TaskResult<T = unknown> {
   state: TaskState;
   value?: T;
   error?: TaskError;
+  /** The number of the attempt that finished the task (from 1). */
   attempt: number;
   status: TaskStatus;
 }

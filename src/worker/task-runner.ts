@@ -2,8 +2,8 @@ import { logger } from "../core/logger.ts";
 import type { Broker, Delivery, LockStore, RateLimiter } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
-import { parseDuration } from "../core/duration.ts";
-import { type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
+import { formatDuration, parseDuration } from "../core/duration.ts";
+import { attemptNumber, type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
@@ -77,7 +77,7 @@ export class TaskRunner {
       name: envelope.name,
       queue: envelope.queue,
       state,
-      attempt: envelope.attempt,
+      attempt: attemptNumber(envelope),
       meta: envelope.maxRetries === undefined ? {} : { maxRetries: envelope.maxRetries },
       createdAt: envelope.enqueuedAt,
       updatedAt: now,
@@ -275,7 +275,7 @@ export class TaskRunner {
       id: envelope.id,
       name: envelope.name,
       queue: envelope.queue,
-      attempt: envelope.attempt,
+      attempt: attemptNumber(envelope),
       args: envelope.args,
       headers: envelope.headers,
       meta: envelope.meta,
@@ -337,12 +337,16 @@ export class TaskRunner {
     const isRetryRequest = error instanceof RetryRequest;
     const cause = isRetryRequest ? (error.reason ?? error) : error;
     const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
-    if (envelope.attempt < maxRetries) {
+    const attempt = attemptNumber(envelope);
+    // maxRetries retries: attempts 1 … maxRetries + 1.
+    if (attempt <= maxRetries) {
       const strategy = task?.options.retryStrategy ?? this.deps.retryStrategy;
       const delayMs =
-        (isRetryRequest ? error.countdownMs : undefined) ??
-        strategy.nextDelay(envelope.attempt, cause);
+        (isRetryRequest ? error.countdownMs : undefined) ?? strategy.nextDelay(attempt, cause);
       const taskError = taskErrorFrom(cause, true);
+      logger.info(
+        `task ${envelope.name} ${envelope.id} attempt ${attempt} failed: ${taskError.message}; attempt ${attempt + 1} in ${formatDuration(delayMs)} (at ${new Date(now + delayMs).toISOString()})`,
+      );
       await this.deps.completions.write(
         this.status(envelope, "retrying", {
           error: taskError,
@@ -371,11 +375,11 @@ export class TaskRunner {
     await this.deps.broker.deadLetter(delivery, "max-retries-exhausted", {
       error: taskError.message,
       type: taskError.type,
-      attempts: envelope.attempt + 1,
+      attempts: attempt,
     });
     await this.releaseUnique(envelope);
     logger.warn(
-      `task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s): ${taskError.message}`,
+      `task ${envelope.id} (${envelope.name}) failed after ${attempt} attempt(s): ${taskError.message}`,
     );
     signals.taskFailed.emit({
       envelope,

@@ -13,6 +13,7 @@ import type {
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
+import { attemptNumber } from "../core/envelope.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError } from "../core/errors.ts";
 import { TaskRegistry } from "../core/registry.ts";
@@ -383,7 +384,9 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
-    logger.info(`task ${envelope.name} ${envelope.id} started (attempt ${envelope.attempt})`);
+    logger.info(
+      `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
+    );
     this.beatSoon();
     const started = this.clock.now();
     held.handlerSettled = () => {
@@ -399,9 +402,11 @@ export class Worker {
       if (state === "shutdown") await this.broker.nack(held.delivery, { countAttempt: false });
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
-      logger.info(
-        `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms`,
-      );
+      // A retry is logged by the runner, with the delay before the next attempt.
+      if (state !== "retrying")
+        logger.info(
+          `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms (attempt ${attemptNumber(envelope)})`,
+        );
     } catch (error) {
       // Storing the outcome failed: the task stays leased and comes back after its lease.
       this.failed++;
@@ -539,7 +544,7 @@ export class Worker {
         id: h.delivery.envelope.id,
         name: h.delivery.envelope.name,
         queue: h.delivery.queue,
-        attempt: h.delivery.envelope.attempt,
+        attempt: attemptNumber(h.delivery.envelope),
         startedAt: h.startedAt ?? now,
         runtimeMs: now - (h.startedAt ?? now),
       })),

@@ -346,8 +346,8 @@ export class WorkflowRuntime {
 
   /**
    * Executes a run until it completes, suspends or fails, holding its lease meanwhile.
-   * `attempt`/`maxRetries` decide whether a failing step is retried (the error is thrown
-   * so the task is retried) or fails the run.
+   * `attempt` (the run task's attempt number, from 1) and `maxRetries` decide whether a
+   * failing step is retried (the error is thrown so the task is retried) or fails the run.
    */
   async executeRun(
     runId: string,
@@ -430,10 +430,10 @@ export class WorkflowRuntime {
   ): Promise<ExecuteOutcome> {
     if (lease?.lost) return "lease-lost";
     const error = toError(thrown);
-    const attempt = options.attempt ?? 0;
+    const attempt = options.attempt ?? 1;
     const maxRetries = options.maxRetries ?? this.maxRetries;
     // A timed-out event wait fails the same way every time: no point retrying it.
-    const terminal = thrown instanceof WorkflowEventTimeoutError || attempt >= maxRetries;
+    const terminal = thrown instanceof WorkflowEventTimeoutError || attempt > maxRetries;
     await this.store.markFailed(
       run.id,
       { message: error.message, type: error.name, stack: error.stack },
@@ -449,7 +449,7 @@ export class WorkflowRuntime {
         workflow: run.workflow,
         status: "failed",
         step,
-        metadata: { error: error.message, attempts: attempt + 1 },
+        metadata: { error: error.message, attempts: attempt },
       });
       return "failed";
     }
