@@ -6,6 +6,7 @@ import { defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
+import { checkLogLevelEnv } from "../src/core/logger.ts";
 import { beatCommand } from "./beat.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
@@ -73,6 +74,7 @@ export async function run(rawArgs: string[]): Promise<void> {
   const verbose = rawArgs.includes("--verbose");
   if (rawArgs.includes("--wide")) showWide();
   try {
+    checkLogLevelEnv();
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
       process.stdout.write(await renderHelp(main, rawArgs));
       return;
