@@ -50,6 +50,10 @@ export interface HeldTask {
   interrupt?: (abort: TaskAbort) => void;
   /** The lease is gone (extension failed): the result must not be written or acked. */
   lost?: boolean;
+  /** The handler's attempt has ended: later progress reports from it are ignored. */
+  ended?: boolean;
+  /** Being handed back to the broker (shutdown); set once. */
+  returning?: Promise<void>;
   /**
    * Called once the handler has settled, before its outcome is stored and acked: the
    * worker gives its concurrency slot to the next task while the outcome is written.
@@ -160,6 +164,27 @@ export class TaskRunner {
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
 
+  /**
+   * Hands a delivery back to the broker without counting the attempt (a shutdown). A task
+   * that had started gets its `queued` status back first, so it is never left `running`,
+   * and the write cannot land after another worker has picked the task up. Once per task:
+   * a second call waits for the first.
+   */
+  giveBack(held: HeldTask): Promise<void> {
+    held.returning ??= this.handBack(held);
+    return held.returning;
+  }
+
+  private async handBack(held: HeldTask): Promise<void> {
+    const envelope = held.delivery.envelope;
+    if (held.startedAt !== undefined) {
+      await this.deps.completions.write(
+        this.status(envelope, "queued", { attempt: envelope.attempt, workerId: undefined }),
+      );
+    }
+    await this.deps.broker.nack(held.delivery, { countAttempt: false });
+  }
+
   /** Runs an admitted task to its final state (inside its trace span when telemetry is on). */
   run(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
     const instrumentation = currentInstrumentation();
@@ -181,6 +206,7 @@ export class TaskRunner {
     signals.taskPrerun.emit(base);
 
     const outcome = await this.execute(held, task);
+    held.ended = true;
     held.handlerSettled?.();
     const durationMs = this.deps.clock.now() - started;
     if (held.lost) {
@@ -287,6 +313,9 @@ export class TaskRunner {
       },
       extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
       progress: async (percent, data) => {
+        // A handler that goes on after its attempt ended (terminated by a revoke, a time
+        // limit or a shutdown) must not turn the recorded outcome back into `running`.
+        if (held.ended) return;
         deps.completions.note(
           this.status(envelope, "running", {
             startedAt: held.startedAt,

@@ -399,7 +399,7 @@ export class Worker {
     try {
       const state = await this.runner.run(held);
       // Interrupted by a hard shutdown: hand the task back for another worker.
-      if (state === "shutdown") await this.broker.nack(held.delivery, { countAttempt: false });
+      if (state === "shutdown") await this.runner.giveBack(held);
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
       // A retry is logged by the runner, with the delay before the next attempt.
@@ -636,7 +636,7 @@ export class Worker {
     // (Not tasks still storing their outcome: their ack is on its way, or their lease runs out.)
     for (const held of this.held.values()) {
       if (this.finishing.has(held)) continue;
-      await this.broker.nack(held.delivery, { countAttempt: false }).catch(() => {});
+      await this.runner.giveBack(held).catch(() => {});
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
