@@ -2,6 +2,8 @@
 /**
  * The `stem` executable: workers, and operator commands over the configured stores.
  */
+// First: SIGINT/SIGTERM are handled from the very start of the process.
+import "./startup-signals.ts";
 import { defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";

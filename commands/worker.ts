@@ -6,6 +6,7 @@ import { serveWorkflows } from "../src/workflow/serve.ts";
 import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
+import { startupSignals } from "./startup-signals.ts";
 import { isLost } from "../src/worker/liveness.ts";
 import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
 import {
@@ -298,7 +299,15 @@ export const workerCommand = defineCommand({
       ? await serveWorkflows(client, worker, module.workflows, { isolation: args.isolation })
       : undefined;
     logger.info(`tasks: ${module.tasks.map((t) => t.name).join(", ")}`);
+    // Until now a signal ends the process at once (startup-signals.ts); from here on it
+    // stops the worker cleanly, also when it comes while the worker starts.
+    startupSignals.defer();
     await worker.start();
+    const early = startupSignals.release();
+    if (early) {
+      logger.info(`${early} received while starting: stopping`);
+      void worker.shutdown("warm");
+    }
     await worker.done;
     await workflows?.stop();
     await client.close();

@@ -4,6 +4,7 @@
  * under a line with the time of the refresh; piped, each refresh is printed after the
  * last one, as plain text or, with --json, as one JSON document per line.
  */
+import { startupSignals } from "../startup-signals.ts";
 import { captureOutput, out, useEscapes } from "./terminal.ts";
 
 export interface WatchOptions {
@@ -33,6 +34,7 @@ export async function watch<T>(
   const stopped = new Promise<"stop">((resolve) => {
     stop = () => resolve("stop");
   });
+  startupSignals.release();
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   if (redraw) out(ALT_SCREEN_ON);
