@@ -5,6 +5,7 @@
  * store either way, so a restarted Beat resumes where it stopped.
  */
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
@@ -108,3 +109,5 @@ function untilSignalled(): Promise<void> {
     process.on("SIGTERM", first);
   });
 }
+
+withExamples(beatCommand, ["stem beat", "stem beat --schedules schedules/ --lock-ttl 30s"]);

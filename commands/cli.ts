@@ -15,7 +15,7 @@ import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
 import { keysCommand } from "./keys.ts";
 import { observeCommand } from "./observe.ts";
-import { renderHelp } from "./output/help.ts";
+import { renderHelp, withExamples } from "./output/help.ts";
 import { showWide, stripAnsi } from "./output/terminal.ts";
 import { resultCommand } from "./result.ts";
 import { scheduleCommand } from "./schedule.ts";
@@ -43,6 +43,11 @@ export const main = defineCommand({
     schedule: scheduleCommand,
   },
 });
+
+withExamples(main, [
+  "stem worker --tasks ./tasks.ts",
+  `stem enqueue email.send --args '{"to":"a@b.c"}' --wait`,
+]);
 
 /** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
 const USAGE_CODES = new Set<StemErrorCode>([

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { loadConfig } from "../src/app/config.ts";
 import { checkHealth } from "../src/app/health.ts";
 import { parseDuration } from "../src/core/duration.ts";
@@ -29,3 +30,5 @@ export const healthCommand = defineCommand({
     if (!healthy) fail();
   },
 });
+
+withExamples(healthCommand, ["stem health", "stem health --broker redis://localhost:6379 --json"]);

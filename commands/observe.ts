@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { isLost } from "../src/worker/liveness.ts";
@@ -157,3 +158,11 @@ export const observeCommand = defineCommand({
   meta: { name: "observe", description: "Queue, worker and schedule overviews" },
   subCommands: { queues, workers, schedules },
 });
+
+withExamples(queues, ["stem observe queues", "stem observe queues --watch --json"]);
+withExamples(workers, ["stem observe workers --watch"]);
+withExamples(schedules, [
+  "stem observe schedules",
+  "stem observe schedules --overdue-after 1m --json",
+]);
+withExamples(observeCommand, ["stem observe queues --watch", "stem observe workers"]);

@@ -6,6 +6,7 @@
  * with `stem beat --schedules`), with their run state from the store.
  */
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { loadConfig } from "../src/app/config.ts";
@@ -242,7 +243,7 @@ const show = defineCommand({
 });
 
 function toggle(enabled: boolean) {
-  return defineCommand({
+  const command = defineCommand({
     meta: {
       name: enabled ? "enable" : "disable",
       description: enabled
@@ -263,6 +264,7 @@ function toggle(enabled: boolean) {
         process.stdout.write(`${enabled ? "enabled" : "disabled"} ${args.id}${next}\n`);
       }),
   });
+  return withExamples(command, [`stem schedule ${enabled ? "enable" : "disable"} midnight-report`]);
 }
 
 const remove = defineCommand({
@@ -376,3 +378,16 @@ export const scheduleCommand = defineCommand({
     "dry-run": dryRun,
   },
 });
+
+withExamples(apply, [
+  "stem schedule apply schedules/example.yaml --dry-run",
+  "stem schedule apply schedules/",
+]);
+withExamples(list, ["stem schedule list", "stem schedule list --schedules schedules/ --json"]);
+withExamples(show, ["stem schedule show midnight-report --history 20"]);
+withExamples(dryRun, [
+  "stem schedule dry-run midnight-report --count 10",
+  `stem schedule dry-run --spec "0 9 * * MON-FRI" --timezone Europe/London`,
+]);
+withExamples(remove, ["stem schedule remove midnight-report"]);
+withExamples(scheduleCommand, ["stem schedule apply schedules/example.yaml", "stem schedule list"]);

@@ -120,15 +120,18 @@ export function iso(ms: number | undefined | null): string {
 }
 
 /**
- * Every value of a flag that may be repeated (`--queue a --queue b,c` → a, b, c); citty
- * keeps only the last one.
+ * Every value of a flag that may be repeated (`--queue a -q b,c` → a, b, c), by its name
+ * or its one-letter alias; citty keeps only the last one.
  */
-export function repeatedFlag(rawArgs: string[], name: string): string[] {
+export function repeatedFlag(rawArgs: string[], name: string, short?: string): string[] {
   const values: string[] = [];
+  const spellings = short ? [`--${name}`, `-${short}`] : [`--${name}`];
   for (let i = 0; i < rawArgs.length; i++) {
     const arg = rawArgs[i];
-    if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
-    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+    for (const flag of spellings) {
+      if (arg === flag && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
+      else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1));
+    }
   }
   return values
     .flatMap((v) => v.split(","))

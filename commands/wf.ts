@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import type { WorkflowRun, WorkflowStatus } from "../src/adapters/contracts.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
@@ -72,10 +73,12 @@ const start = defineCommand({
     params: { type: "string", description: "Params as a JSON object" },
     tasks: {
       type: "string",
+      alias: "t",
       description: "Module exporting the workflows: the name is checked against it",
     },
     queue: {
       type: "string",
+      alias: "q",
       description: "Queue for the run's tasks (default: the default queue)",
     },
     "max-run-duration": {
@@ -126,7 +129,7 @@ const list = defineCommand({
     ...jsonArg,
     status: { type: "string", description: `Only runs in this status (${STATUSES.join(", ")})` },
     workflow: { type: "string", description: "Only runs of this workflow" },
-    limit: { type: "string", default: "50", description: "At most this many runs" },
+    limit: { type: "string", alias: "n", default: "50", description: "At most this many runs" },
   },
   run: async ({ args }) => {
     if (args.status !== undefined && !STATUSES.includes(args.status as WorkflowStatus)) {
@@ -297,3 +300,16 @@ export const wfCommand = defineCommand({
   },
   subCommands: { start, list, show, emit, cancel, rewind },
 });
+
+withExamples(start, [
+  `stem wf start orders.checkout --params '{"order":42}' -t ./tasks.ts`,
+  "stem wf start reports.monthly --max-run-duration 1h",
+]);
+withExamples(list, ["stem wf list --status suspended", "stem wf list -n 10 --json"]);
+withExamples(show, ["stem wf show 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b"]);
+withExamples(emit, [`stem wf emit orders.approved --payload '{"by":"ana"}'`]);
+withExamples(cancel, [
+  "stem wf cancel 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b --reason 'customer left'",
+]);
+withExamples(rewind, ["stem wf rewind 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b approve"]);
+withExamples(wfCommand, ["stem wf start orders.checkout", "stem wf list"]);

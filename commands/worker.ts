@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
@@ -196,7 +197,10 @@ const revoke = defineCommand({
 });
 
 function queueArgs(description: string) {
-  return { ...controlArgs, queue: { type: "string", description, required: true } } as const;
+  return {
+    ...controlArgs,
+    queue: { type: "string", alias: "q", description, required: true },
+  } as const;
 }
 
 const pause = defineCommand({
@@ -249,13 +253,15 @@ export const workerCommand = defineCommand({
     ...storeArgs,
     tasks: {
       type: "string",
+      alias: "t",
       description: "Module exporting the tasks to run (required to run a worker)",
     },
     queue: {
       type: "string",
+      alias: "q",
       description: "Queue to consume (comma-separated or repeated; default: the default queue)",
     },
-    concurrency: { type: "string", description: "Tasks run at once (default 10)" },
+    concurrency: { type: "string", alias: "c", description: "Tasks run at once (default 10)" },
     prefetch: {
       type: "string",
       description: "Tasks held at once, running or waiting (default: concurrency)",
@@ -283,7 +289,7 @@ export const workerCommand = defineCommand({
         throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
       return n;
     };
-    const queues = repeatedFlag(rawArgs, "queue");
+    const queues = repeatedFlag(rawArgs, "queue", "q");
     const client = await openClient(args, module.tasks);
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
@@ -313,3 +319,24 @@ export const workerCommand = defineCommand({
     await client.close();
   },
 });
+
+withExamples(ping, [
+  "stem worker ping",
+  "stem worker ping --worker web-1.4242 --timeout 5s --json",
+]);
+withExamples(stats, ["stem worker stats", "stem worker stats --json"]);
+withExamples(inspect, ["stem worker inspect"]);
+withExamples(revoke, [
+  "stem worker revoke 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35",
+  "stem worker revoke 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35 --terminate --reason 'stuck'",
+]);
+withExamples(pause, ["stem worker pause -q emails"]);
+withExamples(resume, ["stem worker resume -q emails"]);
+withExamples(shutdown, [
+  "stem worker shutdown",
+  "stem worker shutdown --worker web-1.4242 --mode hard",
+]);
+withExamples(workerCommand, [
+  "stem worker -t ./tasks.ts -q default,emails -c 4",
+  "stem worker ping",
+]);

@@ -234,6 +234,7 @@ export class Stem implements Enqueuer {
       name: envelope.name,
       queue: envelope.queue,
       state: "queued",
+      args: envelope.args,
       attempt: 0,
       meta: {
         ...(envelope.maxRetries !== undefined ? { maxRetries: envelope.maxRetries } : {}),

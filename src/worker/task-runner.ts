@@ -81,6 +81,7 @@ export class TaskRunner {
       name: envelope.name,
       queue: envelope.queue,
       state,
+      args: envelope.args,
       attempt: attemptNumber(envelope),
       meta: envelope.maxRetries === undefined ? {} : { maxRetries: envelope.maxRetries },
       createdAt: envelope.enqueuedAt,
