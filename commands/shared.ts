@@ -6,7 +6,7 @@ import { StemError } from "../src/core/errors.ts";
 import type { AnyTaskHandler } from "../src/core/task.ts";
 import { out } from "./output/terminal.ts";
 
-export { type Column, printTable } from "./output/table.ts";
+export { printTable } from "./output/table.ts";
 export { note, out } from "./output/terminal.ts";
 export { watch } from "./output/watch.ts";
 

@@ -102,7 +102,8 @@ export function shorten(text: string, max: number, how: "end" | "middle" = "end"
 }
 
 /** `text` broken into lines of at most `max` columns, at spaces where it can. */
-export function wrap(text: string, max: number): string {
+export function wrap(text: string, columns: number): string {
+  const max = Math.max(1, columns);
   const lines: string[] = [];
   let rest = text;
   while (width(rest) > max) {
