@@ -51,7 +51,9 @@ export async function watch<T>(
         const text = await captureOutput(() => print(view as T));
         const header = `every ${intervalMs / 1000}s · refreshed ${at} · Ctrl-C to stop\n\n`;
         if (redraw)
-          out(`${HOME}${(header + text).replaceAll("\n", `${CLEAR_LINE_END}\n`)}${CLEAR_BELOW}`);
+          out(
+            `${HOME}${fitScreen(header + text).replaceAll("\n", `${CLEAR_LINE_END}\n`)}${CLEAR_BELOW}`,
+          );
         else out(`${header}${text}\n`);
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -69,4 +71,13 @@ export async function watch<T>(
     process.off("SIGTERM", stop);
     if (redraw) out(ALT_SCREEN_OFF);
   }
+}
+
+/** A frame cut to the terminal's height, so drawing it never scrolls the screen. */
+function fitScreen(frame: string): string {
+  const rows = process.stdout.rows;
+  const lines = frame.replace(/\n$/, "").split("\n");
+  if (!rows || lines.length < rows) return `${lines.join("\n")}\n`;
+  const shown = lines.slice(0, rows - 2);
+  return `${shown.join("\n")}\n… ${lines.length - shown.length} more lines (a taller window, or --json)\n`;
 }
