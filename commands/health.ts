@@ -24,7 +24,13 @@ export const healthCommand = defineCommand({
     if (args.json) printJson({ healthy, checks });
     else
       printTable(
-        ["store", "url", "status", "latency", { name: "error", shorten: "wrap" }],
+        [
+          "store",
+          { name: "url", optional: 1 },
+          "status",
+          "latency",
+          { name: "error", shorten: "wrap" },
+        ],
         checks.map((c) => [c.store, c.url, c.ok ? "ok" : "FAIL", `${c.latencyMs} ms`, c.error]),
       );
     if (!healthy) fail();

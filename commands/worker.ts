@@ -17,6 +17,7 @@ import {
   fail,
   iso,
   jsonArg,
+  note,
   openClient,
   printJson,
   printTable,
@@ -122,7 +123,20 @@ const inspect = defineCommand({
   meta: { name: "inspect", description: "Tasks running on live workers, with their runtime" },
   args: controlArgs,
   run: ({ args }) =>
-    control(args, "inspect", {}, (replies) =>
+    control(args, "inspect", {}, (replies) => {
+      const rows = replies.flatMap((r) =>
+        (
+          r.payload.active as {
+            id: string;
+            name: string;
+            queue: string;
+            attempt: number;
+            runtimeMs: number;
+          }[]
+        ).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
+      );
+      if (rows.length === 0)
+        return note(`no task running on ${replies.length} worker(s) that replied\n`);
       printTable(
         [
           { name: "worker", shorten: "middle" },
@@ -132,19 +146,9 @@ const inspect = defineCommand({
           "attempt",
           "runtime",
         ],
-        replies.flatMap((r) =>
-          (
-            r.payload.active as {
-              id: string;
-              name: string;
-              queue: string;
-              attempt: number;
-              runtimeMs: number;
-            }[]
-          ).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
-        ),
-      ),
-    ),
+        rows,
+      );
+    }),
 });
 
 const revoke = defineCommand({

@@ -72,12 +72,19 @@ export function fitColumns(columns: Column[], rows: string[][], limit: number): 
     shown = shown.filter((i) => i !== drop);
     hidden.push(specs[drop].name);
   }
-  // Shorten the widest column by one until the table fits (or nothing can shrink).
+  // Narrow the widest column by one until the table fits (or nothing can shrink): first
+  // the wrapped ones (they lose nothing) down to a comfortable width, then any.
   const widths = [...natural];
-  while (total(widths) > limit) {
+  const widestOf = (candidates: number[], floor: number[]) => {
     let widest = -1;
-    for (const i of shown)
-      if (widths[i] > least[i] && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    for (const i of candidates)
+      if (widths[i] > floor[i] && (widest < 0 || widths[i] > widths[widest])) widest = i;
+    return widest;
+  };
+  const wrapped = shown.filter((i) => specs[i].shorten === "wrap");
+  while (total(widths) > limit) {
+    let widest = widestOf(wrapped, comfortable);
+    if (widest < 0) widest = widestOf(shown, least);
     if (widest < 0) break;
     widths[widest]--;
   }
