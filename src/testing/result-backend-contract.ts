@@ -47,10 +47,11 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       await ctx.cleanup();
     });
 
-    test("a stored status round-trips with result, error, attempt and meta", async () => {
+    test("a stored status round-trips with args, result, error, attempt and meta", async () => {
       const id = uniqueName("task");
       const s = status(id, {
         state: "failed",
+        args: { to: "a@b.c", tags: ["x"] },
         result: { value: "done", list: [1, 2] },
         error: { type: "ContractError", message: "bad", stack: "at x", retryable: true },
         attempt: 3,
