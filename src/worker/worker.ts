@@ -402,10 +402,15 @@ export class Worker {
       if (state === "shutdown") await this.runner.giveBack(held);
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
+      const ms = this.clock.now() - started;
       // A retry is logged by the runner, with the delay before the next attempt.
-      if (state !== "retrying")
+      if (state === "shutdown")
         logger.info(
-          `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms (attempt ${attemptNumber(envelope)})`,
+          `task ${envelope.name} ${envelope.id} handed back to the queue after ${ms} ms (the worker is stopping; attempt not counted)`,
+        );
+      else if (state !== "retrying")
+        logger.info(
+          `task ${envelope.name} ${envelope.id} ${state} in ${ms} ms (attempt ${attemptNumber(envelope)})`,
         );
     } catch (error) {
       // Storing the outcome failed: the task stays leased and comes back after its lease.
