@@ -5,11 +5,13 @@
  * store either way, so a restarted Beat resumes where it stopped.
  */
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
 import { Beat } from "../src/scheduler/beat.ts";
 import { FileScheduleStore } from "../src/scheduler/file-store.ts";
+import { startupSignals } from "./startup-signals.ts";
 import { schedulePaths, schedulesArg, scheduleStoreUrl } from "./schedule.ts";
 import { openClient, storeArgs, UsageError } from "./shared.ts";
 
@@ -74,9 +76,13 @@ export const beatCommand = defineCommand({
         maxBatch,
         id: args["beat-id"],
       });
+      // A signal during the start stops Beat cleanly once it is started (startup-signals.ts).
+      startupSignals.defer();
       await beat.start();
       logger.info(`beat ready: ${source}`);
-      await untilSignalled();
+      const early = startupSignals.release();
+      if (early) logger.info(`${early} received while starting`);
+      else await untilSignalled();
       logger.info("beat stopping");
       await beat.stop();
     } finally {
@@ -103,3 +109,5 @@ function untilSignalled(): Promise<void> {
     process.on("SIGTERM", first);
   });
 }
+
+withExamples(beatCommand, ["stem beat", "stem beat --schedules schedules/ --lock-ttl 30s"]);

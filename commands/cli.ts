@@ -2,16 +2,21 @@
 /**
  * The `stem` executable: workers, and operator commands over the configured stores.
  */
-import { defineCommand, runCommand, showUsage } from "citty";
+// First: SIGINT/SIGTERM are handled from the very start of the process.
+import "./startup-signals.ts";
+import { defineCommand, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
+import { checkLogLevelEnv } from "../src/core/logger.ts";
 import { beatCommand } from "./beat.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
 import { keysCommand } from "./keys.ts";
 import { observeCommand } from "./observe.ts";
+import { renderHelp, withExamples } from "./output/help.ts";
+import { showWide, stripAnsi } from "./output/terminal.ts";
 import { resultCommand } from "./result.ts";
 import { scheduleCommand } from "./schedule.ts";
 import { tasksCommand } from "./tasks.ts";
@@ -39,6 +44,11 @@ export const main = defineCommand({
   },
 });
 
+withExamples(main, [
+  "stem worker --tasks ./tasks.ts",
+  `stem enqueue email.send --args '{"to":"a@b.c"}' --wait`,
+]);
+
 /** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
 const USAGE_CODES = new Set<StemErrorCode>([
   "invalid_argument",
@@ -55,12 +65,25 @@ function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+/** `stem … | head` closes stdout early: that ends the command quietly, not with a stack trace. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+}
+
 export async function run(rawArgs: string[]): Promise<void> {
   registerStemModule();
+  exitQuietlyOnClosedPipe();
   const verbose = rawArgs.includes("--verbose");
+  if (rawArgs.includes("--wide")) showWide();
   try {
+    checkLogLevelEnv();
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
-      await showUsage(...(await resolveForUsage(rawArgs)));
+      process.stdout.write(await renderHelp(main, rawArgs));
       return;
     }
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
@@ -70,28 +93,13 @@ export async function run(rawArgs: string[]): Promise<void> {
     await runCommand(main, { rawArgs });
   } catch (error) {
     const code = exitCodeFor(error);
-    process.stderr.write(`stem: ${(error as Error)?.message ?? String(error)}\n`);
+    // citty colours words in its messages; an error line is plain text everywhere.
+    process.stderr.write(`stem: ${stripAnsi((error as Error)?.message ?? String(error))}\n`);
     if (code === 2 && !(error instanceof StemError))
       process.stderr.write("run with --help for usage\n");
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = code;
   }
-}
-
-/** The command a --help refers to, walking down the subcommands named. */
-async function resolveForUsage(rawArgs: string[]): Promise<Parameters<typeof showUsage>> {
-  // biome-ignore lint/suspicious/noExplicitAny: citty's command types are generic per command
-  let cmd: any = main;
-  // biome-ignore lint/suspicious/noExplicitAny: as above
-  let parent: any;
-  for (const arg of rawArgs) {
-    if (arg.startsWith("-")) continue;
-    const subs = typeof cmd.subCommands === "function" ? await cmd.subCommands() : cmd.subCommands;
-    if (!subs || !(arg in subs)) break;
-    parent = cmd;
-    cmd = subs[arg];
-  }
-  return [cmd, parent];
 }
 
 if (import.meta.main) {

@@ -1,6 +1,8 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { logger } from "../src/core/logger.ts";
 import { parseDuration } from "../src/core/duration.ts";
+import { attemptNumber } from "../src/core/envelope.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { DeadLetter } from "../src/adapters/contracts.ts";
 import {
@@ -31,13 +33,21 @@ function count(value: string | undefined, flag: string, fallback: number): numbe
 
 function printEntries(entries: DeadLetter[]): void {
   printTable(
-    ["task id", "name", "queue", "reason", "attempts", "dead at", "error"],
+    [
+      { name: "task id", shorten: "middle" },
+      "name",
+      { name: "queue", optional: 2 },
+      "reason",
+      { name: "attempts", optional: 3 },
+      { name: "dead at", shorten: "never", optional: 1 },
+      "error",
+    ],
     entries.map((e) => [
       e.envelope.id,
       e.envelope.name,
       e.queue,
       e.reason,
-      e.envelope.attempt + 1,
+      attemptNumber(e.envelope),
       iso(e.deadAt),
       (e.meta.error as string) ?? "",
     ]),
@@ -49,8 +59,8 @@ const list = defineCommand({
   args: {
     ...storeArgs,
     ...jsonArg,
-    queue: { type: "string", description: "Only this queue" },
-    limit: { type: "string", default: "50", description: "At most this many" },
+    queue: { type: "string", alias: "q", description: "Only this queue" },
+    limit: { type: "string", alias: "n", default: "50", description: "At most this many" },
     offset: { type: "string", default: "0", description: "Skip this many" },
     since: { type: "string", description: "Only entries dead-lettered at or after this ISO time" },
   },
@@ -81,14 +91,14 @@ const show = defineCommand({
       if (!entry) throw new StemError("not_found", `no dead letter with task id ${args.id}`);
       if (args.json) return printJson(entry);
       printTable(
-        ["field", "value"],
+        ["field", { name: "value", shorten: "wrap" }],
         [
           ["task id", entry.envelope.id],
           ["name", entry.envelope.name],
           ["queue", entry.queue],
           ["reason", entry.reason],
           ["dead at", iso(entry.deadAt)],
-          ["attempts", entry.envelope.attempt + 1],
+          ["attempts", attemptNumber(entry.envelope)],
           ["args", JSON.stringify(entry.envelope.args)],
           ["headers", JSON.stringify(entry.envelope.headers)],
           ["meta", JSON.stringify(entry.envelope.meta)],
@@ -104,6 +114,7 @@ const REPLAY_BATCH = 100;
 const retry = defineCommand({
   meta: {
     name: "retry",
+    alias: "replay",
     description: "Replay dead letters: one by id, or --all (optionally of one --queue)",
   },
   args: {
@@ -111,7 +122,7 @@ const retry = defineCommand({
     ...jsonArg,
     id: { type: "positional", description: "Task id (or use --all)", required: false },
     all: { type: "boolean", description: "Replay every dead letter (of --queue, if given)" },
-    queue: { type: "string", description: "With --all: only this queue" },
+    queue: { type: "string", alias: "q", description: "With --all: only this queue" },
     delay: { type: "string", description: "Make replayed tasks visible after this long (e.g. 5s)" },
     "dry-run": { type: "boolean", description: "Show what would be replayed; change nothing" },
   },
@@ -168,8 +179,8 @@ const purge = defineCommand({
   args: {
     ...storeArgs,
     ...jsonArg,
-    queue: { type: "string", description: "Only this queue" },
-    yes: { type: "boolean", description: "Do not ask for confirmation" },
+    queue: { type: "string", alias: "q", description: "Only this queue" },
+    yes: { type: "boolean", alias: "y", description: "Do not ask for confirmation" },
   },
   run: async ({ args }) => {
     if (!args.yes) {
@@ -194,5 +205,17 @@ const purge = defineCommand({
 
 export const dlqCommand = defineCommand({
   meta: { name: "dlq", description: "Inspect and replay the dead-letter queue" },
-  subCommands: { list, show, retry, replay: retry, purge },
+  subCommands: { list, show, retry, purge },
 });
+
+withExamples(list, [
+  "stem dlq list -q emails -n 20",
+  "stem dlq list --since 2025-01-01T00:00:00Z --json",
+]);
+withExamples(show, ["stem dlq show 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35"]);
+withExamples(retry, [
+  "stem dlq retry 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35",
+  "stem dlq retry --all -q emails --dry-run",
+]);
+withExamples(purge, ["stem dlq purge -q emails", "stem dlq purge -y"]);
+withExamples(dlqCommand, ["stem dlq list", "stem dlq retry --all"]);

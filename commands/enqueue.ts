@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import {
   UsageError,
@@ -22,15 +23,20 @@ export const enqueueCommand = defineCommand({
     ...jsonArg,
     name: { type: "positional", description: "Task name", required: true },
     args: { type: "string", description: "Arguments as a JSON object" },
-    queue: { type: "string", description: "Queue (default: the task's, else the default queue)" },
+    queue: {
+      type: "string",
+      alias: "q",
+      description: "Queue (default: the task's, else the default queue)",
+    },
     priority: { type: "string", description: "0-9, higher first" },
     delay: { type: "string", description: "Run no sooner than this from now (e.g. 30s)" },
     "max-retries": { type: "string", description: "Retries before dead-lettering" },
     tasks: {
       type: "string",
+      alias: "t",
       description: "Tasks module: refuse unknown names and apply task options",
     },
-    wait: { type: "boolean", description: "Wait for the result" },
+    wait: { type: "boolean", alias: "w", description: "Wait for the result" },
     timeout: { type: "string", default: "30s", description: "With --wait: how long to wait" },
   },
   run: async ({ args }) => {
@@ -68,3 +74,8 @@ export const enqueueCommand = defineCommand({
     }
   },
 });
+
+withExamples(enqueueCommand, [
+  `stem enqueue email.send --args '{"to":"a@b.c"}'`,
+  "stem enqueue reports.build -q reports --delay 10m -w --timeout 15m",
+]);

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { loadConfig } from "../src/app/config.ts";
 import { checkHealth } from "../src/app/health.ts";
 import { parseDuration } from "../src/core/duration.ts";
@@ -23,9 +24,17 @@ export const healthCommand = defineCommand({
     if (args.json) printJson({ healthy, checks });
     else
       printTable(
-        ["store", "url", "status", "latency", "error"],
+        [
+          "store",
+          { name: "url", optional: 1 },
+          "status",
+          "latency",
+          { name: "error", shorten: "wrap" },
+        ],
         checks.map((c) => [c.store, c.url, c.ok ? "ok" : "FAIL", `${c.latencyMs} ms`, c.error]),
       );
     if (!healthy) fail();
   },
 });
+
+withExamples(healthCommand, ["stem health", "stem health --broker redis://localhost:6379 --json"]);

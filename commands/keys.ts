@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { signingConfigFromEnv, parseAlgorithm } from "../src/security/signing-config.ts";
 import { formatEnv, generateSigningKey } from "../src/security/signing-keys.ts";
 import { PayloadSigner } from "../src/security/signing.ts";
@@ -73,3 +74,7 @@ export const keysCommand = defineCommand({
   },
   subCommands: { generate, check },
 });
+
+withExamples(generate, ["stem keys generate", "stem keys generate --algorithm ed25519 --json"]);
+withExamples(check, ["stem keys check"]);
+withExamples(keysCommand, ["stem keys generate >> .env", "stem keys check"]);

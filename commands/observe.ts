@@ -1,56 +1,90 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
+import { isLost } from "../src/worker/liveness.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
-import { iso, jsonArg, printJson, printTable, storeArgs, watch, withClient } from "./shared.ts";
+import {
+  iso,
+  jsonArg,
+  note,
+  out,
+  printJson,
+  printTable,
+  storeArgs,
+  watch,
+  withClient,
+} from "./shared.ts";
 
 const watchArg = {
-  watch: { type: "boolean", description: "Refresh every 2 s until Ctrl-C" },
+  watch: {
+    type: "boolean",
+    description: "Refresh every 2 s until Ctrl-C (with --json: one JSON document per line)",
+  },
 } as const;
+
+/** Prints a view once, or refreshes it with --watch. */
+function show<T>(
+  args: { json?: boolean; watch?: boolean },
+  load: () => Promise<T>,
+  print: (view: T) => void,
+): Promise<void> {
+  if (args.watch) return watch(load, print, { json: Boolean(args.json) });
+  return load().then((view) => (args.json ? printJson(view) : print(view)));
+}
 
 const queues = defineCommand({
   meta: { name: "queues", description: "Depth, in flight, delayed and dead per queue" },
   args: { ...storeArgs, ...jsonArg, ...watchArg },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const render = async () => {
-        const stats = await client.broker.stats();
-        if (args.json) return printJson(stats);
-        printTable(
-          ["queue", "pending", "in flight", "delayed", "dead"],
-          stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]),
-        );
-      };
-      await (args.watch ? watch(render) : render());
-    }),
+    withClient(args, (client) =>
+      show(
+        args,
+        () => client.broker.stats(),
+        (stats) =>
+          printTable(
+            [{ name: "queue", shorten: "middle" }, "pending", "in flight", "delayed", "dead"],
+            stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]),
+          ),
+      ),
+    ),
 });
 
 const workers = defineCommand({
-  meta: { name: "workers", description: "Live workers from their heartbeats" },
+  meta: {
+    name: "workers",
+    description:
+      "Workers from their heartbeats: alive, or lost (no heartbeat for three intervals); stopped workers are not listed",
+  },
   args: { ...storeArgs, ...jsonArg, ...watchArg },
   run: ({ args }) =>
-    withClient(args, async (client) => {
-      const render = async () => {
-        const beats = (await client.backend.listHeartbeats()).sort((a, b) =>
-          a.workerId.localeCompare(b.workerId),
-        );
-        if (args.json) return printJson(beats);
-        if (beats.length === 0) process.stderr.write("no live workers\n");
-        else
+    withClient(args, (client) =>
+      show(
+        args,
+        async () => {
+          const now = Date.now();
+          return (await client.backend.listHeartbeats())
+            .sort((a, b) => a.workerId.localeCompare(b.workerId))
+            .map((b) => ({ ...b, state: isLost(b, now) ? "lost" : "alive" }));
+        },
+        (beats) => {
+          if (beats.length === 0) return note("no live workers\n");
           printTable(
             [
-              "worker",
-              "host",
-              "pid",
+              { name: "worker", shorten: "middle" },
+              "state",
+              { name: "host", optional: 5 },
+              { name: "pid", optional: 6 },
               "queues",
-              "concurrency",
+              { name: "concurrency", optional: 4 },
               "in flight",
-              "processed",
-              "failed",
-              "last seen",
+              { name: "processed", optional: 2 },
+              { name: "failed", optional: 3 },
+              { name: "last seen", shorten: "never" },
             ],
             beats.map((b) => [
               b.workerId,
+              b.state,
               b.host,
               b.pid,
               b.queues.join(","),
@@ -61,9 +95,9 @@ const workers = defineCommand({
               iso(b.timestamp),
             ]),
           );
-      };
-      await (args.watch ? watch(render) : render());
-    }),
+        },
+      ),
+    ),
 });
 
 const schedules = defineCommand({
@@ -85,29 +119,38 @@ const schedules = defineCommand({
   },
   run: ({ args, rawArgs }) => {
     const overdueAfter = parseDuration(args["overdue-after"], "--overdue-after");
-    return withScheduleStore(args, schedulePaths(rawArgs), async (store) => {
-      const render = async () => {
-        const view = await scheduleOverview(store, Date.now(), overdueAfter);
-        if (args.json) return printJson(view);
-        process.stdout.write(
-          `${view.total} entries (${view.enabled} enabled): ${view.due} due, ${view.overdue} overdue (due for more than ${formatDuration(overdueAfter)})\n`,
-        );
-        if (view.total === 0) return;
-        printTable(
-          ["id", "schedule", "runs", "drift", "next run", "last run", "last error"],
-          view.entries.map((e) => [
-            `${e.id}${e.overdue ? " (overdue)" : e.due ? " (due)" : e.enabled ? "" : " (disabled)"}`,
-            e.schedule,
-            e.totalRunCount,
-            e.drift === undefined ? "" : `${e.drift} ms`,
-            e.enabled ? iso(e.nextRunAt) : "",
-            iso(e.lastRunAt),
-            e.lastError ?? "",
-          ]),
-        );
-      };
-      await (args.watch ? watch(render) : render());
-    });
+    return withScheduleStore(args, schedulePaths(rawArgs), (store) =>
+      show(
+        args,
+        () => scheduleOverview(store, Date.now(), overdueAfter),
+        (view) => {
+          out(
+            `${view.total} entries (${view.enabled} enabled): ${view.due} due, ${view.overdue} overdue (due for more than ${formatDuration(overdueAfter)})\n`,
+          );
+          if (view.total === 0) return;
+          printTable(
+            [
+              "id",
+              "schedule",
+              "runs",
+              { name: "drift", optional: 2 },
+              { name: "next run", shorten: "never" },
+              { name: "last run", shorten: "never", optional: 3 },
+              { name: "last error", optional: 1 },
+            ],
+            view.entries.map((e) => [
+              `${e.id}${e.overdue ? " (overdue)" : e.due ? " (due)" : e.enabled ? "" : " (disabled)"}`,
+              e.schedule,
+              e.totalRunCount,
+              e.drift === undefined ? "" : `${e.drift} ms`,
+              e.enabled ? iso(e.nextRunAt) : "",
+              iso(e.lastRunAt),
+              e.lastError ?? "",
+            ]),
+          );
+        },
+      ),
+    );
   },
 });
 
@@ -115,3 +158,11 @@ export const observeCommand = defineCommand({
   meta: { name: "observe", description: "Queue, worker and schedule overviews" },
   subCommands: { queues, workers, schedules },
 });
+
+withExamples(queues, ["stem observe queues", "stem observe queues --watch --json"]);
+withExamples(workers, ["stem observe workers --watch"]);
+withExamples(schedules, [
+  "stem observe schedules",
+  "stem observe schedules --overdue-after 1m --json",
+]);
+withExamples(observeCommand, ["stem observe queues --watch", "stem observe workers"]);

@@ -6,6 +6,7 @@
  * with `stem beat --schedules`), with their run state from the store.
  */
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { loadConfig } from "../src/app/config.ts";
@@ -125,7 +126,7 @@ const apply = defineCommand({
     );
     if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
     printTable(
-      ["id", dryRun ? "would" : "action", "changed", "next run"],
+      ["id", dryRun ? "would" : "action", "changed", { name: "next run", shorten: "never" }],
       items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
     );
     const count = (action: string) => items.filter((i) => i.action === action).length;
@@ -159,7 +160,16 @@ const list = defineCommand({
         return;
       }
       printTable(
-        ["id", "task", "queue", "schedule", "next run", "last run", "runs", "enabled"],
+        [
+          "id",
+          "task",
+          { name: "queue", optional: 2 },
+          "schedule",
+          { name: "next run", shorten: "never" },
+          { name: "last run", shorten: "never", optional: 3 },
+          { name: "runs", optional: 1 },
+          "enabled",
+        ],
         entries.map(listRow),
       );
     }),
@@ -189,7 +199,7 @@ const show = defineCommand({
           history,
         });
       printTable(
-        ["field", "value"],
+        ["field", { name: "value", shorten: "wrap" }],
         [
           ["id", entry.id],
           ["task", entry.taskName],
@@ -213,7 +223,13 @@ const show = defineCommand({
       if (history.length > 0) {
         process.stdout.write("recent runs:\n");
         printTable(
-          ["due", "executed", "drift", "jitter", "result"],
+          [
+            { name: "due", shorten: "never" },
+            { name: "executed", shorten: "never", optional: 2 },
+            "drift",
+            { name: "jitter", optional: 1 },
+            "result",
+          ],
           history.map((r) => [
             iso(r.scheduledFor),
             iso(r.executedAt),
@@ -227,7 +243,7 @@ const show = defineCommand({
 });
 
 function toggle(enabled: boolean) {
-  return defineCommand({
+  const command = defineCommand({
     meta: {
       name: enabled ? "enable" : "disable",
       description: enabled
@@ -248,6 +264,7 @@ function toggle(enabled: boolean) {
         process.stdout.write(`${enabled ? "enabled" : "disabled"} ${args.id}${next}\n`);
       }),
   });
+  return withExamples(command, [`stem schedule ${enabled ? "enable" : "disable"} midnight-report`]);
 }
 
 const remove = defineCommand({
@@ -361,3 +378,16 @@ export const scheduleCommand = defineCommand({
     "dry-run": dryRun,
   },
 });
+
+withExamples(apply, [
+  "stem schedule apply schedules/example.yaml --dry-run",
+  "stem schedule apply schedules/",
+]);
+withExamples(list, ["stem schedule list", "stem schedule list --schedules schedules/ --json"]);
+withExamples(show, ["stem schedule show midnight-report --history 20"]);
+withExamples(dryRun, [
+  "stem schedule dry-run midnight-report --count 10",
+  `stem schedule dry-run --spec "0 9 * * MON-FRI" --timezone Europe/London`,
+]);
+withExamples(remove, ["stem schedule remove midnight-report"]);
+withExamples(scheduleCommand, ["stem schedule apply schedules/example.yaml", "stem schedule list"]);

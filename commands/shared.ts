@@ -1,10 +1,14 @@
 /** What every command shares: store flags, opening a client, output and exit codes. */
-import Table from "cli-table3";
 import { StemClient } from "../src/app/client.ts";
 import type { ConfigOverrides } from "../src/app/config.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { AnyTaskHandler } from "../src/core/task.ts";
+import { out } from "./output/terminal.ts";
+
+export { printTable } from "./output/table.ts";
+export { note, out } from "./output/terminal.ts";
+export { watch } from "./output/watch.ts";
 
 /** Store URL flags; each overrides its STEM_* variable. */
 export const storeArgs = {
@@ -27,6 +31,10 @@ export const storeArgs = {
 
 export const jsonArg = {
   json: { type: "boolean", description: "Print JSON for scripts" },
+  wide: {
+    type: "boolean",
+    description: "Tables: every column in full, whatever the terminal width",
+  },
 } as const;
 
 export type StoreFlags = {
@@ -104,45 +112,26 @@ export function fail(): void {
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Prints rows as a table for people. */
-export function printTable(head: string[], rows: (string | number | undefined | null)[][]): void {
-  const table = new Table({ head, style: { head: [], border: [] } });
-  for (const row of rows)
-    table.push(row.map((c) => (c === undefined || c === null ? "" : String(c))));
-  process.stdout.write(`${table.toString()}\n`);
+  out(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function iso(ms: number | undefined | null): string {
   return ms ? new Date(ms).toISOString() : "";
 }
 
-/** Repeats `render` every `intervalMs` until interrupted, redrawing in place. */
-export async function watch(render: () => Promise<void>, intervalMs = 2000): Promise<void> {
-  let stop = false;
-  const onSignal = () => {
-    stop = true;
-  };
-  process.once("SIGINT", onSignal);
-  while (!stop) {
-    process.stdout.write("\x1b[2J\x1b[H");
-    await render();
-    await Bun.sleep(intervalMs);
-  }
-}
-
 /**
- * Every value of a flag that may be repeated (`--queue a --queue b,c` → a, b, c); citty
- * keeps only the last one.
+ * Every value of a flag that may be repeated (`--queue a -q b,c` → a, b, c), by its name
+ * or its one-letter alias; citty keeps only the last one.
  */
-export function repeatedFlag(rawArgs: string[], name: string): string[] {
+export function repeatedFlag(rawArgs: string[], name: string, short?: string): string[] {
   const values: string[] = [];
+  const spellings = short ? [`--${name}`, `-${short}`] : [`--${name}`];
   for (let i = 0; i < rawArgs.length; i++) {
     const arg = rawArgs[i];
-    if (arg === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
-    else if (arg.startsWith(`--${name}=`)) values.push(arg.slice(name.length + 3));
+    for (const flag of spellings) {
+      if (arg === flag && i + 1 < rawArgs.length) values.push(rawArgs[++i]);
+      else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1));
+    }
   }
   return values
     .flatMap((v) => v.split(","))

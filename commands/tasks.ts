@@ -2,15 +2,23 @@ import { defineCommand } from "citty";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { TaskRegistry } from "../src/core/registry.ts";
 import { formatDuration } from "../src/core/duration.ts";
-import { jsonArg, printJson, printTable } from "./shared.ts";
+import { withExamples } from "./output/help.ts";
+import { jsonArg, out, printJson, printTable } from "./shared.ts";
 
-const ls = defineCommand({
-  meta: { name: "ls", description: "List the tasks a module registers, with their options" },
-  args: { ...jsonArg, tasks: { type: "string", description: "Tasks module", required: true } },
+const list = defineCommand({
+  meta: {
+    name: "list",
+    alias: "ls",
+    description: "List the tasks a module registers, with their options, and its workflows",
+  },
+  args: {
+    ...jsonArg,
+    tasks: { type: "string", alias: "t", description: "Tasks module", required: true },
+  },
   run: async ({ args }) => {
     const module = await loadTaskModule(args.tasks);
     const registry = new TaskRegistry(module.tasks);
-    const rows = registry.all().map(({ handler, options }) => ({
+    const tasks = registry.all().map(({ handler, options }) => ({
       name: handler.name,
       description: handler.metadata?.description,
       queue: options.queue,
@@ -22,22 +30,27 @@ const ls = defineCommand({
       visibilityTimeoutMs: options.visibilityTimeoutMs,
       unique: options.unique,
     }));
-    if (args.json) return printJson(rows);
+    const workflows = module.workflows.map((w) => ({
+      name: w.name,
+      kind: w.kind,
+      description: w.description,
+    }));
+    if (args.json) return printJson({ tasks, workflows });
     const ms = (v: number | undefined) => (v === undefined ? "" : formatDuration(v));
     printTable(
       [
-        "name",
+        "task",
         "queue",
         "retries",
-        "priority",
-        "rate",
-        "soft",
-        "hard",
-        "visibility",
-        "unique",
-        "description",
+        { name: "priority", optional: 3 },
+        { name: "rate", optional: 4 },
+        { name: "soft", optional: 5 },
+        { name: "hard", optional: 6 },
+        { name: "visibility", optional: 7 },
+        { name: "unique", optional: 2 },
+        { name: "description", optional: 1 },
       ],
-      rows.map((r) => [
+      tasks.map((r) => [
         r.name,
         r.queue ?? "(default)",
         r.maxRetries,
@@ -50,10 +63,19 @@ const ls = defineCommand({
         r.description,
       ]),
     );
+    if (workflows.length === 0) return;
+    out("\n");
+    printTable(
+      ["workflow", "kind", "description"],
+      workflows.map((w) => [w.name, w.kind, w.description]),
+    );
   },
 });
 
 export const tasksCommand = defineCommand({
-  meta: { name: "tasks", description: "Inspect task modules" },
-  subCommands: { ls },
+  meta: { name: "tasks", description: "Inspect task modules: the tasks and workflows they export" },
+  subCommands: { list },
 });
+
+withExamples(list, ["stem tasks list -t ./tasks.ts", "stem tasks ls -t ./tasks.ts --json"]);
+withExamples(tasksCommand, ["stem tasks list --tasks ./tasks.ts"]);

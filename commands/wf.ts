@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import type { WorkflowRun, WorkflowStatus } from "../src/adapters/contracts.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
@@ -73,10 +74,12 @@ const start = defineCommand({
     params: { type: "string", description: "Params as a JSON object" },
     tasks: {
       type: "string",
+      alias: "t",
       description: "Module exporting the workflows: the name is checked against it",
     },
     queue: {
       type: "string",
+      alias: "q",
       description: "Queue for the run's tasks (default: the default queue)",
     },
     "max-run-duration": {
@@ -127,7 +130,7 @@ const list = defineCommand({
     ...jsonArg,
     status: { type: "string", description: `Only runs in this status (${STATUSES.join(", ")})` },
     workflow: { type: "string", description: "Only runs of this workflow" },
-    limit: { type: "string", default: "50", description: "At most this many runs" },
+    limit: { type: "string", alias: "n", default: "50", description: "At most this many runs" },
   },
   run: async ({ args }) => {
     if (args.status !== undefined && !STATUSES.includes(args.status as WorkflowStatus)) {
@@ -145,7 +148,15 @@ const list = defineCommand({
       if (args.json) return printJson(runs);
       if (runs.length === 0) return void process.stderr.write("no workflow runs\n");
       printTable(
-        ["run", "workflow", "status", "step", "waiting on", "created", "updated"],
+        [
+          { name: "run", shorten: "middle" },
+          "workflow",
+          "status",
+          { name: "step", optional: 2 },
+          "waiting on",
+          { name: "created", shorten: "never", optional: 1 },
+          { name: "updated", shorten: "never", optional: 3 },
+        ],
         runs.map((r) => [
           r.id,
           r.workflow,
@@ -193,10 +204,10 @@ function printDetail({ run, steps, watcher }: WorkflowRunDetail): void {
   }
   if (run.ownerId) rows.push(["lease", `${run.ownerId} until ${iso(run.leaseExpiresAt)}`]);
   rows.push(["created", iso(run.createdAt)], ["updated", iso(run.updatedAt)]);
-  printTable(["field", "value"], rows);
+  printTable(["field", { name: "value", shorten: "wrap" }], rows);
   if (steps.length === 0) return void process.stdout.write("no completed steps\n");
   printTable(
-    ["#", "step", "result", "completed"],
+    ["#", "step", "result", { name: "completed", shorten: "never", optional: 1 }],
     steps.map((s) => [s.position, s.name, short(s.value), iso(s.completedAt)]),
   );
 }
@@ -340,3 +351,23 @@ export const wfCommand = defineCommand({
   },
   subCommands: { start, list, show, emit, cancel, rewind, prune },
 });
+
+withExamples(start, [
+  `stem wf start orders.checkout --params '{"order":42}' -t ./tasks.ts`,
+  "stem wf start reports.monthly --max-run-duration 1h",
+]);
+withExamples(list, ["stem wf list --status suspended", "stem wf list -n 10 --json"]);
+withExamples(show, ["stem wf show 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b"]);
+withExamples(emit, [
+  `stem wf emit orders.approved --payload '{"by":"ana"}'`,
+  "stem wf emit orders.approved --keep 0",
+]);
+withExamples(cancel, [
+  "stem wf cancel 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b --reason 'customer left'",
+]);
+withExamples(rewind, ["stem wf rewind 0199e5c3-1b2e-7f40-8a11-5c6d7e8f9a0b approve"]);
+withExamples(prune, [
+  "stem wf prune --older-than 7d --dry-run",
+  "stem wf prune --older-than 30d --json",
+]);
+withExamples(wfCommand, ["stem wf start orders.checkout", "stem wf list"]);

@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { withExamples } from "./output/help.ts";
 import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
@@ -6,6 +7,8 @@ import { serveWorkflows } from "../src/workflow/serve.ts";
 import type { RevokeEntry } from "../src/adapters/contracts.ts";
 import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
 import { sendControl } from "../src/worker/control-client.ts";
+import { startupSignals } from "./startup-signals.ts";
+import { isLost } from "../src/worker/liveness.ts";
 import type { ControlCommand, ControlReply } from "../src/worker/control-protocol.ts";
 import {
   type StoreFlags,
@@ -14,6 +17,7 @@ import {
   fail,
   iso,
   jsonArg,
+  note,
   openClient,
   printJson,
   printTable,
@@ -25,7 +29,12 @@ const controlArgs = {
   ...storeArgs,
   ...jsonArg,
   worker: { type: "string", description: "Only this worker id (comma-separated for several)" },
-  timeout: { type: "string", default: "2s", description: "How long to gather replies" },
+  timeout: {
+    type: "string",
+    default: "2s",
+    description:
+      "Longest wait for replies (done as soon as every worker alive by its heartbeat replied)",
+  },
 } as const;
 
 type ControlArgs = StoreFlags & { worker?: string; timeout: string; json?: boolean };
@@ -36,15 +45,22 @@ async function control(
   payload: Record<string, unknown> = {},
   show: (replies: ControlReply[]) => void = (replies) =>
     printTable(
-      ["worker", "status", "reply"],
+      [{ name: "worker", shorten: "middle" }, "status", "reply"],
       replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
     ),
 ): Promise<ControlReply[]> {
+  const timeoutMs = parseDuration(args.timeout, "--timeout");
   return withClient(args, async (client) => {
+    // Every worker alive by its heartbeat is expected to answer: done once they all have.
+    const now = Date.now();
+    const expected = (await client.backend.listHeartbeats())
+      .filter((hb) => !isLost(hb, now))
+      .map((hb) => hb.workerId);
     const replies = await sendControl(client.controlBus, type, {
       workers: args.worker?.split(",").filter(Boolean),
+      expected,
       payload,
-      timeoutMs: parseDuration(args.timeout, "--timeout"),
+      timeoutMs,
     });
     if (args.json) printJson(replies);
     else if (replies.length === 0) process.stderr.write("no worker replied\n");
@@ -60,7 +76,7 @@ const ping = defineCommand({
   run: ({ args }) =>
     control(args, "ping", {}, (replies) =>
       printTable(
-        ["worker", "queues", "inflight"],
+        [{ name: "worker", shorten: "middle" }, "queues", "in flight"],
         replies.map((r) => [r.workerId, String(r.payload.queues), r.payload.inflight as number]),
       ),
     ),
@@ -73,16 +89,16 @@ const stats = defineCommand({
     control(args, "stats", {}, (replies) =>
       printTable(
         [
-          "worker",
-          "host",
-          "pid",
+          { name: "worker", shorten: "middle" },
+          { name: "host", optional: 2 },
+          { name: "pid", optional: 3 },
           "queues",
           "paused",
-          "concurrency",
-          "inflight",
+          { name: "concurrency", optional: 1 },
+          "in flight",
           "processed",
           "failed",
-          "started",
+          { name: "started", shorten: "never", optional: 4 },
         ],
         replies.map((r) => {
           const p = r.payload as Record<string, unknown>;
@@ -107,22 +123,32 @@ const inspect = defineCommand({
   meta: { name: "inspect", description: "Tasks running on live workers, with their runtime" },
   args: controlArgs,
   run: ({ args }) =>
-    control(args, "inspect", {}, (replies) =>
+    control(args, "inspect", {}, (replies) => {
+      const rows = replies.flatMap((r) =>
+        (
+          r.payload.active as {
+            id: string;
+            name: string;
+            queue: string;
+            attempt: number;
+            runtimeMs: number;
+          }[]
+        ).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
+      );
+      if (rows.length === 0)
+        return note(`no task running on ${replies.length} worker(s) that replied\n`);
       printTable(
-        ["worker", "task id", "name", "queue", "attempt", "runtime"],
-        replies.flatMap((r) =>
-          (
-            r.payload.active as {
-              id: string;
-              name: string;
-              queue: string;
-              attempt: number;
-              runtimeMs: number;
-            }[]
-          ).map((t) => [r.workerId, t.id, t.name, t.queue, t.attempt, `${t.runtimeMs} ms`]),
-        ),
-      ),
-    ),
+        [
+          { name: "worker", shorten: "middle" },
+          { name: "task id", shorten: "middle" },
+          "name",
+          { name: "queue", optional: 1 },
+          "attempt",
+          "runtime",
+        ],
+        rows,
+      );
+    }),
 });
 
 const revoke = defineCommand({
@@ -175,7 +201,10 @@ const revoke = defineCommand({
 });
 
 function queueArgs(description: string) {
-  return { ...controlArgs, queue: { type: "string", description, required: true } } as const;
+  return {
+    ...controlArgs,
+    queue: { type: "string", alias: "q", description, required: true },
+  } as const;
 }
 
 const pause = defineCommand({
@@ -228,13 +257,15 @@ export const workerCommand = defineCommand({
     ...storeArgs,
     tasks: {
       type: "string",
+      alias: "t",
       description: "Module exporting the tasks to run (required to run a worker)",
     },
     queue: {
       type: "string",
+      alias: "q",
       description: "Queue to consume (comma-separated or repeated; default: the default queue)",
     },
-    concurrency: { type: "string", description: "Tasks run at once (default 10)" },
+    concurrency: { type: "string", alias: "c", description: "Tasks run at once (default 10)" },
     prefetch: {
       type: "string",
       description: "Tasks held at once, running or waiting (default: concurrency)",
@@ -262,7 +293,7 @@ export const workerCommand = defineCommand({
         throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
       return n;
     };
-    const queues = repeatedFlag(rawArgs, "queue");
+    const queues = repeatedFlag(rawArgs, "queue", "q");
     const client = await openClient(args, module.tasks);
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
@@ -278,9 +309,38 @@ export const workerCommand = defineCommand({
       ? await serveWorkflows(client, worker, module.workflows, { isolation: args.isolation })
       : undefined;
     logger.info(`tasks: ${module.tasks.map((t) => t.name).join(", ")}`);
+    // Until now a signal ends the process at once (startup-signals.ts); from here on it
+    // stops the worker cleanly, also when it comes while the worker starts.
+    startupSignals.defer();
     await worker.start();
+    const early = startupSignals.release();
+    if (early) {
+      logger.info(`${early} received while starting: stopping`);
+      void worker.shutdown("warm");
+    }
     await worker.done;
     await workflows?.stop();
     await client.close();
   },
 });
+
+withExamples(ping, [
+  "stem worker ping",
+  "stem worker ping --worker web-1.4242 --timeout 5s --json",
+]);
+withExamples(stats, ["stem worker stats", "stem worker stats --json"]);
+withExamples(inspect, ["stem worker inspect"]);
+withExamples(revoke, [
+  "stem worker revoke 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35",
+  "stem worker revoke 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35 --terminate --reason 'stuck'",
+]);
+withExamples(pause, ["stem worker pause -q emails"]);
+withExamples(resume, ["stem worker resume -q emails"]);
+withExamples(shutdown, [
+  "stem worker shutdown",
+  "stem worker shutdown --worker web-1.4242 --mode hard",
+]);
+withExamples(workerCommand, [
+  "stem worker -t ./tasks.ts -q default,emails -c 4",
+  "stem worker ping",
+]);

@@ -38,7 +38,7 @@ export const flaky = defineTask({
   options: { maxRetries: 2, retryBackoff: { kind: "fixed", delay: "500ms" } },
   metadata: { description: "Fails on its first two attempts" },
   run: (ctx) => {
-    if (ctx.attempt < 2) throw new Error(`simulated failure on attempt ${ctx.attempt}`);
+    if (ctx.attempt < 3) throw new Error(`simulated failure on attempt ${ctx.attempt}`);
     return `succeeded on attempt ${ctx.attempt}`;
   },
 });

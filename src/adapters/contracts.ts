@@ -220,8 +220,10 @@ export interface ResultBackend {
   claimChord(groupId: string, callbackId: string): Promise<boolean>;
   setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void>;
   getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null>;
-  /** Live heartbeats only. */
+  /** Heartbeats not yet expired. */
   listHeartbeats(): Promise<WorkerHeartbeat[]>;
+  /** Forgets a worker's heartbeat (a worker that stops removes its own); no-op when absent. */
+  removeHeartbeat(workerId: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ export interface TaskContext<Args = Record<string, unknown>> {
   readonly id: string;
   readonly name: string;
   readonly queue: string;
-  /** 0 on the first run, then 1, 2, … on retries and redeliveries. */
+  /** Which attempt this is: 1 on the first run, then 2, 3, … on retries and redeliveries. */
   readonly attempt: number;
   readonly args: Args;
   readonly headers: Readonly<Record<string, string>>;

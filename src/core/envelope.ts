@@ -1,7 +1,6 @@
 /**
  * The message a broker carries: everything a worker needs to run one task.
- * Times are epoch milliseconds. `attempt` counts earlier deliveries (0 on the first);
- * `id` stays the same across retries and redeliveries.
+ * Times are epoch milliseconds. `id` stays the same across retries and redeliveries.
  */
 export interface Envelope {
   id: string;
@@ -11,6 +10,10 @@ export interface Envelope {
   queue: string;
   /** 0–9, higher is delivered first within a queue. */
   priority: number;
+  /**
+   * Earlier deliveries: 0 on the first. Brokers store and bump this count; everything a
+   * person or a handler sees is the attempt number, from 1 (`attemptNumber`).
+   */
   attempt: number;
   /** Retries allowed; absent when the producer did not know the task (the worker's task options decide). */
   maxRetries?: number;
@@ -20,6 +23,14 @@ export interface Envelope {
   /** Lease length for this task; the broker default applies when absent. */
   visibilityTimeoutMs?: number;
   meta: Record<string, unknown>;
+}
+
+/**
+ * The number of the delivery being run, from 1: what `ctx.attempt`, task statuses, logs
+ * and the CLI call the attempt.
+ */
+export function attemptNumber(envelope: Pick<Envelope, "attempt">): number {
+  return envelope.attempt + 1;
 }
 
 /** Well-known header names. */

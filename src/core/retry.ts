@@ -1,14 +1,15 @@
 import { parseDuration, type DurationInput } from "./duration.ts";
 
-/** Decides how long to wait before retry number `attempt + 1`. */
+/** Decides how long to wait before the attempt after `attempt`. */
 export interface RetryStrategy {
-  /** `attempt` is the attempt that just failed (0 for the first run). */
+  /** `attempt` is the number of the attempt that just failed (1 for the first run). */
   nextDelay(attempt: number, error: unknown): number;
 }
 
 /**
- * Exponential backoff with jitter: `min(base · 2^attempt, max)`, minus a random quarter of
- * it so retries from many tasks spread out. Defaults: base 2 s, max 5 min.
+ * Exponential backoff with jitter: `min(base · 2^(attempt - 1), max)` (base after the first
+ * attempt, twice that after the second, …), minus a random quarter of it so retries from
+ * many tasks spread out. Defaults: base 2 s, max 5 min.
  */
 export class ExponentialJitterRetryStrategy implements RetryStrategy {
   private readonly baseMs: number;
@@ -21,7 +22,7 @@ export class ExponentialJitterRetryStrategy implements RetryStrategy {
   }
 
   nextDelay(attempt: number): number {
-    const capped = Math.min(this.baseMs * 2 ** attempt, this.maxMs);
+    const capped = Math.min(this.baseMs * 2 ** Math.max(0, attempt - 1), this.maxMs);
     return Math.round(capped - this.random() * (capped / 4));
   }
 }

@@ -36,8 +36,11 @@ export interface TaskStatus {
   name: string;
   queue: string;
   state: TaskState;
+  /** The arguments the task was enqueued with (absent on canvas records). */
+  args?: Record<string, unknown>;
   result?: unknown;
   error?: TaskError;
+  /** Attempts so far: 0 until a worker runs the task, then the number of the latest (from 1). */
   attempt: number;
   meta: Record<string, unknown>;
   /** Last progress report from the handler (`ctx.progress`). */

@@ -37,6 +37,7 @@ export interface TaskResult<T = unknown> {
   state: TaskState;
   value?: T;
   error?: TaskError;
+  /** The number of the attempt that finished the task (from 1). */
   attempt: number;
   status: TaskStatus;
 }
@@ -233,6 +234,7 @@ export class Stem implements Enqueuer {
       name: envelope.name,
       queue: envelope.queue,
       state: "queued",
+      args: envelope.args,
       attempt: 0,
       meta: {
         ...(envelope.maxRetries !== undefined ? { maxRetries: envelope.maxRetries } : {}),

@@ -17,7 +17,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { type Envelope, MetaKeys } from "../core/envelope.ts";
+import { attemptNumber, type Envelope, MetaKeys } from "../core/envelope.ts";
 import { signals } from "../core/signals.ts";
 import type { TaskError } from "../core/states.ts";
 import type { Instrumentation } from "./instrumentation.ts";
@@ -52,7 +52,7 @@ function taskAttributes(envelope: Envelope): Attributes {
     [SpanAttributes.taskName]: envelope.name,
     [SpanAttributes.taskId]: envelope.id,
     [SpanAttributes.queue]: envelope.queue,
-    [SpanAttributes.attempt]: envelope.attempt,
+    [SpanAttributes.attempt]: attemptNumber(envelope),
     [SpanAttributes.maxRetries]: envelope.maxRetries,
     [SpanAttributes.priority]: envelope.priority,
     "messaging.system": "stem",

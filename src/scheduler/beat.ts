@@ -606,14 +606,16 @@ export class Beat {
     const payload = { entryId: e.id, taskName: e.taskName, scheduledFor: d.scheduledFor };
     if (d.error !== undefined) {
       this.stats.failed++;
-      logger.error(`schedule "${e.id}": could not enqueue ${e.taskName}: ${d.error}`);
+      logger.warn(
+        `dispatch of ${e.id} failed: could not enqueue ${e.taskName}: ${d.error} (next try at the next due time)`,
+      );
       signals.scheduleEntryFailed.emit({ ...payload, error: d.error });
       return;
     }
     if (d.already) this.stats.alreadyDispatched++;
     else this.stats.dispatched++;
-    logger.debug(
-      `schedule "${e.id}": ${d.already ? "recorded (already published)" : "dispatched"} ${d.taskId}, drift ${driftMs} ms`,
+    logger.info(
+      `${d.already ? "recorded (already published)" : "dispatched"} ${e.id} → task ${d.taskId}, drift ${driftMs} ms`,
     );
     signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
     if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);

@@ -47,10 +47,11 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       await ctx.cleanup();
     });
 
-    test("a stored status round-trips with result, error, attempt and meta", async () => {
+    test("a stored status round-trips with args, result, error, attempt and meta", async () => {
       const id = uniqueName("task");
       const s = status(id, {
         state: "failed",
+        args: { to: "a@b.c", tags: ["x"] },
         result: { value: "done", list: [1, 2] },
         error: { type: "ContractError", message: "bad", stack: "at x", retryable: true },
         attempt: 3,
@@ -178,6 +179,20 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       await sleep(600);
       expect(await backend.getHeartbeat(id)).toBeNull();
       expect((await backend.listHeartbeats()).some((h) => h.workerId === id)).toBe(false);
+    });
+
+    test("a removed heartbeat is neither got nor listed; removing a missing one is a no-op", async () => {
+      const id = uniqueName("worker");
+      const other = uniqueName("worker");
+      await backend.setHeartbeat(heartbeat(id), 60_000);
+      await backend.setHeartbeat(heartbeat(other), 60_000);
+      await backend.removeHeartbeat(id);
+      expect(await backend.getHeartbeat(id)).toBeNull();
+      const listed = (await backend.listHeartbeats()).map((h) => h.workerId);
+      expect(listed).not.toContain(id);
+      expect(listed).toContain(other);
+      await backend.removeHeartbeat(id);
+      await backend.removeHeartbeat(uniqueName("never-seen"));
     });
   });
 }

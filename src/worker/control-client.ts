@@ -13,6 +13,12 @@ export interface ControlSendOptions {
   payload?: Record<string, unknown>;
   /** Gather replies for this long (ms). Ends early once every targeted worker replied. */
   timeoutMs?: number;
+  /**
+   * For an untargeted command: the workers known to be alive (from their heartbeats).
+   * Gathering ends as soon as each of them replied (at once when there is none); replies
+   * from others are still kept. Without it, gathering lasts the whole timeout.
+   */
+  expected?: string[];
 }
 
 /**
@@ -27,6 +33,8 @@ export async function sendControl(
   const requestId = Bun.randomUUIDv7();
   const replies = new Map<string, ControlReply>();
   const targets = options.workers?.length ? new Set(options.workers) : undefined;
+  const awaited = targets ?? (options.expected ? new Set(options.expected) : undefined);
+  const allReplied = () => awaited !== undefined && [...awaited].every((id) => replies.has(id));
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
@@ -35,13 +43,14 @@ export async function sendControl(
     const reply = message as unknown as ControlReply;
     if (targets && !targets.has(reply.workerId)) return;
     replies.set(reply.workerId, reply);
-    if (targets && replies.size >= targets.size) finish();
+    if (allReplied()) finish();
   });
   try {
     const request = { requestId, type, payload: options.payload ?? {} };
     const channels = targets ? [...targets].map(workerChannel) : [BROADCAST_CHANNEL];
     await Promise.all(channels.map((c) => bus.publish(c, request)));
     const timer = setTimeout(finish, options.timeoutMs ?? 2000);
+    if (allReplied()) finish();
     await finished;
     clearTimeout(timer);
   } finally {

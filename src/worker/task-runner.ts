@@ -2,8 +2,8 @@ import { logger } from "../core/logger.ts";
 import type { Broker, Delivery, LockStore, RateLimiter } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
-import { parseDuration } from "../core/duration.ts";
-import { type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
+import { formatDuration, parseDuration } from "../core/duration.ts";
+import { attemptNumber, type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
@@ -50,6 +50,10 @@ export interface HeldTask {
   interrupt?: (abort: TaskAbort) => void;
   /** The lease is gone (extension failed): the result must not be written or acked. */
   lost?: boolean;
+  /** The handler's attempt has ended: later progress reports from it are ignored. */
+  ended?: boolean;
+  /** Being handed back to the broker (shutdown); set once. */
+  returning?: Promise<void>;
   /**
    * Called once the handler has settled, before its outcome is stored and acked: the
    * worker gives its concurrency slot to the next task while the outcome is written.
@@ -77,7 +81,8 @@ export class TaskRunner {
       name: envelope.name,
       queue: envelope.queue,
       state,
-      attempt: envelope.attempt,
+      args: envelope.args,
+      attempt: attemptNumber(envelope),
       meta: envelope.maxRetries === undefined ? {} : { maxRetries: envelope.maxRetries },
       createdAt: envelope.enqueuedAt,
       updatedAt: now,
@@ -160,6 +165,27 @@ export class TaskRunner {
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
 
+  /**
+   * Hands a delivery back to the broker without counting the attempt (a shutdown). A task
+   * that had started gets its `queued` status back first, so it is never left `running`,
+   * and the write cannot land after another worker has picked the task up. Once per task:
+   * a second call waits for the first.
+   */
+  giveBack(held: HeldTask): Promise<void> {
+    held.returning ??= this.handBack(held);
+    return held.returning;
+  }
+
+  private async handBack(held: HeldTask): Promise<void> {
+    const envelope = held.delivery.envelope;
+    if (held.startedAt !== undefined) {
+      await this.deps.completions.write(
+        this.status(envelope, "queued", { attempt: envelope.attempt, workerId: undefined }),
+      );
+    }
+    await this.deps.broker.nack(held.delivery, { countAttempt: false });
+  }
+
   /** Runs an admitted task to its final state (inside its trace span when telemetry is on). */
   run(held: HeldTask): Promise<TaskState | "lost" | "shutdown"> {
     const instrumentation = currentInstrumentation();
@@ -181,6 +207,7 @@ export class TaskRunner {
     signals.taskPrerun.emit(base);
 
     const outcome = await this.execute(held, task);
+    held.ended = true;
     held.handlerSettled?.();
     const durationMs = this.deps.clock.now() - started;
     if (held.lost) {
@@ -275,7 +302,7 @@ export class TaskRunner {
       id: envelope.id,
       name: envelope.name,
       queue: envelope.queue,
-      attempt: envelope.attempt,
+      attempt: attemptNumber(envelope),
       args: envelope.args,
       headers: envelope.headers,
       meta: envelope.meta,
@@ -287,6 +314,9 @@ export class TaskRunner {
       },
       extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
       progress: async (percent, data) => {
+        // A handler that goes on after its attempt ended (terminated by a revoke, a time
+        // limit or a shutdown) must not turn the recorded outcome back into `running`.
+        if (held.ended) return;
         deps.completions.note(
           this.status(envelope, "running", {
             startedAt: held.startedAt,
@@ -337,12 +367,16 @@ export class TaskRunner {
     const isRetryRequest = error instanceof RetryRequest;
     const cause = isRetryRequest ? (error.reason ?? error) : error;
     const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
-    if (envelope.attempt < maxRetries) {
+    const attempt = attemptNumber(envelope);
+    // maxRetries retries: attempts 1 … maxRetries + 1.
+    if (attempt <= maxRetries) {
       const strategy = task?.options.retryStrategy ?? this.deps.retryStrategy;
       const delayMs =
-        (isRetryRequest ? error.countdownMs : undefined) ??
-        strategy.nextDelay(envelope.attempt, cause);
+        (isRetryRequest ? error.countdownMs : undefined) ?? strategy.nextDelay(attempt, cause);
       const taskError = taskErrorFrom(cause, true);
+      logger.info(
+        `task ${envelope.name} ${envelope.id} attempt ${attempt} failed: ${taskError.message}; attempt ${attempt + 1} in ${formatDuration(delayMs)} (at ${new Date(now + delayMs).toISOString()})`,
+      );
       await this.deps.completions.write(
         this.status(envelope, "retrying", {
           error: taskError,
@@ -371,11 +405,11 @@ export class TaskRunner {
     await this.deps.broker.deadLetter(delivery, "max-retries-exhausted", {
       error: taskError.message,
       type: taskError.type,
-      attempts: envelope.attempt + 1,
+      attempts: attempt,
     });
     await this.releaseUnique(envelope);
     logger.warn(
-      `task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s): ${taskError.message}`,
+      `task ${envelope.id} (${envelope.name}) failed after ${attempt} attempt(s): ${taskError.message}`,
     );
     signals.taskFailed.emit({
       envelope,

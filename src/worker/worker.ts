@@ -13,6 +13,7 @@ import type {
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
+import { attemptNumber } from "../core/envelope.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError } from "../core/errors.ts";
 import { TaskRegistry } from "../core/registry.ts";
@@ -33,6 +34,7 @@ import {
 } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 
 export type ShutdownMode = "warm" | "hard";
 
@@ -66,7 +68,10 @@ export interface WorkerOptions {
   stem?: Stem;
   hostname?: string;
   workerId?: string;
-  /** Default 10 s. */
+  /**
+   * Default 10 s. A heartbeat is also written soon after the in-flight count changes, and
+   * removed when the worker stops; three missed intervals mark the worker `lost`.
+   */
   heartbeatInterval?: DurationInput;
   /** How long a warm shutdown waits for running tasks before going hard. Default 30 s. */
   shutdownTimeout?: DurationInput;
@@ -104,6 +109,8 @@ export interface WorkerStats {
 let workersInProcess = 0;
 /** The smallest fetch batch (capped by the prefetch); see the loop. */
 const MIN_FETCH_BATCH = 32;
+/** How soon a change of the in-flight count is reported in a heartbeat. */
+const BEAT_DEBOUNCE_MS = 250;
 
 /**
  * Consumes queues and runs tasks: leases deliveries, extends leases while tasks run,
@@ -148,6 +155,9 @@ export class Worker {
   private stopped?: Promise<void>;
   private removeSignalHandlers?: () => void;
   private lastFetchError = 0;
+  private readonly heartbeatMs: number;
+  /** A heartbeat due soon because the in-flight count changed (at most one pending). */
+  private beatTimer?: ReturnType<typeof setTimeout>;
 
   constructor(options: WorkerOptions) {
     this.options = options;
@@ -173,6 +183,10 @@ export class Worker {
     this.concurrencyNow = concurrency;
     this.prefetchLimit = Math.max(options.prefetch ?? concurrency, concurrency);
     this.leaseMs = parseDuration(options.visibilityTimeout ?? "30s", "visibilityTimeout");
+    this.heartbeatMs = parseDuration(
+      options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      "heartbeatInterval",
+    );
     this.executor =
       options.isolation === "thread"
         ? new ThreadExecutor({
@@ -237,8 +251,7 @@ export class Worker {
       this.paused.add(q);
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     await this.beat();
-    const heartbeatMs = parseDuration(this.options.heartbeatInterval ?? "10s", "heartbeatInterval");
-    this.timers.push(setInterval(() => void this.beat(), heartbeatMs));
+    this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.scheduleLeaseKeeper();
     if (this.options.revokeStore) {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
@@ -371,7 +384,10 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
-    logger.info(`task ${envelope.name} ${envelope.id} started (attempt ${envelope.attempt})`);
+    logger.info(
+      `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
+    );
+    this.beatSoon();
     const started = this.clock.now();
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
@@ -383,12 +399,19 @@ export class Worker {
     try {
       const state = await this.runner.run(held);
       // Interrupted by a hard shutdown: hand the task back for another worker.
-      if (state === "shutdown") await this.broker.nack(held.delivery, { countAttempt: false });
+      if (state === "shutdown") await this.runner.giveBack(held);
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
-      logger.info(
-        `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms`,
-      );
+      const ms = this.clock.now() - started;
+      // A retry is logged by the runner, with the delay before the next attempt.
+      if (state === "shutdown")
+        logger.info(
+          `task ${envelope.name} ${envelope.id} handed back to the queue after ${ms} ms (the worker is stopping; attempt not counted)`,
+        );
+      else if (state !== "retrying")
+        logger.info(
+          `task ${envelope.name} ${envelope.id} ${state} in ${ms} ms (attempt ${attemptNumber(envelope)})`,
+        );
     } catch (error) {
       // Storing the outcome failed: the task stays leased and comes back after its lease.
       this.failed++;
@@ -400,6 +423,7 @@ export class Worker {
       this.finishing.delete(held);
       this.release(held);
       this.pump();
+      this.beatSoon();
     }
   }
 
@@ -463,15 +487,38 @@ export class Worker {
       failed: this.failed,
       startedAt: this.startedAt,
       timestamp: this.clock.now(),
-      extras: { prefetch: this.prefetchLimit, paused: [...this.paused] },
+      extras: {
+        prefetch: this.prefetchLimit,
+        paused: [...this.paused],
+        heartbeatIntervalMs: this.heartbeatMs,
+      },
     };
   }
 
-  private async beat(): Promise<void> {
+  /**
+   * Writes a heartbeat within 250 ms (observers see in-flight counts change); changes in
+   * between share that one write.
+   */
+  private beatSoon(): void {
+    if (this.beatTimer || this.state !== "running") return;
+    this.beatTimer = setTimeout(() => {
+      this.beatTimer = undefined;
+      if (this.state === "running") void this.beat();
+    }, BEAT_DEBOUNCE_MS);
+  }
+
+  /** The heartbeat being written, if any (awaited before the heartbeat is removed). */
+  private beating: Promise<void> = Promise.resolve();
+
+  private beat(): Promise<void> {
+    this.beating = this.writeBeat();
+    return this.beating;
+  }
+
+  private async writeBeat(): Promise<void> {
     const hb = this.heartbeat();
-    const ttl = 3 * parseDuration(this.options.heartbeatInterval ?? "10s");
     try {
-      await this.backend.setHeartbeat(hb, ttl);
+      await this.backend.setHeartbeat(hb, heartbeatTtl(this.heartbeatMs));
       signals.workerHeartbeat.emit({
         workerId: this.id,
         queues: this.queues,
@@ -502,7 +549,7 @@ export class Worker {
         id: h.delivery.envelope.id,
         name: h.delivery.envelope.name,
         queue: h.delivery.queue,
-        attempt: h.delivery.envelope.attempt,
+        attempt: attemptNumber(h.delivery.envelope),
         startedAt: h.startedAt ?? now,
         runtimeMs: now - (h.startedAt ?? now),
       })),
@@ -594,12 +641,22 @@ export class Worker {
     // (Not tasks still storing their outcome: their ack is on its way, or their lease runs out.)
     for (const held of this.held.values()) {
       if (this.finishing.has(held)) continue;
-      await this.broker.nack(held.delivery, { countAttempt: false }).catch(() => {});
+      await this.runner.giveBack(held).catch(() => {});
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.leaseTimer);
+    clearTimeout(this.beatTimer);
+    // A stopped worker is not listed as alive (nor as lost).
+    await this.beating;
+    await this.backend
+      .removeHeartbeat(this.id)
+      .catch((error) =>
+        logger.warn(
+          `worker ${this.id}: removing its heartbeat failed: ${(error as Error).message}`,
+        ),
+      );
     await this.control?.close();
     await this.executor.close();
     this.removeSignalHandlers?.();

@@ -328,9 +328,9 @@ export class WorkflowRuntime {
   /**
    * Executes a run until it completes, suspends or fails, under a claim of its own (a
    * lease renewed meanwhile and a fencing token on every write): another execution of the
-   * same run, on this worker or another, finds it busy. `attempt`/`maxRetries` decide
-   * whether a failing step is retried (the error is thrown so the task is retried) or
-   * fails the run.
+   * same run, on this worker or another, finds it busy. `attempt` (the run task's attempt
+   * number, from 1) and `maxRetries` decide whether a failing step is retried (the error is
+   * thrown so the task is retried) or fails the run.
    */
   async executeRun(
     runId: string,
@@ -439,7 +439,7 @@ export class WorkflowRuntime {
   ): Promise<ExecuteOutcome> {
     if (lease?.lost) return "lease-lost";
     return recordStepFailure(this.store, run, thrown, {
-      attempt: options.attempt ?? 0,
+      attempt: options.attempt ?? 1,
       maxRetries: options.maxRetries ?? this.maxRetries,
       fence,
     });

@@ -7,8 +7,9 @@ import { WorkflowEventTimeoutError } from "./errors.ts";
 
 /**
  * Records a step failure on the run (`lastError`; fenced with the execution's claim when
- * given). Below `maxRetries` the error is rethrown so the task is retried; at the limit,
- * or for a timed-out event wait, the run fails and "failed" is returned.
+ * given). While `attempt` (from 1) is at most `maxRetries` the error is rethrown so the
+ * task is retried; past it, or for a timed-out event wait, the run fails and "failed" is
+ * returned.
  */
 export async function recordStepFailure(
   store: WorkflowStore,
@@ -19,7 +20,7 @@ export async function recordStepFailure(
   const error = toError(thrown);
   const { attempt, maxRetries, fence } = options;
   // A timed-out event wait fails the same way every time: no point retrying it.
-  const terminal = thrown instanceof WorkflowEventTimeoutError || attempt >= maxRetries;
+  const terminal = thrown instanceof WorkflowEventTimeoutError || attempt > maxRetries;
   await store.markFailed(
     run.id,
     { message: error.message, type: error.name, stack: error.stack },
@@ -33,7 +34,7 @@ export async function recordStepFailure(
     workflow: run.workflow,
     status: "failed",
     step,
-    metadata: { error: error.message, attempts: attempt + 1 },
+    metadata: { error: error.message, attempts: attempt },
   });
   return "failed";
 }

@@ -74,7 +74,7 @@ describe("stem schedule", () => {
       ["nightly", "cron 0 2 * * * (Europe/London)"],
     ]);
     expect(entries.every((e) => e.enabled && typeof e.nextRunAt === "number")).toBe(true);
-    const table = await stem(ws.dir, ["schedule", "list"]);
+    const table = await stem(ws.dir, ["schedule", "list", "--wide"]);
     expect(table.stdout).toContain("cron 0 2 * * * (Europe/London)");
 
     // Applying again changes nothing.

@@ -122,8 +122,8 @@ export function workerProcessScenarios(
         await second.ready;
         const result = await client.waitForTask(victim, { timeout: 20_000 });
         expect(result.state).toBe("succeeded");
-        // Redelivered after the lease ran out, as a new attempt.
-        expect(result.attempt).toBe(1);
+        // Redelivered after the lease ran out, as its second attempt.
+        expect(result.attempt).toBe(2);
         for (const id of others)
           expect((await client.waitForTask(id, { timeout: 20_000 })).state).toBe("succeeded");
         const counts = executions(log);

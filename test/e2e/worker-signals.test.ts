@@ -44,7 +44,7 @@ describe("worker process signals", () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       const [stats] = await client.broker.stats(["default"]);
       expect(stats).toMatchObject({ pending: 1, inflight: 0 });
-      // Handed back without counting an attempt: the next worker runs it as attempt 0 again.
+      // Handed back without counting an attempt: the next worker runs it as attempt 1 again.
       const next = startWorker(url, log, 1);
       await next.ready;
       await eventually(() => executions(log).get(id) === 2, 10_000, "task restarted");
@@ -53,7 +53,7 @@ describe("worker process signals", () => {
           .trim()
           .split("\n")
           .map((l: string) => l.split(" ")[1]),
-      ).toEqual(["0", "0"]);
+      ).toEqual(["1", "1"]);
       next.proc.kill("SIGKILL");
     } finally {
       await client.close();

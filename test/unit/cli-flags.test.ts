@@ -7,6 +7,11 @@ describe("CLI flag helpers", () => {
       repeatedFlag(["--tasks", "t.ts", "--queue", "a", "--queue=b,c", "--queue", " d "], "queue"),
     ).toEqual(["a", "b", "c", "d"]);
     expect(repeatedFlag(["--tasks", "t.ts"], "queue")).toEqual([]);
+    expect(repeatedFlag(["-q", "a", "--queue", "b", "-q=c", "-t", "x"], "queue", "q")).toEqual([
+      "a",
+      "b",
+      "c",
+    ]);
   });
 
   test("a JSON flag must be an object; errors name the flag", () => {

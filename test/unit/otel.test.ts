@@ -136,13 +136,13 @@ describe("traces", () => {
       "stem.task.name": "otel.parent",
       "stem.task.id": parentId,
       "stem.queue": "default",
-      "stem.task.attempt": 0,
+      "stem.task.attempt": 1,
     });
     expect(executeParent.attributes).toMatchObject({
       "stem.task.name": "otel.parent",
       "stem.task.id": parentId,
       "stem.queue": "default",
-      "stem.task.attempt": 0,
+      "stem.task.attempt": 1,
       "stem.task.outcome": "succeeded",
     });
     expect(executeParent.status.code).toBe(SpanStatusCode.OK);
@@ -302,7 +302,7 @@ export const child = defineTask({ name: "otel.thread.child", run: () => "from th
       "retrying",
       "failed",
     ]);
-    expect(executions.map((s) => s.attributes["stem.task.attempt"])).toEqual([0, 1]);
+    expect(executions.map((s) => s.attributes["stem.task.attempt"])).toEqual([1, 2]);
     for (const s of executions) {
       expect(s.status).toEqual({ code: SpanStatusCode.ERROR, message: "card declined" });
     }
@@ -317,7 +317,7 @@ describe("metrics", () => {
       name: "otel.metrics.flaky",
       options: { retryBackoff: { kind: "fixed", delay: "10ms" } },
       run: (ctx) => {
-        if (ctx.attempt < 1) ctx.retry({ countdown: 5 });
+        if (ctx.attempt < 2) ctx.retry({ countdown: 5 });
         throw new Error("still broken");
       },
     });

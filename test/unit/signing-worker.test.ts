@@ -143,7 +143,7 @@ describe("signed tasks through a worker", () => {
       options: { maxRetries: 2, retryBackoff: { kind: "fixed", delay: "10ms" } },
       run: (ctx) => {
         attempts.push(ctx.attempt);
-        if (ctx.attempt === 0) throw new Error("first try fails");
+        if (ctx.attempt === 1) throw new Error("first try fails");
         return "second try";
       },
     });
@@ -155,7 +155,7 @@ describe("signed tasks through a worker", () => {
       state: "succeeded",
       value: "second try",
     });
-    expect(attempts).toEqual([0, 1]);
+    expect(attempts).toEqual([1, 2]);
   });
 
   test("a dead letter replayed with its replay count bumped still verifies and runs again", async () => {

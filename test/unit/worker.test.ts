@@ -40,7 +40,7 @@ describe("worker", () => {
       options: { maxRetries: 3, retryBackoff: { kind: "exponential", base: "1s", max: "1m" } },
       run: (ctx) => {
         calls++;
-        if (ctx.attempt < 2) throw new Error(`boom ${ctx.attempt}`);
+        if (ctx.attempt < 3) throw new Error(`boom ${ctx.attempt}`);
         return `ok on attempt ${ctx.attempt}`;
       },
     });
@@ -50,27 +50,28 @@ describe("worker", () => {
       const s = await client.getTaskStatus(id);
       return s?.state === "retrying" ? s : undefined;
     });
-    expect(retrying.error?.message).toBe("boom 0");
+    expect(retrying.error?.message).toBe("boom 1");
+    expect(retrying.attempt).toBe(1);
     const delay = retrying.meta.retryDelayMs as number;
-    // Exponential with jitter: base 1s at attempt 0 is between 750 ms and 1 s.
+    // Exponential with jitter: base 1s after attempt 1 is between 750 ms and 1 s.
     expect(delay).toBeGreaterThanOrEqual(750);
     expect(delay).toBeLessThanOrEqual(1000);
     await clock.advance(delay - 1);
     await sleep(50);
     expect(calls).toBe(1);
     await clock.advance(1);
-    await eventually(async () => (await client.getTaskStatus(id))?.attempt === 1 && calls === 2);
+    await eventually(async () => (await client.getTaskStatus(id))?.attempt === 2 && calls === 2);
     const second = await eventually(async () => {
       const s = await client.getTaskStatus(id);
-      return s?.state === "retrying" && s.attempt === 1 ? s : undefined;
+      return s?.state === "retrying" && s.attempt === 2 ? s : undefined;
     });
-    // Attempt 1 doubles the base: 1.5 s to 2 s.
+    // After attempt 2 the base doubles: 1.5 s to 2 s.
     expect(second.meta.retryDelayMs as number).toBeGreaterThanOrEqual(1500);
     await clock.advance(2000);
     const result = await client.waitForTask(id, { timeout: 3000 });
     expect(result.state).toBe("succeeded");
-    expect(result.value).toBe("ok on attempt 2");
-    expect(result.attempt).toBe(2);
+    expect(result.value).toBe("ok on attempt 3");
+    expect(result.attempt).toBe(3);
   });
 
   test("after maxRetries a task is dead-lettered with its error", async () => {
@@ -91,7 +92,8 @@ describe("worker", () => {
     off();
     expect(result.state).toBe("failed");
     expect(result.error).toMatchObject({ type: "TypeError", message: "nope" });
-    expect(result.attempt).toBe(2);
+    // maxRetries 2: three attempts.
+    expect(result.attempt).toBe(3);
     const dead = await client.broker.getDeadLetter(id);
     expect(dead?.reason).toBe("max-retries-exhausted");
     expect(dead?.meta.error).toBe("nope");
@@ -106,7 +108,7 @@ describe("worker", () => {
       options: { maxRetries: 2 },
       run: (ctx) => {
         calls++;
-        if (ctx.attempt < 2) throw new Error("not yet");
+        if (ctx.attempt < 3) throw new Error("not yet");
         return "ok";
       },
     });
@@ -347,7 +349,7 @@ describe("worker", () => {
       name: "parent",
       options: { maxRetries: 1 },
       run: async (ctx) => {
-        if (ctx.attempt === 0) ctx.retry({ countdown: "20ms" });
+        if (ctx.attempt === 1) ctx.retry({ countdown: "20ms" });
         await ctx.progress(50, { half: true });
         return ctx.enqueue("child", { x: 1 });
       },
@@ -355,7 +357,7 @@ describe("worker", () => {
     const { client } = await setup([child, parent]);
     const id = await client.enqueue("parent");
     const result = await client.waitForTask<string>(id, { timeout: 3000 });
-    expect(result.attempt).toBe(1);
+    expect(result.attempt).toBe(2);
     expect(result.status.progress).toBeUndefined();
     const childResult = await client.waitForTask<Record<string, unknown>>(result.value!, {
       timeout: 3000,

@@ -127,5 +127,9 @@ export class MemoryResultBackend implements ResultBackend {
       .map((hb) => structuredClone(hb));
   }
 
+  async removeHeartbeat(workerId: string): Promise<void> {
+    this.heartbeats.delete(workerId);
+  }
+
   async close(): Promise<void> {}
 }

@@ -13,7 +13,7 @@ import { claimChord } from "./sql/claim-chord.ts";
 import { expireStatus } from "./sql/expire-status.ts";
 import { getGroup } from "./sql/get-group.ts";
 import { getStatuses } from "./sql/get-statuses.ts";
-import { getHeartbeats, setHeartbeat } from "./sql/heartbeats.ts";
+import { getHeartbeats, removeHeartbeat, setHeartbeat } from "./sql/heartbeats.ts";
 import { initGroup } from "./sql/init-group.ts";
 import { listStatuses } from "./sql/list-statuses.ts";
 import { setStatuses } from "./sql/set-statuses.ts";
@@ -97,6 +97,10 @@ export class PostgresResultBackend implements ResultBackend {
 
   listHeartbeats(): Promise<WorkerHeartbeat[]> {
     return this.db.run("list heartbeats", (sql) => getHeartbeats(sql, this.db.schema));
+  }
+
+  async removeHeartbeat(workerId: string): Promise<void> {
+    await this.db.run("remove heartbeat", (sql) => removeHeartbeat(sql, this.db.schema, workerId));
   }
 
   async close(): Promise<void> {}

@@ -250,6 +250,12 @@ export class RedisResultBackend implements ResultBackend {
       .map((t) => JSON.parse(t) as WorkerHeartbeat);
   }
 
+  async removeHeartbeat(workerId: string): Promise<void> {
+    await execPipeline(
+      this.client.multi().del(this.keys.heartbeat(workerId)).srem(this.keys.heartbeats, workerId),
+    );
+  }
+
   /** Nothing of its own to release; the connection owns the client. */
   async close(): Promise<void> {}
 }

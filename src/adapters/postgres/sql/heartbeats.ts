@@ -16,6 +16,15 @@ export async function setHeartbeat(
       heartbeat = excluded.heartbeat, expires_at = excluded.expires_at`;
 }
 
+/** Deletes a worker's heartbeat. */
+export async function removeHeartbeat(
+  sql: Queryable,
+  schema: string,
+  workerId: string,
+): Promise<void> {
+  await sql`DELETE FROM ${table(sql, schema, "worker_heartbeats")} WHERE worker_id = ${workerId}`;
+}
+
 /** Live heartbeats: one worker's, or every worker's (by worker id) when `workerId` is omitted. */
 export async function getHeartbeats(
   sql: Queryable,

@@ -29,6 +29,13 @@ export function getHeartbeat(
   return row ? (JSON.parse(row.heartbeat) as WorkerHeartbeat) : null;
 }
 
+const DELETE = "DELETE FROM stem_heartbeats WHERE worker_id = ?";
+
+export function removeHeartbeat(db: SqliteDatabase, workerId: string): void {
+  const remove = db.statement<unknown, [string]>(DELETE);
+  db.single(() => remove.run(workerId), true);
+}
+
 export function listHeartbeats(db: SqliteDatabase, now: number): WorkerHeartbeat[] {
   const select = db.statement<{ heartbeat: string }, [number]>(SELECT_LIVE);
   return db

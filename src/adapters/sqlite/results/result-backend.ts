@@ -8,7 +8,7 @@ import type {
 import type { TaskStatus } from "../../../core/states.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { addGroupResult, claimChord, getGroup, initGroup } from "./groups.ts";
-import { getHeartbeat, listHeartbeats, setHeartbeat } from "./heartbeats.ts";
+import { getHeartbeat, listHeartbeats, removeHeartbeat, setHeartbeat } from "./heartbeats.ts";
 import { expireStatus, getStatuses, listStatuses, setStatuses } from "./statuses.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
@@ -75,6 +75,10 @@ export class SqliteResultBackend implements ResultBackend {
 
   async listHeartbeats(): Promise<WorkerHeartbeat[]> {
     return listHeartbeats(this.db, this.db.now());
+  }
+
+  async removeHeartbeat(workerId: string): Promise<void> {
+    removeHeartbeat(this.db, workerId);
   }
 
   /** The connection owns the database; nothing to release here. */
