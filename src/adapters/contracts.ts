@@ -178,8 +178,8 @@ export interface GroupStatus {
   results: Record<number, TaskStatus>;
   completed: number;
   meta: Record<string, unknown>;
-  /** Set once by claimChord. */
-  chordCallbackId?: string;
+  /** The owner whose claimChord won the group's completion (set once). */
+  claimedBy?: string;
 }
 
 /** A worker's periodic liveness report. */
@@ -216,8 +216,13 @@ export interface ResultBackend {
    */
   addGroupResult(groupId: string, index: number, status: TaskStatus): Promise<GroupStatus | null>;
   getGroup(groupId: string): Promise<GroupStatus | null>;
-  /** True for exactly one caller per group, however many race. */
-  claimChord(groupId: string, callbackId: string): Promise<boolean>;
+  /**
+   * Claims the group's completion for `owner` (a member's task id): true for the first
+   * owner to claim a live group, however many race, and again for that same owner, so a
+   * claim whose reply was lost and is sent again still wins; false for every other owner
+   * and for a missing or expired group.
+   */
+  claimChord(groupId: string, owner: string): Promise<boolean>;
   setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void>;
   getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null>;
   /** Live heartbeats only. */

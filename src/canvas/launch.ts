@@ -7,7 +7,7 @@
 import type { GroupDescriptor } from "../adapters/contracts.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { Headers } from "../core/envelope.ts";
-import type { TaskStatus } from "../core/states.ts";
+import { type TaskStatus, wasPublished } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import {
   type CanvasNode,
@@ -101,18 +101,24 @@ export class LaunchPlan {
 
   /**
    * Stores the plan. With `skipExisting` (a worker continuing a canvas, which may be a
-   * redelivery doing it a second time), anything whose status already exists is left
-   * alone, so nothing is enqueued or reset twice.
+   * redelivery doing it a second time), a canvas record that already exists is left alone
+   * (its group is not reset), and so is a task whose status proves it was published. A
+   * task whose status is still `queued` is published again: the first attempt may have
+   * stored the status and then failed to publish (see `wasPublished`); the broker refuses
+   * the id if it does hold it, so nothing runs twice.
    */
   async store(stem: Stem, { skipExisting }: { skipExisting: boolean }): Promise<void> {
     let { groups, records, calls } = this;
     if (skipExisting) {
-      const ids = [...records.map((r) => r.id), ...calls.map((c) => c.options.taskId as string)];
-      const found = await stem.backend.getMany(ids);
-      const existing = new Set(ids.filter((_, i) => found[i] !== null));
+      const taskIds = calls.map((c) => c.options.taskId as string);
+      const found = await stem.backend.getMany([...records.map((r) => r.id), ...taskIds]);
+      const existing = new Set(records.filter((_, i) => found[i] !== null).map((r) => r.id));
+      const published = new Set(
+        taskIds.filter((_, i) => wasPublished(found[records.length + i] ?? null)),
+      );
       groups = groups.filter((g) => !existing.has(g.id));
       records = records.filter((r) => !existing.has(r.id));
-      calls = calls.filter((c) => !existing.has(c.options.taskId as string));
+      calls = calls.filter((c) => !published.has(c.options.taskId as string));
     }
     await Promise.all(groups.map((g) => stem.backend.initGroup(g)));
     if (records.length > 0) await stem.backend.set(records);

@@ -8,9 +8,10 @@
  * The hook runs before the member is acked, so a worker that dies part way leaves the
  * member to be delivered again, and its hook runs again. Every step here therefore
  * tolerates running twice: planned ids are fixed, so nothing that already exists is
- * enqueued again, and a group's completion is claimed exactly once (`claimChord`), with
- * the re-run of an already recorded member allowed to finish a claimed but unfinished
- * completion.
+ * enqueued again (a task whose status says `queued` but whose publish may have failed is
+ * published again; the broker refuses an id it holds), and a group's completion is claimed
+ * once (`claimChord`) by a member, whose re-run wins the claim again and finishes a
+ * completion its first run left unfinished.
  */
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
@@ -212,9 +213,7 @@ class Settler {
     outcome: Outcome,
     deferred: TaskStatus[],
   ): Promise<Next> {
-    const before = await this.backend.getGroup(frame.id);
-    const group =
-      before && (await this.backend.addGroupResult(frame.id, frame.index, outcome.status));
+    const group = await this.backend.addGroupResult(frame.id, frame.index, outcome.status);
     if (!group) {
       logger.warn(
         `group ${frame.id} is missing or expired; result of member ${outcome.status.id} dropped`,
@@ -227,18 +226,14 @@ class Settler {
     const failedIndex = statuses.findIndex((s) => s?.state !== "succeeded");
     const values = statuses.map((s) => s?.result ?? null);
     const callback = meta.callback;
-    const token = meta.kind === "chord" && callback ? callback.id : frame.id;
-    if (!(await this.backend.claimChord(frame.id, token))) {
-      // Someone else finishes the group, unless this is a redelivered member whose first
-      // run claimed the group and died before finishing it.
-      if (!(frame.index in before.results)) return null;
-      const marker = callback && failedIndex === -1 ? callback.id : frame.id;
-      const found = await this.backend.get(marker);
-      if (found && (marker !== frame.id || isTerminal(found.state))) return null;
-      logger.warn(
-        `${meta.kind} ${frame.id}: finishing a completion an interrupted run had claimed`,
-      );
-    }
+    // One member finishes the group: the first to claim it. The claim is owned by the
+    // member's id, so that member's redelivery (its first run died part way, or the
+    // claim's reply was lost) wins again and finishes what the first run started.
+    if (!(await this.backend.claimChord(frame.id, outcome.status.id))) return null;
+    const current = await this.backend.get(frame.id);
+    // A finished record means the completion was done (for a group, its continuation
+    // too: the record is written after it; for a chord, the callback has finished).
+    if (current && isTerminal(current.state)) return null;
     const now = this.clock.now();
     const base = {
       id: frame.id,
@@ -270,8 +265,10 @@ class Settler {
       deferred.push(record);
       return { outcome: { ok: true, value: values, status: record }, frames: meta.frames };
     }
-    // Chord: the record says running before the callback can finish and overwrite it.
-    await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
+    // Chord: the record says running before the callback can finish and overwrite it (a
+    // redelivered owner finds it running already and leaves it alone).
+    if (current?.state !== "running")
+      await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
     const chordFrame: ChordFrame = {
       t: "chord",
       id: frame.id,

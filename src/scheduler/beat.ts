@@ -42,7 +42,7 @@ import { StemError, toError, VersionConflictError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
-import type { TaskStatus } from "../core/states.ts";
+import { wasPublished } from "../core/states.ts";
 import { updateEntry } from "./apply.ts";
 import { scheduledTaskId } from "./dispatch-id.ts";
 import { decideMissedRuns } from "./missed-runs.ts";
@@ -618,17 +618,6 @@ export class Beat {
     signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
     if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);
   }
-}
-
-/**
- * Whether a task's stored status proves it was published. A status past `queued` (running,
- * retrying, finished) does. A `queued` one does not: the producer writes it just before
- * publishing, so a Beat that died in between leaves it behind without a task. Such a task
- * is published again — harmless when it does exist, as the broker refuses an id it holds,
- * and a task that was delivered has moved past `queued` before it is acked.
- */
-function wasPublished(status: TaskStatus | null): boolean {
-  return status !== null && status.state !== "queued" && status.state !== "pending";
 }
 
 /** Dispatches grouped by due time, earliest first. */

@@ -4,54 +4,16 @@
  * (the `test` database under a fresh schema). An unreachable server fails the suite.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CanvasError, chain, group, StemClient, task, type Worker } from "../../src/index.ts";
 import { canvasTasks } from "./fixtures/canvas-tasks.ts";
 import {
-  TEST_POSTGRES_URL,
-  adminClient,
-  dropSchema,
-  randomSchema,
-} from "./fixtures/postgres-test-db.ts";
-import { REDIS_URL, deletePrefix, randomPrefix, requireRedis } from "./fixtures/redis-server.ts";
-
-interface TestStore {
-  url: string;
-  cleanup(): Promise<void>;
-}
+  postgresStore,
+  redisStore,
+  sqliteStore,
+  type TestStore,
+} from "./fixtures/canvas-stores.ts";
 
 const TIMEOUT = 30_000;
-
-async function sqliteStore(): Promise<TestStore> {
-  const folder = mkdtempSync(join(tmpdir(), "stem-canvas-"));
-  return {
-    url: `sqlite://${join(folder, "canvas.db")}`,
-    cleanup: async () => rmSync(folder, { recursive: true, force: true }),
-  };
-}
-
-async function redisStore(): Promise<TestStore> {
-  await requireRedis();
-  const prefix = randomPrefix("canvas");
-  return {
-    url: `${REDIS_URL}?prefix=${prefix}`,
-    cleanup: async () => void (await deletePrefix(prefix)),
-  };
-}
-
-async function postgresStore(): Promise<TestStore> {
-  const admin = await adminClient();
-  const schema = randomSchema("stem_cv");
-  return {
-    url: `${TEST_POSTGRES_URL}?schema=${schema}`,
-    cleanup: async () => {
-      await dropSchema(admin, schema);
-      await admin.end({ timeout: 5 });
-    },
-  };
-}
 
 async function failure(promise: Promise<unknown>): Promise<CanvasError> {
   try {
