@@ -73,6 +73,12 @@ export interface ReplayResult {
   dryRun: boolean;
   /** The entries replayed (or that would be). */
   entries: DeadLetter[];
+  /**
+   * Entries not replayed because a task with their id is queued, delayed or in flight
+   * again (the broker refused the publish as a duplicate). They stay dead letters. Empty
+   * on a dry run.
+   */
+  skipped: DeadLetter[];
 }
 
 export interface QueueStats {
@@ -113,18 +119,26 @@ export interface Broker {
   fetch(queues: string[], options: FetchOptions): Promise<Delivery[]>;
   /** Removes finished messages. Acking a delivery whose lease was lost is a no-op. */
   ack(deliveries: Delivery[]): Promise<void>;
-  /** Releases a message: back to the queue (attempt + 1 unless told otherwise) or dropped. */
+  /**
+   * Releases a message: back to the queue (attempt + 1 unless told otherwise) or dropped.
+   * A no-op for a delivery whose lease was lost (a stale receipt).
+   */
   nack(delivery: Delivery, options?: NackOptions): Promise<void>;
   /** Pushes the lease out to `now + ms`. False when the lease was already lost. */
   extendLease(delivery: Delivery, ms: number): Promise<boolean>;
-  /** Moves a message to its queue's dead-letter list with a reason. */
+  /**
+   * Moves a message to its queue's dead-letter list with a reason, replacing an earlier
+   * dead letter with the same id. A no-op for a delivery whose lease was lost.
+   */
   deadLetter(delivery: Delivery, reason: string, meta?: Record<string, unknown>): Promise<void>;
   /** Newest first. */
   listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
   getDeadLetter(id: string): Promise<DeadLetter | null>;
   /**
    * Re-publishes dead letters, oldest first, with `attempt` reset to 0 and
-   * `meta["stem.replay.count"]` incremented; removes them from the dead-letter list.
+   * `meta["stem.replay.count"]` incremented, and removes those it published from the
+   * dead-letter list, atomically per entry. An entry whose id is queued again is not
+   * published: it stays a dead letter and is reported in `skipped`.
    */
   replayDeadLetters(options?: ReplayOptions): Promise<ReplayResult>;
   /** Deletes dead letters; returns how many. */

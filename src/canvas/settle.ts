@@ -16,7 +16,7 @@
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { StemError } from "../core/errors.ts";
+import { isTransientError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
@@ -42,9 +42,6 @@ type Outcome =
 /** What to settle next, or null when nothing more happens now. */
 type Next = { outcome: Outcome; frames: Frame[] } | null;
 
-/** Store errors that may pass (the member is redelivered and tries again). */
-const TRANSIENT_CODES = new Set(["store_unavailable", "closed", "timeout"]);
-
 /**
  * The settled hook that drives chains, groups and chords on a worker. Clients wire it into
  * every worker they create; add it yourself to a `Worker` built by hand:
@@ -64,9 +61,12 @@ function outcomeOf(status: TaskStatus): Outcome {
   return { ok: false, error: errorOf(status), failedMember: failedMemberOf(status), status };
 }
 
-/** A failure that running the hook again would not fix (unknown task, bad options). */
+/**
+ * A failure that running the hook again would not fix (unknown task, bad options); other
+ * failures propagate, and the member is redelivered and tries again.
+ */
 function isPermanent(error: unknown): boolean {
-  return error instanceof StemError && !TRANSIENT_CODES.has(error.code);
+  return !isTransientError(error);
 }
 
 class Settler {

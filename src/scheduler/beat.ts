@@ -27,8 +27,10 @@
  * passed; Beat logs how many runs it skipped and continues with the next due time after
  * that. A restarted Beat therefore neither loses the current run nor fires a storm.
  *
- * A publish that fails (e.g. the broker is unreachable) is recorded as a failed run with
- * its error, and the entry moves on to its next due time. Entries past `expireAt` are
+ * A publish that fails (e.g. the broker is unreachable) is tried again, backing off, until
+ * the missed-run grace after its due time runs out (a broker failover at the due time
+ * loses no run); a publish that still fails, or fails for good (an unknown task), is
+ * recorded as a failed run with its error, and the entry moves on to its next due time. Entries past `expireAt` are
  * disabled without running; entries with no more runs (run-once, clocked, an interval's
  * `endAt`) are disabled after their last dispatch.
  */
@@ -38,7 +40,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { type DurationInput, formatDuration, parseDuration } from "../core/duration.ts";
 import { Headers } from "../core/envelope.ts";
-import { StemError, toError, VersionConflictError } from "../core/errors.ts";
+import { isTransientError, StemError, toError, VersionConflictError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
@@ -129,6 +131,8 @@ interface Dispatch {
   already: boolean;
   executedAt?: number;
   error?: string;
+  /** The publish failed in a way that may pass (see isTransientError): worth retrying. */
+  retryable?: boolean;
 }
 
 const LOG_REPEAT_MS = 60_000;
@@ -421,8 +425,7 @@ export class Beat {
           this.defer(d.entry.id);
           return false;
         });
-        await this.publish(mine.filter((d) => !d.already));
-        published.push(...mine);
+        published.push(...(await this.publishDue(mine, held)));
       }
       await this.record(published);
     } finally {
@@ -514,9 +517,57 @@ export class Beat {
     };
   }
 
+  /**
+   * Publishes a due time's dispatches (those not published before) and returns those to
+   * record. A publish that fails in a way that may pass (a broker failover at the due
+   * time) is tried again, backing off from retryDelay, until it works or the missed-run
+   * grace after its due time runs out; only then is it recorded as failed. Publishing
+   * again is safe: the task id is fixed, its `queued` status is kept, and the broker
+   * refuses an id it holds (a publish whose reply was lost). A dispatch whose lock is lost
+   * while it waits is left to the Beat that holds it now (not recorded here).
+   */
+  private async publishDue(dispatches: Dispatch[], held: HeldLocks): Promise<Dispatch[]> {
+    await this.publish(dispatches.filter((d) => !d.already));
+    let pause = this.retryMs;
+    const lost = new Set<Dispatch>();
+    for (;;) {
+      const retry = dispatches.filter(
+        (d) =>
+          d.error !== undefined &&
+          d.retryable &&
+          !lost.has(d) &&
+          this.clock.now() + pause <= d.scheduledFor + this.graceMs,
+      );
+      if (retry.length === 0 || this.stopping) break;
+      await this.clock.sleep(pause, this.stopController.signal);
+      if (this.stopping) break;
+      pause *= 2;
+      await held.confirm();
+      for (const d of retry) {
+        if (held.owns(d.entry.id)) continue;
+        lost.add(d);
+        this.defer(d.entry.id);
+      }
+      const again = retry.filter((d) => !lost.has(d));
+      logger.warn(
+        `beat ${this.id}: publishing ${again.length} due task(s) again after: ${again[0]?.error}`,
+      );
+      for (const d of again) {
+        d.error = undefined;
+        d.retryable = undefined;
+      }
+      await this.publish(again);
+    }
+    return dispatches.filter((d) => !lost.has(d));
+  }
+
   /** Publishes in one batch; when the batch fails, one by one so each entry gets its own outcome. */
   private async publish(dispatches: Dispatch[]): Promise<void> {
     if (dispatches.length === 0) return;
+    const failed = (d: Dispatch, error: unknown) => {
+      d.error = toError(error).message;
+      d.retryable = isTransientError(error);
+    };
     try {
       await this.stem.enqueueMany(dispatches.map((d) => this.call(d)));
       const at = this.clock.now();
@@ -524,7 +575,7 @@ export class Beat {
       return;
     } catch (error) {
       if (dispatches.length === 1) {
-        dispatches[0].error = toError(error).message;
+        failed(dispatches[0], error);
         dispatches[0].executedAt = this.clock.now();
         return;
       }
@@ -533,7 +584,7 @@ export class Beat {
       try {
         await this.stem.enqueueMany([this.call(d)]);
       } catch (error) {
-        d.error = toError(error).message;
+        failed(d, error);
       }
       d.executedAt = this.clock.now();
     }

@@ -597,8 +597,8 @@ export class RedisBroker implements Broker {
 
   async replayDeadLetters(options: ReplayOptions = {}): Promise<ReplayResult> {
     const entries = await this.selectDeadLetters(options, "oldest");
-    if (options.dryRun) return { dryRun: true, entries };
-    if (entries.length === 0) return { dryRun: false, entries };
+    if (options.dryRun) return { dryRun: true, entries, skipped: [] };
+    if (entries.length === 0) return { dryRun: false, entries, skipped: [] };
     const now = Date.now();
     const byQueue = groupBy(entries, (e) => e.queue);
     const pipeline = this.client.pipeline();
@@ -626,13 +626,20 @@ export class RedisBroker implements Broker {
       );
     }
     const replies = (await execPipeline(pipeline)) as number[][];
+    // Flags: 1 replayed, 0 gone meanwhile (replayed or purged elsewhere), 2 id queued again.
     const replayed = new Set<DeadLetter>();
+    const skipped = new Set<DeadLetter>();
     [...byQueue.values()].forEach((list, i) => {
       list.forEach((entry, j) => {
         if (replies[i][j] === 1) replayed.add(entry);
+        else if (replies[i][j] === 2) skipped.add(entry);
       });
     });
-    return { dryRun: false, entries: entries.filter((e) => replayed.has(e)) };
+    return {
+      dryRun: false,
+      entries: entries.filter((e) => replayed.has(e)),
+      skipped: entries.filter((e) => skipped.has(e)),
+    };
   }
 
   async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
