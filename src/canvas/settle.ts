@@ -16,7 +16,9 @@
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { Envelope } from "../core/envelope.ts";
+import { formatDuration } from "../core/duration.ts";
 import { isTransientError } from "../core/errors.ts";
+import type { ChordTimeouts } from "./chord-timeout.ts";
 import { logger } from "../core/logger.ts";
 import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
@@ -48,7 +50,11 @@ type Next = { outcome: Outcome; frames: Frame[] } | null;
  * `new Worker({ ..., onSettled: [canvasSettledHook(stem)] })`.
  */
 export function canvasSettledHook(stem: Stem, clock: Clock = systemClock): SettledHook {
-  const settler = new Settler(stem, clock);
+  return settledHookOf(new Settler(stem, clock));
+}
+
+/** The settled hook running on `settler`. */
+export function settledHookOf(settler: Settler): SettledHook {
   return async (envelope: Envelope, status: TaskStatus) => {
     const frames = envelope.meta[CanvasMeta.frames];
     if (!Array.isArray(frames) || frames.length === 0 || !isTerminal(status.state)) return;
@@ -69,7 +75,8 @@ function isPermanent(error: unknown): boolean {
   return !isTransientError(error);
 }
 
-class Settler {
+/** Drives canvases on: the settled hook's work, and chord timeouts (see chord-timeout.ts). */
+export class Settler implements ChordTimeouts {
   private readonly backend: ResultBackend;
 
   constructor(
@@ -79,11 +86,17 @@ class Settler {
     this.backend = stem.backend;
   }
 
-  async settle(frames: Frame[], first: Outcome): Promise<void> {
-    // Group records are written after what follows the group has been started: a
-    // finished group record means its continuation was done (see groupMember).
-    const deferred: TaskStatus[] = [];
-    let next: Next = { outcome: first, frames };
+  settle(frames: Frame[], first: Outcome): Promise<void> {
+    return this.carryOn({ outcome: first, frames }, []);
+  }
+
+  /**
+   * Settles frames outward from `next`. Group records (`deferred`) are written after what
+   * follows the group has been started: a finished group record means its continuation
+   * was done (see groupMember).
+   */
+  private async carryOn(start: Next, deferred: TaskStatus[]): Promise<void> {
+    let next = start;
     while (next && next.frames.length > 0) {
       const [frame, ...outer] = next.frames;
       if (frame.t === "chain") next = await this.chainStep(frame, outer, next.outcome);
@@ -223,9 +236,13 @@ class Settler {
     if (group.completed < group.expected) return null;
     const meta = group.meta as unknown as GroupMeta;
     const statuses = Array.from({ length: group.expected }, (_, i) => group.results[i]);
-    const failedIndex = statuses.findIndex((s) => s?.state !== "succeeded");
+    const failures = statuses.flatMap((s, index) =>
+      s?.state === "succeeded" ? [] : [{ index, id: meta.members[index].id, error: errorOf(s) }],
+    );
     const values = statuses.map((s) => s?.result ?? null);
     const callback = meta.callback;
+    // A partial chord runs its callback despite failed members.
+    const failedIndex = callback && meta.partial ? -1 : (failures[0]?.index ?? -1);
     // One member finishes the group: the first to claim it. The claim is owned by the
     // member's id, so that member's redelivery (its first run died part way, or the
     // claim's reply was lost) wins again and finishes what the first run started.
@@ -242,7 +259,7 @@ class Settler {
       createdAt: meta.createdAt,
       now,
     };
-    const callbackMeta = callback ? { callback: refOf(callback) } : {};
+    const callbackMeta = chordRecordMeta(meta);
     if (failedIndex !== -1) {
       const failed = statuses[failedIndex];
       const error = errorOf(failed);
@@ -267,6 +284,7 @@ class Settler {
     }
     // Chord: the record says running before the callback can finish and overwrite it (a
     // redelivered owner finds it running already and leaves it alone).
+    if (failures.length > 0) callbackMeta.failedMembers = failures.map((f) => f.id);
     if (current?.state !== "running")
       await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
     const chordFrame: ChordFrame = {
@@ -281,6 +299,7 @@ class Settler {
         .add(callback, [chordFrame, ...meta.frames], {
           previous: { value: values },
           results: values,
+          ...(failures.length > 0 ? { failures } : {}),
         })
         .store(this.stem, { skipExisting: true });
     } catch (error) {
@@ -303,6 +322,48 @@ class Settler {
       };
     }
     return null;
+  }
+
+  /**
+   * The timeout check of chord `chordId` came due. Unless its members have all settled
+   * (its last member then finishes it) or someone else claimed its completion, claims it
+   * for `owner` (the check task) and fails the chord with reason `chord-timeout`, listing
+   * the members that had not settled in meta.missing; what follows the chord goes on with
+   * that failure. True when this call timed the chord out.
+   */
+  async timeOutChord(chordId: string, owner: string): Promise<boolean> {
+    const group = await this.backend.getGroup(chordId);
+    if (!group) return false;
+    if (group.claimedBy === undefined && group.completed >= group.expected) return false;
+    if (!(await this.backend.claimChord(chordId, owner))) return false;
+    const current = await this.backend.get(chordId);
+    if (current && isTerminal(current.state)) return false;
+    const meta = group.meta as unknown as GroupMeta;
+    const missing = meta.members.filter((_, i) => !(i in group.results)).map((m) => m.id);
+    const now = this.clock.now();
+    const error: TaskError = {
+      type: "ChordTimeout",
+      message: `chord ${chordId} timed out after ${formatDuration(meta.timeoutMs ?? now - meta.createdAt)}: ${missing.length} of ${group.expected} members had not settled`,
+    };
+    const record = canvasRecord({
+      id: chordId,
+      kind: "chord",
+      state: "failed",
+      members: meta.members,
+      createdAt: meta.createdAt,
+      now,
+      error,
+      meta: { ...chordRecordMeta(meta), reason: "chord-timeout", missing },
+    });
+    logger.warn(error.message);
+    if (meta.callback) {
+      await this.backend.set(
+        notRunRecords([meta.callback], "chord-timeout", chordId, now, this.queueOf),
+      );
+    }
+    const outcome: Outcome = { ok: false, error, failedMember: chordId, status: record };
+    await this.carryOn({ outcome, frames: meta.frames }, [record]);
+    return true;
   }
 
   /** A chord's callback finished: so did the chord, with the callback's result or error. */
@@ -330,4 +391,14 @@ class Settler {
       : { ok: false, error: outcome.error, failedMember: outcome.failedMember, status: record };
     return { outcome: settled, frames: outer };
   }
+}
+
+/** What a chord's record keeps in meta besides its members: callback, policy, timeout. */
+function chordRecordMeta(meta: GroupMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!meta.callback) return out;
+  out.callback = refOf(meta.callback);
+  if (meta.partial) out.partial = true;
+  if (meta.timeoutMs !== undefined) out.timeoutAt = meta.createdAt + meta.timeoutMs;
+  return out;
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CanvasError, chain, group, StemClient, task, type Worker } from "../../src/index.ts";
-import { canvasTasks } from "./fixtures/canvas-tasks.ts";
+import { canvasTasks, releaseHangingTasks } from "./fixtures/canvas-tasks.ts";
 import {
   postgresStore,
   redisStore,
@@ -137,6 +137,42 @@ function canvasScenarios(name: string, open: () => Promise<TestStore>): void {
         const members = await handle.members();
         expect(members[2]).toMatchObject({ role: "callback", state: "revoked" });
         expect(members[2].status?.meta.reason).toBe("chord-aborted");
+      },
+      TIMEOUT,
+    );
+
+    test(
+      'a chord with onMemberFailure "partial" runs its callback with the results there are',
+      async () => {
+        const handle = await client.canvas.chord(
+          [task("cv.add", { a: 1, b: 1 }), task("cv.boom", { message: "lost one" })],
+          task("cv.collect"),
+          { onMemberFailure: "partial" },
+        );
+        const result = (await handle.get({ timeout: "20s" })) as { results: unknown[] };
+        expect(result.results).toEqual([2, null]);
+        expect(await handle.status()).toMatchObject({ state: "succeeded", completed: 2 });
+      },
+      TIMEOUT,
+    );
+
+    test(
+      "a chord whose members have not settled by its timeout fails with chord-timeout; the late member starts nothing",
+      async () => {
+        const handle = await client.canvas.chord(
+          [task("cv.add", { a: 1, b: 1 }), task("cv.hang", { value: 2 })],
+          task("cv.collect"),
+          { timeout: "300ms" },
+        );
+        const error = await failure(handle.get({ timeout: "20s" }));
+        expect(error.memberError.type).toBe("ChordTimeout");
+        const [, late, callback] = await handle.members();
+        const record = await client.getTaskStatus(handle.id);
+        expect(record?.meta).toMatchObject({ reason: "chord-timeout", missing: [late.id] });
+        releaseHangingTasks();
+        await client.waitForTask(late.id, { timeout: "20s" });
+        expect(await handle.status()).toMatchObject({ state: "failed", completed: 2 });
+        expect((await client.getTaskStatus(callback.id))?.state).toBe("revoked");
       },
       TIMEOUT,
     );
