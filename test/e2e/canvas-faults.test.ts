@@ -15,6 +15,7 @@ import {
   task,
 } from "../../src/index.ts";
 import { type FaultPlan, injectFaults } from "../../src/testing/faults.ts";
+import { eventually } from "../../src/testing/harness.ts";
 import { ALL_STORES, type TestStore } from "./fixtures/canvas-stores.ts";
 
 const TIMEOUT = 60_000;
@@ -126,6 +127,33 @@ function faultScenarios(name: string, open: () => Promise<TestStore>): void {
         expect(runs.get(members[1].id)).toBe(1);
         expect(runs.get(members[2].id)).toBe(1);
         expect(await handle.status()).toMatchObject({ state: "succeeded", completed: 3 });
+      },
+      TIMEOUT,
+    );
+
+    test(
+      "a 3-step chain runs each later step once when the publish of step 2 is stored but its reply is lost",
+      async () => {
+        const { client, broker } = await start({
+          broker: { method: "publish", nth: 1, when: "after" },
+        });
+        const handle = await client.canvas.chain([
+          task("cf.add", { a: 2, b: 3 }),
+          task("cf.times", { by: 10 }, { previousAs: "value" }),
+          task("cf.times", { by: 3 }, { previousAs: "value" }),
+        ]);
+        expect(await handle.get({ timeout: "30s" })).toBe(150);
+        expect(broker?.injected()).toBe(1);
+        const members = await handle.members();
+        // Step 1's redelivery found step 2 published (and run): it was not sent again.
+        await eventually(async () => runs.get(members[0].id) === 2, 10_000, "step 1's redelivery");
+        await eventually(
+          async () => (await client.broker.stats(["default"]))[0].inflight === 0,
+          10_000,
+          "step 1's redelivery to be acked",
+        );
+        expect(runs.get(members[1].id)).toBe(1);
+        expect(runs.get(members[2].id)).toBe(1);
       },
       TIMEOUT,
     );
