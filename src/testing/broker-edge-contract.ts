@@ -117,5 +117,23 @@ export function brokerEdgeContract(name: string, factory: ContractFactory<Broker
       expect(again.envelope.args).toEqual({ again: true });
       expect(await fetchOne(100)).toEqual([]);
     });
+
+    test("dead-lettering an id again from another queue moves its entry there", async () => {
+      const other = uniqueName("q-other");
+      const env = buildEnvelope({ name: "t.moved", queue });
+      await broker.publish([env]);
+      const [first] = await fetchOne();
+      await broker.deadLetter(first, "first");
+      await broker.publish([{ ...env, queue: other }]);
+      const [second] = await broker.fetch([other], { max: 1, leaseMs: LEASE, consumer: "c1" });
+      await broker.deadLetter(second, "second");
+      expect(await broker.listDeadLetters({ queue })).toEqual([]);
+      const moved = await broker.listDeadLetters({ queue: other });
+      expect(moved.map((e) => [e.envelope.id, e.queue, e.reason])).toEqual([
+        [env.id, other, "second"],
+      ]);
+      const stats = await broker.stats([queue, other]);
+      expect(stats.map((s) => s.dead)).toEqual([0, 1]);
+    });
   });
 }
