@@ -158,14 +158,18 @@ export class LaunchPlan {
   }
 }
 
+/** The queue a task node is routed to. */
+export function queueOfTask(stem: Stem, node: TaskNode): string {
+  return stem.router.queueFor(
+    node.name,
+    node.options.queue,
+    stem.registry?.get(node.name)?.options.queue,
+  );
+}
+
 /** The check's call on the queue the chord's callback (its first task) is routed to. */
 function routed(stem: Stem, { call, routeLike }: TimeoutCheck): TaskCall {
-  const leaf = firstTask(routeLike);
-  const queue = stem.router.queueFor(
-    leaf.name,
-    leaf.options.queue,
-    stem.registry?.get(leaf.name)?.options.queue,
-  );
+  const queue = queueOfTask(stem, firstTask(routeLike));
   return { ...call, options: { ...call.options, queue } };
 }
 

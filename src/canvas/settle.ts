@@ -23,7 +23,7 @@ import { logger } from "../core/logger.ts";
 import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { SettledHook } from "../worker/task-runner.ts";
-import { LaunchPlan } from "./launch.ts";
+import { LaunchPlan, queueOfTask } from "./launch.ts";
 import {
   type CanvasNode,
   CanvasMeta,
@@ -32,6 +32,7 @@ import {
   type Frame,
   type GroupFrame,
   type GroupMeta,
+  type TaskNode,
   refOf,
 } from "./nodes.ts";
 import { canvasRecord, errorOf, failedMemberOf, notRunRecords } from "./records.ts";
@@ -106,12 +107,7 @@ export class Settler implements ChordTimeouts {
     if (deferred.length > 0) await this.backend.set(deferred);
   }
 
-  private queueOf = (node: CanvasNode & { k: "task" }): string =>
-    this.stem.router.queueFor(
-      node.name,
-      node.options.queue,
-      this.stem.registry?.get(node.name)?.options.queue,
-    );
+  private queueOf = (node: TaskNode): string => queueOfTask(this.stem, node);
 
   /** Step `frame.index` of a chain finished: start the next step, or finish the chain. */
   private async chainStep(frame: ChainFrame, outer: Frame[], outcome: Outcome): Promise<Next> {
