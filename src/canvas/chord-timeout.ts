@@ -40,7 +40,8 @@ export function chordTimeoutTask(
 ): TaskHandler<ChordTimeoutArgs, { chordId: string; timedOut: boolean }> {
   return {
     name: CHORD_TIMEOUT_TASK,
-    options: {},
+    // A store that blips while the check runs must not leave the chord without a timeout.
+    options: { maxRetries: 10 },
     metadata: {
       description: "Fails a chord whose members have not settled by its timeout (internal)",
     },

@@ -7,15 +7,20 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import {
+  Canvas,
   CanvasError,
   chain,
   chord,
   defineTask,
   FakeClock,
+  FixedRetryStrategy,
+  Stem,
   StemClient,
   StemError,
+  TaskRegistry,
   task,
 } from "../../src/index.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
 import { eventually } from "../../src/testing/harness.ts";
 
 const callbackRuns: unknown[] = [];
@@ -173,6 +178,37 @@ describe("chord timeout", () => {
     expect(check.value).toEqual({ chordId: handle.id, timedOut: false });
     expect((await client.getTaskStatus(handle.id))?.state).toBe("succeeded");
     expect(callbackRuns).toHaveLength(1);
+  });
+
+  test("a check whose store call fails is retried and still times the chord out", async () => {
+    const clock = new FakeClock(Date.now());
+    const tasks = [add, hang, collect];
+    const client = await StemClient.inMemory({ tasks, clock });
+    opened.push(client);
+    // The workers' check runs on a canvas whose result backend fails its first claim.
+    const faulty = injectFaults(client.backend, { method: "claimChord", nth: 1 });
+    const canvas = new Canvas(new Stem({ broker: client.broker, backend: faulty.store }), clock);
+    await client
+      .createWorker({
+        tasks: new TaskRegistry([...tasks, canvas.timeoutTask]),
+        retryStrategy: new FixedRetryStrategy(1000),
+      })
+      .start();
+    const handle = await client.canvas.chord([task("p.hang", { value: 1 })], task("p.collect"), {
+      timeout: "1m",
+    });
+    await eventually(async () => (await client.stem.broker.stats(["default"]))[0].inflight === 1);
+    await clock.advance(60_000);
+    const checkId = `${handle.id}:timeout`;
+    await eventually(async () => (await client.getTaskStatus(checkId))?.state === "retrying");
+    expect(faulty.injected()).toBe(1);
+    await clock.advance(1000);
+    const error = await failure(handle.get({ timeout: "5s" }));
+    expect(error.memberError.type).toBe("ChordTimeout");
+    expect((await client.waitForTask(checkId, { timeout: "5s" })).value).toEqual({
+      chordId: handle.id,
+      timedOut: true,
+    });
   });
 
   test("a chord timing out inside a chain aborts the chain with the timeout error", async () => {
