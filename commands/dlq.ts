@@ -137,6 +137,12 @@ const retry = defineCommand({
         if (!(await client.broker.getDeadLetter(args.id)))
           throw new StemError("not_found", `no dead letter with task id ${args.id}`);
         const result = await client.broker.replayDeadLetters({ ids: [args.id], delayMs, dryRun });
+        if (result.skipped.length > 0) {
+          throw new StemError(
+            "conflict",
+            `not replayed: a task with id ${args.id} is queued or running again; the dead letter is kept`,
+          );
+        }
         if (args.json) printJson(result);
         else process.stdout.write(`${dryRun ? "would replay" : "replayed"} ${args.id}\n`);
         return;
@@ -155,18 +161,28 @@ const retry = defineCommand({
         return;
       }
       const replayed: string[] = [];
+      const skipped: string[] = [];
       for (;;) {
-        const { entries } = await client.broker.replayDeadLetters({
+        // Skipped entries stay dead letters, oldest first: page past them.
+        const batch = await client.broker.replayDeadLetters({
           queue: args.queue,
           limit: REPLAY_BATCH,
+          offset: skipped.length,
           delayMs,
         });
-        replayed.push(...entries.map((e) => e.envelope.id));
+        replayed.push(...batch.entries.map((e) => e.envelope.id));
+        skipped.push(...batch.skipped.map((e) => e.envelope.id));
         if (total > REPLAY_BATCH && !args.json) logger.info(`replayed ${replayed.length}/${total}`);
-        if (entries.length < REPLAY_BATCH) break;
+        if (batch.entries.length + batch.skipped.length < REPLAY_BATCH) break;
       }
-      if (args.json) printJson({ dryRun: false, replayed });
-      else process.stdout.write(`replayed ${replayed.length} dead letter(s)\n`);
+      if (args.json) printJson({ dryRun: false, replayed, skipped });
+      else {
+        process.stdout.write(`replayed ${replayed.length} dead letter(s)\n`);
+        if (skipped.length > 0)
+          process.stdout.write(
+            `skipped ${skipped.length} whose task id is queued or running again (kept): ${skipped.join(", ")}\n`,
+          );
+      }
     });
   },
 });

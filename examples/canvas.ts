@@ -4,6 +4,7 @@
  *   chain  resize → upload → notify   (each step gets the previous result)
  *   group  resize ×3 in parallel       (results in the order given)
  *   chord  fetch.a, fetch.b, fetch.c → aggregate (callback gets the ordered results)
+ *   chord  with a timeout, and with onMemberFailure "partial" (a failed member → null)
  *
  *   bun examples/canvas.ts
  */
@@ -36,11 +37,22 @@ const fetchTask = (source: string, value: number) =>
     },
   });
 
-const aggregate = defineTask<{ results: { source: string; value: number }[] }>({
+const fetchDown = defineTask({
+  name: "fetch.down",
+  run: () => {
+    throw new Error("source unreachable");
+  },
+});
+
+const aggregate = defineTask<{
+  results: ({ source: string; value: number } | null)[];
+  failures?: { index: number; error: { message: string } }[];
+}>({
   name: "aggregate",
-  run: (_ctx, { results }) => ({
-    sources: results.map((r) => r.source),
-    total: results.reduce((n, r) => n + r.value, 0),
+  run: (_ctx, { results, failures = [] }) => ({
+    sources: results.flatMap((r) => (r ? [r.source] : [])),
+    total: results.reduce((n, r) => n + (r?.value ?? 0), 0),
+    failed: failures.map((f) => `#${f.index}: ${f.error.message}`),
   }),
 });
 
@@ -52,6 +64,7 @@ const client = await StemClient.inMemory({
     fetchTask("a", 3),
     fetchTask("b", 1),
     fetchTask("c", 2),
+    fetchDown,
     aggregate,
   ],
 });
@@ -76,12 +89,23 @@ const group = await canvas.group([
 ]);
 console.log("group:", JSON.stringify(await group.get({ timeout: "10s" })));
 
-// Chord: parallel tasks, then a callback with every result once all have completed.
+// Chord: parallel tasks, then a callback with every result once all have completed. With a
+// timeout, a chord whose members have not all settled by then fails (reason chord-timeout).
 const chord = await canvas.chord(
   [task("fetch.a"), task("fetch.b"), task("fetch.c")],
   task("aggregate"),
+  { timeout: "1m" },
 );
 console.log("chord:", JSON.stringify(await chord.get({ timeout: "10s" })));
+
+// A partial chord runs its callback even when a member fails for good: null in its place,
+// the error in args.failures. (By default the chord would fail with that member's error.)
+const partial = await canvas.chord(
+  [task("fetch.a"), task("fetch.down"), task("fetch.c")],
+  task("aggregate"),
+  { onMemberFailure: "partial" },
+);
+console.log("partial chord:", JSON.stringify(await partial.get({ timeout: "10s" })));
 
 await worker.shutdown();
 await client.close();

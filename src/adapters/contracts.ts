@@ -73,6 +73,12 @@ export interface ReplayResult {
   dryRun: boolean;
   /** The entries replayed (or that would be). */
   entries: DeadLetter[];
+  /**
+   * Entries not replayed because a task with their id is queued, delayed or in flight
+   * again (the broker refused the publish as a duplicate). They stay dead letters. Empty
+   * on a dry run.
+   */
+  skipped: DeadLetter[];
 }
 
 export interface QueueStats {
@@ -113,18 +119,26 @@ export interface Broker {
   fetch(queues: string[], options: FetchOptions): Promise<Delivery[]>;
   /** Removes finished messages. Acking a delivery whose lease was lost is a no-op. */
   ack(deliveries: Delivery[]): Promise<void>;
-  /** Releases a message: back to the queue (attempt + 1 unless told otherwise) or dropped. */
+  /**
+   * Releases a message: back to the queue (attempt + 1 unless told otherwise) or dropped.
+   * A no-op for a delivery whose lease was lost (a stale receipt).
+   */
   nack(delivery: Delivery, options?: NackOptions): Promise<void>;
   /** Pushes the lease out to `now + ms`. False when the lease was already lost. */
   extendLease(delivery: Delivery, ms: number): Promise<boolean>;
-  /** Moves a message to its queue's dead-letter list with a reason. */
+  /**
+   * Moves a message to its queue's dead-letter list with a reason, replacing an earlier
+   * dead letter with the same id. A no-op for a delivery whose lease was lost.
+   */
   deadLetter(delivery: Delivery, reason: string, meta?: Record<string, unknown>): Promise<void>;
   /** Newest first. */
   listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
   getDeadLetter(id: string): Promise<DeadLetter | null>;
   /**
    * Re-publishes dead letters, oldest first, with `attempt` reset to 0 and
-   * `meta["stem.replay.count"]` incremented; removes them from the dead-letter list.
+   * `meta["stem.replay.count"]` incremented, and removes those it published from the
+   * dead-letter list, atomically per entry. An entry whose id is queued again is not
+   * published: it stays a dead letter and is reported in `skipped`.
    */
   replayDeadLetters(options?: ReplayOptions): Promise<ReplayResult>;
   /** Deletes dead letters; returns how many. */
@@ -178,8 +192,8 @@ export interface GroupStatus {
   results: Record<number, TaskStatus>;
   completed: number;
   meta: Record<string, unknown>;
-  /** Set once by claimChord. */
-  chordCallbackId?: string;
+  /** The owner whose claimChord won the group's completion (set once). */
+  claimedBy?: string;
 }
 
 /** A worker's periodic liveness report. */
@@ -216,8 +230,13 @@ export interface ResultBackend {
    */
   addGroupResult(groupId: string, index: number, status: TaskStatus): Promise<GroupStatus | null>;
   getGroup(groupId: string): Promise<GroupStatus | null>;
-  /** True for exactly one caller per group, however many race. */
-  claimChord(groupId: string, callbackId: string): Promise<boolean>;
+  /**
+   * Claims the group's completion for `owner` (a member's task id): true for the first
+   * owner to claim a live group, however many race, and again for that same owner, so a
+   * claim whose reply was lost and is sent again still wins; false for every other owner
+   * and for a missing or expired group.
+   */
+  claimChord(groupId: string, owner: string): Promise<boolean>;
   setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void>;
   getHeartbeat(workerId: string): Promise<WorkerHeartbeat | null>;
   /** Heartbeats not yet expired. */

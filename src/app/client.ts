@@ -123,6 +123,9 @@ export class StemClient {
       ],
     });
     this.canvas = new Canvas(this.stem, options.clock);
+    // Workers made here run the canvas's internal task (chord timeouts) too.
+    if (!this.registry.get(this.canvas.timeoutTask.name))
+      this.registry.register(this.canvas.timeoutTask);
   }
 
   protected static async open(

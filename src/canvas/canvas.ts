@@ -7,11 +7,14 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { StemError } from "../core/errors.ts";
 import type { Stem } from "../core/stem.ts";
 import type { SettledHook } from "../worker/task-runner.ts";
+import type { TaskHandler } from "../core/task.ts";
+import { type ChordTimeoutArgs, chordTimeoutTask } from "./chord-timeout.ts";
 import { type CanvasHandleKind, CanvasHandle } from "./handle.ts";
 import { LaunchPlan } from "./launch.ts";
 import { compile } from "./nodes.ts";
-import { canvasSettledHook } from "./settle.ts";
+import { Settler, settledHookOf } from "./settle.ts";
 import {
+  type ChordOptions,
   type CompositeOptions,
   type CompositeSignature,
   type Signature,
@@ -34,12 +37,19 @@ import {
 export class Canvas {
   /** The worker hook that continues canvases started by any producer on the same stores. */
   readonly settledHook: SettledHook;
+  /**
+   * The internal `stem.chord.timeout` task that times chords out (see ChordPolicy.timeout).
+   * A client registers it with its tasks; register it yourself on a worker built by hand.
+   */
+  readonly timeoutTask: TaskHandler<ChordTimeoutArgs, { chordId: string; timedOut: boolean }>;
 
   constructor(
     readonly stem: Stem,
     private readonly clock: Clock = systemClock,
   ) {
-    this.settledHook = canvasSettledHook(stem, clock);
+    const settler = new Settler(stem, clock);
+    this.settledHook = settledHookOf(settler);
+    this.timeoutTask = chordTimeoutTask(settler);
   }
 
   /**
@@ -62,12 +72,15 @@ export class Canvas {
   /**
    * Runs `members` in parallel, then `callback` once, with the ordered results as
    * `args.results` and `ctx.previousResult`. `get()` gives the callback's result. If a
-   * member fails, the callback never runs and the chord fails with that member's error.
+   * member fails, the callback never runs and the chord fails with that member's error,
+   * unless `onMemberFailure: "partial"` runs it with the results there are. With
+   * `timeout`, a chord whose members have not all settled by then fails with reason
+   * `chord-timeout` (see ChordPolicy).
    */
   chord<T = unknown>(
     members: Signature[],
     callback: Signature,
-    options: CompositeOptions = {},
+    options: ChordOptions = {},
   ): Promise<CanvasHandle<T>> {
     return this.start<T>(chord(members, callback, options));
   }

@@ -157,6 +157,15 @@ export class CanvasHandle<T = unknown> {
     return status;
   }
 
+  /**
+   * Members (not a chord's callback) that have not settled yet: what a group or chord
+   * still waits for, the steps of a chain not finished. For a chord that timed out, its
+   * record's `meta.missing` keeps the ones missing at the timeout.
+   */
+  async unsettled(): Promise<CanvasMember[]> {
+    return (await this.members()).filter((m) => m.role === "member" && !isTerminal(m.state));
+  }
+
   /** Every member (and a chord's callback, last) with its current state. */
   async members(): Promise<CanvasMember[]> {
     const record = await this.record();

@@ -8,9 +8,14 @@ export {
   type CanvasStatus,
 } from "./handle.ts";
 export { canvasSettledHook } from "./settle.ts";
+export { CHORD_TIMEOUT_TASK, type ChordTimeoutArgs } from "./chord-timeout.ts";
+export type { ChordMemberFailure } from "./launch.ts";
 export {
   type CanvasKind,
   type ChainSignature,
+  type ChordFailurePolicy,
+  type ChordOptions,
+  type ChordPolicy,
   type ChordSignature,
   type CompositeOptions,
   type CompositeSignature,

@@ -7,7 +7,7 @@
 import type { GroupDescriptor } from "../adapters/contracts.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { Headers } from "../core/envelope.ts";
-import type { TaskStatus } from "../core/states.ts";
+import { type TaskError, type TaskStatus, wasPublished } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import {
   type CanvasNode,
@@ -17,6 +17,7 @@ import {
   type TaskNode,
   refOf,
 } from "./nodes.ts";
+import { chordTimeoutCall } from "./chord-timeout.ts";
 import { canvasRecord } from "./records.ts";
 
 /** What a starting node receives from what ran before it. */
@@ -25,6 +26,22 @@ export interface LaunchInput {
   previous?: { value: unknown };
   /** For chord callbacks: the ordered member results, passed as `args.results`. */
   results?: unknown[];
+  /** For the callback of a partial chord: its failed members, passed as `args.failures`. */
+  failures?: ChordMemberFailure[];
+}
+
+/** A failed member, as the callback of a chord with `onMemberFailure: "partial"` gets it. */
+export interface ChordMemberFailure {
+  /** The member's position among the chord's members. */
+  index: number;
+  id: string;
+  error: TaskError;
+}
+
+/** A chord's timeout check to enqueue, routed like the chord's callback. */
+interface TimeoutCheck {
+  call: TaskCall;
+  routeLike: CanvasNode;
 }
 
 /** Groups, records and tasks that starting some nodes needs, in storing order. */
@@ -32,6 +49,7 @@ export class LaunchPlan {
   readonly groups: GroupDescriptor[] = [];
   readonly records: TaskStatus[] = [];
   readonly calls: TaskCall[] = [];
+  readonly timeoutChecks: TimeoutCheck[] = [];
 
   constructor(private readonly now: number) {}
 
@@ -73,7 +91,20 @@ export class LaunchPlan {
       case "chord": {
         const members = node.members.map(refOf);
         const meta: GroupMeta = { kind: node.k, members, frames, createdAt: now };
-        if (node.k === "chord") meta.callback = node.callback;
+        const recordMeta: Record<string, unknown> = {};
+        if (node.k === "chord") {
+          meta.callback = node.callback;
+          recordMeta.callback = refOf(node.callback);
+          if (node.partial) meta.partial = recordMeta.partial = true;
+          if (node.timeoutMs !== undefined) {
+            meta.timeoutMs = node.timeoutMs;
+            recordMeta.timeoutAt = now + node.timeoutMs;
+            this.timeoutChecks.push({
+              call: chordTimeoutCall(node.id, now + node.timeoutMs),
+              routeLike: node.callback,
+            });
+          }
+        }
         this.groups.push({
           id: node.id,
           expected: node.members.length,
@@ -87,7 +118,7 @@ export class LaunchPlan {
             members,
             createdAt: now,
             now,
-            meta: node.k === "chord" ? { callback: refOf(node.callback) } : {},
+            meta: recordMeta,
           }),
         );
         node.members.forEach((member, index) => {
@@ -101,22 +132,57 @@ export class LaunchPlan {
 
   /**
    * Stores the plan. With `skipExisting` (a worker continuing a canvas, which may be a
-   * redelivery doing it a second time), anything whose status already exists is left
-   * alone, so nothing is enqueued or reset twice.
+   * redelivery doing it a second time), a canvas record that already exists is left alone
+   * (its group is not reset), and so is a task whose status proves it was published. A
+   * task whose status is still `queued` is published again: the first attempt may have
+   * stored the status and then failed to publish (see `wasPublished`); the broker refuses
+   * the id if it does hold it, so nothing runs twice.
    */
   async store(stem: Stem, { skipExisting }: { skipExisting: boolean }): Promise<void> {
-    let { groups, records, calls } = this;
+    let { groups, records } = this;
+    let calls = [...this.calls, ...this.timeoutChecks.map((check) => routed(stem, check))];
     if (skipExisting) {
-      const ids = [...records.map((r) => r.id), ...calls.map((c) => c.options.taskId as string)];
-      const found = await stem.backend.getMany(ids);
-      const existing = new Set(ids.filter((_, i) => found[i] !== null));
+      const taskIds = calls.map((c) => c.options.taskId as string);
+      const found = await stem.backend.getMany([...records.map((r) => r.id), ...taskIds]);
+      const existing = new Set(records.filter((_, i) => found[i] !== null).map((r) => r.id));
+      const published = new Set(
+        taskIds.filter((_, i) => wasPublished(found[records.length + i] ?? null)),
+      );
       groups = groups.filter((g) => !existing.has(g.id));
       records = records.filter((r) => !existing.has(r.id));
-      calls = calls.filter((c) => !existing.has(c.options.taskId as string));
+      calls = calls.filter((c) => !published.has(c.options.taskId as string));
     }
     await Promise.all(groups.map((g) => stem.backend.initGroup(g)));
     if (records.length > 0) await stem.backend.set(records);
     if (calls.length > 0) await stem.enqueueMany(calls);
+  }
+}
+
+/** The queue a task node is routed to. */
+export function queueOfTask(stem: Stem, node: TaskNode): string {
+  return stem.router.queueFor(
+    node.name,
+    node.options.queue,
+    stem.registry?.get(node.name)?.options.queue,
+  );
+}
+
+/** The check's call on the queue the chord's callback (its first task) is routed to. */
+function routed(stem: Stem, { call, routeLike }: TimeoutCheck): TaskCall {
+  const queue = queueOfTask(stem, firstTask(routeLike));
+  return { ...call, options: { ...call.options, queue } };
+}
+
+/** The task a node starts with. */
+function firstTask(node: CanvasNode): TaskNode {
+  switch (node.k) {
+    case "task":
+      return node;
+    case "chain":
+      return firstTask(node.steps[0]);
+    case "group":
+    case "chord":
+      return firstTask(node.members[0]);
   }
 }
 
@@ -128,6 +194,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function leafArgs(node: TaskNode, input: LaunchInput): Record<string, unknown> {
   let args: Record<string, unknown> = { ...node.args };
   if (input.results !== undefined) args.results = input.results;
+  if (input.failures !== undefined) args.failures = input.failures;
   if (input.previous) {
     const value = input.previous.value;
     if (node.previousAs !== undefined) args[node.previousAs] = value;

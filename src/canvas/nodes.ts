@@ -6,7 +6,14 @@
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 import { StemError } from "../core/errors.ts";
 import type { TaskRegistry } from "../core/registry.ts";
-import { type CanvasKind, type Signature, type TaskSignature, isComposite } from "./signatures.ts";
+import { parseDuration } from "../core/duration.ts";
+import {
+  type CanvasKind,
+  type ChordSignature,
+  type Signature,
+  type TaskSignature,
+  isComposite,
+} from "./signatures.ts";
 
 /** Meta keys the canvas uses. */
 export const CanvasMeta = {
@@ -50,6 +57,9 @@ export interface ChordNode {
   id: string;
   members: CanvasNode[];
   callback: CanvasNode;
+  /** Set when the callback runs despite failed members (see ChordFailurePolicy). */
+  partial?: true;
+  timeoutMs?: number;
 }
 export type CanvasNode = TaskNode | ChainNode | GroupNode | ChordNode;
 
@@ -93,6 +103,10 @@ export interface GroupMeta {
   frames: Frame[];
   callback?: CanvasNode;
   createdAt: number;
+  /** A chord whose callback runs despite failed members. */
+  partial?: true;
+  /** A chord's timeout (its check task fails it then; see chord-timeout.ts). */
+  timeoutMs?: number;
 }
 
 /** Status record name for a node. */
@@ -161,11 +175,33 @@ export function compile(signature: Signature, registry?: TaskRegistry): CanvasNo
         id,
         members: nodes,
         callback: visit(sig.callback, `${where} → chord callback`),
+        ...chordPolicy(sig, where),
       };
     }
     return taskNode(sig as TaskSignature, where, registry, claim);
   };
   return visit(signature, "canvas");
+}
+
+/** A chord's policy as node fields, checked. */
+function chordPolicy(sig: ChordSignature, where: string): Pick<ChordNode, "partial" | "timeoutMs"> {
+  const policy: Pick<ChordNode, "partial" | "timeoutMs"> = {};
+  const onFailure = sig.onMemberFailure;
+  if (onFailure !== undefined && onFailure !== "fail" && onFailure !== "partial") {
+    throw new StemError(
+      "invalid_argument",
+      `${where}: a chord's onMemberFailure must be "fail" or "partial" (got ${JSON.stringify(onFailure)})`,
+    );
+  }
+  if (onFailure === "partial") policy.partial = true;
+  if (sig.timeout !== undefined) {
+    const ms = parseDuration(sig.timeout, `${where}: chord timeout`);
+    if (!(ms > 0)) {
+      throw new StemError("invalid_argument", `${where}: a chord's timeout must be positive`);
+    }
+    policy.timeoutMs = ms;
+  }
+  return policy;
 }
 
 function list(items: Signature[] | undefined, what: string): Signature[] {

@@ -48,11 +48,12 @@ export function canvasRecord(f: RecordFields): TaskStatus {
 
 /**
  * "Not run" records for nodes that will never run because the canvas they belong to
- * failed first: state revoked, meta.reason `chain-aborted` or `chord-aborted`.
+ * failed first: state revoked, meta.reason `chain-aborted`, `chord-aborted` or
+ * `chord-timeout`.
  */
 export function notRunRecords(
   nodes: CanvasNode[],
-  reason: "chain-aborted" | "chord-aborted",
+  reason: "chain-aborted" | "chord-aborted" | "chord-timeout",
   canvasId: string,
   now: number,
   queueOf: (node: CanvasNode & { k: "task" }) => string,

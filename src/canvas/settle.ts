@@ -8,19 +8,22 @@
  * The hook runs before the member is acked, so a worker that dies part way leaves the
  * member to be delivered again, and its hook runs again. Every step here therefore
  * tolerates running twice: planned ids are fixed, so nothing that already exists is
- * enqueued again, and a group's completion is claimed exactly once (`claimChord`), with
- * the re-run of an already recorded member allowed to finish a claimed but unfinished
- * completion.
+ * enqueued again (a task whose status says `queued` but whose publish may have failed is
+ * published again; the broker refuses an id it holds), and a group's completion is claimed
+ * once (`claimChord`) by a member, whose re-run wins the claim again and finishes a
+ * completion its first run left unfinished.
  */
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { Envelope } from "../core/envelope.ts";
-import { StemError } from "../core/errors.ts";
+import { formatDuration } from "../core/duration.ts";
+import { isTransientError } from "../core/errors.ts";
+import type { ChordTimeouts } from "./chord-timeout.ts";
 import { logger } from "../core/logger.ts";
 import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { SettledHook } from "../worker/task-runner.ts";
-import { LaunchPlan } from "./launch.ts";
+import { LaunchPlan, queueOfTask } from "./launch.ts";
 import {
   type CanvasNode,
   CanvasMeta,
@@ -29,6 +32,7 @@ import {
   type Frame,
   type GroupFrame,
   type GroupMeta,
+  type TaskNode,
   refOf,
 } from "./nodes.ts";
 import { canvasRecord, errorOf, failedMemberOf, notRunRecords } from "./records.ts";
@@ -41,16 +45,17 @@ type Outcome =
 /** What to settle next, or null when nothing more happens now. */
 type Next = { outcome: Outcome; frames: Frame[] } | null;
 
-/** Store errors that may pass (the member is redelivered and tries again). */
-const TRANSIENT_CODES = new Set(["store_unavailable", "closed", "timeout"]);
-
 /**
  * The settled hook that drives chains, groups and chords on a worker. Clients wire it into
  * every worker they create; add it yourself to a `Worker` built by hand:
  * `new Worker({ ..., onSettled: [canvasSettledHook(stem)] })`.
  */
 export function canvasSettledHook(stem: Stem, clock: Clock = systemClock): SettledHook {
-  const settler = new Settler(stem, clock);
+  return settledHookOf(new Settler(stem, clock));
+}
+
+/** The settled hook running on `settler`. */
+export function settledHookOf(settler: Settler): SettledHook {
   return async (envelope: Envelope, status: TaskStatus) => {
     const frames = envelope.meta[CanvasMeta.frames];
     if (!Array.isArray(frames) || frames.length === 0 || !isTerminal(status.state)) return;
@@ -63,12 +68,16 @@ function outcomeOf(status: TaskStatus): Outcome {
   return { ok: false, error: errorOf(status), failedMember: failedMemberOf(status), status };
 }
 
-/** A failure that running the hook again would not fix (unknown task, bad options). */
+/**
+ * A failure that running the hook again would not fix (unknown task, bad options); other
+ * failures propagate, and the member is redelivered and tries again.
+ */
 function isPermanent(error: unknown): boolean {
-  return error instanceof StemError && !TRANSIENT_CODES.has(error.code);
+  return !isTransientError(error);
 }
 
-class Settler {
+/** Drives canvases on: the settled hook's work, and chord timeouts (see chord-timeout.ts). */
+export class Settler implements ChordTimeouts {
   private readonly backend: ResultBackend;
 
   constructor(
@@ -78,11 +87,17 @@ class Settler {
     this.backend = stem.backend;
   }
 
-  async settle(frames: Frame[], first: Outcome): Promise<void> {
-    // Group records are written after what follows the group has been started: a
-    // finished group record means its continuation was done (see groupMember).
-    const deferred: TaskStatus[] = [];
-    let next: Next = { outcome: first, frames };
+  settle(frames: Frame[], first: Outcome): Promise<void> {
+    return this.carryOn({ outcome: first, frames }, []);
+  }
+
+  /**
+   * Settles frames outward from `next`. Group records (`deferred`) are written after what
+   * follows the group has been started: a finished group record means its continuation
+   * was done (see groupMember).
+   */
+  private async carryOn(start: Next, deferred: TaskStatus[]): Promise<void> {
+    let next = start;
     while (next && next.frames.length > 0) {
       const [frame, ...outer] = next.frames;
       if (frame.t === "chain") next = await this.chainStep(frame, outer, next.outcome);
@@ -92,12 +107,7 @@ class Settler {
     if (deferred.length > 0) await this.backend.set(deferred);
   }
 
-  private queueOf = (node: CanvasNode & { k: "task" }): string =>
-    this.stem.router.queueFor(
-      node.name,
-      node.options.queue,
-      this.stem.registry?.get(node.name)?.options.queue,
-    );
+  private queueOf = (node: TaskNode): string => queueOfTask(this.stem, node);
 
   /** Step `frame.index` of a chain finished: start the next step, or finish the chain. */
   private async chainStep(frame: ChainFrame, outer: Frame[], outcome: Outcome): Promise<Next> {
@@ -212,9 +222,7 @@ class Settler {
     outcome: Outcome,
     deferred: TaskStatus[],
   ): Promise<Next> {
-    const before = await this.backend.getGroup(frame.id);
-    const group =
-      before && (await this.backend.addGroupResult(frame.id, frame.index, outcome.status));
+    const group = await this.backend.addGroupResult(frame.id, frame.index, outcome.status);
     if (!group) {
       logger.warn(
         `group ${frame.id} is missing or expired; result of member ${outcome.status.id} dropped`,
@@ -224,21 +232,21 @@ class Settler {
     if (group.completed < group.expected) return null;
     const meta = group.meta as unknown as GroupMeta;
     const statuses = Array.from({ length: group.expected }, (_, i) => group.results[i]);
-    const failedIndex = statuses.findIndex((s) => s?.state !== "succeeded");
+    const failures = statuses.flatMap((s, index) =>
+      s?.state === "succeeded" ? [] : [{ index, id: meta.members[index].id, error: errorOf(s) }],
+    );
     const values = statuses.map((s) => s?.result ?? null);
     const callback = meta.callback;
-    const token = meta.kind === "chord" && callback ? callback.id : frame.id;
-    if (!(await this.backend.claimChord(frame.id, token))) {
-      // Someone else finishes the group, unless this is a redelivered member whose first
-      // run claimed the group and died before finishing it.
-      if (!(frame.index in before.results)) return null;
-      const marker = callback && failedIndex === -1 ? callback.id : frame.id;
-      const found = await this.backend.get(marker);
-      if (found && (marker !== frame.id || isTerminal(found.state))) return null;
-      logger.warn(
-        `${meta.kind} ${frame.id}: finishing a completion an interrupted run had claimed`,
-      );
-    }
+    // A partial chord runs its callback despite failed members.
+    const failedIndex = callback && meta.partial ? -1 : (failures[0]?.index ?? -1);
+    // One member finishes the group: the first to claim it. The claim is owned by the
+    // member's id, so that member's redelivery (its first run died part way, or the
+    // claim's reply was lost) wins again and finishes what the first run started.
+    if (!(await this.backend.claimChord(frame.id, outcome.status.id))) return null;
+    const current = await this.backend.get(frame.id);
+    // A finished record means the completion was done (for a group, its continuation
+    // too: the record is written after it; for a chord, the callback has finished).
+    if (current && isTerminal(current.state)) return null;
     const now = this.clock.now();
     const base = {
       id: frame.id,
@@ -247,7 +255,7 @@ class Settler {
       createdAt: meta.createdAt,
       now,
     };
-    const callbackMeta = callback ? { callback: refOf(callback) } : {};
+    const callbackMeta = chordRecordMeta(meta);
     if (failedIndex !== -1) {
       const failed = statuses[failedIndex];
       const error = errorOf(failed);
@@ -270,8 +278,11 @@ class Settler {
       deferred.push(record);
       return { outcome: { ok: true, value: values, status: record }, frames: meta.frames };
     }
-    // Chord: the record says running before the callback can finish and overwrite it.
-    await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
+    // Chord: the record says running before the callback can finish and overwrite it (a
+    // redelivered owner finds it running already and leaves it alone).
+    if (failures.length > 0) callbackMeta.failedMembers = failures.map((f) => f.id);
+    if (current?.state !== "running")
+      await this.backend.set([canvasRecord({ ...base, state: "running", meta: callbackMeta })]);
     const chordFrame: ChordFrame = {
       t: "chord",
       id: frame.id,
@@ -284,6 +295,7 @@ class Settler {
         .add(callback, [chordFrame, ...meta.frames], {
           previous: { value: values },
           results: values,
+          ...(failures.length > 0 ? { failures } : {}),
         })
         .store(this.stem, { skipExisting: true });
     } catch (error) {
@@ -306,6 +318,48 @@ class Settler {
       };
     }
     return null;
+  }
+
+  /**
+   * The timeout check of chord `chordId` came due. Unless its members have all settled
+   * (its last member then finishes it) or someone else claimed its completion, claims it
+   * for `owner` (the check task) and fails the chord with reason `chord-timeout`, listing
+   * the members that had not settled in meta.missing; what follows the chord goes on with
+   * that failure. True when this call timed the chord out.
+   */
+  async timeOutChord(chordId: string, owner: string): Promise<boolean> {
+    const group = await this.backend.getGroup(chordId);
+    if (!group) return false;
+    if (group.claimedBy === undefined && group.completed >= group.expected) return false;
+    if (!(await this.backend.claimChord(chordId, owner))) return false;
+    const current = await this.backend.get(chordId);
+    if (current && isTerminal(current.state)) return false;
+    const meta = group.meta as unknown as GroupMeta;
+    const missing = meta.members.filter((_, i) => !(i in group.results)).map((m) => m.id);
+    const now = this.clock.now();
+    const error: TaskError = {
+      type: "ChordTimeout",
+      message: `chord ${chordId} timed out after ${formatDuration(meta.timeoutMs ?? now - meta.createdAt)}: ${missing.length} of ${group.expected} members had not settled`,
+    };
+    const record = canvasRecord({
+      id: chordId,
+      kind: "chord",
+      state: "failed",
+      members: meta.members,
+      createdAt: meta.createdAt,
+      now,
+      error,
+      meta: { ...chordRecordMeta(meta), reason: "chord-timeout", missing },
+    });
+    logger.warn(error.message);
+    if (meta.callback) {
+      await this.backend.set(
+        notRunRecords([meta.callback], "chord-timeout", chordId, now, this.queueOf),
+      );
+    }
+    const outcome: Outcome = { ok: false, error, failedMember: chordId, status: record };
+    await this.carryOn({ outcome, frames: meta.frames }, [record]);
+    return true;
   }
 
   /** A chord's callback finished: so did the chord, with the callback's result or error. */
@@ -333,4 +387,14 @@ class Settler {
       : { ok: false, error: outcome.error, failedMember: outcome.failedMember, status: record };
     return { outcome: settled, frames: outer };
   }
+}
+
+/** What a chord's record keeps in meta besides its members: callback, policy, timeout. */
+function chordRecordMeta(meta: GroupMeta): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!meta.callback) return out;
+  out.callback = refOf(meta.callback);
+  if (meta.partial) out.partial = true;
+  if (meta.timeoutMs !== undefined) out.timeoutAt = meta.createdAt + meta.timeoutMs;
+  return out;
 }

@@ -5,6 +5,7 @@
  * `canvas.start(signature)`.
  */
 import type { TaskCall } from "../core/definition.ts";
+import type { DurationInput } from "../core/duration.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 
 /**
@@ -47,12 +48,32 @@ export interface GroupSignature {
   id?: string;
 }
 
-/** A group whose ordered results are handed to `callback` once every member succeeded. */
-export interface ChordSignature {
+/** A group whose ordered results are handed to `callback` once every member settled. */
+export interface ChordSignature extends ChordPolicy {
   kind: "chord";
   members: Signature[];
   callback: Signature;
   id?: string;
+}
+
+/**
+ * What a chord does when a member fails for good (after its retries): `"fail"` (default)
+ * fails the chord with the member's error and never runs the callback; `"partial"` runs
+ * the callback anyway once every member settled, with `null` in `args.results` for each
+ * failed member and the failures listed in `args.failures` (`{ index, id, error }`).
+ */
+export type ChordFailurePolicy = "fail" | "partial";
+
+/** A chord's failure policy and timeout. */
+export interface ChordPolicy {
+  /** See ChordFailurePolicy. Default `"fail"`. */
+  onMemberFailure?: ChordFailurePolicy;
+  /**
+   * Fail the chord (reason `chord-timeout`, the unsettled members listed in the record's
+   * `meta.missing`) when its members have not all settled this long after it started.
+   * A delayed check task (`stem.chord.timeout`) published with the chord decides it.
+   */
+  timeout?: DurationInput;
 }
 
 /** A composed signature. */
@@ -69,6 +90,9 @@ export interface CompositeOptions {
   /** Canvas id (default: a new UUID v7). */
   id?: string;
 }
+
+/** Options of a chord: its id, failure policy and timeout. */
+export interface ChordOptions extends CompositeOptions, ChordPolicy {}
 
 /**
  * A task signature: `task("resize", { file: "img.png" })`. Options are enqueue options
@@ -100,7 +124,7 @@ export function group(members: Signature[], options: CompositeOptions = {}): Gro
 export function chord(
   members: Signature[],
   callback: Signature,
-  options: CompositeOptions = {},
+  options: ChordOptions = {},
 ): ChordSignature {
   return { kind: "chord", members, callback, ...options };
 }

@@ -51,6 +51,22 @@ export class TimeoutError extends StemError {
   }
 }
 
+/** StemError codes of store failures that may pass (a blip, a failover, a reconnect). */
+const TRANSIENT_CODES: ReadonlySet<StemErrorCode> = new Set([
+  "store_unavailable",
+  "closed",
+  "timeout",
+]);
+
+/**
+ * Whether trying the same call again may succeed: a store failure that may pass, or an
+ * error Stem did not raise on purpose (a dropped connection). Bad input (an unknown task,
+ * invalid options) is not.
+ */
+export function isTransientError(error: unknown): boolean {
+  return !(error instanceof StemError) || TRANSIENT_CODES.has(error.code);
+}
+
 /** Turns any thrown value into an Error without losing its message. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;

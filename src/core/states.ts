@@ -21,6 +21,18 @@ export function isTerminal(state: TaskState): boolean {
   return TERMINAL_STATES.has(state);
 }
 
+/**
+ * Whether a task's stored status proves it was published. A status past `queued` (running,
+ * retrying, finished) does. A `queued` one does not: for a caller-chosen id the producer
+ * writes it just before publishing, so a producer that failed or died in between leaves it
+ * behind without a task. Beat and canvas continuations publish such a task again —
+ * harmless when it does exist, as the broker refuses an id it holds, and a delivered task
+ * has its final status written before it is acked.
+ */
+export function wasPublished(status: TaskStatus | null): boolean {
+  return status !== null && status.state !== "queued" && status.state !== "pending";
+}
+
 /** A task failure as stored: the error's type, message and stack. */
 export interface TaskError {
   type: string;

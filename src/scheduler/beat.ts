@@ -27,8 +27,10 @@
  * passed; Beat logs how many runs it skipped and continues with the next due time after
  * that. A restarted Beat therefore neither loses the current run nor fires a storm.
  *
- * A publish that fails (e.g. the broker is unreachable) is recorded as a failed run with
- * its error, and the entry moves on to its next due time. Entries past `expireAt` are
+ * A publish that fails (e.g. the broker is unreachable) is tried again, backing off, until
+ * the missed-run grace after its due time runs out (a broker failover at the due time
+ * loses no run); a publish that still fails, or fails for good (an unknown task), is
+ * recorded as a failed run with its error, and the entry moves on to its next due time. Entries past `expireAt` are
  * disabled without running; entries with no more runs (run-once, clocked, an interval's
  * `endAt`) are disabled after their last dispatch.
  */
@@ -38,15 +40,18 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { type DurationInput, formatDuration, parseDuration } from "../core/duration.ts";
 import { Headers } from "../core/envelope.ts";
-import { StemError, toError, VersionConflictError } from "../core/errors.ts";
+import { isTransientError, StemError, toError, VersionConflictError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
-import type { TaskStatus } from "../core/states.ts";
+import { wasPublished } from "../core/states.ts";
 import { updateEntry } from "./apply.ts";
 import { scheduledTaskId } from "./dispatch-id.ts";
+import { HeldLocks } from "./held-locks.ts";
 import { decideMissedRuns } from "./missed-runs.ts";
 import { type NextRunOptions, nextRunAt } from "./next-run.ts";
+
+export { scheduleLockKey } from "./held-locks.ts";
 
 /** What Beat needs of the producer (`Stem` provides it). */
 export interface BeatProducer {
@@ -111,11 +116,6 @@ export interface BeatStats {
   expired: number;
 }
 
-/** The lock key of an entry. */
-export function scheduleLockKey(entryId: string): string {
-  return `stem:schedule:${entryId}`;
-}
-
 /** One due time being dispatched. */
 interface Dispatch {
   entry: ScheduleEntry;
@@ -129,6 +129,8 @@ interface Dispatch {
   already: boolean;
   executedAt?: number;
   error?: string;
+  /** The publish failed in a way that may pass (see isTransientError): worth retrying. */
+  retryable?: boolean;
 }
 
 const LOG_REPEAT_MS = 60_000;
@@ -421,8 +423,7 @@ export class Beat {
           this.defer(d.entry.id);
           return false;
         });
-        await this.publish(mine.filter((d) => !d.already));
-        published.push(...mine);
+        published.push(...(await this.publishDue(mine, held)));
       }
       await this.record(published);
     } finally {
@@ -514,9 +515,57 @@ export class Beat {
     };
   }
 
+  /**
+   * Publishes a due time's dispatches (those not published before) and returns those to
+   * record. A publish that fails in a way that may pass (a broker failover at the due
+   * time) is tried again, backing off from retryDelay, until it works or the missed-run
+   * grace after its due time runs out; only then is it recorded as failed. Publishing
+   * again is safe: the task id is fixed, its `queued` status is kept, and the broker
+   * refuses an id it holds (a publish whose reply was lost). A dispatch whose lock is lost
+   * while it waits is left to the Beat that holds it now (not recorded here).
+   */
+  private async publishDue(dispatches: Dispatch[], held: HeldLocks): Promise<Dispatch[]> {
+    await this.publish(dispatches.filter((d) => !d.already));
+    let pause = this.retryMs;
+    const lost = new Set<Dispatch>();
+    for (;;) {
+      const retry = dispatches.filter(
+        (d) =>
+          d.error !== undefined &&
+          d.retryable &&
+          !lost.has(d) &&
+          this.clock.now() + pause <= d.scheduledFor + this.graceMs,
+      );
+      if (retry.length === 0 || this.stopping) break;
+      await this.clock.sleep(pause, this.stopController.signal);
+      if (this.stopping) break;
+      pause *= 2;
+      await held.confirm();
+      for (const d of retry) {
+        if (held.owns(d.entry.id)) continue;
+        lost.add(d);
+        this.defer(d.entry.id);
+      }
+      const again = retry.filter((d) => !lost.has(d));
+      logger.warn(
+        `beat ${this.id}: publishing ${again.length} due task(s) again after: ${again[0]?.error}`,
+      );
+      for (const d of again) {
+        d.error = undefined;
+        d.retryable = undefined;
+      }
+      await this.publish(again);
+    }
+    return dispatches.filter((d) => !lost.has(d));
+  }
+
   /** Publishes in one batch; when the batch fails, one by one so each entry gets its own outcome. */
   private async publish(dispatches: Dispatch[]): Promise<void> {
     if (dispatches.length === 0) return;
+    const failed = (d: Dispatch, error: unknown) => {
+      d.error = toError(error).message;
+      d.retryable = isTransientError(error);
+    };
     try {
       await this.stem.enqueueMany(dispatches.map((d) => this.call(d)));
       const at = this.clock.now();
@@ -524,7 +573,7 @@ export class Beat {
       return;
     } catch (error) {
       if (dispatches.length === 1) {
-        dispatches[0].error = toError(error).message;
+        failed(dispatches[0], error);
         dispatches[0].executedAt = this.clock.now();
         return;
       }
@@ -533,7 +582,7 @@ export class Beat {
       try {
         await this.stem.enqueueMany([this.call(d)]);
       } catch (error) {
-        d.error = toError(error).message;
+        failed(d, error);
       }
       d.executedAt = this.clock.now();
     }
@@ -622,17 +671,6 @@ export class Beat {
   }
 }
 
-/**
- * Whether a task's stored status proves it was published. A status past `queued` (running,
- * retrying, finished) does. A `queued` one does not: the producer writes it just before
- * publishing, so a Beat that died in between leaves it behind without a task. Such a task
- * is published again — harmless when it does exist, as the broker refuses an id it holds,
- * and a task that was delivered has moved past `queued` before it is acked.
- */
-function wasPublished(status: TaskStatus | null): boolean {
-  return status !== null && status.state !== "queued" && status.state !== "pending";
-}
-
 /** Dispatches grouped by due time, earliest first. */
 function byDueTime(dispatches: Dispatch[]): Dispatch[][] {
   const groups = new Map<number, Dispatch[]>();
@@ -642,93 +680,4 @@ function byDueTime(dispatches: Dispatch[]): Dispatch[][] {
     else groups.set(d.scheduledFor, [d]);
   }
   return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, group]) => group);
-}
-
-/** The locks of one batch: acquired together, renewed while the batch runs, released together. */
-class HeldLocks {
-  private readonly held = new Set<string>();
-  private confirmedAt: number;
-  private readonly stopRenewing = new AbortController();
-  private renewing: Promise<void> = Promise.resolve();
-
-  private constructor(
-    private readonly locks: LockStore,
-    private readonly clock: Clock,
-    private readonly owner: string,
-    private readonly ttlMs: number,
-  ) {
-    this.confirmedAt = clock.now();
-  }
-
-  static async acquire(
-    locks: LockStore,
-    clock: Clock,
-    owner: string,
-    ttlMs: number,
-    ids: string[],
-  ): Promise<HeldLocks> {
-    const batch = new HeldLocks(locks, clock, owner, ttlMs);
-    const results = await Promise.allSettled(
-      ids.map(async (id) => {
-        if (await locks.acquire(scheduleLockKey(id), owner, ttlMs)) batch.held.add(id);
-      }),
-    );
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) {
-      await batch.release();
-      throw (failed as PromiseRejectedResult).reason;
-    }
-    if (batch.held.size > 0) batch.renewing = batch.renewLoop();
-    return batch;
-  }
-
-  get size(): number {
-    return this.held.size;
-  }
-
-  owns(id: string): boolean {
-    return this.held.has(id);
-  }
-
-  private async renewLoop(): Promise<void> {
-    const every = Math.max(50, Math.floor(this.ttlMs / 3));
-    while (!this.stopRenewing.signal.aborted) {
-      await this.clock.sleep(every, this.stopRenewing.signal);
-      if (this.stopRenewing.signal.aborted) return;
-      await this.renew();
-    }
-  }
-
-  private async renew(): Promise<void> {
-    const ids = [...this.held];
-    const ok = await Promise.all(
-      ids.map((id) =>
-        this.locks.renew(scheduleLockKey(id), this.owner, this.ttlMs).catch(() => false),
-      ),
-    );
-    ids.forEach((id, i) => {
-      if (!ok[i]) this.held.delete(id);
-    });
-    this.confirmedAt = this.clock.now();
-  }
-
-  /** Renews now unless a renewal succeeded recently; afterwards `owns` is current. */
-  async confirm(): Promise<void> {
-    if (this.clock.now() - this.confirmedAt > this.ttlMs / 2) await this.renew();
-  }
-
-  async release(): Promise<void> {
-    this.stopRenewing.abort();
-    await this.renewing;
-    const ids = [...this.held];
-    this.held.clear();
-    await Promise.all(
-      ids.map((id) =>
-        this.locks.release(scheduleLockKey(id), this.owner).catch((error) => {
-          logger.warn(`could not release the lock of schedule "${id}": ${toError(error).message}`);
-          return false;
-        }),
-      ),
-    );
-  }
 }

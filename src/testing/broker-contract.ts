@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type { Broker, Delivery } from "../adapters/contracts.ts";
 import { buildEnvelope } from "../core/envelope.ts";
+import { brokerEdgeContract } from "./broker-edge-contract.ts";
 import { type ContractFactory, type ContractSubject, sleep, uniqueName } from "./harness.ts";
 
 /** Lease used by these tests; short so expiry tests stay quick. */
@@ -276,4 +277,5 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       expect(stats).toMatchObject({ pending: 0, delayed: 0 });
     });
   });
+  brokerEdgeContract(name, factory);
 }

@@ -164,7 +164,23 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       );
       expect(claims.filter(Boolean).length).toBe(1);
       const group = await backend.getGroup(id);
-      expect(group?.chordCallbackId).toBe(`cb-${claims.indexOf(true)}`);
+      expect(group?.claimedBy).toBe(`cb-${claims.indexOf(true)}`);
+    });
+
+    test("a chord claim repeated by its owner wins again; other owners and missing groups lose", async () => {
+      const other = await ctx.peer();
+      const id = uniqueName("grp");
+      await backend.initGroup({ id, expected: 1 });
+      expect(await backend.claimChord(id, "member-a")).toBe(true);
+      // The same owner again (a retried write whose first reply was lost), from anywhere.
+      expect(await other.claimChord(id, "member-a")).toBe(true);
+      expect(await backend.claimChord(id, "member-a")).toBe(true);
+      expect(await other.claimChord(id, "member-b")).toBe(false);
+      expect((await backend.getGroup(id))?.claimedBy).toBe("member-a");
+      expect(await backend.claimChord(uniqueName("missing"), "member-a")).toBe(false);
+      // Re-initialising the group clears the claim.
+      await backend.initGroup({ id, expected: 1 });
+      expect(await backend.claimChord(id, "member-b")).toBe(true);
     });
 
     test("heartbeats are stored, overwritten, listed and expire", async () => {

@@ -4,54 +4,16 @@
  * (the `test` database under a fresh schema). An unreachable server fails the suite.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { CanvasError, chain, group, StemClient, task, type Worker } from "../../src/index.ts";
-import { canvasTasks } from "./fixtures/canvas-tasks.ts";
+import { canvasTasks, releaseHangingTasks } from "./fixtures/canvas-tasks.ts";
 import {
-  TEST_POSTGRES_URL,
-  adminClient,
-  dropSchema,
-  randomSchema,
-} from "./fixtures/postgres-test-db.ts";
-import { REDIS_URL, deletePrefix, randomPrefix, requireRedis } from "./fixtures/redis-server.ts";
-
-interface TestStore {
-  url: string;
-  cleanup(): Promise<void>;
-}
+  postgresStore,
+  redisStore,
+  sqliteStore,
+  type TestStore,
+} from "./fixtures/canvas-stores.ts";
 
 const TIMEOUT = 30_000;
-
-async function sqliteStore(): Promise<TestStore> {
-  const folder = mkdtempSync(join(tmpdir(), "stem-canvas-"));
-  return {
-    url: `sqlite://${join(folder, "canvas.db")}`,
-    cleanup: async () => rmSync(folder, { recursive: true, force: true }),
-  };
-}
-
-async function redisStore(): Promise<TestStore> {
-  await requireRedis();
-  const prefix = randomPrefix("canvas");
-  return {
-    url: `${REDIS_URL}?prefix=${prefix}`,
-    cleanup: async () => void (await deletePrefix(prefix)),
-  };
-}
-
-async function postgresStore(): Promise<TestStore> {
-  const admin = await adminClient();
-  const schema = randomSchema("stem_cv");
-  return {
-    url: `${TEST_POSTGRES_URL}?schema=${schema}`,
-    cleanup: async () => {
-      await dropSchema(admin, schema);
-      await admin.end({ timeout: 5 });
-    },
-  };
-}
 
 async function failure(promise: Promise<unknown>): Promise<CanvasError> {
   try {
@@ -175,6 +137,42 @@ function canvasScenarios(name: string, open: () => Promise<TestStore>): void {
         const members = await handle.members();
         expect(members[2]).toMatchObject({ role: "callback", state: "revoked" });
         expect(members[2].status?.meta.reason).toBe("chord-aborted");
+      },
+      TIMEOUT,
+    );
+
+    test(
+      'a chord with onMemberFailure "partial" runs its callback with the results there are',
+      async () => {
+        const handle = await client.canvas.chord(
+          [task("cv.add", { a: 1, b: 1 }), task("cv.boom", { message: "lost one" })],
+          task("cv.collect"),
+          { onMemberFailure: "partial" },
+        );
+        const result = (await handle.get({ timeout: "20s" })) as { results: unknown[] };
+        expect(result.results).toEqual([2, null]);
+        expect(await handle.status()).toMatchObject({ state: "succeeded", completed: 2 });
+      },
+      TIMEOUT,
+    );
+
+    test(
+      "a chord whose members have not settled by its timeout fails with chord-timeout; the late member starts nothing",
+      async () => {
+        const handle = await client.canvas.chord(
+          [task("cv.add", { a: 1, b: 1 }), task("cv.hang", { value: 2 })],
+          task("cv.collect"),
+          { timeout: "300ms" },
+        );
+        const error = await failure(handle.get({ timeout: "20s" }));
+        expect(error.memberError.type).toBe("ChordTimeout");
+        const [, late, callback] = await handle.members();
+        const record = await client.getTaskStatus(handle.id);
+        expect(record?.meta).toMatchObject({ reason: "chord-timeout", missing: [late.id] });
+        releaseHangingTasks();
+        await client.waitForTask(late.id, { timeout: "20s" });
+        expect(await handle.status()).toMatchObject({ state: "failed", completed: 2 });
+        expect((await client.getTaskStatus(callback.id))?.state).toBe("revoked");
       },
       TIMEOUT,
     );

@@ -20,6 +20,7 @@ import {
 import { scheduledTaskId } from "../../src/scheduler/dispatch-id.ts";
 import { parseEntryDefinition } from "../../src/scheduler/entry-definition.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
 
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
 const MINUTE = 60_000;
@@ -27,6 +28,14 @@ const MINUTE = 60_000;
 /** Lets pending promise continuations (store calls, Beat's batch) run. */
 async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Moves the clock in steps, letting Beat run between them (retries that sleep again). */
+async function advanceInSteps(clock: FakeClock, ms: number, step = 250): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    await clock.advance(Math.min(step, ms - done));
+    await settle();
+  }
 }
 
 interface Harness {
@@ -265,7 +274,7 @@ describe("Beat dispatch", () => {
     expect(await h2.pending()).toBe(1);
   });
 
-  test("a publish that fails is recorded with its error, signalled, and the entry moves on", async () => {
+  test("a publish that keeps failing is retried within the grace, then recorded with its error, signalled, and the entry moves on", async () => {
     const h = harness();
     await h.define({ id: "broken", task: "no.such.task", schedule: "every:1m" });
     const strict = new Stem({
@@ -274,9 +283,11 @@ describe("Beat dispatch", () => {
       clock: h.clock,
       tasks: [],
     });
+    let attempts = 0;
     const producer: BeatProducer = {
       backend: strict.backend,
       enqueueMany: async (calls: TaskCall[]) => {
+        attempts++;
         throw new StemError("store_unavailable", `broker unreachable (${calls.length} tasks)`);
       },
     };
@@ -284,10 +295,15 @@ describe("Beat dispatch", () => {
     signals.scheduleEntryFailed.connect((p) => {
       failed.push(p);
     });
-    const beat = h.beat({ stem: producer });
+    const beat = h.beat({ stem: producer, missedRunGrace: "5s" });
     await beat.start();
     await h.clock.advance(MINUTE);
     await settle();
+    // Not recorded yet: Beat tries again, backing off, within the missed-run grace.
+    expect(failed).toEqual([]);
+    await advanceInSteps(h.clock, 5_000);
+    // At the due time, then 250 ms, 500 ms, 1 s and 2 s later; 4 s more would pass the grace.
+    expect(attempts).toBe(5);
     expect(failed).toEqual([
       {
         entryId: "broken",
@@ -305,6 +321,75 @@ describe("Beat dispatch", () => {
     const [run] = await h.store.history("broken");
     expect(run).toMatchObject({ success: false, error: "broker unreachable (1 tasks)" });
     expect(beat.stats.failed).toBe(1);
+  });
+
+  test("a due run whose first publish fails is published exactly once by the retry", async () => {
+    const h = harness();
+    await h.define({ id: "blip", schedule: "every:1m" });
+    const broker = injectFaults(h.connection.broker(), { method: "publish", nth: 1 });
+    const producer = new Stem({
+      broker: broker.store,
+      backend: h.connection.resultBackend(),
+      clock: h.clock,
+    });
+    const beat = h.beat({ stem: producer });
+    await beat.start();
+    await h.clock.advance(MINUTE);
+    await settle();
+    expect(broker.injected()).toBe(1);
+    expect(await h.pending()).toBe(0);
+    await advanceInSteps(h.clock, 250);
+    expect(broker.calls("publish")).toBe(2);
+    expect(await h.pending()).toBe(1);
+    const id = scheduledTaskId("blip", T0 + MINUTE);
+    expect((await h.connection.resultBackend().get(id))?.state).toBe("queued");
+    const entry = await h.store.get("blip");
+    expect(entry).toMatchObject({ totalRunCount: 1, nextRunAt: T0 + 2 * MINUTE });
+    expect(entry?.lastError).toBeUndefined();
+    const [run] = await h.store.history("blip");
+    expect(run).toMatchObject({ success: true, scheduledFor: T0 + MINUTE });
+    expect(beat.stats).toMatchObject({ dispatched: 1, failed: 0 });
+    // The next due time is dispatched as usual, once.
+    await advanceInSteps(h.clock, MINUTE, 10_000);
+    expect(await h.pending()).toBe(2);
+  });
+
+  test("a due run whose publish reply is lost is not published twice by the retry", async () => {
+    const h = harness();
+    await h.define({ id: "lost-reply", schedule: "every:1m" });
+    const broker = injectFaults(h.connection.broker(), {
+      method: "publish",
+      nth: 1,
+      when: "after",
+    });
+    const producer = new Stem({
+      broker: broker.store,
+      backend: h.connection.resultBackend(),
+      clock: h.clock,
+    });
+    const beat = h.beat({ stem: producer });
+    await beat.start();
+    await h.clock.advance(MINUTE);
+    await advanceInSteps(h.clock, 250);
+    expect(broker.calls("publish")).toBe(2);
+    expect(await h.pending()).toBe(1);
+    expect(await h.store.history("lost-reply")).toMatchObject([{ success: true }]);
+  });
+
+  test("an unknown task is not retried: it is recorded as failed at once", async () => {
+    const h = harness();
+    await h.define({ id: "unknown", task: "demo.unknown", schedule: "every:1m" });
+    const producer = new Stem({
+      broker: h.connection.broker(),
+      backend: h.connection.resultBackend(),
+      clock: h.clock,
+      tasks: [],
+    });
+    const beat = h.beat({ stem: producer });
+    await beat.start();
+    await h.clock.advance(MINUTE);
+    await settle();
+    expect((await h.store.get("unknown"))?.lastError).toContain('unknown task "demo.unknown"');
   });
 
   test("one bad entry in a batch does not fail the others", async () => {

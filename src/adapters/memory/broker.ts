@@ -180,6 +180,7 @@ export class MemoryBroker implements Broker {
     if (!m) return;
     const q = this.queues.get(delivery.queue)!;
     q.messages.delete(delivery.envelope.id);
+    this.removeDead([delivery.envelope.id]);
     q.dead.push({
       envelope: m.envelope,
       queue: delivery.queue,
@@ -202,23 +203,30 @@ export class MemoryBroker implements Broker {
     return found ? structuredClone(found) : null;
   }
 
-  private removeDead(entries: DeadLetter[]): void {
-    const ids = new Set(entries.map((e) => e.envelope.id));
-    for (const q of this.queues.values()) q.dead = q.dead.filter((d) => !ids.has(d.envelope.id));
+  private removeDead(ids: string[]): void {
+    const gone = new Set(ids);
+    for (const q of this.queues.values()) q.dead = q.dead.filter((d) => !gone.has(d.envelope.id));
   }
 
   async replayDeadLetters(options: ReplayOptions = {}): Promise<ReplayResult> {
     const entries = selectDeadLetters(this.allDead(), options, "oldest");
-    if (options.dryRun) return { dryRun: true, entries: structuredClone(entries) };
-    this.removeDead(entries);
+    if (options.dryRun) return { dryRun: true, entries: structuredClone(entries), skipped: [] };
     const now = this.clock.now();
-    await this.publish(entries.map((e) => replayedEnvelope(e, now, options.delayMs)));
-    return { dryRun: false, entries };
+    const { accepted } = await this.publish(
+      entries.map((e) => replayedEnvelope(e, now, options.delayMs)),
+    );
+    this.removeDead(accepted);
+    const replayed = new Set(accepted);
+    return {
+      dryRun: false,
+      entries: entries.filter((e) => replayed.has(e.envelope.id)),
+      skipped: structuredClone(entries.filter((e) => !replayed.has(e.envelope.id))),
+    };
   }
 
   async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
     const entries = selectDeadLetters(this.allDead(), query, "oldest");
-    this.removeDead(entries);
+    this.removeDead(entries.map((e) => e.envelope.id));
     return entries.length;
   }
 

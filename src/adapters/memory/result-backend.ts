@@ -101,11 +101,11 @@ export class MemoryResultBackend implements ResultBackend {
     return group ? structuredClone(group) : null;
   }
 
-  async claimChord(groupId: string, callbackId: string): Promise<boolean> {
+  async claimChord(groupId: string, owner: string): Promise<boolean> {
     const group = this.live(this.groups, groupId);
-    if (!group || group.chordCallbackId !== undefined) return false;
-    group.chordCallbackId = callbackId;
-    return true;
+    if (!group) return false;
+    group.claimedBy ??= owner;
+    return group.claimedBy === owner;
   }
 
   async setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {

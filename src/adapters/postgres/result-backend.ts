@@ -76,10 +76,8 @@ export class PostgresResultBackend implements ResultBackend {
     return this.db.run("read group", (sql) => getGroup(sql, this.db.schema, groupId));
   }
 
-  claimChord(groupId: string, callbackId: string): Promise<boolean> {
-    return this.db.run("claim chord", (sql) =>
-      claimChord(sql, this.db.schema, groupId, callbackId),
-    );
+  claimChord(groupId: string, owner: string): Promise<boolean> {
+    return this.db.run("claim chord", (sql) => claimChord(sql, this.db.schema, groupId, owner));
   }
 
   setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {

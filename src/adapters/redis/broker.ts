@@ -33,7 +33,7 @@ import { isConnectionError } from "./errors.ts";
 import { CONSUMER_GROUP, type QueueKeys, type RedisKeys } from "./keys.ts";
 import { ackScript } from "./lua/ack-12.ts";
 import { ackWithStatusesScript } from "./lua/ack-with-statuses-14.ts";
-import { deadLetterScript } from "./lua/dead-letter-15.ts";
+import { deadLetterScript } from "./lua/dead-letter-16.ts";
 import { extendLeaseScript } from "./lua/extend-lease-1.ts";
 import { fetchScript } from "./lua/fetch-14n.ts";
 import { nackScript } from "./lua/nack-15.ts";
@@ -414,7 +414,7 @@ export class RedisBroker implements Broker {
     await execPipeline(pipeline);
   }
 
-  private deadLetterKeys(queue: string): string[] {
+  private deadLetterKeys(queue: string, previousQueue = queue): string[] {
     const q = this.queueKeys(queue);
     return [
       this.keys.taskIds,
@@ -423,16 +423,20 @@ export class RedisBroker implements Broker {
       this.keys.deadRecords,
       this.keys.deadIndex,
       ...q.streams,
+      this.queueKeys(previousQueue).dead,
     ];
   }
 
+  /** `previousQueue`: the queue of an earlier dead letter with the same id, which this replaces. */
   private queueDeadLetter(
     pipeline: ReturnType<Redis["pipeline"]>,
     receipt: string,
     record: DeadLetter,
     forgetId: string,
+    previousQueue?: string,
   ): void {
-    queueScript(pipeline, deadLetterScript, this.deadLetterKeys(record.queue), [
+    const keys = this.deadLetterKeys(record.queue, previousQueue);
+    queueScript(pipeline, deadLetterScript, keys, [
       CONSUMER_GROUP,
       record.queue,
       receipt,
@@ -552,8 +556,10 @@ export class RedisBroker implements Broker {
       meta,
       deadAt: Date.now(),
     };
+    // An earlier dead letter with this id is replaced, wherever it was.
+    const [previous] = await this.readDeadLetters([delivery.envelope.id]);
     const pipeline = this.client.pipeline();
-    this.queueDeadLetter(pipeline, delivery.receipt, record, delivery.envelope.id);
+    this.queueDeadLetter(pipeline, delivery.receipt, record, delivery.envelope.id, previous?.queue);
     await execPipeline(pipeline);
   }
 
@@ -597,8 +603,8 @@ export class RedisBroker implements Broker {
 
   async replayDeadLetters(options: ReplayOptions = {}): Promise<ReplayResult> {
     const entries = await this.selectDeadLetters(options, "oldest");
-    if (options.dryRun) return { dryRun: true, entries };
-    if (entries.length === 0) return { dryRun: false, entries };
+    if (options.dryRun) return { dryRun: true, entries, skipped: [] };
+    if (entries.length === 0) return { dryRun: false, entries, skipped: [] };
     const now = Date.now();
     const byQueue = groupBy(entries, (e) => e.queue);
     const pipeline = this.client.pipeline();
@@ -626,13 +632,20 @@ export class RedisBroker implements Broker {
       );
     }
     const replies = (await execPipeline(pipeline)) as number[][];
+    // Flags: 1 replayed, 0 gone meanwhile (replayed or purged elsewhere), 2 id queued again.
     const replayed = new Set<DeadLetter>();
+    const skipped = new Set<DeadLetter>();
     [...byQueue.values()].forEach((list, i) => {
       list.forEach((entry, j) => {
         if (replies[i][j] === 1) replayed.add(entry);
+        else if (replies[i][j] === 2) skipped.add(entry);
       });
     });
-    return { dryRun: false, entries: entries.filter((e) => replayed.has(e)) };
+    return {
+      dryRun: false,
+      entries: entries.filter((e) => replayed.has(e)),
+      skipped: entries.filter((e) => skipped.has(e)),
+    };
   }
 
   async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {

@@ -59,7 +59,7 @@ function groupFrom(id: string, groupFlat: string[], resultsFlat: string[]): Grou
     completed: Number(fields.completed ?? 0),
     meta: JSON.parse(fields.meta ?? "{}") as Record<string, unknown>,
   };
-  if (fields.callback !== undefined) group.chordCallbackId = fields.callback;
+  if (fields.callback !== undefined) group.claimedBy = fields.callback;
   return group;
 }
 
@@ -203,12 +203,12 @@ export class RedisResultBackend implements ResultBackend {
     return groupFrom(groupId, groupFlat, resultsFlat);
   }
 
-  async claimChord(groupId: string, callbackId: string): Promise<boolean> {
+  async claimChord(groupId: string, owner: string): Promise<boolean> {
     const won = await runScript<number>(
       this.client,
       claimChordScript,
       [this.keys.group(groupId)],
-      [callbackId],
+      [owner],
     );
     return won === 1;
   }

@@ -31,6 +31,6 @@ export async function getGroup(
     completed: row.completed,
     meta: row.meta,
   };
-  if (row.chord_callback_id !== null) group.chordCallbackId = row.chord_callback_id;
+  if (row.chord_callback_id !== null) group.claimedBy = row.chord_callback_id;
   return group;
 }

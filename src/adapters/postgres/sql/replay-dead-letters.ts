@@ -9,7 +9,7 @@ import { publishJobs } from "./publish-jobs.ts";
  * Re-publishes dead letters, oldest first, in one transaction: the selected entries are
  * locked, published with attempts reset and the replay counted (shared
  * `replayedEnvelope`), and removed from the dead letters. An entry whose id is queued
- * again meanwhile is not published and stays a dead letter. A dry run only selects.
+ * again meanwhile is not published and stays a dead letter (skipped). A dry run only selects.
  */
 export async function replayDeadLetters(
   sql: postgres.Sql,
@@ -18,7 +18,7 @@ export async function replayDeadLetters(
 ): Promise<ReplayResult> {
   if (options.dryRun) {
     const rows = await selectDeadLetters(sql, schema, options, "oldest");
-    return { dryRun: true, entries: rows.map(toDeadLetter) };
+    return { dryRun: true, entries: rows.map(toDeadLetter), skipped: [] };
   }
   return sql.begin(async (tx) => {
     const entries = (await selectDeadLetters(tx, schema, options, "oldest", true)).map(
@@ -34,6 +34,10 @@ export async function replayDeadLetters(
       await tx`DELETE FROM ${table(tx, schema, "dead_letters")} WHERE id = ANY(${accepted}::text[])`;
     }
     const replayed = new Set(accepted);
-    return { dryRun: false, entries: entries.filter((e) => replayed.has(e.envelope.id)) };
+    return {
+      dryRun: false,
+      entries: entries.filter((e) => replayed.has(e.envelope.id)),
+      skipped: entries.filter((e) => !replayed.has(e.envelope.id)),
+    };
   });
 }

@@ -82,7 +82,10 @@ export function getDeadLetter(db: SqliteDatabase, id: string): DeadLetter | null
   return row ? toDeadLetter(row) : null;
 }
 
-/** Re-publishes matching dead letters, oldest first, and removes them, in one transaction. */
+/**
+ * Re-publishes matching dead letters, oldest first, and removes those published, in one
+ * transaction. An entry whose id is queued again is not published and stays (skipped).
+ */
 export function replayDeadLetters(
   db: SqliteDatabase,
   options: ReplayOptions,
@@ -93,18 +96,22 @@ export function replayDeadLetters(
     return {
       dryRun: true,
       entries: db.single(() => select.all(params(options)).map(toDeadLetter)),
+      skipped: [],
     };
   }
   const remove = db.statement<unknown, [number]>(DELETE_ONE);
   return db.write(() => {
-    const entries: DeadLetter[] = [];
+    const result: ReplayResult = { dryRun: false, entries: [], skipped: [] };
     for (const row of select.all(params(options))) {
       const entry = toDeadLetter(row);
-      remove.run(row.seq);
-      insertJob(db, replayedEnvelope(entry, now, options.delayMs));
-      entries.push(entry);
+      if (insertJob(db, replayedEnvelope(entry, now, options.delayMs))) {
+        remove.run(row.seq);
+        result.entries.push(entry);
+      } else {
+        result.skipped.push(entry);
+      }
     }
-    return { dryRun: false, entries };
+    return result;
   });
 }
 

@@ -30,9 +30,10 @@ UPDATE stem_group_results SET status = ? WHERE group_id = ? AND member_index = ?
 
 const COUNT_COMPLETED = "UPDATE stem_groups SET completed = completed + 1 WHERE id = ?";
 
+/** chord_callback_id holds the claim's owner. */
 const CLAIM_CHORD = `
-UPDATE stem_groups SET chord_callback_id = ?
-WHERE id = ? AND chord_callback_id IS NULL AND expires_at > ?`;
+UPDATE stem_groups SET chord_callback_id = $owner
+WHERE id = $id AND expires_at > $now AND (chord_callback_id IS NULL OR chord_callback_id = $owner)`;
 
 interface GroupRow {
   id: string;
@@ -77,7 +78,7 @@ function readGroup(db: SqliteDatabase, groupId: string, now: number): GroupStatu
     completed: row.completed,
     meta: JSON.parse(row.meta) as Record<string, unknown>,
   };
-  if (row.chord_callback_id !== null) group.chordCallbackId = row.chord_callback_id;
+  if (row.chord_callback_id !== null) group.claimedBy = row.chord_callback_id;
   return group;
 }
 
@@ -106,13 +107,13 @@ export function addGroupResult(
   });
 }
 
-/** True for the one caller that sets the group's chord callback. */
+/** True for the first owner to claim the group's completion, and for that owner again. */
 export function claimChord(
   db: SqliteDatabase,
   groupId: string,
-  callbackId: string,
+  owner: string,
   now: number,
 ): boolean {
-  const claim = db.statement<unknown, [string, string, number]>(CLAIM_CHORD);
-  return db.single(() => claim.run(callbackId, groupId, now).changes > 0, true);
+  const claim = db.statement<unknown, [{ owner: string; id: string; now: number }]>(CLAIM_CHORD);
+  return db.single(() => claim.run({ owner, id: groupId, now }).changes > 0, true);
 }

@@ -61,8 +61,8 @@ export class SqliteResultBackend implements ResultBackend {
     return getGroup(this.db, groupId, this.db.now());
   }
 
-  async claimChord(groupId: string, callbackId: string): Promise<boolean> {
-    return claimChord(this.db, groupId, callbackId, this.db.now());
+  async claimChord(groupId: string, owner: string): Promise<boolean> {
+    return claimChord(this.db, groupId, owner, this.db.now());
   }
 
   async setHeartbeat(heartbeat: WorkerHeartbeat, ttlMs: number): Promise<void> {
