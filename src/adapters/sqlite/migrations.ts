@@ -193,6 +193,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "workflow runs, checkpoints and event watchers",
     sql: V2_SQL,
   },
+  {
+    version: 3,
+    description: "delivery count per job (the worker's delivery limit)",
+    sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
+  },
 ];
 
 /** The newest schema version this build knows. */
