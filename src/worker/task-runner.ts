@@ -1,5 +1,11 @@
 import { logger } from "../core/logger.ts";
-import type { Broker, Delivery, LockStore, RateLimiter } from "../adapters/contracts.ts";
+import type {
+  Broker,
+  Delivery,
+  LockStore,
+  RateLimiter,
+  ResultBackend,
+} from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -7,7 +13,7 @@ import { type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
-import { type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
+import { type TaskError, type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import type { Executor } from "./executor.ts";
@@ -27,6 +33,8 @@ export type SettledHook = (envelope: Envelope, status: TaskStatus) => Promise<vo
 export interface RunnerDeps {
   workerId: string;
   broker: Broker;
+  /** Read for the last attempt's error when a task is dead-lettered for its deliveries. */
+  backend: ResultBackend;
   registry: TaskRegistry;
   completions: Completions;
   executor: Executor;
@@ -37,9 +45,18 @@ export interface RunnerDeps {
   rateLimiter?: RateLimiter;
   lockStore?: LockStore;
   leaseMs: number;
+  /** Delivery limit for tasks without their own (default: see `deliveryLimit`). */
+  maxDeliveries?: number;
   verify?: EnvelopeVerifier;
   onSettled: SettledHook[];
 }
+
+/**
+ * Deliveries allowed per attempt the retry budget gives, when neither the task nor the
+ * worker sets `maxDeliveries`: each attempt may be cut off twice (a crash, a deploy, a
+ * lost lease) before the task is judged to be what kills or hangs its workers.
+ */
+export const DELIVERIES_PER_ATTEMPT = 3;
 
 /** A delivery the worker holds: waiting for a slot, or running. */
 export interface HeldTask {
@@ -119,6 +136,11 @@ export class TaskRunner {
       await this.settleRevoked(held, "expired", false);
       return false;
     }
+    const limit = this.deliveryLimit(envelope, task);
+    if (delivery.deliveries > limit) {
+      await this.deadLetterOverLimit(held, limit);
+      return false;
+    }
     const rate = task.options.rateLimit;
     if (rate && this.deps.rateLimiter) {
       for (;;) {
@@ -143,8 +165,53 @@ export class TaskRunner {
         finishedAt: this.deps.clock.now(),
       }),
     );
-    await this.deps.broker.deadLetter(delivery, reason, { error: message });
+    await this.deps.broker.deadLetter(delivery, reason, {
+      error: message,
+      deliveries: delivery.deliveries,
+    });
     signals.taskDeadLettered.emit({ envelope, reason, workerId: this.deps.workerId });
+  }
+
+  /** How many deliveries a task may have: its own limit, the worker's, or a multiple of its attempts. */
+  private deliveryLimit(envelope: Envelope, task: RegisteredTask): number {
+    const maxRetries = envelope.maxRetries ?? task.options.maxRetries;
+    return (
+      task.options.maxDeliveries ??
+      this.deps.maxDeliveries ??
+      DELIVERIES_PER_ATTEMPT * (maxRetries + 1)
+    );
+  }
+
+  /**
+   * Dead-letters, without running it, a task delivered more often than its limit allows:
+   * its handler kills or hangs the worker, or its outcome never gets stored. Reason
+   * `crashed` when the delivery before this one lost its lease, else `max-deliveries`;
+   * the last attempt's error is kept when the result backend has one.
+   */
+  private async deadLetterOverLimit(held: HeldTask, limit: number): Promise<void> {
+    const { delivery } = held;
+    const envelope = delivery.envelope;
+    const reason = delivery.afterLeaseLoss ? "crashed" : "max-deliveries";
+    let last: TaskError | undefined;
+    try {
+      last = (await this.deps.backend.get(envelope.id))?.error;
+    } catch (error) {
+      logger.warn(
+        `task ${envelope.id}: reading its last error failed: ${(error as Error).message}`,
+      );
+    }
+    const why = delivery.afterLeaseLoss
+      ? "the last delivery's lease ran out (its worker died or hung)"
+      : "no delivery stored an outcome";
+    const message =
+      `delivered ${delivery.deliveries} times, over the limit of ${limit}: ${why}` +
+      (last ? `; last error: ${last.type}: ${last.message}` : "");
+    await this.deadLetterFailure(
+      held,
+      { type: reason, message, stack: last?.stack, retryable: false },
+      reason,
+      { lastError: last?.message, lastErrorType: last?.type },
+    );
   }
 
   private async settleRevoked(held: HeldTask, reason: string, terminated: boolean): Promise<void> {
@@ -360,22 +427,44 @@ export class TaskRunner {
       return "retrying";
     }
     const taskError = taskErrorFrom(cause, false);
+    await this.deadLetterFailure(
+      held,
+      taskError,
+      "max-retries-exhausted",
+      { type: taskError.type },
+      started,
+    );
+    return "failed";
+  }
+
+  /** Ends a task `failed` and moves it to the dead letters with `reason`. */
+  private async deadLetterFailure(
+    held: HeldTask,
+    taskError: TaskError,
+    reason: string,
+    details: Record<string, unknown>,
+    started?: number,
+  ): Promise<void> {
+    const { delivery, task } = held;
+    const envelope = delivery.envelope;
+    const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
     const status = this.status(envelope, "failed", {
       error: taskError,
       startedAt: started,
-      finishedAt: now,
-      meta: { maxRetries, deadLettered: true },
+      finishedAt: this.deps.clock.now(),
+      meta: { maxRetries, deadLettered: true, deliveries: delivery.deliveries },
     });
     await this.afterSettled(envelope, status);
     await this.deps.completions.write(status);
-    await this.deps.broker.deadLetter(delivery, "max-retries-exhausted", {
+    await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
-      type: taskError.type,
+      ...details,
       attempts: envelope.attempt + 1,
+      deliveries: delivery.deliveries,
     });
     await this.releaseUnique(envelope);
     logger.warn(
-      `task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s): ${taskError.message}`,
+      `task ${envelope.id} (${envelope.name}) failed after ${envelope.attempt + 1} attempt(s) (${reason}): ${taskError.message}`,
     );
     signals.taskFailed.emit({
       envelope,
@@ -383,7 +472,6 @@ export class TaskRunner {
       error: taskError,
       deadLettered: true,
     });
-    return "failed";
   }
 
   private async afterSettled(envelope: Envelope, status: TaskStatus): Promise<void> {

@@ -58,6 +58,11 @@ export interface WorkerOptions {
   retryStrategy?: RetryStrategy;
   /** Lease for tasks without their own visibility timeout. Default 30 s. */
   visibilityTimeout?: DurationInput;
+  /**
+   * Deliveries allowed for tasks without their own `maxDeliveries`; a delivery past it
+   * is dead-lettered without running. Default 3 × (the task's maxRetries + 1).
+   */
+  maxDeliveries?: number;
   rateLimiter?: RateLimiter;
   revokeStore?: RevokeStore;
   lockStore?: LockStore;
@@ -192,9 +197,20 @@ export class Worker {
         lockStore: options.lockStore,
         clock: this.clock,
       });
+    if (
+      options.maxDeliveries !== undefined &&
+      (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
+    ) {
+      throw new StemError(
+        "invalid_argument",
+        `maxDeliveries must be a positive integer, got ${options.maxDeliveries}`,
+      );
+    }
     this.runner = new TaskRunner({
       workerId: this.id,
       broker: this.broker,
+      backend: this.backend,
+      maxDeliveries: options.maxDeliveries,
       registry: this.registry,
       completions: this.completions,
       executor: this.executor,
