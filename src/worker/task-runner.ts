@@ -18,6 +18,7 @@ import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import type { Executor } from "./executor.ts";
 import type { Revocations } from "./revocations.ts";
+import { checkStatusStorable, checkStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
@@ -257,7 +258,9 @@ export class TaskRunner {
     let state: TaskState;
     if (outcome.kind === "ok") {
       state = await this.succeed(held, outcome.value, started);
-      signals.taskSucceeded.emit({ ...base, result: outcome.value, durationMs });
+      if (state === "succeeded") {
+        signals.taskSucceeded.emit({ ...base, result: outcome.value, durationMs });
+      }
     } else if (outcome.kind === "interrupted") {
       if (outcome.abort.kind === "shutdown") return "shutdown";
       if (outcome.abort.kind === "lease-lost") return "lost";
@@ -353,14 +356,19 @@ export class TaskRunner {
         await extend(leaseMs);
       },
       extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
-      progress: async (percent, data) => {
-        deps.completions.note(
-          this.status(envelope, "running", {
-            startedAt: held.startedAt,
-            progress: { percent, data, at: deps.clock.now() },
-          }),
-        );
-      },
+      progress: (percent, data) =>
+        settledQuietly(
+          (async () => {
+            checkStorable(data, "progress data");
+            deps.completions.note(
+              this.status(envelope, "running", {
+                startedAt: held.startedAt,
+                progress: { percent, data, at: deps.clock.now() },
+              }),
+            );
+          })(),
+          `task ${envelope.id}: progress not recorded`,
+        ),
       retry: (options = {}) => {
         throw new RetryRequest(
           options.countdown === undefined
@@ -391,6 +399,13 @@ export class TaskRunner {
       startedAt: started,
       finishedAt: this.deps.clock.now(),
     });
+    try {
+      checkStatusStorable(status);
+    } catch (error) {
+      // Checked alone, before it joins a batch: a result no backend can store fails its
+      // own task (through retries and the dead letters), not the batch.
+      return this.fail(held, error, started);
+    }
     await this.afterSettled(envelope, status);
     await this.deps.completions.finish(status, held.delivery);
     await this.releaseUnique(envelope);
@@ -484,6 +499,16 @@ export class TaskRunner {
       await this.deps.lockStore.release(key, envelope.id);
     }
   }
+}
+
+/**
+ * A context call's promise that never becomes an unhandled rejection: a handler that
+ * awaits it still gets the error; one that calls it and moves on (fire and forget) only
+ * leaves a log line, instead of a process-killing unhandled rejection.
+ */
+function settledQuietly<T>(promise: Promise<T>, what: string): Promise<T> {
+  promise.catch((error) => logger.warn(`${what}: ${(error as Error).message}`));
+  return promise;
 }
 
 function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
