@@ -12,6 +12,7 @@ import { Beat } from "../src/scheduler/beat.ts";
 import { FileScheduleStore } from "../src/scheduler/file-store.ts";
 import { schedulePaths, schedulesArg, scheduleStoreUrl } from "./schedule.ts";
 import { openClient, storeArgs, UsageError } from "./shared.ts";
+import { keepServingOnUnhandledRejection } from "./rejections.ts";
 
 export const beatCommand = defineCommand({
   meta: {
@@ -53,6 +54,7 @@ export const beatCommand = defineCommand({
       throw new UsageError(`--max-batch must be a positive integer, got "${args["max-batch"]}"`);
     }
     const paths = schedulePaths(rawArgs);
+    keepServingOnUnhandledRejection("beat");
     const client = await openClient(args);
     try {
       const url = scheduleStoreUrl(args);

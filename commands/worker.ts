@@ -20,6 +20,7 @@ import {
   storeArgs,
   withClient,
 } from "./shared.ts";
+import { keepServingOnUnhandledRejection } from "./rejections.ts";
 
 const controlArgs = {
   ...storeArgs,
@@ -254,6 +255,7 @@ export const workerCommand = defineCommand({
     if (rawArgs.some((a) => a in subCommands)) return;
     if (!args.tasks)
       throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    keepServingOnUnhandledRejection("worker");
     const module = await loadTaskModule(args.tasks);
     const integer = (value: string | undefined, flag: string) => {
       if (value === undefined) return undefined;

@@ -62,6 +62,12 @@ export const DELIVERIES_PER_ATTEMPT = 3;
 /** A delivery the worker holds: waiting for a slot, or running. */
 export interface HeldTask {
   delivery: Delivery;
+  /**
+   * When the lease runs out, on the worker's clock (never compared with the broker's
+   * `leaseExpiresAt`, which is on the server's clock for Redis and Postgres). Set from
+   * the moment the lease was asked for, so it errs early.
+   */
+  leaseUntil: number;
   task?: RegisteredTask;
   startedAt?: number;
   /** Set while running: stops the handler for the given reason. */
@@ -337,8 +343,9 @@ export class TaskRunner {
     const leaseMs =
       envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs;
     const extend = async (byMs: number) => {
+      const asked = deps.clock.now();
       const ok = await deps.broker.extendLease(delivery, byMs);
-      if (ok) delivery.leaseExpiresAt = deps.clock.now() + byMs;
+      if (ok) held.leaseUntil = asked + byMs;
       return ok;
     };
     return {
@@ -352,10 +359,20 @@ export class TaskRunner {
       workerId: deps.workerId,
       signal,
       previousResult: envelope.meta["stem.chain.previousResult"],
+      // Fire-and-forget calls (a thread's heartbeat, an unawaited extendLease) must never
+      // end as unhandled rejections: a store outage is logged, and the lease keeper retries.
       heartbeat: async () => {
-        await extend(leaseMs);
+        try {
+          await extend(leaseMs);
+        } catch (error) {
+          logger.warn(`task ${envelope.id}: heartbeat failed: ${(error as Error).message}`);
+        }
       },
-      extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
+      extendLease: (by) =>
+        settledQuietly(
+          (async () => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")))(),
+          `task ${envelope.id}: extending its lease failed`,
+        ),
       progress: (percent, data) =>
         settledQuietly(
           (async () => {

@@ -109,6 +109,11 @@ export interface WorkerStats {
 let workersInProcess = 0;
 /** The smallest fetch batch (capped by the prefetch); see the loop. */
 const MIN_FETCH_BATCH = 32;
+/**
+ * A task whose admission or outcome write failed goes back to the broker after this
+ * long: soon, rather than after its whole lease, but not in a hot loop during an outage.
+ */
+const ERROR_RELEASE_DELAY_MS = 1000;
 
 /**
  * Consumes queues and runs tasks: leases deliveries, extends leases while tasks run,
@@ -280,51 +285,69 @@ export class Worker {
     this.markDone = resolve;
   });
 
+  /** Fetches until the worker stops; an unexpected error is logged and the loop goes on. */
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      const room = this.prefetchLimit - this.held.size;
-      const queues = this.queues.filter((q) => !this.paused.has(q));
-      // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
-      // fetched while others run or store their results. While tasks still wait for a slot,
-      // wait until there is room for a whole batch. Small prefetches fetch up to 32 at once:
-      // a round trip per 2 or 3 tasks costs more than the overlap gains (Postgres, c10).
-      const batch = Math.max(
-        Math.ceil(this.prefetchLimit / 4),
-        Math.min(this.prefetchLimit, MIN_FETCH_BATCH),
-      );
-      const minRoom = this.waiting.length > 0 ? batch : 1;
-      if (room < minRoom || queues.length === 0) {
-        await this.idle(queues.length === 0 ? 250 : undefined);
-        continue;
-      }
-      let deliveries: Delivery[];
-      // Aborted by shutdown, or by a pause so the paused queue stops being read at once.
-      this.fetchAbort = new AbortController();
       try {
-        deliveries = await this.broker.fetch(queues, {
-          max: Math.min(room, batch),
-          leaseMs: this.leaseMs,
-          consumer: this.id,
-          waitMs: 1000,
-          signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
-        });
+        await this.fetchOnce();
       } catch (error) {
-        this.reportFetchError(error);
+        logger.error(`worker ${this.id}: fetch loop error: ${(error as Error).message}`);
         await this.clock.sleep(500, this.stopFetching.signal);
+      }
+    }
+  }
+
+  /** One turn of the loop: wait for room, fetch a batch, hand each delivery to admission. */
+  private async fetchOnce(): Promise<void> {
+    const room = this.prefetchLimit - this.held.size;
+    const queues = this.queues.filter((q) => !this.paused.has(q));
+    // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
+    // fetched while others run or store their results. While tasks still wait for a slot,
+    // wait until there is room for a whole batch. Small prefetches fetch up to 32 at once:
+    // a round trip per 2 or 3 tasks costs more than the overlap gains (Postgres, c10).
+    const batch = Math.max(
+      Math.ceil(this.prefetchLimit / 4),
+      Math.min(this.prefetchLimit, MIN_FETCH_BATCH),
+    );
+    const minRoom = this.waiting.length > 0 ? batch : 1;
+    if (room < minRoom || queues.length === 0) {
+      await this.idle(queues.length === 0 ? 250 : undefined);
+      return;
+    }
+    let deliveries: Delivery[];
+    // Aborted by shutdown, or by a pause so the paused queue stops being read at once.
+    this.fetchAbort = new AbortController();
+    const asked = this.clock.now();
+    try {
+      deliveries = await this.broker.fetch(queues, {
+        max: Math.min(room, batch),
+        leaseMs: this.leaseMs,
+        consumer: this.id,
+        waitMs: 1000,
+        signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
+      });
+    } catch (error) {
+      this.reportFetchError(error);
+      await this.clock.sleep(500, this.stopFetching.signal);
+      return;
+    }
+    this.lastFetchError = 0;
+    for (const delivery of deliveries) {
+      if (this.state !== "running" || this.paused.has(delivery.queue)) {
+        await this.broker.nack(delivery, { countAttempt: false }).catch((error) => {
+          logger.warn(
+            `worker ${this.id}: returning task ${delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+          );
+        });
         continue;
       }
-      this.lastFetchError = 0;
-      for (const delivery of deliveries) {
-        if (this.state !== "running" || this.paused.has(delivery.queue)) {
-          await this.broker.nack(delivery, { countAttempt: false });
-          continue;
-        }
-        const held: HeldTask = { delivery };
-        this.held.set(delivery.receipt, held);
-        // A shorter lease than any held so far needs checking sooner.
-        if (this.leaseOf(held) / 4 < this.leaseCheckMs) this.scheduleLeaseKeeper();
-        void this.admit(held);
-      }
+      // The broker granted the envelope's own lease, else the one asked for.
+      const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
+      const held: HeldTask = { delivery, leaseUntil: asked + granted };
+      this.held.set(delivery.receipt, held);
+      // A shorter lease than any held so far needs checking sooner.
+      if (this.leaseOf(held) / 4 < this.leaseCheckMs) this.scheduleLeaseKeeper();
+      void this.admit(held);
     }
   }
 
@@ -358,6 +381,7 @@ export class Worker {
 
   private async admit(held: HeldTask): Promise<void> {
     try {
+      await this.applyTaskLease(held);
       if (await this.runner.admit(held, this.stopFetching.signal)) {
         this.waiting.push(held);
         this.pump();
@@ -365,10 +389,37 @@ export class Worker {
       }
     } catch (error) {
       logger.error(
-        `worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted: ${(error as Error).message}`,
+        `worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted, returning it: ${(error as Error).message}`,
       );
+      await this.returnSoon(held);
     }
     this.release(held);
+  }
+
+  /**
+   * Sets a delivery's lease to its task's visibility timeout when the broker granted
+   * another: a producer that does not register the task (`stem enqueue`, Beat, another
+   * service) leaves it out of the envelope, and the fetch then leased the worker default.
+   */
+  private async applyTaskLease(held: HeldTask): Promise<void> {
+    const { delivery } = held;
+    const own = this.registry.get(delivery.envelope.name)?.options.visibilityTimeoutMs;
+    if (delivery.envelope.visibilityTimeoutMs !== undefined || own === undefined) return;
+    if (own === this.leaseMs) return;
+    const asked = this.clock.now();
+    if (await this.broker.extendLease(delivery, own)) held.leaseUntil = asked + own;
+    else this.loseLease(held);
+  }
+
+  /** Hands a task back after an error, without waiting for its lease to run out. */
+  private async returnSoon(held: HeldTask): Promise<void> {
+    try {
+      await this.broker.nack(held.delivery, { delayMs: ERROR_RELEASE_DELAY_MS });
+    } catch (error) {
+      logger.warn(
+        `worker ${this.id}: returning task ${held.delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Starts waiting tasks while slots are free. */
@@ -406,11 +457,13 @@ export class Worker {
         `task ${envelope.name} ${envelope.id} ${state} in ${this.clock.now() - started} ms`,
       );
     } catch (error) {
-      // Storing the outcome failed: the task stays leased and comes back after its lease.
+      // Storing the outcome failed: the task goes back at once (its delivery counts
+      // towards its limit, so an outcome that can never be stored ends in the dead letters).
       this.failed++;
       logger.error(
-        `task ${envelope.name} ${envelope.id}: could not record its outcome: ${(error as Error).message}`,
+        `task ${envelope.name} ${envelope.id}: could not record its outcome, returning it: ${(error as Error).message}`,
       );
+      await this.returnSoon(held);
     } finally {
       this.running.delete(held);
       this.finishing.delete(held);
@@ -425,11 +478,17 @@ export class Worker {
   }
 
   private leaseOf(held: HeldTask): number {
+    const envelope = held.delivery.envelope;
     return (
-      held.delivery.envelope.visibilityTimeoutMs ??
-      held.task?.options.visibilityTimeoutMs ??
+      envelope.visibilityTimeoutMs ??
+      this.registry.get(envelope.name)?.options.visibilityTimeoutMs ??
       this.leaseMs
     );
+  }
+
+  private loseLease(held: HeldTask): void {
+    held.lost = true;
+    held.interrupt?.(new TaskAbort("lease-lost", "the worker lost the task's lease"));
   }
 
   /** Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s). */
@@ -440,26 +499,29 @@ export class Worker {
     clearTimeout(this.leaseTimer);
     this.leaseCheckMs = Math.max(20, Math.min(1000, shortest / 4));
     this.leaseTimer = setTimeout(async () => {
-      await this.keepLeases();
+      try {
+        await this.keepLeases();
+      } catch (error) {
+        logger.error(`worker ${this.id}: keeping leases failed: ${(error as Error).message}`);
+      }
       this.scheduleLeaseKeeper();
     }, this.leaseCheckMs);
   }
 
-  /** Extends the lease of every held delivery that has used half of it. */
+  /**
+   * Extends the lease of every held delivery that has used half of it, judged by the
+   * deadline on this worker's clock (`leaseUntil`), never the broker's.
+   */
   private async keepLeases(): Promise<void> {
     const now = this.clock.now();
     await Promise.all(
       [...this.held.values()].map(async (held) => {
-        const d = held.delivery;
         const lease = this.leaseOf(held);
-        if (held.lost || d.leaseExpiresAt - now > lease / 2) return;
+        if (held.lost || held.leaseUntil - now > lease / 2) return;
         try {
-          if (await this.broker.extendLease(d, lease)) {
-            d.leaseExpiresAt = this.clock.now() + lease;
-          } else {
-            held.lost = true;
-            held.interrupt?.(new TaskAbort("lease-lost", "the worker lost the task's lease"));
-          }
+          const asked = this.clock.now();
+          if (await this.broker.extendLease(held.delivery, lease)) held.leaseUntil = asked + lease;
+          else this.loseLease(held);
         } catch (error) {
           logger.warn(`worker ${this.id}: extending a lease failed: ${(error as Error).message}`);
         }
@@ -616,8 +678,13 @@ export class Worker {
     await this.completions.flush().catch(() => {});
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.leaseTimer);
-    await this.control?.close();
-    await this.executor.close();
+    // A failure while closing is logged: the worker still ends stopped, never half-way.
+    await this.control
+      ?.close()
+      .catch((e) => logger.warn(`worker ${this.id}: closing control failed: ${e.message}`));
+    await this.executor
+      .close()
+      .catch((e) => logger.warn(`worker ${this.id}: closing the executor failed: ${e.message}`));
     this.removeSignalHandlers?.();
     this.state = "stopped";
     unregisterWorker(this.id);
@@ -628,12 +695,14 @@ export class Worker {
 
   private installSignalHandlers(): void {
     const onSignal = (name: string) => {
+      const failed = (error: unknown) =>
+        logger.error(`worker ${this.id}: shutdown failed: ${(error as Error).message}`);
       if (this.state === "stopping") {
         logger.warn(`${name} again: forcing shutdown`);
-        void this.shutdown("hard");
+        this.shutdown("hard").catch(failed);
       } else {
         logger.info(`${name} received: finishing running tasks (send again to force)`);
-        void this.shutdown("warm");
+        this.shutdown("warm").catch(failed);
       }
     };
     const onInt = () => onSignal("SIGINT");
