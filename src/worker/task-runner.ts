@@ -8,8 +8,7 @@ import type {
 } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
-import { parseDuration } from "../core/duration.ts";
-import { type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
+import { type Envelope, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
@@ -18,7 +17,8 @@ import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import type { Executor } from "./executor.ts";
 import type { Revocations } from "./revocations.ts";
-import { checkStatusStorable, checkStorable } from "../core/storable.ts";
+import { taskContext } from "./task-context.ts";
+import { checkStatusStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
@@ -340,73 +340,26 @@ export class TaskRunner {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const deps = this.deps;
-    const leaseMs =
-      envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs;
-    const extend = async (byMs: number) => {
-      const asked = deps.clock.now();
-      const ok = await deps.broker.extendLease(delivery, byMs);
-      if (ok) held.leaseUntil = asked + byMs;
-      return ok;
-    };
-    return {
-      id: envelope.id,
-      name: envelope.name,
-      queue: envelope.queue,
-      attempt: envelope.attempt,
-      args: envelope.args,
-      headers: envelope.headers,
-      meta: envelope.meta,
+    return taskContext({
+      envelope,
       workerId: deps.workerId,
       signal,
-      previousResult: envelope.meta["stem.chain.previousResult"],
-      // Fire-and-forget calls (a thread's heartbeat, an unawaited extendLease) must never
-      // end as unhandled rejections: a store outage is logged, and the lease keeper retries.
-      heartbeat: async () => {
-        try {
-          await extend(leaseMs);
-        } catch (error) {
-          logger.warn(`task ${envelope.id}: heartbeat failed: ${(error as Error).message}`);
-        }
+      stem: deps.stem,
+      leaseMs: envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs,
+      extendLease: async (byMs) => {
+        const asked = deps.clock.now();
+        const ok = await deps.broker.extendLease(delivery, byMs);
+        if (ok) held.leaseUntil = asked + byMs;
+        return ok;
       },
-      extendLease: (by) =>
-        settledQuietly(
-          (async () => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")))(),
-          `task ${envelope.id}: extending its lease failed`,
+      recordProgress: (percent, data) =>
+        deps.completions.note(
+          this.status(envelope, "running", {
+            startedAt: held.startedAt,
+            progress: { percent, data, at: deps.clock.now() },
+          }),
         ),
-      progress: (percent, data) =>
-        settledQuietly(
-          (async () => {
-            checkStorable(data, "progress data");
-            deps.completions.note(
-              this.status(envelope, "running", {
-                startedAt: held.startedAt,
-                progress: { percent, data, at: deps.clock.now() },
-              }),
-            );
-          })(),
-          `task ${envelope.id}: progress not recorded`,
-        ),
-      retry: (options = {}) => {
-        throw new RetryRequest(
-          options.countdown === undefined
-            ? undefined
-            : parseDuration(options.countdown, "countdown"),
-          options.error,
-        );
-      },
-      // Bound to the task's trace, so children link to it even when asked from a thread.
-      enqueue: bindToTrace((name, args = {}, options = {}) =>
-        deps.stem.enqueue(name, args, {
-          ...options,
-          headers: { ...inheritedHeaders(envelope), ...options.headers },
-          meta: {
-            [MetaKeys.parentTaskId]: envelope.id,
-            [MetaKeys.rootTaskId]: envelope.meta[MetaKeys.rootTaskId] ?? envelope.id,
-            ...options.meta,
-          },
-        }),
-      ),
-    };
+    });
   }
 
   private async succeed(held: HeldTask, value: unknown, started: number): Promise<TaskState> {
@@ -518,38 +471,7 @@ export class TaskRunner {
   }
 }
 
-/**
- * A context call's promise that never becomes an unhandled rejection: a handler that
- * awaits it still gets the error; one that calls it and moves on (fire and forget) only
- * leaves a log line, instead of a process-killing unhandled rejection.
- */
-function settledQuietly<T>(promise: Promise<T>, what: string): Promise<T> {
-  promise.catch((error) => logger.warn(`${what}: ${(error as Error).message}`));
-  return promise;
-}
-
-function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
-  return currentInstrumentation()?.bind(fn) ?? fn;
-}
-
 function numberMeta(envelope: Envelope, key: string): number | undefined {
   const v = envelope.meta[key];
   return typeof v === "number" ? v : undefined;
-}
-
-/** Headers a child task inherits: the caller's own, not Stem's per-message ones. */
-function inheritedHeaders(envelope: Envelope): Record<string, string> {
-  const out: Record<string, string> = {};
-  const own = new Set<string>([
-    Headers.signature,
-    Headers.signatureKey,
-    Headers.groupId,
-    Headers.chordId,
-    Headers.traceparent,
-    Headers.tracestate,
-    Headers.scheduledFrom,
-    Headers.scheduleId,
-  ]);
-  for (const [k, v] of Object.entries(envelope.headers)) if (!own.has(k)) out[k] = v;
-  return out;
 }

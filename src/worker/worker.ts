@@ -24,6 +24,7 @@ import { Autoscaler, type AutoscaleOptions } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
+import { LeaseKeeper } from "./lease-keeper.ts";
 import { Revocations, loadPausedQueues } from "./revocations.ts";
 import {
   type EnvelopeVerifier,
@@ -32,79 +33,10 @@ import {
   TaskRunner,
 } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
+import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 
-export type ShutdownMode = "warm" | "hard";
-
-export interface WorkerOptions {
-  broker: Broker;
-  backend: ResultBackend;
-  tasks: AnyTaskHandler[] | TaskRegistry;
-  /** Queues to consume, in order of preference. Default: the default queue. */
-  queues?: string[];
-  /** Tasks run at once. Default 10. */
-  concurrency?: number;
-  /** Deliveries held at once (running plus waiting for a slot). Default: concurrency. */
-  prefetch?: number;
-  /** Grow and shrink concurrency with the backlog. */
-  autoscale?: AutoscaleOptions;
-  /** `inline` (default) runs handlers on this event loop; `thread` in Bun Worker threads. */
-  isolation?: "inline" | "thread";
-  /** Module the handler threads import (required for thread isolation). */
-  tasksModule?: string;
-  /** Replace a handler thread after this many tasks. */
-  maxTasksPerThread?: number;
-  /** Retry delays for tasks without their own backoff. Default exponential with jitter. */
-  retryStrategy?: RetryStrategy;
-  /** Lease for tasks without their own visibility timeout. Default 30 s. */
-  visibilityTimeout?: DurationInput;
-  /**
-   * Deliveries allowed for tasks without their own `maxDeliveries`; a delivery past it
-   * is dead-lettered without running. Default 3 × (the task's maxRetries + 1).
-   */
-  maxDeliveries?: number;
-  rateLimiter?: RateLimiter;
-  revokeStore?: RevokeStore;
-  lockStore?: LockStore;
-  controlBus?: ControlBus;
-  /** Producer for tasks enqueued from handlers (ctx.enqueue). Default: one on the same stores. */
-  stem?: Stem;
-  hostname?: string;
-  workerId?: string;
-  /** Default 10 s. */
-  heartbeatInterval?: DurationInput;
-  /** How long a warm shutdown waits for running tasks before going hard. Default 30 s. */
-  shutdownTimeout?: DurationInput;
-  /** Handle SIGINT/SIGTERM: first is a warm shutdown, second forces it. Default false. */
-  installSignalHandlers?: boolean;
-  verify?: EnvelopeVerifier;
-  /** Hooks run when a task settles, before its ack (canvas). */
-  onSettled?: SettledHook[];
-  clock?: Clock;
-}
-
-/** Counters a worker reports in heartbeats and `stem worker stats`. */
-export interface WorkerStats {
-  workerId: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  pausedQueues: string[];
-  concurrency: number;
-  prefetch: number;
-  inflight: number;
-  processed: number;
-  failed: number;
-  startedAt: number;
-  active: {
-    id: string;
-    name: string;
-    queue: string;
-    attempt: number;
-    startedAt: number;
-    runtimeMs: number;
-  }[];
-}
+export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
 let workersInProcess = 0;
 /** The smallest fetch batch (capped by the prefetch); see the loop. */
@@ -135,6 +67,7 @@ export class Worker {
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
+  private readonly leases: LeaseKeeper;
   private readonly held = new Map<string, HeldTask>();
   private readonly waiting: HeldTask[] = [];
   private readonly running = new Set<HeldTask>();
@@ -151,8 +84,6 @@ export class Worker {
   private startedAt = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private timers: ReturnType<typeof setInterval>[] = [];
-  private leaseTimer?: ReturnType<typeof setTimeout>;
-  private leaseCheckMs = 1000;
   private fetchAbort?: AbortController;
   private control?: ControlHandle;
   private stopped?: Promise<void>;
@@ -194,6 +125,14 @@ export class Worker {
       logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
+    this.leases = new LeaseKeeper({
+      workerId: this.id,
+      broker: this.broker,
+      registry: this.registry,
+      clock: this.clock,
+      leaseMs: this.leaseMs,
+      held: () => this.held.values(),
+    });
     const stem =
       options.stem ??
       new Stem({
@@ -260,7 +199,7 @@ export class Worker {
     await this.beat();
     const heartbeatMs = parseDuration(this.options.heartbeatInterval ?? "10s", "heartbeatInterval");
     this.timers.push(setInterval(() => void this.beat(), heartbeatMs));
-    this.scheduleLeaseKeeper();
+    this.leases.schedule();
     if (this.options.revokeStore) {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
     }
@@ -345,8 +284,7 @@ export class Worker {
       const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
       const held: HeldTask = { delivery, leaseUntil: asked + granted };
       this.held.set(delivery.receipt, held);
-      // A shorter lease than any held so far needs checking sooner.
-      if (this.leaseOf(held) / 4 < this.leaseCheckMs) this.scheduleLeaseKeeper();
+      this.leases.add(held);
       void this.admit(held);
     }
   }
@@ -381,7 +319,7 @@ export class Worker {
 
   private async admit(held: HeldTask): Promise<void> {
     try {
-      await this.applyTaskLease(held);
+      await this.leases.applyTaskLease(held);
       if (await this.runner.admit(held, this.stopFetching.signal)) {
         this.waiting.push(held);
         this.pump();
@@ -394,21 +332,6 @@ export class Worker {
       await this.returnSoon(held);
     }
     this.release(held);
-  }
-
-  /**
-   * Sets a delivery's lease to its task's visibility timeout when the broker granted
-   * another: a producer that does not register the task (`stem enqueue`, Beat, another
-   * service) leaves it out of the envelope, and the fetch then leased the worker default.
-   */
-  private async applyTaskLease(held: HeldTask): Promise<void> {
-    const { delivery } = held;
-    const own = this.registry.get(delivery.envelope.name)?.options.visibilityTimeoutMs;
-    if (delivery.envelope.visibilityTimeoutMs !== undefined || own === undefined) return;
-    if (own === this.leaseMs) return;
-    const asked = this.clock.now();
-    if (await this.broker.extendLease(delivery, own)) held.leaseUntil = asked + own;
-    else this.loseLease(held);
   }
 
   /** Hands a task back after an error, without waiting for its lease to run out. */
@@ -475,58 +398,6 @@ export class Worker {
   private release(held: HeldTask): void {
     this.held.delete(held.delivery.receipt);
     this.wakeLoop?.();
-  }
-
-  private leaseOf(held: HeldTask): number {
-    const envelope = held.delivery.envelope;
-    return (
-      envelope.visibilityTimeoutMs ??
-      this.registry.get(envelope.name)?.options.visibilityTimeoutMs ??
-      this.leaseMs
-    );
-  }
-
-  private loseLease(held: HeldTask): void {
-    held.lost = true;
-    held.interrupt?.(new TaskAbort("lease-lost", "the worker lost the task's lease"));
-  }
-
-  /** Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s). */
-  private scheduleLeaseKeeper(): void {
-    if (this.state === "stopped") return;
-    let shortest = this.leaseMs;
-    for (const held of this.held.values()) shortest = Math.min(shortest, this.leaseOf(held));
-    clearTimeout(this.leaseTimer);
-    this.leaseCheckMs = Math.max(20, Math.min(1000, shortest / 4));
-    this.leaseTimer = setTimeout(async () => {
-      try {
-        await this.keepLeases();
-      } catch (error) {
-        logger.error(`worker ${this.id}: keeping leases failed: ${(error as Error).message}`);
-      }
-      this.scheduleLeaseKeeper();
-    }, this.leaseCheckMs);
-  }
-
-  /**
-   * Extends the lease of every held delivery that has used half of it, judged by the
-   * deadline on this worker's clock (`leaseUntil`), never the broker's.
-   */
-  private async keepLeases(): Promise<void> {
-    const now = this.clock.now();
-    await Promise.all(
-      [...this.held.values()].map(async (held) => {
-        const lease = this.leaseOf(held);
-        if (held.lost || held.leaseUntil - now > lease / 2) return;
-        try {
-          const asked = this.clock.now();
-          if (await this.broker.extendLease(held.delivery, lease)) held.leaseUntil = asked + lease;
-          else this.loseLease(held);
-        } catch (error) {
-          logger.warn(`worker ${this.id}: extending a lease failed: ${(error as Error).message}`);
-        }
-      }),
-    );
   }
 
   private heartbeat(): WorkerHeartbeat {
@@ -677,7 +548,7 @@ export class Worker {
     this.held.clear();
     await this.completions.flush().catch(() => {});
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.leaseTimer);
+    this.leases.stop();
     // A failure while closing is logged: the worker still ends stopped, never half-way.
     await this.control
       ?.close()
