@@ -244,7 +244,7 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       expect(await broker.listDeadLetters({ queue })).toEqual([]);
     });
 
-    test("replaying a dead letter re-delivers it with attempts reset and the replay counted", async () => {
+    test("replaying a dead letter re-delivers it with attempts and deliveries reset and the replay counted", async () => {
       const env = buildEnvelope({ name: "t.replay", queue, maxRetries: 2 });
       await broker.publish([env]);
       let [d] = await fetchOne();
@@ -264,6 +264,7 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       const [again] = await fetchOne();
       expect(again.envelope.id).toBe(env.id);
       expect(again.envelope.attempt).toBe(0);
+      expect(again.deliveries).toBe(1);
       expect(again.envelope.meta["stem.replay.count"]).toBe(1);
     });
 
