@@ -320,7 +320,8 @@ export class Worker {
   private async admit(held: HeldTask): Promise<void> {
     try {
       await this.leases.applyTaskLease(held);
-      if (await this.runner.admit(held, this.stopFetching.signal)) {
+      // A lease already gone (another consumer has the task) is not run here.
+      if (!held.lost && (await this.runner.admit(held, this.stopFetching.signal))) {
         this.waiting.push(held);
         this.pump();
         return;
