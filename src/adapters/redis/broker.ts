@@ -545,7 +545,7 @@ export class RedisBroker implements Broker {
         vt,
         json,
         // A deferral gives its delivery back.
-        delivery.deliveries - (options.countAttempt === false ? 1 : 0),
+        Math.max(0, delivery.deliveries - (options.countAttempt === false ? 1 : 0)),
       ],
     );
   }

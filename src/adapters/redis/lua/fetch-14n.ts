@@ -91,7 +91,7 @@ local function promote(delayed, delayed_data, base)
       if redis.call('EXISTS', stream) == 0 then
         redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
       end
-      if tonumber(dc) > 0 then
+      if (tonumber(dc or "") or 0) > 0 then
         redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json, 'dc', dc)
       else
         redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)

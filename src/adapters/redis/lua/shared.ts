@@ -36,7 +36,7 @@ local function enqueue(stream, group, id, vt, json, dc)
     end
     ready_streams[stream] = true
   end
-  if dc and tonumber(dc) > 0 then
+  if (tonumber(dc or "") or 0) > 0 then
     redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json, 'dc', dc)
   else
     redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
@@ -51,7 +51,7 @@ end
 export const HOLD = `
 local function hold(delayed, delayed_data, wake, id, band, vt, json, not_before, dc)
   redis.call('ZADD', delayed, not_before, id)
-  if dc and tonumber(dc) > 0 then
+  if (tonumber(dc or "") or 0) > 0 then
     redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. dc .. ',' .. json)
   else
     redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. json)
