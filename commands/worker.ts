@@ -246,6 +246,11 @@ export const workerCommand = defineCommand({
       default: "inline",
       description: "Run handlers inline or in threads",
     },
+    "max-deliveries": {
+      type: "string",
+      description:
+        "Deliveries allowed for tasks without their own maxDeliveries; past it a task is dead-lettered unrun (default 3 x (maxRetries + 1))",
+    },
     hostname: { type: "string", description: "Host name reported in heartbeats" },
     "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
   },
@@ -270,6 +275,7 @@ export const workerCommand = defineCommand({
       queues: queues.length ? queues : undefined,
       concurrency: integer(args.concurrency, "concurrency"),
       prefetch: integer(args.prefetch, "prefetch"),
+      maxDeliveries: integer(args["max-deliveries"], "max-deliveries"),
       isolation: args.isolation as "inline" | "thread",
       tasksModule: module.path,
       hostname: args.hostname,
