@@ -224,68 +224,58 @@ export class Worker {
     this.markDone = resolve;
   });
 
-  /** Fetches until the worker stops; an unexpected error is logged and the loop goes on. */
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      try {
-        await this.fetchOnce();
-      } catch (error) {
-        logger.error(`worker ${this.id}: fetch loop error: ${(error as Error).message}`);
-        await this.clock.sleep(500, this.stopFetching.signal);
-      }
-    }
-  }
-
-  /** One turn of the loop: wait for room, fetch a batch, hand each delivery to admission. */
-  private async fetchOnce(): Promise<void> {
-    const room = this.prefetchLimit - this.held.size;
-    const queues = this.queues.filter((q) => !this.paused.has(q));
-    // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
-    // fetched while others run or store their results. While tasks still wait for a slot,
-    // wait until there is room for a whole batch. Small prefetches fetch up to 32 at once:
-    // a round trip per 2 or 3 tasks costs more than the overlap gains (Postgres, c10).
-    const batch = Math.max(
-      Math.ceil(this.prefetchLimit / 4),
-      Math.min(this.prefetchLimit, MIN_FETCH_BATCH),
-    );
-    const minRoom = this.waiting.length > 0 ? batch : 1;
-    if (room < minRoom || queues.length === 0) {
-      await this.idle(queues.length === 0 ? 250 : undefined);
-      return;
-    }
-    let deliveries: Delivery[];
-    // Aborted by shutdown, or by a pause so the paused queue stops being read at once.
-    this.fetchAbort = new AbortController();
-    const asked = this.clock.now();
-    try {
-      deliveries = await this.broker.fetch(queues, {
-        max: Math.min(room, batch),
-        leaseMs: this.leaseMs,
-        consumer: this.id,
-        waitMs: 1000,
-        signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
-      });
-    } catch (error) {
-      this.reportFetchError(error);
-      await this.clock.sleep(500, this.stopFetching.signal);
-      return;
-    }
-    this.lastFetchError = 0;
-    for (const delivery of deliveries) {
-      if (this.state !== "running" || this.paused.has(delivery.queue)) {
-        await this.broker.nack(delivery, { countAttempt: false }).catch((error) => {
-          logger.warn(
-            `worker ${this.id}: returning task ${delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
-          );
-        });
+      const room = this.prefetchLimit - this.held.size;
+      const queues = this.queues.filter((q) => !this.paused.has(q));
+      // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
+      // fetched while others run or store their results. While tasks still wait for a slot,
+      // wait until there is room for a whole batch. Small prefetches fetch up to 32 at once:
+      // a round trip per 2 or 3 tasks costs more than the overlap gains (Postgres, c10).
+      const batch = Math.max(
+        Math.ceil(this.prefetchLimit / 4),
+        Math.min(this.prefetchLimit, MIN_FETCH_BATCH),
+      );
+      const minRoom = this.waiting.length > 0 ? batch : 1;
+      if (room < minRoom || queues.length === 0) {
+        await this.idle(queues.length === 0 ? 250 : undefined);
         continue;
       }
-      // The broker granted the envelope's own lease, else the one asked for.
-      const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
-      const held: HeldTask = { delivery, leaseUntil: asked + granted };
-      this.held.set(delivery.receipt, held);
-      this.leases.add(held);
-      void this.admit(held);
+      let deliveries: Delivery[];
+      // Aborted by shutdown, or by a pause so the paused queue stops being read at once.
+      this.fetchAbort = new AbortController();
+      const asked = this.clock.now();
+      try {
+        deliveries = await this.broker.fetch(queues, {
+          max: Math.min(room, batch),
+          leaseMs: this.leaseMs,
+          consumer: this.id,
+          waitMs: 1000,
+          signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
+        });
+      } catch (error) {
+        this.reportFetchError(error);
+        await this.clock.sleep(500, this.stopFetching.signal);
+        continue;
+      }
+      this.lastFetchError = 0;
+      for (const delivery of deliveries) {
+        if (this.state !== "running" || this.paused.has(delivery.queue)) {
+          // A failed return is logged, never thrown: the loop must not die of it.
+          await this.broker.nack(delivery, { countAttempt: false }).catch((error) => {
+            logger.warn(
+              `worker ${this.id}: returning task ${delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+            );
+          });
+          continue;
+        }
+        // The broker granted the envelope's own lease, else the one asked for.
+        const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
+        const held: HeldTask = { delivery, leaseUntil: asked + granted };
+        this.held.set(delivery.receipt, held);
+        this.leases.add(held);
+        void this.admit(held);
+      }
     }
   }
 
