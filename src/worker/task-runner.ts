@@ -209,7 +209,7 @@ export class TaskRunner {
     }
     const why = delivery.afterLeaseLoss
       ? "the last delivery's lease ran out (its worker died or hung)"
-      : "no delivery stored an outcome";
+      : "no earlier delivery finished it";
     const message =
       `delivered ${delivery.deliveries} times, over the limit of ${limit}: ${why}` +
       (last ? `; last error: ${last.type}: ${last.message}` : "");
