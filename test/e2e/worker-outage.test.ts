@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { defineTask, StemClient } from "../../src/index.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
 import { TcpProxy } from "./fixtures/postgres-tcp-proxy.ts";
 import { RedisProxy } from "./fixtures/redis-proxy.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
@@ -107,5 +108,43 @@ for (const kind of ["redis", "postgres"] as StoreKind[]) {
         await store.cleanup();
       }
     }, 60_000);
+  });
+}
+
+// Memory and SQLite have no server to cut off: their outage is injected (the first 20
+// lease extensions, all those the handler fires without awaiting, fail).
+for (const kind of ["memory", "sqlite"] as StoreKind[]) {
+  describe(`worker during an injected ${kind} outage`, () => {
+    test("unawaited heartbeats and lease extensions that fail leave the worker running", async () => {
+      const store = await openTestStore(kind, "out");
+      const task = defineTask({
+        name: "out.local",
+        run: async (ctx) => {
+          for (let i = 0; i < 10; i++) {
+            void ctx.heartbeat();
+            void ctx.extendLease("5s");
+            await Bun.sleep(10);
+          }
+          return (await ctx.extendLease()) ? "extended" : "lost";
+        },
+      });
+      const client = await StemClient.fromUrl(store.url, { tasks: [task] });
+      const before = rejections.length;
+      try {
+        const broker = injectFaults(client.broker, { method: "extendLease", times: 20 });
+        const worker = client.createWorker({ broker: broker.store });
+        await worker.start();
+        const id = await client.enqueue("out.local");
+        const result = await client.waitForTask(id, { timeout: 10_000 });
+        expect(result.value).toBe("extended");
+        expect(broker.injected()).toBe(20);
+        const next = await client.enqueue("out.local");
+        expect((await client.waitForTask(next, { timeout: 10_000 })).state).toBe("succeeded");
+        expect(rejections.slice(before)).toEqual([]);
+      } finally {
+        await client.close();
+        await store.cleanup();
+      }
+    }, 30_000);
   });
 }
