@@ -14,6 +14,7 @@ import { FileScheduleStore } from "../src/scheduler/file-store.ts";
 import { startupSignals } from "./startup-signals.ts";
 import { schedulePaths, schedulesArg, scheduleStoreUrl } from "./schedule.ts";
 import { openClient, storeArgs, UsageError } from "./shared.ts";
+import { keepServingOnUnhandledRejection } from "./rejections.ts";
 
 export const beatCommand = defineCommand({
   meta: {
@@ -55,6 +56,7 @@ export const beatCommand = defineCommand({
       throw new UsageError(`--max-batch must be a positive integer, got "${args["max-batch"]}"`);
     }
     const paths = schedulePaths(rawArgs);
+    keepServingOnUnhandledRejection("beat");
     const client = await openClient(args);
     try {
       const url = scheduleStoreUrl(args);

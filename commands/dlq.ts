@@ -54,6 +54,12 @@ function printEntries(entries: DeadLetter[]): void {
   );
 }
 
+/** How many times the broker delivered the task, as the worker recorded it when dead-lettering. */
+function deliveries(entry: DeadLetter): string {
+  const n = entry.meta.deliveries;
+  return typeof n === "number" ? String(n) : "unknown";
+}
+
 const list = defineCommand({
   meta: { name: "list", description: "List dead letters, newest first" },
   args: {
@@ -99,6 +105,7 @@ const show = defineCommand({
           ["reason", entry.reason],
           ["dead at", iso(entry.deadAt)],
           ["attempts", attemptNumber(entry.envelope)],
+          ["deliveries", deliveries(entry)],
           ["args", JSON.stringify(entry.envelope.args)],
           ["headers", JSON.stringify(entry.envelope.headers)],
           ["meta", JSON.stringify(entry.envelope.meta)],

@@ -24,6 +24,7 @@ import {
   storeArgs,
   withClient,
 } from "./shared.ts";
+import { keepServingOnUnhandledRejection } from "./rejections.ts";
 
 const controlArgs = {
   ...storeArgs,
@@ -276,6 +277,11 @@ export const workerCommand = defineCommand({
       default: "inline",
       description: "Run handlers inline or in threads",
     },
+    "max-deliveries": {
+      type: "string",
+      description:
+        "Deliveries allowed for tasks without their own maxDeliveries; past it a task is dead-lettered unrun (default 3 x (maxRetries + 1))",
+    },
     hostname: { type: "string", description: "Host name reported in heartbeats" },
     "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
   },
@@ -285,6 +291,7 @@ export const workerCommand = defineCommand({
     if (rawArgs.some((a) => a in subCommands)) return;
     if (!args.tasks)
       throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    keepServingOnUnhandledRejection("worker");
     const module = await loadTaskModule(args.tasks);
     const integer = (value: string | undefined, flag: string) => {
       if (value === undefined) return undefined;
@@ -299,6 +306,7 @@ export const workerCommand = defineCommand({
       queues: queues.length ? queues : undefined,
       concurrency: integer(args.concurrency, "concurrency"),
       prefetch: integer(args.prefetch, "prefetch"),
+      maxDeliveries: integer(args["max-deliveries"], "max-deliveries"),
       isolation: args.isolation as "inline" | "thread",
       tasksModule: module.path,
       hostname: args.hostname,

@@ -41,6 +41,7 @@ export {
   type StemErrorCode,
 } from "./core/errors.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
+export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";
 export {
   type RetryStrategy,

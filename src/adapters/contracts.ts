@@ -18,7 +18,17 @@ export interface Delivery {
   /** Broker handle for this delivery; ack/nack/extend use it. */
   receipt: string;
   queue: string;
+  /** When the lease runs out, on the broker's clock (the server's for Redis and Postgres). */
   leaseExpiresAt: number;
+  /**
+   * How many times the broker has handed this message out, this delivery included (1 on
+   * the first). Every fetch counts, lease-expiry redeliveries too; only a release with
+   * `countAttempt: false` (a deferral) takes its delivery back. Independent of
+   * `envelope.attempt`; the worker compares it with the task's delivery limit.
+   */
+  deliveries: number;
+  /** The delivery before this one ended by its lease running out (its worker died or hung). */
+  afterLeaseLoss: boolean;
 }
 
 export interface FetchOptions {
@@ -39,7 +49,10 @@ export interface NackOptions {
   requeue?: boolean;
   /** Redeliver no sooner than this many ms from now. */
   delayMs?: number;
-  /** Count this as an attempt (default). False for deferrals such as rate limiting. */
+  /**
+   * Count this as an attempt (default). False for deferrals such as rate limiting: the
+   * delivery then does not count towards the delivery limit either (`Delivery.deliveries`).
+   */
   countAttempt?: boolean;
 }
 

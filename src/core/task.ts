@@ -20,6 +20,13 @@ export interface TaskOptions {
   hardTimeLimit?: DurationInput;
   /** Lease length while the task is in flight. Default: the worker's. */
   visibilityTimeout?: DurationInput;
+  /**
+   * Deliveries allowed before the task is dead-lettered without running (reason
+   * `max-deliveries`, or `crashed` when its last delivery lost its lease): bounds a task
+   * that kills or hangs its worker, which retries alone cannot. Default: the worker's
+   * `maxDeliveries`, else 3 × (maxRetries + 1).
+   */
+  maxDeliveries?: number;
   /** Refuse a second enqueue of an identical task while the first is pending. */
   unique?: boolean;
   /** How long uniqueness lasts. Default: visibilityTimeout, else 5 minutes. */
@@ -37,6 +44,7 @@ export interface ResolvedTaskOptions {
   softTimeLimitMs?: number;
   hardTimeLimitMs?: number;
   visibilityTimeoutMs?: number;
+  maxDeliveries?: number;
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
@@ -80,6 +88,15 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     );
   }
   if (
+    options.maxDeliveries !== undefined &&
+    (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
+  ) {
+    throw new StemError(
+      "invalid_task_options",
+      `${field("maxDeliveries")} must be a positive integer, got ${options.maxDeliveries}`,
+    );
+  }
+  if (
     options.priority !== undefined &&
     (!Number.isInteger(options.priority) || options.priority < 0 || options.priority > 9)
   ) {
@@ -103,6 +120,7 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     softTimeLimitMs: ms(options.softTimeLimit, "softTimeLimit"),
     hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
     visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
+    maxDeliveries: options.maxDeliveries,
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,

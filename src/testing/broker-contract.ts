@@ -111,6 +111,37 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       await broker.ack([again]);
     });
 
+    test("every delivery is counted, lease-expiry redeliveries and retries alike", async () => {
+      await broker.publish([buildEnvelope({ name: "t.count", queue })]);
+      const [first] = await fetchOne();
+      expect(first.deliveries).toBe(1);
+      expect(first.afterLeaseLoss).toBe(false);
+      // The lease runs out (the worker died): the next delivery says so.
+      const [second] = await fetchOne(queue, LEASE * 4);
+      expect(second.deliveries).toBe(2);
+      expect(second.afterLeaseLoss).toBe(true);
+      await broker.nack(second);
+      const [third] = await fetchOne();
+      expect(third.deliveries).toBe(3);
+      expect(third.afterLeaseLoss).toBe(false);
+      await broker.nack(third, { delayMs: 50 });
+      const [fourth] = await fetchOne(queue, 2000);
+      expect(fourth.deliveries).toBe(4);
+      await broker.ack([fourth]);
+    });
+
+    test("a release that does not count the attempt gives its delivery back", async () => {
+      await broker.publish([buildEnvelope({ name: "t.uncounted", queue })]);
+      const [d] = await fetchOne();
+      await broker.nack(d, { countAttempt: false });
+      const [again] = await fetchOne();
+      expect(again.deliveries).toBe(1);
+      await broker.nack(again, { countAttempt: false, delayMs: 50 });
+      const [later] = await fetchOne(queue, 2000);
+      expect(later.deliveries).toBe(1);
+      await broker.ack([later]);
+    });
+
     test("an envelope's own visibilityTimeoutMs sets its lease", async () => {
       await broker.publish([buildEnvelope({ name: "t.vis", queue, visibilityTimeoutMs: 150 })]);
       const [d] = await broker.fetch([queue], { max: 1, leaseMs: 60_000, consumer: "c1" });
@@ -214,7 +245,7 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       expect(await broker.listDeadLetters({ queue })).toEqual([]);
     });
 
-    test("replaying a dead letter re-delivers it with attempts reset and the replay counted", async () => {
+    test("replaying a dead letter re-delivers it with attempts and deliveries reset and the replay counted", async () => {
       const env = buildEnvelope({ name: "t.replay", queue, maxRetries: 2 });
       await broker.publish([env]);
       let [d] = await fetchOne();
@@ -234,6 +265,7 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       const [again] = await fetchOne();
       expect(again.envelope.id).toBe(env.id);
       expect(again.envelope.attempt).toBe(0);
+      expect(again.deliveries).toBe(1);
       expect(again.envelope.meta["stem.replay.count"]).toBe(1);
     });
 

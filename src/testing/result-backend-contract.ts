@@ -47,6 +47,46 @@ export function resultBackendContract(name: string, factory: ContractFactory<Res
       await ctx.cleanup();
     });
 
+    test("a status that is not JSON is refused, naming the task and the problem, and nothing of its batch is stored", async () => {
+      const circular: Record<string, unknown> = { name: "loop" };
+      circular.self = circular;
+      const cases: [Partial<TaskStatus>, string][] = [
+        [{ result: { total: 10n } }, "result is not JSON: BigInt at $.total"],
+        [{ result: circular }, "result is not JSON: circular reference at $.self"],
+        [
+          { progress: { percent: 5, data: { rows: ["ok", "a\u0000b"] }, at: 1 } },
+          "progress data is not JSON: NUL character (\\u0000) in a string at $.rows[1]",
+        ],
+        [{ meta: { n: 1n } }, "meta is not JSON: BigInt at $.n"],
+      ];
+      for (const [fields, message] of cases) {
+        const good = uniqueName("good");
+        const bad = uniqueName("bad");
+        let thrown: Error | undefined;
+        try {
+          await backend.set([status(good), status(bad, fields)]);
+        } catch (error) {
+          thrown = error as Error;
+        }
+        expect(thrown?.message).toBe(`task ${bad}: ${message}`);
+        expect(await backend.getMany([good, bad])).toEqual([null, null]);
+      }
+      const group = uniqueName("group");
+      await backend.initGroup({ id: group, expected: 1 });
+      await expect(
+        backend.addGroupResult(group, 0, status(uniqueName("m"), { result: 1n })),
+      ).rejects.toThrow("result is not JSON: BigInt at $");
+      expect((await backend.getGroup(group))?.completed).toBe(0);
+    });
+
+    test("a result is stored as JSON: dates become strings, undefined fields are left out", async () => {
+      const id = uniqueName("task");
+      const at = new Date("2025-01-02T03:04:05.000Z");
+      await backend.set([status(id, { result: { at, gone: undefined, list: [1, "x"] } })]);
+      expect((await backend.get(id))?.result).toEqual({ at: at.toISOString(), list: [1, "x"] });
+      expect(Object.keys((await backend.get(id))?.result as object)).toEqual(["at", "list"]);
+    });
+
     test("a stored status round-trips with args, result, error, attempt and meta", async () => {
       const id = uniqueName("task");
       const s = status(id, {

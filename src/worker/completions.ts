@@ -1,5 +1,6 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
+import { checkStatusStorable } from "../core/storable.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
   return broker.ackWithStatuses?.(backend) ?? null;
@@ -34,21 +35,40 @@ export class Completions {
 
   /** Records a status soon (running, progress); the caller does not wait. */
   note(status: TaskStatus): void {
+    const unstorable = this.refuse(status);
+    if (unstorable) return this.onError(unstorable);
     this.statuses.set(status.id, status);
     this.schedule();
   }
 
   /** Stores the status, waiting until it is written. */
   write(status: TaskStatus): Promise<void> {
+    const unstorable = this.refuse(status);
+    if (unstorable) return Promise.reject(unstorable);
     this.statuses.set(status.id, status);
     return this.wait();
   }
 
   /** Stores the final status, then acks the delivery; resolves when both are done. */
   finish(status: TaskStatus, delivery: Delivery): Promise<void> {
+    const unstorable = this.refuse(status);
+    if (unstorable) return Promise.reject(unstorable);
     this.statuses.set(status.id, status);
     this.acks.push(delivery);
     return this.wait();
+  }
+
+  /**
+   * Checks one status on its own before it joins a batch, so a status no backend can
+   * store fails its own write, not every task of the batch. Returns the error, if any.
+   */
+  private refuse(status: TaskStatus): Error | null {
+    try {
+      checkStatusStorable(status);
+      return null;
+    } catch (error) {
+      return new Error(`task ${status.id}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private wait(): Promise<void> {

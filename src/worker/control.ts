@@ -44,6 +44,8 @@ async function answer(worker: Worker, request: ControlRequest): Promise<Record<s
 
 /** Subscribes a worker to its control channels and answers requests on the reply channel. */
 export async function attachControl(worker: Worker, bus: ControlBus): Promise<ControlHandle> {
+  const logFailure = (error: unknown) =>
+    logger.error(`worker ${worker.id}: control message failed: ${(error as Error).message}`);
   const handle = async (message: Record<string, unknown>) => {
     const request = message as unknown as ControlRequest;
     if (typeof request.requestId !== "string" || typeof request.type !== "string") return;
@@ -73,12 +75,16 @@ export async function attachControl(worker: Worker, bus: ControlBus): Promise<Co
       logger.warn(`worker ${worker.id}: control reply failed: ${(error as Error).message}`);
     }
     if (request.type === "shutdown" && reply.status === "ok") {
-      void worker.shutdown(reply.payload.mode as ShutdownMode);
+      worker
+        .shutdown(reply.payload.mode as ShutdownMode)
+        .catch((error) =>
+          logger.error(`worker ${worker.id}: shutdown failed: ${(error as Error).message}`),
+        );
     }
   };
   const stops = await Promise.all([
-    bus.subscribe(BROADCAST_CHANNEL, (m) => void handle(m)),
-    bus.subscribe(workerChannel(worker.id), (m) => void handle(m)),
+    bus.subscribe(BROADCAST_CHANNEL, (m) => void handle(m).catch(logFailure)),
+    bus.subscribe(workerChannel(worker.id), (m) => void handle(m).catch(logFailure)),
   ]);
   return {
     close: async () => {

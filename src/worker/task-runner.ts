@@ -1,17 +1,25 @@
 import { logger } from "../core/logger.ts";
-import type { Broker, Delivery, LockStore, RateLimiter } from "../adapters/contracts.ts";
+import type {
+  Broker,
+  Delivery,
+  LockStore,
+  RateLimiter,
+  ResultBackend,
+} from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
-import { formatDuration, parseDuration } from "../core/duration.ts";
-import { attemptNumber, type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
+import { formatDuration } from "../core/duration.ts";
+import { attemptNumber, type Envelope, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
-import { type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
+import { type TaskError, type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import type { Executor } from "./executor.ts";
 import type { Revocations } from "./revocations.ts";
+import { taskContext } from "./task-context.ts";
+import { checkStatusStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
@@ -27,6 +35,8 @@ export type SettledHook = (envelope: Envelope, status: TaskStatus) => Promise<vo
 export interface RunnerDeps {
   workerId: string;
   broker: Broker;
+  /** Read for the last attempt's error when a task is dead-lettered for its deliveries. */
+  backend: ResultBackend;
   registry: TaskRegistry;
   completions: Completions;
   executor: Executor;
@@ -37,13 +47,28 @@ export interface RunnerDeps {
   rateLimiter?: RateLimiter;
   lockStore?: LockStore;
   leaseMs: number;
+  /** Delivery limit for tasks without their own (default: see `deliveryLimit`). */
+  maxDeliveries?: number;
   verify?: EnvelopeVerifier;
   onSettled: SettledHook[];
 }
 
+/**
+ * Deliveries allowed per attempt the retry budget gives, when neither the task nor the
+ * worker sets `maxDeliveries`: each attempt may be cut off twice (a crash, a deploy, a
+ * lost lease) before the task is judged to be what kills or hangs its workers.
+ */
+export const DELIVERIES_PER_ATTEMPT = 3;
+
 /** A delivery the worker holds: waiting for a slot, or running. */
 export interface HeldTask {
   delivery: Delivery;
+  /**
+   * When the lease runs out, on the worker's clock (never compared with the broker's
+   * `leaseExpiresAt`, which is on the server's clock for Redis and Postgres). Set from
+   * the moment the lease was asked for, so it errs early.
+   */
+  leaseUntil: number;
   task?: RegisteredTask;
   startedAt?: number;
   /** Set while running: stops the handler for the given reason. */
@@ -124,6 +149,11 @@ export class TaskRunner {
       await this.settleRevoked(held, "expired", false);
       return false;
     }
+    const limit = this.deliveryLimit(envelope, task);
+    if (delivery.deliveries > limit) {
+      await this.deadLetterOverLimit(held, limit);
+      return false;
+    }
     const rate = task.options.rateLimit;
     if (rate && this.deps.rateLimiter) {
       for (;;) {
@@ -148,8 +178,53 @@ export class TaskRunner {
         finishedAt: this.deps.clock.now(),
       }),
     );
-    await this.deps.broker.deadLetter(delivery, reason, { error: message });
+    await this.deps.broker.deadLetter(delivery, reason, {
+      error: message,
+      deliveries: delivery.deliveries,
+    });
     signals.taskDeadLettered.emit({ envelope, reason, workerId: this.deps.workerId });
+  }
+
+  /** How many deliveries a task may have: its own limit, the worker's, or a multiple of its attempts. */
+  private deliveryLimit(envelope: Envelope, task: RegisteredTask): number {
+    const maxRetries = envelope.maxRetries ?? task.options.maxRetries;
+    return (
+      task.options.maxDeliveries ??
+      this.deps.maxDeliveries ??
+      DELIVERIES_PER_ATTEMPT * (maxRetries + 1)
+    );
+  }
+
+  /**
+   * Dead-letters, without running it, a task delivered more often than its limit allows:
+   * its handler kills or hangs the worker, or its outcome never gets stored. Reason
+   * `crashed` when the delivery before this one lost its lease, else `max-deliveries`;
+   * the last attempt's error is kept when the result backend has one.
+   */
+  private async deadLetterOverLimit(held: HeldTask, limit: number): Promise<void> {
+    const { delivery } = held;
+    const envelope = delivery.envelope;
+    const reason = delivery.afterLeaseLoss ? "crashed" : "max-deliveries";
+    let last: TaskError | undefined;
+    try {
+      last = (await this.deps.backend.get(envelope.id))?.error;
+    } catch (error) {
+      logger.warn(
+        `task ${envelope.id}: reading its last error failed: ${(error as Error).message}`,
+      );
+    }
+    const why = delivery.afterLeaseLoss
+      ? "the last delivery's lease ran out (its worker died or hung)"
+      : "no earlier delivery finished it";
+    const message =
+      `delivered ${delivery.deliveries} times, over the limit of ${limit}: ${why}` +
+      (last ? `; last error: ${last.type}: ${last.message}` : "");
+    await this.deadLetterFailure(
+      held,
+      { type: reason, message, stack: last?.stack, retryable: false },
+      reason,
+      { lastError: last?.message, lastErrorType: last?.type },
+    );
   }
 
   private async settleRevoked(held: HeldTask, reason: string, terminated: boolean): Promise<void> {
@@ -217,7 +292,9 @@ export class TaskRunner {
     let state: TaskState;
     if (outcome.kind === "ok") {
       state = await this.succeed(held, outcome.value, started);
-      signals.taskSucceeded.emit({ ...base, result: outcome.value, durationMs });
+      if (state === "succeeded") {
+        signals.taskSucceeded.emit({ ...base, result: outcome.value, durationMs });
+      }
     } else if (outcome.kind === "interrupted") {
       if (outcome.abort.kind === "shutdown") return "shutdown";
       if (outcome.abort.kind === "lease-lost") return "lost";
@@ -291,31 +368,21 @@ export class TaskRunner {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const deps = this.deps;
-    const leaseMs =
-      envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs;
-    const extend = async (byMs: number) => {
-      const ok = await deps.broker.extendLease(delivery, byMs);
-      if (ok) delivery.leaseExpiresAt = deps.clock.now() + byMs;
-      return ok;
-    };
-    return {
-      id: envelope.id,
-      name: envelope.name,
-      queue: envelope.queue,
-      attempt: attemptNumber(envelope),
-      args: envelope.args,
-      headers: envelope.headers,
-      meta: envelope.meta,
+    return taskContext({
+      envelope,
       workerId: deps.workerId,
       signal,
-      previousResult: envelope.meta["stem.chain.previousResult"],
-      heartbeat: async () => {
-        await extend(leaseMs);
+      stem: deps.stem,
+      leaseMs: envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs,
+      extendLease: async (byMs) => {
+        const asked = deps.clock.now();
+        const ok = await deps.broker.extendLease(delivery, byMs);
+        if (ok) held.leaseUntil = asked + byMs;
+        return ok;
       },
-      extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
-      progress: async (percent, data) => {
-        // A handler that goes on after its attempt ended (terminated by a revoke, a time
-        // limit or a shutdown) must not turn the recorded outcome back into `running`.
+      // A handler that goes on after its attempt ended (terminated by a revoke, a time
+      // limit or a shutdown) must not turn the recorded outcome back into `running`.
+      recordProgress: (percent, data) => {
         if (held.ended) return;
         deps.completions.note(
           this.status(envelope, "running", {
@@ -324,27 +391,7 @@ export class TaskRunner {
           }),
         );
       },
-      retry: (options = {}) => {
-        throw new RetryRequest(
-          options.countdown === undefined
-            ? undefined
-            : parseDuration(options.countdown, "countdown"),
-          options.error,
-        );
-      },
-      // Bound to the task's trace, so children link to it even when asked from a thread.
-      enqueue: bindToTrace((name, args = {}, options = {}) =>
-        deps.stem.enqueue(name, args, {
-          ...options,
-          headers: { ...inheritedHeaders(envelope), ...options.headers },
-          meta: {
-            [MetaKeys.parentTaskId]: envelope.id,
-            [MetaKeys.rootTaskId]: envelope.meta[MetaKeys.rootTaskId] ?? envelope.id,
-            ...options.meta,
-          },
-        }),
-      ),
-    };
+    });
   }
 
   private async succeed(held: HeldTask, value: unknown, started: number): Promise<TaskState> {
@@ -354,6 +401,13 @@ export class TaskRunner {
       startedAt: started,
       finishedAt: this.deps.clock.now(),
     });
+    try {
+      checkStatusStorable(status);
+    } catch (error) {
+      // Checked alone, before it joins a batch: a result no backend can store fails its
+      // own task (through retries and the dead letters), not the batch.
+      return this.fail(held, error, started);
+    }
     await this.afterSettled(envelope, status);
     await this.deps.completions.finish(status, held.delivery);
     await this.releaseUnique(envelope);
@@ -394,22 +448,45 @@ export class TaskRunner {
       return "retrying";
     }
     const taskError = taskErrorFrom(cause, false);
+    await this.deadLetterFailure(
+      held,
+      taskError,
+      "max-retries-exhausted",
+      { type: taskError.type },
+      started,
+    );
+    return "failed";
+  }
+
+  /** Ends a task `failed` and moves it to the dead letters with `reason`. */
+  private async deadLetterFailure(
+    held: HeldTask,
+    taskError: TaskError,
+    reason: string,
+    details: Record<string, unknown>,
+    started?: number,
+  ): Promise<void> {
+    const { delivery, task } = held;
+    const envelope = delivery.envelope;
+    const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
+    const attempt = attemptNumber(envelope);
     const status = this.status(envelope, "failed", {
       error: taskError,
       startedAt: started,
-      finishedAt: now,
-      meta: { maxRetries, deadLettered: true },
+      finishedAt: this.deps.clock.now(),
+      meta: { maxRetries, deadLettered: true, deliveries: delivery.deliveries },
     });
     await this.afterSettled(envelope, status);
     await this.deps.completions.write(status);
-    await this.deps.broker.deadLetter(delivery, "max-retries-exhausted", {
+    await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
-      type: taskError.type,
+      ...details,
       attempts: attempt,
+      deliveries: delivery.deliveries,
     });
     await this.releaseUnique(envelope);
     logger.warn(
-      `task ${envelope.id} (${envelope.name}) failed after ${attempt} attempt(s): ${taskError.message}`,
+      `task ${envelope.id} (${envelope.name}) failed after ${attempt} attempt(s) (${reason}): ${taskError.message}`,
     );
     signals.taskFailed.emit({
       envelope,
@@ -417,7 +494,6 @@ export class TaskRunner {
       error: taskError,
       deadLettered: true,
     });
-    return "failed";
   }
 
   private async afterSettled(envelope: Envelope, status: TaskStatus): Promise<void> {
@@ -432,28 +508,7 @@ export class TaskRunner {
   }
 }
 
-function bindToTrace<F extends (...args: never[]) => unknown>(fn: F): F {
-  return currentInstrumentation()?.bind(fn) ?? fn;
-}
-
 function numberMeta(envelope: Envelope, key: string): number | undefined {
   const v = envelope.meta[key];
   return typeof v === "number" ? v : undefined;
-}
-
-/** Headers a child task inherits: the caller's own, not Stem's per-message ones. */
-function inheritedHeaders(envelope: Envelope): Record<string, string> {
-  const out: Record<string, string> = {};
-  const own = new Set<string>([
-    Headers.signature,
-    Headers.signatureKey,
-    Headers.groupId,
-    Headers.chordId,
-    Headers.traceparent,
-    Headers.tracestate,
-    Headers.scheduledFrom,
-    Headers.scheduleId,
-  ]);
-  for (const [k, v] of Object.entries(envelope.headers)) if (!own.has(k)) out[k] = v;
-  return out;
 }

@@ -2,115 +2,44 @@ import { hostname as osHostname } from "node:os";
 import { logger } from "../core/logger.ts";
 import type {
   Broker,
-  ControlBus,
   Delivery,
-  LockStore,
-  RateLimiter,
   ResultBackend,
   RevokeEntry,
-  RevokeStore,
   WorkerHeartbeat,
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
 import { attemptNumber } from "../core/envelope.ts";
-import { type DurationInput, parseDuration } from "../core/duration.ts";
+import { parseDuration } from "../core/duration.ts";
 import { StemError } from "../core/errors.ts";
 import { TaskRegistry } from "../core/registry.ts";
-import { ExponentialJitterRetryStrategy, type RetryStrategy } from "../core/retry.ts";
+import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
 import { Stem } from "../core/stem.ts";
-import type { AnyTaskHandler } from "../core/task.ts";
-import { Autoscaler, type AutoscaleOptions } from "./autoscale.ts";
+import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
+import { LeaseKeeper } from "./lease-keeper.ts";
 import { Revocations, loadPausedQueues } from "./revocations.ts";
-import {
-  type EnvelopeVerifier,
-  type HeldTask,
-  type SettledHook,
-  TaskRunner,
-} from "./task-runner.ts";
+import { type HeldTask, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
+import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 
-export type ShutdownMode = "warm" | "hard";
-
-export interface WorkerOptions {
-  broker: Broker;
-  backend: ResultBackend;
-  tasks: AnyTaskHandler[] | TaskRegistry;
-  /** Queues to consume, in order of preference. Default: the default queue. */
-  queues?: string[];
-  /** Tasks run at once. Default 10. */
-  concurrency?: number;
-  /** Deliveries held at once (running plus waiting for a slot). Default: concurrency. */
-  prefetch?: number;
-  /** Grow and shrink concurrency with the backlog. */
-  autoscale?: AutoscaleOptions;
-  /** `inline` (default) runs handlers on this event loop; `thread` in Bun Worker threads. */
-  isolation?: "inline" | "thread";
-  /** Module the handler threads import (required for thread isolation). */
-  tasksModule?: string;
-  /** Replace a handler thread after this many tasks. */
-  maxTasksPerThread?: number;
-  /** Retry delays for tasks without their own backoff. Default exponential with jitter. */
-  retryStrategy?: RetryStrategy;
-  /** Lease for tasks without their own visibility timeout. Default 30 s. */
-  visibilityTimeout?: DurationInput;
-  rateLimiter?: RateLimiter;
-  revokeStore?: RevokeStore;
-  lockStore?: LockStore;
-  controlBus?: ControlBus;
-  /** Producer for tasks enqueued from handlers (ctx.enqueue). Default: one on the same stores. */
-  stem?: Stem;
-  hostname?: string;
-  workerId?: string;
-  /**
-   * Default 10 s. A heartbeat is also written soon after the in-flight count changes, and
-   * removed when the worker stops; three missed intervals mark the worker `lost`.
-   */
-  heartbeatInterval?: DurationInput;
-  /** How long a warm shutdown waits for running tasks before going hard. Default 30 s. */
-  shutdownTimeout?: DurationInput;
-  /** Handle SIGINT/SIGTERM: first is a warm shutdown, second forces it. Default false. */
-  installSignalHandlers?: boolean;
-  verify?: EnvelopeVerifier;
-  /** Hooks run when a task settles, before its ack (canvas). */
-  onSettled?: SettledHook[];
-  clock?: Clock;
-}
-
-/** Counters a worker reports in heartbeats and `stem worker stats`. */
-export interface WorkerStats {
-  workerId: string;
-  host: string;
-  pid: number;
-  queues: string[];
-  pausedQueues: string[];
-  concurrency: number;
-  prefetch: number;
-  inflight: number;
-  processed: number;
-  failed: number;
-  startedAt: number;
-  active: {
-    id: string;
-    name: string;
-    queue: string;
-    attempt: number;
-    startedAt: number;
-    runtimeMs: number;
-  }[];
-}
+export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
 let workersInProcess = 0;
 /** The smallest fetch batch (capped by the prefetch); see the loop. */
 const MIN_FETCH_BATCH = 32;
 /** How soon a change of the in-flight count is reported in a heartbeat. */
 const BEAT_DEBOUNCE_MS = 250;
+/**
+ * A task whose admission or outcome write failed goes back to the broker after this
+ * long: soon, rather than after its whole lease, but not in a hot loop during an outage.
+ */
+const ERROR_RELEASE_DELAY_MS = 1000;
 
 /**
  * Consumes queues and runs tasks: leases deliveries, extends leases while tasks run,
@@ -132,6 +61,7 @@ export class Worker {
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
+  private readonly leases: LeaseKeeper;
   private readonly held = new Map<string, HeldTask>();
   private readonly waiting: HeldTask[] = [];
   private readonly running = new Set<HeldTask>();
@@ -148,8 +78,6 @@ export class Worker {
   private startedAt = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private timers: ReturnType<typeof setInterval>[] = [];
-  private leaseTimer?: ReturnType<typeof setTimeout>;
-  private leaseCheckMs = 1000;
   private fetchAbort?: AbortController;
   private control?: ControlHandle;
   private stopped?: Promise<void>;
@@ -198,6 +126,14 @@ export class Worker {
       logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
+    this.leases = new LeaseKeeper({
+      workerId: this.id,
+      broker: this.broker,
+      registry: this.registry,
+      clock: this.clock,
+      leaseMs: this.leaseMs,
+      held: () => this.held.values(),
+    });
     const stem =
       options.stem ??
       new Stem({
@@ -206,9 +142,20 @@ export class Worker {
         lockStore: options.lockStore,
         clock: this.clock,
       });
+    if (
+      options.maxDeliveries !== undefined &&
+      (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
+    ) {
+      throw new StemError(
+        "invalid_argument",
+        `maxDeliveries must be a positive integer, got ${options.maxDeliveries}`,
+      );
+    }
     this.runner = new TaskRunner({
       workerId: this.id,
       broker: this.broker,
+      backend: this.backend,
+      maxDeliveries: options.maxDeliveries,
       registry: this.registry,
       completions: this.completions,
       executor: this.executor,
@@ -252,7 +199,7 @@ export class Worker {
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
-    this.scheduleLeaseKeeper();
+    this.leases.schedule();
     if (this.options.revokeStore) {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
     }
@@ -297,6 +244,7 @@ export class Worker {
       let deliveries: Delivery[];
       // Aborted by shutdown, or by a pause so the paused queue stops being read at once.
       this.fetchAbort = new AbortController();
+      const asked = this.clock.now();
       try {
         deliveries = await this.broker.fetch(queues, {
           max: Math.min(room, batch),
@@ -313,13 +261,19 @@ export class Worker {
       this.lastFetchError = 0;
       for (const delivery of deliveries) {
         if (this.state !== "running" || this.paused.has(delivery.queue)) {
-          await this.broker.nack(delivery, { countAttempt: false });
+          // A failed return is logged, never thrown: the loop must not die of it.
+          await this.broker.nack(delivery, { countAttempt: false }).catch((error) => {
+            logger.warn(
+              `worker ${this.id}: returning task ${delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+            );
+          });
           continue;
         }
-        const held: HeldTask = { delivery };
+        // The broker granted the envelope's own lease, else the one asked for.
+        const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
+        const held: HeldTask = { delivery, leaseUntil: asked + granted };
         this.held.set(delivery.receipt, held);
-        // A shorter lease than any held so far needs checking sooner.
-        if (this.leaseOf(held) / 4 < this.leaseCheckMs) this.scheduleLeaseKeeper();
+        this.leases.add(held);
         void this.admit(held);
       }
     }
@@ -355,17 +309,31 @@ export class Worker {
 
   private async admit(held: HeldTask): Promise<void> {
     try {
-      if (await this.runner.admit(held, this.stopFetching.signal)) {
+      await this.leases.applyTaskLease(held);
+      // A lease already gone (another consumer has the task) is not run here.
+      if (!held.lost && (await this.runner.admit(held, this.stopFetching.signal))) {
         this.waiting.push(held);
         this.pump();
         return;
       }
     } catch (error) {
       logger.error(
-        `worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted: ${(error as Error).message}`,
+        `worker ${this.id}: task ${held.delivery.envelope.id} could not be admitted, returning it: ${(error as Error).message}`,
       );
+      await this.returnSoon(held);
     }
     this.release(held);
+  }
+
+  /** Hands a task back after an error, without waiting for its lease to run out. */
+  private async returnSoon(held: HeldTask): Promise<void> {
+    try {
+      await this.broker.nack(held.delivery, { delayMs: ERROR_RELEASE_DELAY_MS });
+    } catch (error) {
+      logger.warn(
+        `worker ${this.id}: returning task ${held.delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Starts waiting tasks while slots are free. */
@@ -413,11 +381,13 @@ export class Worker {
           `task ${envelope.name} ${envelope.id} ${state} in ${ms} ms (attempt ${attemptNumber(envelope)})`,
         );
     } catch (error) {
-      // Storing the outcome failed: the task stays leased and comes back after its lease.
+      // Storing the outcome failed: the task goes back at once (its delivery counts
+      // towards its limit, so an outcome that can never be stored ends in the dead letters).
       this.failed++;
       logger.error(
-        `task ${envelope.name} ${envelope.id}: could not record its outcome: ${(error as Error).message}`,
+        `task ${envelope.name} ${envelope.id}: could not record its outcome, returning it: ${(error as Error).message}`,
       );
+      await this.returnSoon(held);
     } finally {
       this.running.delete(held);
       this.finishing.delete(held);
@@ -430,49 +400,6 @@ export class Worker {
   private release(held: HeldTask): void {
     this.held.delete(held.delivery.receipt);
     this.wakeLoop?.();
-  }
-
-  private leaseOf(held: HeldTask): number {
-    return (
-      held.delivery.envelope.visibilityTimeoutMs ??
-      held.task?.options.visibilityTimeoutMs ??
-      this.leaseMs
-    );
-  }
-
-  /** Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s). */
-  private scheduleLeaseKeeper(): void {
-    if (this.state === "stopped") return;
-    let shortest = this.leaseMs;
-    for (const held of this.held.values()) shortest = Math.min(shortest, this.leaseOf(held));
-    clearTimeout(this.leaseTimer);
-    this.leaseCheckMs = Math.max(20, Math.min(1000, shortest / 4));
-    this.leaseTimer = setTimeout(async () => {
-      await this.keepLeases();
-      this.scheduleLeaseKeeper();
-    }, this.leaseCheckMs);
-  }
-
-  /** Extends the lease of every held delivery that has used half of it. */
-  private async keepLeases(): Promise<void> {
-    const now = this.clock.now();
-    await Promise.all(
-      [...this.held.values()].map(async (held) => {
-        const d = held.delivery;
-        const lease = this.leaseOf(held);
-        if (held.lost || d.leaseExpiresAt - now > lease / 2) return;
-        try {
-          if (await this.broker.extendLease(d, lease)) {
-            d.leaseExpiresAt = this.clock.now() + lease;
-          } else {
-            held.lost = true;
-            held.interrupt?.(new TaskAbort("lease-lost", "the worker lost the task's lease"));
-          }
-        } catch (error) {
-          logger.warn(`worker ${this.id}: extending a lease failed: ${(error as Error).message}`);
-        }
-      }),
-    );
   }
 
   private heartbeat(): WorkerHeartbeat {
@@ -646,7 +573,7 @@ export class Worker {
     this.held.clear();
     await this.completions.flush().catch(() => {});
     for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.leaseTimer);
+    this.leases.stop();
     clearTimeout(this.beatTimer);
     // A stopped worker is not listed as alive (nor as lost).
     await this.beating;
@@ -657,8 +584,13 @@ export class Worker {
           `worker ${this.id}: removing its heartbeat failed: ${(error as Error).message}`,
         ),
       );
-    await this.control?.close();
-    await this.executor.close();
+    // A failure while closing is logged: the worker still ends stopped, never half-way.
+    await this.control
+      ?.close()
+      .catch((e) => logger.warn(`worker ${this.id}: closing control failed: ${e.message}`));
+    await this.executor
+      .close()
+      .catch((e) => logger.warn(`worker ${this.id}: closing the executor failed: ${e.message}`));
     this.removeSignalHandlers?.();
     this.state = "stopped";
     unregisterWorker(this.id);
@@ -669,12 +601,14 @@ export class Worker {
 
   private installSignalHandlers(): void {
     const onSignal = (name: string) => {
+      const failed = (error: unknown) =>
+        logger.error(`worker ${this.id}: shutdown failed: ${(error as Error).message}`);
       if (this.state === "stopping") {
         logger.warn(`${name} again: forcing shutdown`);
-        void this.shutdown("hard");
+        this.shutdown("hard").catch(failed);
       } else {
         logger.info(`${name} received: finishing running tasks (send again to force)`);
-        void this.shutdown("warm");
+        this.shutdown("warm").catch(failed);
       }
     };
     const onInt = () => onSignal("SIGINT");

@@ -77,6 +77,9 @@ describe("stem binary", () => {
     expect(table.stdout).toContain("max-retries-exhausted");
     const shown = JSON.parse((await stem(ws.dir, ["dlq", "show", id, "--json"])).stdout);
     expect(shown.meta.error).toBe("always fails");
+    expect(shown.meta.deliveries).toBeGreaterThanOrEqual(1);
+    const shownTable = await stem(ws.dir, ["dlq", "show", id]);
+    expect(shownTable.stdout).toMatch(/deliveries\s*│\s*\d+/);
     const retried = await stem(ws.dir, ["dlq", "retry", id]);
     expect(retried.code).toBe(0);
     expect(retried.stdout).toContain(`replayed ${id}`);

@@ -20,6 +20,10 @@ interface Message {
   /** Set while leased. */
   receipt?: string;
   leaseExpiresAt?: number;
+  /** Deliveries so far (see Delivery.deliveries). */
+  deliveries: number;
+  /** The last lease ran out unacked. */
+  leaseLost: boolean;
 }
 
 interface QueueState {
@@ -32,7 +36,7 @@ export class MemoryBroker implements Broker {
   private readonly queues = new Map<string, QueueState>();
   private readonly waiters = new Set<() => void>();
   private seq = 0;
-  private deliveries = 0;
+  private receipts = 0;
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -65,6 +69,8 @@ export class MemoryBroker implements Broker {
       this.queue(envelope.queue).messages.set(envelope.id, {
         envelope: structuredClone(envelope),
         seq: this.seq++,
+        deliveries: 0,
+        leaseLost: false,
       });
       result.accepted.push(envelope.id);
     }
@@ -79,6 +85,7 @@ export class MemoryBroker implements Broker {
         m.receipt = undefined;
         m.leaseExpiresAt = undefined;
         m.envelope.attempt += 1;
+        m.leaseLost = true;
       }
     }
   }
@@ -95,14 +102,18 @@ export class MemoryBroker implements Broker {
         .sort((a, b) => b.envelope.priority - a.envelope.priority || a.seq - b.seq);
       for (const m of ready) {
         if (out.length >= options.max) return out;
-        m.receipt = `${m.envelope.id}:${++this.deliveries}`;
+        m.receipt = `${m.envelope.id}:${++this.receipts}`;
         m.leaseExpiresAt = now + (m.envelope.visibilityTimeoutMs ?? options.leaseMs);
+        m.deliveries += 1;
         out.push({
           envelope: structuredClone(m.envelope),
           receipt: m.receipt,
           queue: name,
           leaseExpiresAt: m.leaseExpiresAt,
+          deliveries: m.deliveries,
+          afterLeaseLoss: m.leaseLost,
         });
+        m.leaseLost = false;
       }
     }
     return out;
@@ -160,6 +171,7 @@ export class MemoryBroker implements Broker {
     m.receipt = undefined;
     m.leaseExpiresAt = undefined;
     if (options.countAttempt !== false) m.envelope.attempt += 1;
+    else m.deliveries -= 1;
     m.envelope.notBefore = options.delayMs ? this.clock.now() + options.delayMs : undefined;
     this.wake();
   }

@@ -7,6 +7,7 @@ import type {
 } from "../contracts.ts";
 import type { TaskStatus } from "../../core/states.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
+import { checkStatusesStorable } from "../../core/storable.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
 export const DEFAULT_RESULT_TTL_MS = 86_400_000;
@@ -14,6 +15,10 @@ export const DEFAULT_RESULT_TTL_MS = 86_400_000;
 interface Expiring<T> {
   value: T;
   expiresAt: number;
+}
+
+function asJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 /** A result backend in process memory. */
@@ -39,7 +44,9 @@ export class MemoryResultBackend implements ResultBackend {
 
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
     const expiresAt = this.clock.now() + ttlMs;
-    for (const s of statuses) this.statuses.set(s.id, { value: structuredClone(s), expiresAt });
+    checkStatusesStorable(statuses);
+    // Stored as the real backends store it: as JSON (undefined fields and functions dropped).
+    for (const s of statuses) this.statuses.set(s.id, { value: asJson(s), expiresAt });
   }
 
   async get(id: string): Promise<TaskStatus | null> {
@@ -89,10 +96,11 @@ export class MemoryResultBackend implements ResultBackend {
     index: number,
     status: TaskStatus,
   ): Promise<GroupStatus | null> {
+    checkStatusesStorable([status]);
     const group = this.live(this.groups, groupId);
     if (!group) return null;
     if (!(index in group.results)) group.completed++;
-    group.results[index] = structuredClone(status);
+    group.results[index] = asJson(status);
     return structuredClone(group);
   }
 

@@ -173,6 +173,8 @@ export class PostgresBroker implements Broker {
         receipt: row.receipt,
         queue: row.queue,
         leaseExpiresAt: row.lease_expires_at.getTime(),
+        deliveries: row.deliveries,
+        afterLeaseLoss: row.lease_lost,
       };
     } catch (error) {
       await this.db.run("dead-letter", (sql) =>

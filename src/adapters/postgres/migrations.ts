@@ -301,6 +301,63 @@ CREATE INDEX workflow_runs_finished_idx ON {schema}.workflow_runs (updated_at, i
   WHERE status IN ('completed', 'failed', 'cancelled');
 `,
   },
+  {
+    version: 8,
+    name: "delivery counts",
+    sql: `
+-- How many times each job has been handed out (the worker's delivery limit), and
+-- claim_jobs (migration 5) counting it and reporting whether the job's previous lease
+-- ran out. Same plan pinning and commit mode as before.
+ALTER TABLE {schema}.jobs ADD COLUMN deliveries integer NOT NULL DEFAULT 0;
+DROP FUNCTION {schema}.claim_jobs(text[], integer, double precision, text);
+CREATE FUNCTION {schema}.claim_jobs(
+  p_queues text[], p_max integer, p_lease_ms double precision, p_consumer text
+) RETURNS TABLE (
+  id text, queue text, envelope jsonb, attempt integer, not_before timestamptz,
+  receipt text, lease_expires_at timestamptz, priority smallint, seq double precision,
+  deliveries integer, lease_lost boolean
+)
+LANGUAGE plpgsql
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $$
+#variable_conflict use_column
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  RETURN QUERY
+  WITH picked AS MATERIALIZED (
+    SELECT c.id, c.lease_lost
+    FROM unnest(p_queues) WITH ORDINALITY AS q(name, pos)
+    CROSS JOIN LATERAL (
+      SELECT k.id, k.priority, k.seq, k.receipt IS NOT NULL AS lease_lost
+      FROM {schema}.jobs AS k
+      WHERE k.queue = q.name
+        AND (k.receipt IS NULL OR k.lease_expires_at <= now())
+        AND (k.not_before IS NULL OR k.not_before <= now())
+      ORDER BY k.priority DESC, k.seq
+      LIMIT p_max
+      FOR UPDATE SKIP LOCKED
+    ) c
+    ORDER BY q.pos, c.priority DESC, c.seq
+    LIMIT p_max
+  )
+  UPDATE {schema}.jobs AS j SET
+    attempt = j.attempt + CASE WHEN j.receipt IS NULL THEN 0 ELSE 1 END,
+    deliveries = j.deliveries + 1,
+    receipt = gen_random_uuid()::text,
+    consumer = p_consumer,
+    lease_expires_at = now() + interval '1 millisecond' * coalesce(
+      CASE WHEN jsonb_typeof(j.envelope -> 'visibilityTimeoutMs') = 'number'
+        THEN (j.envelope ->> 'visibilityTimeoutMs')::double precision END,
+      p_lease_ms)
+  FROM picked
+  WHERE j.id = picked.id
+  RETURNING j.id, j.queue, j.envelope, j.attempt, j.not_before, j.receipt,
+    j.lease_expires_at, j.priority, j.seq::double precision, j.deliveries, picked.lease_lost;
+END
+$$;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

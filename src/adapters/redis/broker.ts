@@ -86,8 +86,9 @@ const RETRY_PAUSE_MS = 250;
 export const UNDECODABLE_REASON = "undecodable";
 
 /**
- * Deliveries as the fetch script returns them: flat, six values each (queue index,
- * receipt, lease deadline, delivery number, envelope JSON or '', raw fields or 0).
+ * Deliveries as the fetch script returns them: flat, seven values each (queue index,
+ * receipt, lease deadline, delivery number of the entry, envelope JSON or '', raw fields
+ * or 0, deliveries before the entry).
  */
 type RawDeliveries = (string | number | string[])[];
 type FetchReply = [deliveries: RawDeliveries, waitMs: number, streamIds: string[]];
@@ -351,7 +352,7 @@ export class RedisBroker implements Broker {
   /** Decodes raw deliveries into `out`; dead-letters the undecodable ones and counts them. */
   private async collect(queues: string[], raw: RawDeliveries, out: Delivery[]): Promise<number> {
     const bad: Undecodable[] = [];
-    for (let i = 0; i + 5 < raw.length; i += 6) {
+    for (let i = 0; i + 6 < raw.length; i += 7) {
       const queue = queues[raw[i] as number];
       const receipt = raw[i + 1] as string;
       const json = raw[i + 4] as string;
@@ -363,8 +364,17 @@ export class RedisBroker implements Broker {
           }
         }
         const envelope = decodeEnvelope(json);
-        envelope.attempt += (raw[i + 3] as number) - 1;
-        out.push({ envelope, receipt, queue, leaseExpiresAt: Number(raw[i + 2]) });
+        // The entry's delivery number counts its XCLAIMs: lease-expiry redeliveries.
+        const entryDelivery = raw[i + 3] as number;
+        envelope.attempt += entryDelivery - 1;
+        out.push({
+          envelope,
+          receipt,
+          queue,
+          leaseExpiresAt: Number(raw[i + 2]),
+          deliveries: (raw[i + 6] as number) + entryDelivery,
+          afterLeaseLoss: entryDelivery > 1,
+        });
       } catch (error) {
         const flat = raw[i + 5];
         const fields = Array.isArray(flat)
@@ -530,7 +540,17 @@ export class RedisBroker implements Broker {
       this.client,
       nackScript,
       [this.keys.taskIds, q.delayed, q.delayedData, q.leases, q.wake, ...q.streams],
-      [CONSUMER_GROUP, delivery.queue, delivery.receipt, requeue ? "1" : "0", delayMs, vt, json],
+      [
+        CONSUMER_GROUP,
+        delivery.queue,
+        delivery.receipt,
+        requeue ? "1" : "0",
+        delayMs,
+        vt,
+        json,
+        // A deferral gives its delivery back.
+        Math.max(0, delivery.deliveries - (options.countAttempt === false ? 1 : 0)),
+      ],
     );
   }
 

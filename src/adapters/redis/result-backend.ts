@@ -12,6 +12,7 @@ import type {
   WorkerHeartbeat,
 } from "../contracts.ts";
 import type { TaskStatus } from "../../core/states.ts";
+import { checkStatusesStorable } from "../../core/storable.ts";
 import { DEFAULT_RESULT_TTL_MS } from "../memory/result-backend.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addGroupResultScript } from "./lua/add-group-result-2.ts";
@@ -100,6 +101,7 @@ export class RedisResultBackend implements ResultBackend {
    */
   statusArgs(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptArg[] {
     const ttl = Math.max(1, Math.ceil(ttlMs));
+    checkStatusesStorable(statuses);
     const args: ScriptArg[] = [this.keys.resultPrefix, ttl, Date.now() + ttl, statuses.length];
     for (const status of statuses) args.push(status.id, status.updatedAt, JSON.stringify(status));
     return args;
@@ -184,6 +186,7 @@ export class RedisResultBackend implements ResultBackend {
     index: number,
     status: TaskStatus,
   ): Promise<GroupStatus | null> {
+    checkStatusesStorable([status]);
     const reply = await runScript<[string[], string[]] | null>(
       this.client,
       addGroupResultScript,

@@ -219,6 +219,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "workflow fencing tokens, kept events, pruning index",
     sql: V3_SQL,
   },
+  {
+    version: 4,
+    description: "delivery count per job (the worker's delivery limit)",
+    sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -1,6 +1,7 @@
 import type postgres from "postgres";
 import type { GroupStatus } from "../../contracts.ts";
 import type { TaskStatus } from "../../../core/states.ts";
+import { checkStatusesStorable } from "../../../core/storable.ts";
 import { json, table } from "../database.ts";
 import { getGroup } from "./get-group.ts";
 
@@ -17,6 +18,7 @@ export async function addGroupResult(
   index: number,
   status: TaskStatus,
 ): Promise<GroupStatus | null> {
+  checkStatusesStorable([status]);
   return sql.begin(async (tx) => {
     const groups = table(tx, schema, "groups");
     const results = table(tx, schema, "group_results");

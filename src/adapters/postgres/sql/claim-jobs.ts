@@ -12,12 +12,16 @@ export interface ClaimedJob {
   lease_expires_at: Date;
   priority: number;
   seq: number;
+  /** Deliveries so far, this one included. */
+  deliveries: number;
+  /** The row still carried a lease, which ran out unacked. */
+  lease_lost: boolean;
 }
 
 /**
  * Leases up to `max` ready jobs in one statement (the `claim_jobs` function of
- * migration 5): rows that are not leased (or whose lease ran out, which counts as an
- * attempt) and are due, queues in the order given, higher priority first, then publish
+ * migration 7): rows that are not leased (or whose lease ran out, which counts as an
+ * attempt) and are due, each lease counting a delivery, queues in the order given, higher priority first, then publish
  * order. Each queue is read along its (queue, priority, seq) index, whatever the table's
  * statistics say; SKIP LOCKED lets concurrent consumers take different rows without
  * waiting on each other. Each row's lease is its envelope's `visibilityTimeoutMs`, else

@@ -1,5 +1,6 @@
 import type postgres from "postgres";
 import type { TaskStatus } from "../../../core/states.ts";
+import { checkStatusesStorable } from "../../../core/storable.ts";
 import { type Queryable, json, table } from "../database.ts";
 
 /**
@@ -13,6 +14,7 @@ export function upsertStatuses(
   statuses: TaskStatus[],
   ttlMs: number,
 ): postgres.PendingQuery<postgres.Row[]> {
+  checkStatusesStorable(statuses);
   const latest = [...new Map(statuses.map((s) => [s.id, s])).values()];
   return sql`
     INSERT INTO ${table(sql, schema, "task_results")} AS r

@@ -12,9 +12,10 @@ import { NOW, PARSE_RECEIPT } from "./shared.ts";
  * KEYS: per queue (14 each): delayed, delayedData, leases, wake, stream band 0..9
  * ARGV: group, consumer, max, defaultLeaseMs, batchLimit
  * Returns { deliveries, waitMs, streamIds }:
- *   deliveries: flat, six values per delivery: queueIndex, receipt, leaseDeadline, delivery,
- *     envelope JSON ('' when the entry has none), and the entry's raw fields when it has no
- *     envelope (0 otherwise; a flat reply is much cheaper to build and to parse);
+ *   deliveries: flat, seven values per delivery: queueIndex, receipt, leaseDeadline, delivery
+ *     (of this stream entry), envelope JSON ('' when the entry has none), the entry's raw
+ *     fields when it has no envelope (0 otherwise; a flat reply is much cheaper to build
+ *     and to parse), and the deliveries the task had before this entry (its `dc` field);
  *   waitMs: when nothing was delivered, ms until the next delayed task or lease deadline
  *     (-1 when none); streamIds: when nothing was delivered, the last entry id of every
  *     queue's wake stream and band streams (in KEYS order), for a blocking XREAD that
@@ -62,6 +63,7 @@ local function lease(q, band, entry, delivery, fields)
   out[n + 4] = delivery
   out[n + 5] = json
   if json == '' then out[n + 6] = fields else out[n + 6] = 0 end
+  out[n + 7] = tonumber(field(fields, 'dc') or '0') or 0
 end
 
 local function write_leases(leases)
@@ -76,7 +78,11 @@ local function promote(delayed, delayed_data, base)
   for _, id in ipairs(due) do
     local data = redis.call('HGET', delayed_data, id)
     if data then
-      local band, vt, json = string.match(data, '^(%d),(%d*),(.*)$')
+      local band, vt, dc, json = string.match(data, '^(%d),(%d*),(%d+),({.*)$')
+      if not band then
+        band, vt, json = string.match(data, '^(%d),(%d*),(.*)$')
+        dc = '0'
+      end
       if not band then
         -- not written by publish: hand it on as is, to be dead-lettered as undecodable
         band, vt, json = '0', '', data
@@ -85,7 +91,11 @@ local function promote(delayed, delayed_data, base)
       if redis.call('EXISTS', stream) == 0 then
         redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
       end
-      redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
+      if (tonumber(dc or "") or 0) > 0 then
+        redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json, 'dc', dc)
+      else
+        redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
+      end
       redis.call('HDEL', delayed_data, id)
     end
     redis.call('ZREM', delayed, id)

@@ -6,7 +6,8 @@ import { ENQUEUE, FORGET_ID, HOLD, NOW, PARSE_RECEIPT } from "./shared.ts";
  * (as a new entry carrying the caller's updated envelope), after `delayMs` if given.
  *
  * KEYS: taskIds, delayed, delayedData, leases, wake, stream band 0..9
- * ARGV: group, queue, receipt, requeue ('1'/'0'), delayMs, vt, json
+ * ARGV: group, queue, receipt, requeue ('1'/'0'), delayMs, vt, json, deliveries (the
+ *   count the requeued entry carries on)
  * Returns 1 when released, 0 when the lease was already lost.
  */
 export const nackScript = luaScript(
@@ -25,9 +26,9 @@ if ARGV[4] ~= '1' then
 end
 local delay = tonumber(ARGV[5])
 if delay > 0 then
-  hold(KEYS[2], KEYS[3], KEYS[5], id, band, ARGV[6], ARGV[7], now_ms() + delay)
+  hold(KEYS[2], KEYS[3], KEYS[5], id, band, ARGV[6], ARGV[7], now_ms() + delay, ARGV[8])
 else
-  enqueue(stream, group, id, ARGV[6], ARGV[7])
+  enqueue(stream, group, id, ARGV[6], ARGV[7], ARGV[8])
 end
 return 1
 `,

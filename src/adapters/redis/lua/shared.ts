@@ -3,12 +3,14 @@
  *
  * Conventions shared by every broker script:
  * - a queue has one stream per priority band; entries carry the fields `id` (envelope id),
- *   `vt` (the envelope's visibilityTimeoutMs, empty for the default) and `envelope` (JSON);
+ *   `vt` (the envelope's visibilityTimeoutMs, empty for the default), `envelope` (JSON)
+ *   and, for a released task, `dc` (deliveries it had before this entry);
  * - a delivered entry stays in the group's pending list until acked, and has a lease in
  *   the queue's `leases` ZSET: member = receipt `band|entryId|delivery|envelopeId`,
  *   score = lease deadline in ms (server time);
  * - a delayed task is an id in the `delayed` ZSET (score = notBefore) with its data in
- *   the `delayedData` hash as `band,vt,json`; storing one appends to the queue's `wake`
+ *   the `delayedData` hash as `band,vt,json` (`band,vt,dc,json` with earlier deliveries);
+ *   storing one appends to the queue's `wake`
  *   stream so that waiting fetches recompute when to look again.
  */
 
@@ -21,30 +23,39 @@ end
 `;
 
 /**
- * `enqueue(stream, group, id, vt, json)`: appends a ready entry, creating stream and group
- * (checked once per stream per script run).
+ * `enqueue(stream, group, id, vt, json, dc)`: appends a ready entry, creating stream and
+ * group (checked once per stream per script run). `dc` (optional) is the number of
+ * deliveries the task had before.
  */
 export const ENQUEUE = `
 local ready_streams = {}
-local function enqueue(stream, group, id, vt, json)
+local function enqueue(stream, group, id, vt, json, dc)
   if not ready_streams[stream] then
     if redis.call('EXISTS', stream) == 0 then
       redis.call('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
     end
     ready_streams[stream] = true
   end
-  redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
+  if (tonumber(dc or "") or 0) > 0 then
+    redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json, 'dc', dc)
+  else
+    redis.call('XADD', stream, '*', 'id', id, 'vt', vt, 'envelope', json)
+  end
 end
 `;
 
 /**
- * `hold(delayed, delayedData, wake, id, band, vt, json, notBefore)`: stores a delayed task
- * and signals the queue's wake stream.
+ * `hold(delayed, delayedData, wake, id, band, vt, json, notBefore, dc)`: stores a delayed
+ * task (`dc`, optional: deliveries it had before) and signals the queue's wake stream.
  */
 export const HOLD = `
-local function hold(delayed, delayed_data, wake, id, band, vt, json, not_before)
+local function hold(delayed, delayed_data, wake, id, band, vt, json, not_before, dc)
   redis.call('ZADD', delayed, not_before, id)
-  redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. json)
+  if (tonumber(dc or "") or 0) > 0 then
+    redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. dc .. ',' .. json)
+  else
+    redis.call('HSET', delayed_data, id, band .. ',' .. vt .. ',' .. json)
+  end
   redis.call('XADD', wake, 'MAXLEN', 1, '*', 'due', not_before)
 end
 `;

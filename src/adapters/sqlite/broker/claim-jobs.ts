@@ -1,7 +1,8 @@
 /**
  * Fetching: leases ready jobs inside one BEGIN IMMEDIATE transaction, so two processes
  * never lease the same job. A job whose earlier lease ran out is a redelivery and counts
- * an attempt; a row that is not a valid envelope is moved to the dead letters.
+ * an attempt; every lease counts a delivery. A row that is not a valid envelope is moved
+ * to the dead letters.
  */
 import type { Delivery } from "../../contracts.ts";
 import { decodeEnvelope, type Envelope } from "../../../core/envelope.ts";
@@ -19,14 +20,15 @@ AND (lease_expires_at IS NULL OR lease_expires_at <= $now)`;
 const HAS_READY = `SELECT 1 AS ready FROM stem_jobs WHERE ${READY} LIMIT 1`;
 
 const SELECT_READY = `
-SELECT seq, id, queue, priority, attempt, not_before, envelope, lease_expires_at
+SELECT seq, id, queue, priority, attempt, deliveries, not_before, envelope, lease_expires_at
 FROM stem_jobs WHERE ${READY}
 ORDER BY priority DESC, seq ASC
 LIMIT $limit`;
 
 const LEASE_JOB = `
 UPDATE stem_jobs
-SET receipt = $receipt, consumer = $consumer, lease_expires_at = $leaseExpiresAt, attempt = $attempt
+SET receipt = $receipt, consumer = $consumer, lease_expires_at = $leaseExpiresAt, attempt = $attempt,
+    deliveries = deliveries + 1
 WHERE seq = $seq`;
 
 interface ReadyRow {
@@ -35,6 +37,7 @@ interface ReadyRow {
   queue: string;
   priority: number;
   attempt: number;
+  deliveries: number;
   not_before: number | null;
   envelope: string;
   lease_expires_at: number | null;
@@ -84,7 +87,8 @@ export function claimJobs(
             continue;
           }
           // Selected as ready while still carrying a lease: that lease ran out unacked.
-          const attempt = row.lease_expires_at === null ? row.attempt : row.attempt + 1;
+          const leaseLost = row.lease_expires_at !== null;
+          const attempt = leaseLost ? row.attempt + 1 : row.attempt;
           const receipt = crypto.randomUUID();
           const leaseExpiresAt = now + (stored.visibilityTimeoutMs ?? options.leaseMs);
           lease.run({ receipt, consumer: options.consumer, leaseExpiresAt, attempt, seq: row.seq });
@@ -93,6 +97,8 @@ export function claimJobs(
             receipt,
             queue: row.queue,
             leaseExpiresAt,
+            deliveries: row.deliveries + 1,
+            afterLeaseLoss: leaseLost,
           });
         }
         // Only undecodable rows can leave room while more ready rows remain.

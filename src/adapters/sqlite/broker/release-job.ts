@@ -1,11 +1,15 @@
-/** Nacking: puts a leased job back (optionally later, optionally counting the attempt) or drops it. */
+/**
+ * Nacking: puts a leased job back (optionally later, optionally counting the attempt) or
+ * drops it. A release that does not count the attempt gives its delivery back too.
+ */
 import type { Delivery, NackOptions } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
 
 const REQUEUE = `
 UPDATE stem_jobs
 SET receipt = NULL, consumer = NULL, lease_expires_at = NULL,
-    attempt = attempt + $countAttempt, not_before = $notBefore
+    attempt = attempt + $countAttempt, deliveries = deliveries - 1 + $countAttempt,
+    not_before = $notBefore
 WHERE id = $id AND receipt = $receipt`;
 
 const DROP = "DELETE FROM stem_jobs WHERE id = ? AND receipt = ?";

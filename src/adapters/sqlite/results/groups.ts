@@ -4,6 +4,7 @@
  */
 import type { GroupDescriptor, GroupStatus } from "../../contracts.ts";
 import type { TaskStatus } from "../../../core/states.ts";
+import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { SqliteDatabase } from "../database.ts";
 
 const INIT = `
@@ -98,6 +99,7 @@ export function addGroupResult(
   const replace = db.statement<unknown, [string, string, number]>(REPLACE_RESULT);
   const count = db.statement<unknown, [string]>(COUNT_COMPLETED);
   const select = db.statement<GroupRow, [string, number]>(SELECT_GROUP);
+  checkStatusesStorable([status]);
   return db.write(() => {
     if (!select.get(groupId, now)) return null;
     const text = JSON.stringify(status);

@@ -1,6 +1,7 @@
 /** Task statuses: whole-record upserts with an expiry; expired rows read as missing. */
 import type { TaskStatusQuery } from "../../contracts.ts";
 import type { TaskStatus } from "../../../core/states.ts";
+import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { SqliteDatabase } from "../database.ts";
 
 const UPSERT = `
@@ -42,6 +43,7 @@ type UpsertParams = [
 
 export function setStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresAt: number): void {
   if (statuses.length === 0) return;
+  checkStatusesStorable(statuses);
   const upsert = db.statement<unknown, UpsertParams>(UPSERT);
   db.write(() => {
     for (const status of statuses) {

@@ -1,0 +1,92 @@
+/** What a Worker is built with, and what it reports. */
+import type {
+  Broker,
+  ControlBus,
+  LockStore,
+  RateLimiter,
+  ResultBackend,
+  RevokeStore,
+} from "../adapters/contracts.ts";
+import type { Clock } from "../core/clock.ts";
+import type { DurationInput } from "../core/duration.ts";
+import type { TaskRegistry } from "../core/registry.ts";
+import type { RetryStrategy } from "../core/retry.ts";
+import type { Stem } from "../core/stem.ts";
+import type { AnyTaskHandler } from "../core/task.ts";
+import type { AutoscaleOptions } from "./autoscale.ts";
+import type { EnvelopeVerifier, SettledHook } from "./task-runner.ts";
+
+export type ShutdownMode = "warm" | "hard";
+
+export interface WorkerOptions {
+  broker: Broker;
+  backend: ResultBackend;
+  tasks: AnyTaskHandler[] | TaskRegistry;
+  /** Queues to consume, in order of preference. Default: the default queue. */
+  queues?: string[];
+  /** Tasks run at once. Default 10. */
+  concurrency?: number;
+  /** Deliveries held at once (running plus waiting for a slot). Default: concurrency. */
+  prefetch?: number;
+  /** Grow and shrink concurrency with the backlog. */
+  autoscale?: AutoscaleOptions;
+  /** `inline` (default) runs handlers on this event loop; `thread` in Bun Worker threads. */
+  isolation?: "inline" | "thread";
+  /** Module the handler threads import (required for thread isolation). */
+  tasksModule?: string;
+  /** Replace a handler thread after this many tasks. */
+  maxTasksPerThread?: number;
+  /** Retry delays for tasks without their own backoff. Default exponential with jitter. */
+  retryStrategy?: RetryStrategy;
+  /** Lease for tasks without their own visibility timeout. Default 30 s. */
+  visibilityTimeout?: DurationInput;
+  /**
+   * Deliveries allowed for tasks without their own `maxDeliveries`; a delivery past it
+   * is dead-lettered without running. Default 3 × (the task's maxRetries + 1).
+   */
+  maxDeliveries?: number;
+  rateLimiter?: RateLimiter;
+  revokeStore?: RevokeStore;
+  lockStore?: LockStore;
+  controlBus?: ControlBus;
+  /** Producer for tasks enqueued from handlers (ctx.enqueue). Default: one on the same stores. */
+  stem?: Stem;
+  hostname?: string;
+  workerId?: string;
+  /**
+   * Default 10 s. A heartbeat is also written soon after the in-flight count changes, and
+   * removed when the worker stops; three missed intervals mark the worker `lost`.
+   */
+  heartbeatInterval?: DurationInput;
+  /** How long a warm shutdown waits for running tasks before going hard. Default 30 s. */
+  shutdownTimeout?: DurationInput;
+  /** Handle SIGINT/SIGTERM: first is a warm shutdown, second forces it. Default false. */
+  installSignalHandlers?: boolean;
+  verify?: EnvelopeVerifier;
+  /** Hooks run when a task settles, before its ack (canvas). */
+  onSettled?: SettledHook[];
+  clock?: Clock;
+}
+
+/** Counters a worker reports in heartbeats and `stem worker stats`. */
+export interface WorkerStats {
+  workerId: string;
+  host: string;
+  pid: number;
+  queues: string[];
+  pausedQueues: string[];
+  concurrency: number;
+  prefetch: number;
+  inflight: number;
+  processed: number;
+  failed: number;
+  startedAt: number;
+  active: {
+    id: string;
+    name: string;
+    queue: string;
+    attempt: number;
+    startedAt: number;
+    runtimeMs: number;
+  }[];
+}
