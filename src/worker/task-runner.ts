@@ -10,7 +10,7 @@ import { signals } from "../core/signals.ts";
 import { type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
-import type { Executor } from "./executor.ts";
+import { type Executor, HandlerCrashed } from "./executor.ts";
 import type { Revocations } from "./revocations.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -368,7 +368,9 @@ export class TaskRunner {
     });
     await this.afterSettled(envelope, status);
     await this.deps.completions.write(status);
-    await this.deps.broker.deadLetter(delivery, "max-retries-exhausted", {
+    // A handler whose thread died under it is dead-lettered as crashed, not as failing.
+    const reason = cause instanceof HandlerCrashed ? "crashed" : "max-retries-exhausted";
+    await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
       type: taskError.type,
       attempts: envelope.attempt + 1,

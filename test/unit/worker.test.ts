@@ -170,6 +170,31 @@ describe("worker", () => {
     });
   });
 
+  test("a handler thread that exits fails its task as crashed; the worker goes on at full concurrency", async () => {
+    const mod = await import("../fixtures/thread-tasks.ts");
+    const { client, worker } = await setup([mod.exits, mod.nap], {
+      isolation: "thread",
+      tasksModule: new URL("../fixtures/thread-tasks.ts", import.meta.url).pathname,
+      concurrency: 2,
+    });
+    const exiting = await client.enqueue("thread.exit");
+    const crashed = await client.waitForTask(exiting, { timeout: 10_000 });
+    expect(crashed.state).toBe("failed");
+    expect(crashed.error?.type).toBe("crashed");
+    expect(crashed.error?.message).toContain("exited (code 7)");
+    const [dead] = await client.broker.listDeadLetters();
+    expect(dead?.reason).toBe("crashed");
+    // Two slots, two threads: both naps run at once.
+    let both = false;
+    const naps = await Promise.all([1, 2].map(() => client.enqueue("thread.nap", { ms: 400 })));
+    await eventually(() => (both ||= worker.stats().inflight === 2), 10_000);
+    const threads = await Promise.all(
+      naps.map(async (id) => (await client.waitForTask<number>(id, { timeout: 10_000 })).value),
+    );
+    expect(new Set(threads).size).toBe(2);
+    expect(worker.stats().inflight).toBe(0);
+  });
+
   test("a handler thread is replaced after maxTasksPerThread tasks", async () => {
     const mod = await import("../fixtures/thread-tasks.ts");
     const { client } = await setup([mod.threadId], {
