@@ -51,6 +51,11 @@ export interface HeldTask {
   /** The lease is gone (extension failed): the result must not be written or acked. */
   lost?: boolean;
   /**
+   * The attempt ended (hard limit, revoke, lost lease) while the handler may still run:
+   * its outcome is decided, so later progress and results from the handler are dropped.
+   */
+  ended?: boolean;
+  /**
    * Called once the handler has settled, before its outcome is stored and acked: the
    * worker gives its concurrency slot to the next task while the outcome is written.
    */
@@ -60,7 +65,11 @@ export interface HeldTask {
 type Outcome =
   | { kind: "ok"; value: unknown }
   | { kind: "error"; error: unknown }
-  | { kind: "interrupted"; abort: TaskAbort };
+  /**
+   * `running` is set when the executor could not stop the handler (inline isolation): it
+   * settles once the handler returns, which is when its slot may go to another task.
+   */
+  | { kind: "interrupted"; abort: TaskAbort; running?: Promise<void> };
 
 /** Runs one delivery through the worker's pipeline, from checks to the final ack. */
 export class TaskRunner {
@@ -181,7 +190,39 @@ export class TaskRunner {
     signals.taskPrerun.emit(base);
 
     const outcome = await this.execute(held, task);
+    const running = outcome.kind === "interrupted" ? outcome.running : undefined;
+    if (!running) {
+      held.handlerSettled?.();
+      return this.record(held, outcome, started);
+    }
+    // An inline handler that cannot be stopped keeps its slot until it returns, so the
+    // worker never runs more handlers at once than its concurrency. The state recorded
+    // now stands: whatever the handler does later is dropped.
+    let returned = false;
+    void running.then(() => (returned = true));
+    const state = await this.record(held, outcome, started);
+    if (!returned) {
+      const why = outcome.kind === "interrupted" ? outcome.abort.message : "";
+      logger.warn(
+        `task ${envelope.id} (${envelope.name}): the handler ignored the abort (${why}) and is still running; inline isolation cannot stop it, so its slot stays taken until it returns (only thread isolation can kill a handler)`,
+      );
+      await running;
+      logger.info(
+        `task ${envelope.id} (${envelope.name}): the abandoned handler returned; its outcome is discarded (the task stays ${state})`,
+      );
+    }
     held.handlerSettled?.();
+    return state;
+  }
+
+  /** Stores what an attempt came to (unless its lease is gone) and returns the state. */
+  private async record(
+    held: HeldTask,
+    outcome: Outcome,
+    started: number,
+  ): Promise<TaskState | "lost" | "shutdown"> {
+    const envelope = held.delivery.envelope;
+    const base = { envelope, workerId: this.deps.workerId };
     const durationMs = this.deps.clock.now() - started;
     if (held.lost) {
       logger.warn(`task ${envelope.id} (${envelope.name}) lost its lease; its result is discarded`);
@@ -232,8 +273,18 @@ export class TaskRunner {
         controller.abort(abort);
         // A soft limit only asks the handler to stop; everything else ends the attempt now.
         if (abort.kind === "soft-time-limit") return;
-        execution.terminate();
-        settle({ kind: "interrupted", abort });
+        held.ended = true;
+        // An inline handler only sees its aborted signal. Unless the worker is shutting
+        // down (its tasks go back to the broker anyway), its slot is held until it returns.
+        const stopped = execution.terminate();
+        const running =
+          stopped || abort.kind === "shutdown"
+            ? undefined
+            : execution.result.then(
+                () => {},
+                () => {},
+              );
+        settle({ kind: "interrupted", abort, running });
       };
       if (softMs !== undefined) {
         timers.push(
@@ -287,6 +338,8 @@ export class TaskRunner {
       },
       extendLease: (by) => extend(by === undefined ? leaseMs : parseDuration(by, "extendLease")),
       progress: async (percent, data) => {
+        // After a hard limit or revoke the recorded state stands: a late handler's progress is dropped.
+        if (held.ended) return;
         deps.completions.note(
           this.status(envelope, "running", {
             startedAt: held.startedAt,

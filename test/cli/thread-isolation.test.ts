@@ -54,6 +54,12 @@ describe("stem worker --isolation thread (compiled binary)", () => {
     ws?.cleanup();
   });
 
+  test("--help says only thread isolation can kill a handler", async () => {
+    const help = await stem(ws.dir, ["worker", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout.replace(/\s+/g, " ")).toContain("Only thread isolation can kill a handler");
+  });
+
   test("a task runs in a handler thread", async () => {
     const r = await stem(ws.dir, [
       "enqueue",

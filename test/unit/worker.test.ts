@@ -11,6 +11,9 @@ import {
 } from "../../src/index.ts";
 import type { AnyTaskHandler } from "../../src/core/task.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
+
+const logs = captureLogs();
 
 const opened: StemClient[] = [];
 afterEach(async () => {
@@ -317,6 +320,79 @@ describe("worker", () => {
     expect(terminated).toEqual([running]);
     const stopped = await client.waitForTask(running, { timeout: 3000 });
     expect(stopped.state).toBe("revoked");
+  });
+
+  test("inline: a handler past its hard limit keeps its slot until it returns; its late result is dropped", async () => {
+    const gates = new Map<string, () => void>();
+    let now = 0;
+    let most = 0;
+    const stubborn = defineTask({
+      name: "stubborn",
+      options: { hardTimeLimit: "100ms", maxRetries: 0 },
+      run: async (ctx) => {
+        most = Math.max(most, ++now);
+        // Ignores ctx.signal entirely.
+        await new Promise<void>((resolve) => gates.set(ctx.id, resolve));
+        now--;
+        await ctx.progress(100);
+        return "too late";
+      },
+    });
+    const { client, worker } = await setup([stubborn], { concurrency: 1, prefetch: 2 });
+    const [a, b] = [await client.enqueue("stubborn"), await client.enqueue("stubborn")];
+    const first = await client.waitForTask(a, { timeout: 5000 });
+    expect(first.state).toBe("failed");
+    expect(first.error?.message).toContain("hard time limit (100 ms) exceeded");
+    // The slot is still a's: b has not started.
+    expect([...gates.keys()]).toEqual([a]);
+    expect(worker.stats().active.map((t) => t.id)).toEqual([a]);
+    expect(logs.records.some((r) => String(r.args[0]).includes("ignored the abort"))).toBe(true);
+    gates.get(a)!();
+    await eventually(() => gates.has(b), 5000, "b to start");
+    expect((await client.waitForTask(b, { timeout: 5000 })).state).toBe("failed");
+    gates.get(b)!();
+    await eventually(() => worker.stats().inflight === 0, 5000, "b's handler to return");
+    expect(most).toBe(1);
+    const after = await client.getTaskStatus(a);
+    expect(after?.state).toBe("failed");
+    expect(after?.result).toBeUndefined();
+    expect(after?.progress).toBeUndefined();
+  });
+
+  test("inline: a terminating revoke records revoked, and the handler that ignores it cannot flip it back", async () => {
+    let release = () => {};
+    let returned = false;
+    const stubborn = defineTask({
+      name: "stubborn.revoked",
+      run: async (ctx) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        expect(ctx.signal.aborted).toBe(true);
+        await ctx.progress(100, { done: true });
+        returned = true;
+        return "finished anyway";
+      },
+    });
+    const quick = defineTask({ name: "quick", run: () => "ok" });
+    const { client, worker } = await setup([stubborn, quick], { concurrency: 2 });
+    const id = await client.enqueue("stubborn.revoked");
+    await eventually(() => worker.stats().inflight === 1);
+    worker.revoke([
+      { namespace: "stem", taskId: id, version: 1, issuedAt: Date.now(), terminate: true },
+    ]);
+    expect((await client.waitForTask(id, { timeout: 5000 })).state).toBe("revoked");
+    expect(worker.stats().inflight).toBe(1);
+    release();
+    await eventually(
+      () => returned && worker.stats().inflight === 0,
+      5000,
+      "the handler to return",
+    );
+    // Completions are written in order: once a later task is stored, so is anything before it.
+    await client.waitForTask(await client.enqueue("quick"), { timeout: 5000 });
+    const status = await client.getTaskStatus(id);
+    expect(status?.state).toBe("revoked");
+    expect(status?.progress).toBeUndefined();
+    expect(status?.result).toBeUndefined();
   });
 
   test("a listener that throws is logged and ignored", async () => {
