@@ -11,6 +11,7 @@ import { type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.t
 import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import { type Executor, HandlerCrashed } from "./executor.ts";
+import { RateGate } from "./rate-gate.ts";
 import type { Revocations } from "./revocations.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -73,7 +74,11 @@ type Outcome =
 
 /** Runs one delivery through the worker's pipeline, from checks to the final ack. */
 export class TaskRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly rateGate?: RateGate;
+
+  constructor(private readonly deps: RunnerDeps) {
+    if (deps.rateLimiter) this.rateGate = new RateGate(deps.rateLimiter, deps.clock);
+  }
 
   private status(
     envelope: Envelope,
@@ -97,10 +102,10 @@ export class TaskRunner {
 
   /**
    * Checks a fresh delivery before it takes a slot: unknown task, bad signature, revoked,
-   * expired, rate limit (waits for a token). Returns false when the delivery was settled
-   * here and must not run.
+   * expired, rate limit (no token: sent back to the broker until its turn). Returns false
+   * when the delivery was settled or released here and must not run.
    */
-  async admit(held: HeldTask, stopping: AbortSignal): Promise<boolean> {
+  async admit(held: HeldTask): Promise<boolean> {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const task = this.deps.registry.get(envelope.name);
@@ -129,15 +134,13 @@ export class TaskRunner {
       return false;
     }
     const rate = task.options.rateLimit;
-    if (rate && this.deps.rateLimiter) {
-      for (;;) {
-        const decision = await this.deps.rateLimiter.acquire(`rate:${envelope.name}`, rate);
-        if (decision.allowed) break;
-        if (stopping.aborted || held.lost) {
-          await this.deps.broker.nack(delivery, { countAttempt: false });
-          return false;
-        }
-        await this.deps.clock.sleep(decision.retryAfterMs, stopping);
+    if (rate && this.rateGate) {
+      const delayMs = await this.rateGate.admit(`rate:${envelope.name}`, rate, envelope.id);
+      if (delayMs > 0) {
+        // No token: back to the broker until one will be free, so the task holds no
+        // prefetch slot meanwhile. Not an attempt: it never ran.
+        await this.deps.broker.nack(delivery, { requeue: true, delayMs, countAttempt: false });
+        return false;
       }
     }
     return true;

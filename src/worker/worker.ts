@@ -342,7 +342,7 @@ export class Worker {
 
   private async admit(held: HeldTask): Promise<void> {
     try {
-      if (await this.runner.admit(held, this.stopFetching.signal)) {
+      if (await this.runner.admit(held)) {
         this.waiting.push(held);
         this.pump();
         return;
