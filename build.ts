@@ -4,12 +4,33 @@
  * temporary name and renamed into place, so a running `dist/stem` is never half-written.
  */
 import { mkdirSync, renameSync } from "node:fs";
+import { dirname, relative, sep } from "node:path";
+
+const CLI = "commands/cli.ts";
+const THREAD_ENTRY = "src/worker/thread-entry.ts";
+
+/** The deepest folder holding every path. */
+function commonFolder(paths: string[]): string {
+  const parts = paths.map((p) => dirname(p).split(sep));
+  const shared: string[] = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++)
+    shared.push(parts[0][i]);
+  return shared.join(sep) || ".";
+}
+
+// Inside the binary each entry point is a .js file at its path relative to the entry
+// points' common folder; the worker starts handler threads from there (thread-entry-url.ts).
+const threadEntry = `./${relative(commonFolder([CLI, THREAD_ENTRY]), THREAD_ENTRY)
+  .split(sep)
+  .join("/")
+  .replace(/\.ts$/, ".js")}`;
 
 mkdirSync("dist", { recursive: true });
 const temporary = `./dist/.stem-${process.pid}`;
 const result = await Bun.build({
-  entrypoints: ["./commands/cli.ts", "./src/worker/thread-entry.ts"],
+  entrypoints: [`./${CLI}`, `./${THREAD_ENTRY}`],
   compile: { outfile: temporary },
+  define: { STEM_THREAD_ENTRY: JSON.stringify(threadEntry) },
   minify: false,
   sourcemap: "none",
 });

@@ -164,7 +164,11 @@ const revoke = defineCommand({
       description: "Task id (comma-separated for several)",
       required: true,
     },
-    terminate: { type: "boolean", description: "Stop the task if it is running" },
+    terminate: {
+      type: "boolean",
+      description:
+        "Stop the task if it is running (kills a thread-isolated handler; an inline one is only signalled)",
+    },
     reason: { type: "string", description: "Recorded with the revocation" },
     "expires-in": {
       type: "string",
@@ -275,7 +279,8 @@ export const workerCommand = defineCommand({
       type: "enum",
       options: ["inline", "thread"],
       default: "inline",
-      description: "Run handlers inline or in threads",
+      description:
+        "Run handlers inline or in threads. Only thread isolation can kill a handler (hard time limit, revoke --terminate); an inline one is only signalled and keeps its slot until it returns",
     },
     "max-deliveries": {
       type: "string",

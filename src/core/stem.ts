@@ -11,6 +11,7 @@ import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
 import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
@@ -115,6 +116,36 @@ export class Stem implements Enqueuer {
     calls: TaskCall[],
     instrument?: (envelope: Envelope) => void,
   ): Promise<string[]> {
+    // Uniqueness locks taken by this call: released if the tasks are never published, so
+    // the next enqueue for the key does not return the id of a task that does not exist.
+    const claimed: { key: string; owner: string }[] = [];
+    try {
+      return await this.claimAndPublish(calls, claimed, instrument);
+    } catch (error) {
+      await this.releaseClaims(claimed);
+      throw error;
+    }
+  }
+
+  private async releaseClaims(claimed: { key: string; owner: string }[]): Promise<void> {
+    if (!this.lockStore) return;
+    for (const { key, owner } of claimed) {
+      try {
+        await this.lockStore.release(key, owner);
+      } catch (error) {
+        // The lock then lapses at its TTL; the publish error is the one the caller sees.
+        logger.warn(
+          `releasing the uniqueness lock ${key} after a failed enqueue failed: ${(error as Error).message}`,
+        );
+      }
+    }
+  }
+
+  private async claimAndPublish(
+    calls: TaskCall[],
+    claimed: { key: string; owner: string }[],
+    instrument?: (envelope: Envelope) => void,
+  ): Promise<string[]> {
     const now = this.clock.now();
     const ids: string[] = [];
     const fresh: Envelope[] = [];
@@ -128,6 +159,7 @@ export class Stem implements Enqueuer {
           ids.push(existing);
           continue;
         }
+        claimed.push({ key: envelope.meta[MetaKeys.uniqueKey] as string, owner: envelope.id });
       }
       instrument?.(envelope);
       for (const hook of this.hooks) envelope = await hook(envelope);

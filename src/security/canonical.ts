@@ -1,10 +1,15 @@
 /**
- * The canonical text of an envelope that payload signatures cover: the fields a producer
- * decides (id, name, args, headers, meta), as JSON with every object's keys sorted.
+ * The canonical text of an envelope that payload signatures cover: every field that
+ * decides what a task does and how it runs — id, name, args, headers, meta (time limits,
+ * expiry, uniqueness, canvas links), queue, priority, maxRetries and visibilityTimeoutMs —
+ * as JSON with every object's keys sorted. Whoever can write to the broker cannot reroute
+ * a task, reorder it, change its retry budget or its lease undetected.
  *
- * Left out on purpose: `attempt`, `notBefore`, lease and priority settings, which brokers
- * change legitimately on retries, redelivery and replay; the signature headers
- * themselves; and the dead-letter replay counter, which a replay bumps in meta.
+ * Left out on purpose, because brokers change them legitimately: `attempt` (counted on
+ * every redelivery), `notBefore` (retries, rate-limit deferrals, replays), `enqueuedAt`
+ * (bookkeeping only), the signature headers themselves, and the dead-letter replay counter
+ * in meta. Envelopes signed by the earlier scheme (which covered only id, name, args,
+ * headers and meta) no longer verify: drain or re-enqueue them when upgrading.
  */
 import { type Envelope, Headers, MetaKeys } from "../core/envelope.ts";
 
@@ -41,6 +46,10 @@ export function signingPayload(envelope: Envelope): Buffer {
       id: envelope.id,
       name: envelope.name,
       args: envelope.args ?? {},
+      queue: envelope.queue,
+      priority: envelope.priority,
+      maxRetries: envelope.maxRetries,
+      visibilityTimeoutMs: envelope.visibilityTimeoutMs,
       headers: without(envelope.headers ?? {}, UNSIGNED_HEADERS),
       meta: without(envelope.meta ?? {}, UNSIGNED_META),
     }),

@@ -12,6 +12,17 @@ export interface TaskExecution {
   terminate(): boolean;
 }
 
+/**
+ * The error a task fails with when the thread running its handler dies under it
+ * (`process.exit`, an uncaught error, a crash): its type is `crashed`.
+ */
+export class HandlerCrashed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "crashed";
+  }
+}
+
 /** Runs handlers: inline in the worker's event loop, or in threads. */
 export interface Executor {
   execute(task: RegisteredTask, ctx: TaskContext): TaskExecution;

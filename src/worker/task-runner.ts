@@ -16,7 +16,8 @@ import { signals } from "../core/signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, taskErrorFrom } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
-import type { Executor } from "./executor.ts";
+import { type Executor, HandlerCrashed } from "./executor.ts";
+import { RateGate } from "./rate-gate.ts";
 import type { Revocations } from "./revocations.ts";
 import { taskContext } from "./task-context.ts";
 import { checkStatusStorable } from "../core/storable.ts";
@@ -75,10 +76,13 @@ export interface HeldTask {
   interrupt?: (abort: TaskAbort) => void;
   /** The lease is gone (extension failed): the result must not be written or acked. */
   lost?: boolean;
-  /** The handler's attempt has ended: later progress reports from it are ignored. */
-  ended?: boolean;
   /** Being handed back to the broker (shutdown); set once. */
   returning?: Promise<void>;
+  /**
+   * The attempt has ended (settled, or a hard limit, revoke or shutdown while the handler
+   * may still run): its outcome is decided, so later progress and results are dropped.
+   */
+  ended?: boolean;
   /**
    * Called once the handler has settled, before its outcome is stored and acked: the
    * worker gives its concurrency slot to the next task while the outcome is written.
@@ -89,11 +93,19 @@ export interface HeldTask {
 type Outcome =
   | { kind: "ok"; value: unknown }
   | { kind: "error"; error: unknown }
-  | { kind: "interrupted"; abort: TaskAbort };
+  /**
+   * `running` is set when the executor could not stop the handler (inline isolation): it
+   * settles once the handler returns, which is when its slot may go to another task.
+   */
+  | { kind: "interrupted"; abort: TaskAbort; running?: Promise<void> };
 
 /** Runs one delivery through the worker's pipeline, from checks to the final ack. */
 export class TaskRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  private readonly rateGate?: RateGate;
+
+  constructor(private readonly deps: RunnerDeps) {
+    if (deps.rateLimiter) this.rateGate = new RateGate(deps.rateLimiter, deps.clock);
+  }
 
   private status(
     envelope: Envelope,
@@ -118,10 +130,10 @@ export class TaskRunner {
 
   /**
    * Checks a fresh delivery before it takes a slot: unknown task, bad signature, revoked,
-   * expired, rate limit (waits for a token). Returns false when the delivery was settled
-   * here and must not run.
+   * expired, rate limit (no token: sent back to the broker until its turn). Returns false
+   * when the delivery was settled or released here and must not run.
    */
-  async admit(held: HeldTask, stopping: AbortSignal): Promise<boolean> {
+  async admit(held: HeldTask): Promise<boolean> {
     const { delivery } = held;
     const envelope = delivery.envelope;
     const task = this.deps.registry.get(envelope.name);
@@ -155,15 +167,13 @@ export class TaskRunner {
       return false;
     }
     const rate = task.options.rateLimit;
-    if (rate && this.deps.rateLimiter) {
-      for (;;) {
-        const decision = await this.deps.rateLimiter.acquire(`rate:${envelope.name}`, rate);
-        if (decision.allowed) break;
-        if (stopping.aborted || held.lost) {
-          await this.deps.broker.nack(delivery, { countAttempt: false });
-          return false;
-        }
-        await this.deps.clock.sleep(decision.retryAfterMs, stopping);
+    if (rate && this.rateGate) {
+      const delayMs = await this.rateGate.admit(`rate:${envelope.name}`, rate, envelope.id);
+      if (delayMs > 0) {
+        // No token: back to the broker until one will be free, so the task holds no
+        // prefetch slot meanwhile. Not an attempt: it never ran.
+        await this.deps.broker.nack(delivery, { requeue: true, delayMs, countAttempt: false });
+        return false;
       }
     }
     return true;
@@ -283,7 +293,39 @@ export class TaskRunner {
 
     const outcome = await this.execute(held, task);
     held.ended = true;
+    const running = outcome.kind === "interrupted" ? outcome.running : undefined;
+    if (!running) {
+      held.handlerSettled?.();
+      return this.record(held, outcome, started);
+    }
+    // An inline handler that cannot be stopped keeps its slot until it returns, so the
+    // worker never runs more handlers at once than its concurrency. The state recorded
+    // now stands: whatever the handler does later is dropped.
+    let returned = false;
+    void running.then(() => (returned = true));
+    const state = await this.record(held, outcome, started);
+    if (!returned) {
+      const why = outcome.kind === "interrupted" ? outcome.abort.message : "";
+      logger.warn(
+        `task ${envelope.id} (${envelope.name}): the handler ignored the abort (${why}) and is still running; inline isolation cannot stop it, so its slot stays taken until it returns (only thread isolation can kill a handler)`,
+      );
+      await running;
+      logger.info(
+        `task ${envelope.id} (${envelope.name}): the abandoned handler returned; its outcome is discarded (the task stays ${state})`,
+      );
+    }
     held.handlerSettled?.();
+    return state;
+  }
+
+  /** Stores what an attempt came to (unless its lease is gone) and returns the state. */
+  private async record(
+    held: HeldTask,
+    outcome: Outcome,
+    started: number,
+  ): Promise<TaskState | "lost" | "shutdown"> {
+    const envelope = held.delivery.envelope;
+    const base = { envelope, workerId: this.deps.workerId };
     const durationMs = this.deps.clock.now() - started;
     if (held.lost) {
       logger.warn(`task ${envelope.id} (${envelope.name}) lost its lease; its result is discarded`);
@@ -336,8 +378,18 @@ export class TaskRunner {
         controller.abort(abort);
         // A soft limit only asks the handler to stop; everything else ends the attempt now.
         if (abort.kind === "soft-time-limit") return;
-        execution.terminate();
-        settle({ kind: "interrupted", abort });
+        held.ended = true;
+        // An inline handler only sees its aborted signal. Unless the worker is shutting
+        // down (its tasks go back to the broker anyway), its slot is held until it returns.
+        const stopped = execution.terminate();
+        const running =
+          stopped || abort.kind === "shutdown"
+            ? undefined
+            : execution.result.then(
+                () => {},
+                () => {},
+              );
+        settle({ kind: "interrupted", abort, running });
       };
       if (softMs !== undefined) {
         timers.push(
@@ -451,7 +503,8 @@ export class TaskRunner {
     await this.deadLetterFailure(
       held,
       taskError,
-      "max-retries-exhausted",
+      // A handler whose thread died under it is dead-lettered as crashed, not as failing.
+      cause instanceof HandlerCrashed ? "crashed" : "max-retries-exhausted",
       { type: taskError.type },
       started,
     );

@@ -1,12 +1,18 @@
 import { RetryRequest, type TaskContext } from "../core/context.ts";
 import { StemError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
 import type { RegisteredTask } from "../core/registry.ts";
-import type { Executor, TaskExecution } from "./executor.ts";
+import { HandlerCrashed, type Executor, type TaskExecution } from "./executor.ts";
+import { threadEntryUrl } from "./thread-entry-url.ts";
 import type { FromThread, ToThread } from "./thread-protocol.ts";
 
 interface Thread {
   worker: Worker;
   tasksRun: number;
+  /** Set once the thread has exited or was terminated: never used again. */
+  dead: boolean;
+  /** Fails the task the thread is running, if any, when the thread dies. */
+  crashed?: (error: HandlerCrashed) => void;
 }
 
 export interface ThreadExecutorOptions {
@@ -20,7 +26,8 @@ export interface ThreadExecutorOptions {
  * Runs each handler in a Bun Worker thread, one task per thread at a time. A handler
  * that must be stopped (hard time limit, revoke with terminate) has its thread
  * terminated; the next task gets a fresh thread, so a runaway CPU-bound loop cannot take
- * the worker down.
+ * the worker down. A thread that dies by itself (`process.exit`, an uncaught error) fails
+ * the task it was running with a `crashed` error and is never reused.
  */
 export class ThreadExecutor implements Executor {
   private readonly idle: Thread[] = [];
@@ -36,21 +43,50 @@ export class ThreadExecutor implements Executor {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(new URL("./thread-entry.ts", import.meta.url).href);
-    const thread = { worker, tasksRun: 0 };
+    const worker = new Worker(threadEntryUrl());
+    const thread: Thread = { worker, tasksRun: 0, dead: false };
+    worker.addEventListener("error", (event: ErrorEvent) =>
+      this.died(thread, `the handler thread crashed: ${event.message}`),
+    );
+    worker.addEventListener("close", (event: Event) =>
+      this.died(thread, `the handler thread exited (code ${(event as CloseEvent).code})`),
+    );
     this.live.add(thread);
     return thread;
   }
 
-  private retire(thread: Thread): void {
+  /** A thread that exited or threw uncaught is dropped; the task it ran fails as crashed. */
+  private died(thread: Thread, why: string): void {
+    if (thread.dead) return;
+    this.retire(thread);
+    if (thread.crashed) {
+      logger.warn(`${why}; its task fails and a new thread takes its place`);
+      thread.crashed(new HandlerCrashed(why));
+    }
+  }
+
+  private forget(thread: Thread): void {
+    thread.dead = true;
     this.live.delete(thread);
+    const at = this.idle.indexOf(thread);
+    if (at >= 0) this.idle.splice(at, 1);
+  }
+
+  private retire(thread: Thread): void {
+    this.forget(thread);
     thread.worker.terminate();
   }
 
   private release(thread: Thread): void {
     const max = this.options.maxTasksPerThread;
+    if (thread.dead) return;
     if (max !== undefined && thread.tasksRun >= max) this.retire(thread);
     else this.idle.push(thread);
+  }
+
+  /** Threads alive now (running a task or idle). */
+  get threads(): number {
+    return this.live.size;
   }
 
   execute(task: RegisteredTask, ctx: TaskContext): TaskExecution {
@@ -62,12 +98,13 @@ export class ThreadExecutor implements Executor {
       finish = (ok, value) => {
         if (settled) return;
         settled = true;
+        thread.crashed = undefined;
         ctx.signal.removeEventListener("abort", onAbort);
         thread.worker.removeEventListener("message", onMessage);
-        thread.worker.removeEventListener("error", onError);
         ok ? resolve(value) : reject(value);
       };
     });
+    thread.crashed = (error) => finish(false, error);
     const post = (message: ToThread) => thread.worker.postMessage(message);
     const onAbort = () => {
       const reason = ctx.signal.reason as { kind?: string; message?: string } | undefined;
@@ -76,10 +113,6 @@ export class ThreadExecutor implements Executor {
         kind: reason?.kind ?? "revoked",
         message: reason?.message ?? "aborted",
       });
-    };
-    const onError = (event: ErrorEvent) => {
-      this.retire(thread);
-      finish(false, new Error(`task thread crashed: ${event.message}`));
     };
     const onMessage = (event: MessageEvent<FromThread>) => {
       const m = event.data;
@@ -119,7 +152,6 @@ export class ThreadExecutor implements Executor {
       }
     };
     thread.worker.addEventListener("message", onMessage);
-    thread.worker.addEventListener("error", onError);
     ctx.signal.addEventListener("abort", onAbort);
     post({
       type: "run",
@@ -149,8 +181,7 @@ export class ThreadExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    for (const thread of this.live) thread.worker.terminate();
-    this.live.clear();
+    for (const thread of [...this.live]) this.retire(thread);
     this.idle.length = 0;
   }
 }

@@ -30,7 +30,11 @@ export interface WorkerOptions {
   prefetch?: number;
   /** Grow and shrink concurrency with the backlog. */
   autoscale?: AutoscaleOptions;
-  /** `inline` (default) runs handlers on this event loop; `thread` in Bun Worker threads. */
+  /**
+   * `inline` (default) runs handlers on this event loop; `thread` in Bun Worker threads.
+   * Only `thread` can kill a handler (hard time limit, terminating revoke): an inline one
+   * is only signalled through `ctx.signal` and keeps its slot until it returns.
+   */
   isolation?: "inline" | "thread";
   /** Module the handler threads import (required for thread isolation). */
   tasksModule?: string;

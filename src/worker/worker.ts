@@ -311,7 +311,7 @@ export class Worker {
     try {
       await this.leases.applyTaskLease(held);
       // A lease already gone (another consumer has the task) is not run here.
-      if (!held.lost && (await this.runner.admit(held, this.stopFetching.signal))) {
+      if (!held.lost && (await this.runner.admit(held))) {
         this.waiting.push(held);
         this.pump();
         return;

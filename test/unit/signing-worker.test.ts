@@ -3,7 +3,9 @@ import { randomBytes } from "node:crypto";
 import {
   buildEnvelope,
   defineTask,
+  type Envelope,
   Headers,
+  MetaKeys,
   PayloadSigner,
   signals,
   Stem,
@@ -97,6 +99,61 @@ describe("signed tasks through a worker", () => {
     const status = await client.getTaskStatus(tampered.id);
     expect(status?.state).toBe("dead");
     expect(status?.error?.type).toBe("signature");
+  });
+
+  test("tampering with any field that decides how a task runs dead-letters it with reason signature", async () => {
+    const signer = new PayloadSigner({ keys: { k1 }, activeKey: "k1" });
+    const ran: string[] = [];
+    const refund = defineTask({ name: "billing.refund", run: (ctx) => void ran.push(ctx.id) });
+    const tasks = charges();
+    const client = await StemClient.inMemory({ tasks: [tasks.charge, refund], signer });
+    opened.push(client);
+    await client.createWorker({ queues: ["default", "other"] }).start();
+    const signed = () =>
+      signer.sign(
+        buildEnvelope({
+          name: "billing.charge",
+          args: { customerId: "c", amount: 1 },
+          maxRetries: 1,
+          visibilityTimeoutMs: 5000,
+          meta: { [MetaKeys.hardTimeLimitMs]: 1000 },
+        }),
+      );
+    const tamper: Record<string, (e: Envelope) => void> = {
+      args: (e) => void (e.args.amount = 1_000_000),
+      name: (e) => void (e.name = "billing.refund"),
+      headers: (e) => void (e.headers.tenant = "evil"),
+      meta: (e) => void (e.meta[MetaKeys.hardTimeLimitMs] = 3_600_000),
+      queue: (e) => void (e.queue = "other"),
+      priority: (e) => void (e.priority = 9),
+      maxRetries: (e) => void (e.maxRetries = 1000),
+      visibilityTimeoutMs: (e) => void (e.visibilityTimeoutMs = 3_600_000),
+    };
+    const field = new Map<string, string>();
+    const envelopes = Object.entries(tamper).map(([name, change]) => {
+      const e = signed();
+      change(e);
+      field.set(e.id, name);
+      return e;
+    });
+    // Only the fields brokers change may differ from what was signed.
+    const untouched = { ...signed(), attempt: 2, notBefore: Date.now() - 1, enqueuedAt: 1 };
+    await client.broker.publish([...envelopes, untouched]);
+    const dead = await eventually(
+      async () => {
+        const list = await client.broker.listDeadLetters();
+        return list.length === envelopes.length ? list : undefined;
+      },
+      10_000,
+      "every tampered task dead-lettered",
+    );
+    expect(new Set(dead.map((d) => field.get(d.envelope.id)))).toEqual(
+      new Set(Object.keys(tamper)),
+    );
+    for (const d of dead) expect(d.reason).toBe("signature");
+    expect((await client.waitForTask(untouched.id, { timeout: "10s" })).state).toBe("succeeded");
+    expect(tasks.ran).toEqual([untouched.id]);
+    expect(ran).toEqual([]);
   });
 
   test("key rotation: tasks signed with the old key run while it is listed, and are dead-lettered once removed", async () => {

@@ -45,8 +45,8 @@ describe("canonical form", () => {
     );
   });
 
-  test("covers id, name, args, headers and meta, not the signature headers, attempt or notBefore", () => {
-    const e = envelope();
+  test("covers what decides how a task runs, not the signature headers, attempt, notBefore or enqueuedAt", () => {
+    const e = envelope({ maxRetries: 3, visibilityTimeoutMs: 5000, priority: 4 });
     const text = signingPayload(e).toString("utf8");
     expect(JSON.parse(text)).toEqual({
       id: e.id,
@@ -54,12 +54,16 @@ describe("canonical form", () => {
       args: e.args,
       headers: e.headers,
       meta: e.meta,
+      queue: "default",
+      priority: 4,
+      maxRetries: 3,
+      visibilityTimeoutMs: 5000,
     });
     const changed = {
       ...e,
       attempt: 3,
       notBefore: Date.now() + 1000,
-      priority: 7,
+      enqueuedAt: 1,
       headers: { ...e.headers, [Headers.signature]: "x", [Headers.signatureKey]: "k" },
     };
     expect(signingPayload(changed).equals(signingPayload(e))).toBe(true);
@@ -117,8 +121,8 @@ for (const algorithm of ["hmac-sha256", "ed25519"] as const) {
       expect(signer.verify(replayed)).toBeNull();
     });
 
-    test("changing the arguments, a header, the meta, the name or the id breaks the signature", () => {
-      const signed = signer.sign(envelope());
+    test("changing any signed field breaks the signature", () => {
+      const signed = signer.sign(envelope({ maxRetries: 2, visibilityTimeoutMs: 5000 }));
       const tampered: Envelope[] = [
         { ...signed, args: { ...signed.args, amount: 1 } },
         { ...signed, args: { ...signed.args, extra: true } },
@@ -127,6 +131,12 @@ for (const algorithm of ["hmac-sha256", "ed25519"] as const) {
         { ...signed, meta: { ...signed.meta, source: "elsewhere" } },
         { ...signed, name: "billing.refund" },
         { ...signed, id: "another-id" },
+        { ...signed, queue: "elsewhere" },
+        { ...signed, priority: 9 },
+        { ...signed, maxRetries: 100 },
+        { ...signed, maxRetries: undefined },
+        { ...signed, visibilityTimeoutMs: 3_600_000 },
+        { ...signed, meta: { ...signed.meta, [MetaKeys.hardTimeLimitMs]: 3_600_000 } },
       ];
       for (const e of tampered)
         expect(signer.verify(e)).toMatch(/signature does not match \(key "k1"\)/);

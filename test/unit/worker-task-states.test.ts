@@ -50,11 +50,13 @@ describe("task states when work stops", () => {
 
   test("a terminated task stays revoked even if its handler keeps reporting progress", async () => {
     let reports = 0;
+    let done = false;
     const chatty = defineTask({
       name: "chatty",
       run: async (ctx) => {
-        // Goes on after being terminated: an inline handler cannot be stopped by force.
-        for (;;) {
+        // Goes on after being terminated (an inline handler cannot be stopped by force),
+        // until the test has seen enough; the worker's stop then waits for it to return.
+        while (!done) {
           await sleep(10);
           await ctx.progress(++reports % 100);
         }
@@ -80,5 +82,6 @@ describe("task states when work stops", () => {
     const status = await client.getTaskStatus(id);
     expect(status?.state).toBe("revoked");
     expect(status?.meta.revokedReason).toBe("stop it");
+    done = true;
   });
 });

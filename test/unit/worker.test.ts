@@ -174,6 +174,31 @@ describe("worker", () => {
     });
   });
 
+  test("a handler thread that exits fails its task as crashed; the worker goes on at full concurrency", async () => {
+    const mod = await import("../fixtures/thread-tasks.ts");
+    const { client, worker } = await setup([mod.exits, mod.nap], {
+      isolation: "thread",
+      tasksModule: new URL("../fixtures/thread-tasks.ts", import.meta.url).pathname,
+      concurrency: 2,
+    });
+    const exiting = await client.enqueue("thread.exit");
+    const crashed = await client.waitForTask(exiting, { timeout: 10_000 });
+    expect(crashed.state).toBe("failed");
+    expect(crashed.error?.type).toBe("crashed");
+    expect(crashed.error?.message).toContain("exited (code 7)");
+    const [dead] = await client.broker.listDeadLetters();
+    expect(dead?.reason).toBe("crashed");
+    // Two slots, two threads: both naps run at once.
+    let both = false;
+    const naps = await Promise.all([1, 2].map(() => client.enqueue("thread.nap", { ms: 400 })));
+    await eventually(() => (both ||= worker.stats().inflight === 2), 10_000);
+    const threads = await Promise.all(
+      naps.map(async (id) => (await client.waitForTask<number>(id, { timeout: 10_000 })).value),
+    );
+    expect(new Set(threads).size).toBe(2);
+    expect(worker.stats().inflight).toBe(0);
+  });
+
   test("a handler thread is replaced after maxTasksPerThread tasks", async () => {
     const mod = await import("../fixtures/thread-tasks.ts");
     const { client } = await setup([mod.threadId], {
@@ -303,6 +328,79 @@ describe("worker", () => {
     expect(terminated).toEqual([running]);
     const stopped = await client.waitForTask(running, { timeout: 3000 });
     expect(stopped.state).toBe("revoked");
+  });
+
+  test("inline: a handler past its hard limit keeps its slot until it returns; its late result is dropped", async () => {
+    const gates = new Map<string, () => void>();
+    let now = 0;
+    let most = 0;
+    const stubborn = defineTask({
+      name: "stubborn",
+      options: { hardTimeLimit: "100ms", maxRetries: 0 },
+      run: async (ctx) => {
+        most = Math.max(most, ++now);
+        // Ignores ctx.signal entirely.
+        await new Promise<void>((resolve) => gates.set(ctx.id, resolve));
+        now--;
+        await ctx.progress(100);
+        return "too late";
+      },
+    });
+    const { client, worker } = await setup([stubborn], { concurrency: 1, prefetch: 2 });
+    const [a, b] = [await client.enqueue("stubborn"), await client.enqueue("stubborn")];
+    const first = await client.waitForTask(a, { timeout: 5000 });
+    expect(first.state).toBe("failed");
+    expect(first.error?.message).toContain("hard time limit (100 ms) exceeded");
+    // The slot is still a's: b has not started.
+    expect([...gates.keys()]).toEqual([a]);
+    expect(worker.stats().active.map((t) => t.id)).toEqual([a]);
+    expect(logs.records.some((r) => String(r.args[0]).includes("ignored the abort"))).toBe(true);
+    gates.get(a)!();
+    await eventually(() => gates.has(b), 5000, "b to start");
+    expect((await client.waitForTask(b, { timeout: 5000 })).state).toBe("failed");
+    gates.get(b)!();
+    await eventually(() => worker.stats().inflight === 0, 5000, "b's handler to return");
+    expect(most).toBe(1);
+    const after = await client.getTaskStatus(a);
+    expect(after?.state).toBe("failed");
+    expect(after?.result).toBeUndefined();
+    expect(after?.progress).toBeUndefined();
+  });
+
+  test("inline: a terminating revoke records revoked, and the handler that ignores it cannot flip it back", async () => {
+    let release = () => {};
+    let returned = false;
+    const stubborn = defineTask({
+      name: "stubborn.revoked",
+      run: async (ctx) => {
+        await new Promise<void>((resolve) => (release = resolve));
+        expect(ctx.signal.aborted).toBe(true);
+        await ctx.progress(100, { done: true });
+        returned = true;
+        return "finished anyway";
+      },
+    });
+    const quick = defineTask({ name: "quick", run: () => "ok" });
+    const { client, worker } = await setup([stubborn, quick], { concurrency: 2 });
+    const id = await client.enqueue("stubborn.revoked");
+    await eventually(() => worker.stats().inflight === 1);
+    worker.revoke([
+      { namespace: "stem", taskId: id, version: 1, issuedAt: Date.now(), terminate: true },
+    ]);
+    expect((await client.waitForTask(id, { timeout: 5000 })).state).toBe("revoked");
+    expect(worker.stats().inflight).toBe(1);
+    release();
+    await eventually(
+      () => returned && worker.stats().inflight === 0,
+      5000,
+      "the handler to return",
+    );
+    // Completions are written in order: once a later task is stored, so is anything before it.
+    await client.waitForTask(await client.enqueue("quick"), { timeout: 5000 });
+    const status = await client.getTaskStatus(id);
+    expect(status?.state).toBe("revoked");
+    expect(status?.progress).toBeUndefined();
+    expect(status?.result).toBeUndefined();
   });
 
   test("a listener that throws is logged and ignored", async () => {

@@ -1,0 +1,71 @@
+/**
+ * Rate-limited tasks wait in the broker, not in the worker: on every adapter a burst of
+ * a `1/m` task leaves the worker free to run other tasks from the same queue, and
+ * same-priority rate-limited tasks run in the order they were enqueued.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { defineTask, StemClient } from "../../src/index.ts";
+import { eventually } from "../../src/testing/harness.ts";
+import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+
+let store: TestStore | undefined;
+let client: StemClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await store?.cleanup();
+  client = store = undefined;
+});
+
+function tasks(rateLimit: string) {
+  const ran: string[] = [];
+  const limited = defineTask<{ n: number }>({
+    name: "rl.limited",
+    options: { rateLimit },
+    run: (_ctx, { n }) => void ran.push(`limited ${n}`),
+  });
+  const other = defineTask<{ n: number }>({
+    name: "rl.other",
+    run: (_ctx, { n }) => void ran.push(`other ${n}`),
+  });
+  return { ran, list: [limited, other] };
+}
+
+for (const adapter of ADAPTERS) {
+  describe(`rate limits on ${adapter.name}`, () => {
+    test("a 1/m burst does not block another task name on the same queue", async () => {
+      store = await adapter.open("ratelimit");
+      const { ran, list } = tasks("1/m");
+      client = await StemClient.fromUrl(store.url, { tasks: list });
+      const calls = [
+        ...Array.from({ length: 6 }, (_, n) => ({ name: "rl.limited", args: { n }, options: {} })),
+        ...Array.from({ length: 3 }, (_, n) => ({ name: "rl.other", args: { n }, options: {} })),
+      ];
+      const ids = await client.stem.enqueueMany(calls);
+      // Two prefetch slots: waiting for tokens in the worker would hold both for a minute.
+      await client.createWorker({ concurrency: 2, prefetch: 2 }).start();
+      for (const id of ids.slice(6))
+        expect((await client.waitForTask(id, { timeout: 20_000 })).state).toBe("succeeded");
+      expect(ran.filter((r) => r.startsWith("limited"))).toEqual(["limited 0"]);
+      // The rest wait in the broker for their turns, holding nothing in the worker.
+      const [stats] = await eventually(async () => {
+        const s = await client!.broker.stats(["default"]);
+        return s[0].delayed === 5 ? s : undefined;
+      }, 10_000);
+      expect(stats).toMatchObject({ delayed: 5, inflight: 0, pending: 0 });
+      const statuses = await Promise.all(ids.slice(1, 6).map((id) => client!.getTaskStatus(id)));
+      expect(statuses.map((s) => s?.state)).toEqual(Array(5).fill("queued"));
+    }, 30_000);
+
+    test("same-priority rate-limited tasks run in the order they were enqueued", async () => {
+      store = await adapter.open("ratelimit");
+      const { ran, list } = tasks("5/s");
+      client = await StemClient.fromUrl(store.url, { tasks: list });
+      const ids = await client.stem.enqueueMany(
+        Array.from({ length: 8 }, (_, n) => ({ name: "rl.limited", args: { n }, options: {} })),
+      );
+      await client.createWorker({ concurrency: 4, prefetch: 8 }).start();
+      for (const id of ids) await client.waitForTask(id, { timeout: 20_000 });
+      expect(ran).toEqual(Array.from({ length: 8 }, (_, n) => `limited ${n}`));
+    }, 30_000);
+  });
+}

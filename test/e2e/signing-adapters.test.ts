@@ -1,0 +1,47 @@
+/**
+ * Signatures cover queue, priority, maxRetries and the visibility timeout: every broker
+ * must hand those back exactly as published, through a first delivery and a retry, or
+ * signed tasks would be refused.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { defineTask, FixedRetryStrategy, PayloadSigner, StemClient } from "../../src/index.ts";
+import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+
+const flaky = defineTask({
+  name: "signed.flaky",
+  options: { maxRetries: 2, visibilityTimeout: "20s", priority: 7, queue: "signed" },
+  run: (ctx) => {
+    if (ctx.attempt === 0) throw new Error("first attempt fails");
+    return ctx.attempt;
+  },
+});
+
+let store: TestStore | undefined;
+let client: StemClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await store?.cleanup();
+  client = store = undefined;
+});
+
+for (const adapter of ADAPTERS) {
+  describe(`signed tasks on ${adapter.name}`, () => {
+    test("a signed task with its own queue, priority, retries and lease verifies on every delivery", async () => {
+      store = await adapter.open("signed");
+      const signer = new PayloadSigner({
+        keys: { k1: randomBytes(32).toString("base64") },
+        activeKey: "k1",
+      });
+      client = await StemClient.fromUrl(store.url, { tasks: [flaky], signer });
+      await client
+        .createWorker({ queues: ["signed"], retryStrategy: new FixedRetryStrategy(10) })
+        .start();
+      const id = await client.enqueue("signed.flaky", {}, { maxRetries: 3 });
+      const result = await client.waitForTask(id, { timeout: 20_000 });
+      expect(result.state).toBe("succeeded");
+      expect(result.value).toBe(1);
+      expect(await client.broker.listDeadLetters()).toEqual([]);
+    }, 30_000);
+  });
+}

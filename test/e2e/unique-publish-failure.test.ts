@@ -1,0 +1,63 @@
+/**
+ * A unique task whose publish fails must not leave its uniqueness lock behind: on every
+ * adapter's LockStore, the next enqueue for the same key publishes a new task instead of
+ * returning the id of one that was never published.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import type { Broker, ResultBackend } from "../../src/adapters/contracts.ts";
+import { defineTask, Stem, StemClient } from "../../src/index.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
+import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+
+const report = defineTask<{ day: string }>({
+  name: "unique.report",
+  options: { unique: true, uniqueFor: "10m" },
+  run: (_ctx, { day }) => day,
+});
+
+/** The broker with its first publish failing, whichever way the producer publishes. */
+function failFirstPublish(broker: Broker): Broker {
+  const plain = injectFaults(broker, { method: "publish" });
+  return new Proxy(plain.store, {
+    get(target, key, receiver) {
+      if (key !== "publishWithStatuses") return Reflect.get(target, key, receiver);
+      return (backend: ResultBackend) => {
+        const combined = broker.publishWithStatuses?.(backend);
+        if (!combined) return null;
+        return injectFaults({ publish: combined }, { method: "publish" }).store.publish;
+      };
+    },
+  });
+}
+
+let store: TestStore | undefined;
+let client: StemClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  await store?.cleanup();
+  client = store = undefined;
+});
+
+for (const adapter of ADAPTERS) {
+  describe(`unique tasks on ${adapter.name}`, () => {
+    test("a failed publish releases the uniqueness lock", async () => {
+      store = await adapter.open("unique");
+      client = await StemClient.fromUrl(store.url, { tasks: [report] });
+      const stem = new Stem({
+        broker: failFirstPublish(client.broker),
+        backend: client.backend,
+        lockStore: client.lockStore,
+        tasks: [report],
+      });
+      await expect(stem.enqueue("unique.report", { day: "mon" })).rejects.toThrow("injected fault");
+      // The key is free again: this enqueue publishes a real task.
+      const id = await stem.enqueue("unique.report", { day: "mon" });
+      expect(await stem.enqueue("unique.report", { day: "mon" })).toBe(id);
+      const [stats] = await client.broker.stats(["default"]);
+      expect(stats.pending).toBe(1);
+      const worker = client.createWorker();
+      await worker.start();
+      expect((await client.waitForTask(id, { timeout: 20_000 })).value).toBe("mon");
+    }, 30_000);
+  });
+}
