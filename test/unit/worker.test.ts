@@ -248,25 +248,29 @@ describe("worker", () => {
     expect(stats.inflight).toBe(0);
   });
 
-  test("a '10/s' rate limit admits about 20 tasks in 2 seconds", async () => {
+  test("a '10/s' rate limit admits 20 tasks in 2 seconds of its clock", async () => {
+    const clock = new FakeClock();
     const started: number[] = [];
     const limited = defineTask({
       name: "limited",
       options: { rateLimit: "10/s" },
       run: () => {
-        started.push(Date.now());
+        started.push(clock.now());
       },
     });
-    const { client } = await setup([limited], { concurrency: 10, prefetch: 50 });
+    const { client } = await setup([limited], { concurrency: 10, prefetch: 50 }, clock);
     await client.stem.enqueueMany(
       Array.from({ length: 50 }, () => ({ name: "limited", args: {}, options: {} })),
     );
     await eventually(() => started.length > 0);
     const first = started[0];
-    await sleep(2000 - (Date.now() - first));
+    // Time moves only here, in small steps, each letting the woken tasks run.
+    while (clock.now() - first < 2500) {
+      await clock.advance(20);
+      await sleep(1);
+    }
     const inWindow = started.filter((t) => t - first < 2000).length;
-    expect(inWindow).toBeGreaterThanOrEqual(17);
-    expect(inWindow).toBeLessThanOrEqual(23);
+    expect(inWindow).toBe(20);
   });
 
   test("higher priorities run first", async () => {
