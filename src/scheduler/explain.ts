@@ -80,6 +80,8 @@ export function explainSchedule(
     stored && entry.enabled !== false && entry.nextRunAt !== undefined && entry.nextRunAt > now
       ? entry.nextRunAt
       : undefined;
+  // Solar days without the event before the stored due time are found by searching from now.
+  if (storedNext !== undefined) nextRunAt(entry, now, { onSkip });
   const times =
     storedNext === undefined
       ? nextRuns(entry, now, count, { onSkip })

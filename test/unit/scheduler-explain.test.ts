@@ -238,6 +238,17 @@ describe("solar", () => {
     ]);
   });
 
+  test("a stored entry's due time after polar night comes with the skipped days", () => {
+    const e = explainSchedule(
+      { id: "dawn", spec: svalbard, enabled: true, nextRunAt: utc(2027, 2, 16, 10, 38, 53) },
+      { now: utc(2026, 11, 1), count: 1 },
+    );
+    expect(e.runs[0].at).toBe(utc(2027, 2, 16, 10, 38, 53));
+    expect(e.runs[0].notes).toEqual([
+      "skipped: no sunrise at lat 78.22, lon 15.65 from 2026-11-01 to 2027-02-15 (107 days, polar night)",
+    ]);
+  });
+
   test("when the entry expires first, the skip and the reason end the list", () => {
     const e = explainSchedule(
       { spec: svalbard, expireAt: utc(2027, 1, 1) },
