@@ -53,15 +53,15 @@ function variant(f: DayFields, change: Partial<DayFields>): CompiledCron {
   return compileCron(text.join(" "));
 }
 
+/** Matches midnight on the 1st of the months the expression's month field allows. */
+function monthProbe(f: DayFields): CompiledCron {
+  return variant(f, { seconds: undefined, minute: "0", hour: "0", dom: "*", dow: "*" });
+}
+
 /** True when the expression's month field allows month `m` (0-based) of `year`, yet no day of it matches its day-of-month field. */
 function monthLacksDay(f: DayFields, year: number, m: number): boolean {
   const start = Date.UTC(year, m, 1);
-  if (
-    !variant(f, { seconds: undefined, minute: "0", hour: "0", dom: "*", dow: "*" }).wallClock.match(
-      new Date(start),
-    )
-  )
-    return false;
+  if (!monthProbe(f).wallClock.match(new Date(start))) return false;
   const day = variant(f, { seconds: undefined, minute: "0", hour: "0", month: "*", dow: "*" });
   const next = day.wallClock.nextRun(new Date(start - 1))?.getTime();
   return next === undefined || next >= Date.UTC(year, m + 1, 1);
@@ -88,11 +88,11 @@ export function cronRuleNotes(cron: CompiledCron, wallFrom: number): string[] {
     const start = new Date(wallFrom);
     const lacking = new Map<number, number>();
     const allowed = new Map<number, number>();
+    const monthAllowed = monthProbe(f);
     for (let i = 0; i < MONTH_SCAN; i++) {
       const year = start.getUTCFullYear() + Math.floor((start.getUTCMonth() + i) / 12);
       const m = (start.getUTCMonth() + i) % 12;
-      const probe = variant(f, { seconds: undefined, minute: "0", hour: "0", dom: "*", dow: "*" });
-      if (!probe.wallClock.match(new Date(Date.UTC(year, m, 1)))) continue;
+      if (!monthAllowed.wallClock.match(new Date(Date.UTC(year, m, 1)))) continue;
       allowed.set(m, (allowed.get(m) ?? 0) + 1);
       if (monthLacksDay(f, year, m)) lacking.set(m, (lacking.get(m) ?? 0) + 1);
     }

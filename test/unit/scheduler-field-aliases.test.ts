@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { nextRuns, parseScheduleFile, ScheduleFileError } from "../../src/scheduler/index.ts";
 
 /** A file in the original's shape: `name`, `taskName`, `spec`, `jitterMs`, and Dart spec field names. */
-export const ORIGINAL_FILE = `[
+const ORIGINAL_FILE = `[
   {"name": "cleanup", "taskName": "maintenance.cleanup", "queue": "maintenance",
    "spec": {"kind": "interval", "everyMs": 300000}, "jitterMs": 10000},
   {"name": "legacy-every", "taskName": "demo.tick", "spec": {"kind": "interval", "every_ms": "30s",
