@@ -4,7 +4,7 @@
  */
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
-import { ENTRY_ALIASES, resolveAliases } from "./field-aliases.ts";
+import { ENTRY_ALIASES, ORIGINAL_RUN_STATE, resolveAliases } from "./field-aliases.ts";
 import { type FieldPath, IssueList, show, throwIssues } from "./field-issues.ts";
 import { collectSpec } from "./spec-validation.ts";
 import {
@@ -49,7 +49,12 @@ export function collectEntry(item: unknown, issues: IssueList): ScheduleEntry | 
   const at = (key: string): FieldPath => [written[key] ?? key];
   for (const key of Object.keys(map)) {
     if (!(ENTRY_KEYS as readonly string[]).includes(key)) {
-      issues.add(at(key), `is not a schedule field (fields: ${ENTRY_KEYS.join(", ")})`);
+      issues.add(
+        at(key),
+        ORIGINAL_RUN_STATE.includes(key)
+          ? "is run state (the original Stem took it in schedule files); Stem keeps run state in the schedule store, so remove it"
+          : `is not a schedule field (fields: ${ENTRY_KEYS.join(", ")})`,
+      );
     }
   }
   for (const key of REQUIRED) {

@@ -14,6 +14,17 @@ export const ENTRY_ALIASES: Readonly<Record<string, string>> = {
   jitterMs: "jitter",
 };
 
+/**
+ * Run state the original's `schedule apply` read from schedule files. Not aliases: Stem
+ * keeps run state in the schedule store, and a file that sets it is refused with a hint.
+ */
+export const ORIGINAL_RUN_STATE: readonly string[] = [
+  "lastRunAt",
+  "nextRunAt",
+  "lastJitterMs",
+  "lastError",
+];
+
 /** Aliases of spec fields, per kind. (A cron spec's `secondField` is folded in by applySecondField.) */
 export const SPEC_ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   interval: { everyMs: "every", every_ms: "every", start_at: "startAt", end_at: "endAt" },

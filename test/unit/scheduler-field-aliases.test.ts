@@ -134,6 +134,17 @@ describe("the original Stem's field names", () => {
     ]);
   });
 
+  test("run state the original read from schedule files is refused with a hint", () => {
+    expect(
+      issuesOf(
+        '[{"name": "x", "taskName": "t", "spec": "every:1m", "lastRunAt": "2025-01-01T00:00:00Z"}]',
+        "r.json",
+      ),
+    ).toEqual([
+      'r.json:1: schedule "x": field "lastRunAt": is run state (the original Stem took it in schedule files); Stem keeps run state in the schedule store, so remove it',
+    ]);
+  });
+
   test("a missing required field is named canonically; duplicate ids count names too", () => {
     expect(issuesOf("- {name: x, spec: 'every:1m'}\n", "m.yaml")).toEqual([
       'm.yaml:1: schedule "x": field "task": is required',
