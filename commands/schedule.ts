@@ -1,5 +1,5 @@
 /**
- * `stem schedule apply|list|show|enable|disable|remove|dry-run`: schedule entries in the
+ * `stem schedule apply|list|show|enable|disable|remove|dry-run|explain`: schedule entries in the
  * schedule store — STEM_SCHEDULE_STORE_URL (or --schedule-store), else the default
  * connection's store (the embedded SQLite file when nothing is configured). Readers take
  * `--schedules FILE|DIR` to show the entries those files define (the file store Beat runs
@@ -9,71 +9,24 @@ import { defineCommand } from "citty";
 import { withExamples } from "./output/help.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
-import { loadConfig } from "../src/app/config.ts";
-import { Connections } from "../src/app/connections.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { ScheduleEntry } from "../src/core/schedule.ts";
 import { type ApplyItem, applySchedules, setScheduleEnabled } from "../src/scheduler/apply.ts";
 import { describeSpec } from "../src/scheduler/describe.ts";
-import { FileScheduleStore } from "../src/scheduler/file-store.ts";
 import { loadScheduleFiles } from "../src/scheduler/load-schedule-files.ts";
 import { nextRuns, type SchedulableEntry } from "../src/scheduler/next-run.ts";
 import { parseSpec } from "../src/scheduler/spec-validation.ts";
 import { toWallTime } from "../src/scheduler/time-zones.ts";
 import { isIanaTimeZone } from "../src/scheduler/value-checks.ts";
+import { explainCommand } from "./schedule-explain.ts";
 import {
-  iso,
-  jsonArg,
-  overridesFrom,
-  printJson,
-  printTable,
-  repeatedFlag,
-  type StoreFlags,
-  storeArgs,
-  UsageError,
-} from "./shared.ts";
-
-/** `--schedules`: read entries from schedule files instead of listing the whole store. */
-export const schedulesArg = {
-  schedules: {
-    type: "string",
-    description:
-      "Schedule file or directory (repeatable or comma-separated): the entries these files define, with run state from the schedule store",
-  },
-} as const;
-
-/** Where schedule run state lives: the schedule store URL, else the default connection (the broker's URL). */
-export function scheduleStoreUrl(args: StoreFlags): string {
-  const config = loadConfig(overridesFrom(args));
-  return config.scheduleStoreUrl ?? config.brokerUrl;
-}
-
-/** The paths given with --schedules (repeatable, comma-separated). */
-export function schedulePaths(rawArgs: string[]): string[] {
-  return repeatedFlag(rawArgs, "schedules");
-}
-
-/**
- * Opens the schedule store for a command and closes it afterwards. With `paths`, the
- * entries come from those files (a read-only file store view: nothing is written).
- */
-export async function withScheduleStore<T>(
-  args: StoreFlags,
-  paths: string[],
-  fn: (store: ScheduleStore) => Promise<T>,
-): Promise<T> {
-  const connections = new Connections();
-  try {
-    const state = (await connections.get(scheduleStoreUrl(args))).scheduleStore();
-    if (paths.length === 0) return await fn(state);
-    const files = new FileScheduleStore({ paths, state, sync: false });
-    await files.load();
-    return await fn(files);
-  } finally {
-    await connections.closeAll();
-  }
-}
+  schedulePaths,
+  scheduleStoreUrl,
+  schedulesArg,
+  withScheduleStore,
+} from "./schedule-store.ts";
+import { iso, jsonArg, printJson, printTable, storeArgs, UsageError } from "./shared.ts";
 
 /** Every positional argument (citty keeps the extra ones in `_`). */
 function positionals(args: { _?: unknown }): string[] {
@@ -366,6 +319,8 @@ const dryRun = defineCommand({
   },
 });
 
+export { schedulePaths, scheduleStoreUrl, schedulesArg, withScheduleStore };
+
 export const scheduleCommand = defineCommand({
   meta: { name: "schedule", description: "Manage Beat's schedule entries" },
   subCommands: {
@@ -376,6 +331,7 @@ export const scheduleCommand = defineCommand({
     disable: toggle(false),
     remove,
     "dry-run": dryRun,
+    explain: explainCommand,
   },
 });
 

@@ -48,7 +48,7 @@ import { wasPublished } from "../core/states.ts";
 import { updateEntry } from "./apply.ts";
 import { scheduledTaskId } from "./dispatch-id.ts";
 import { HeldLocks } from "./held-locks.ts";
-import { decideMissedRuns } from "./missed-runs.ts";
+import { DEFAULT_LOCK_TTL_MS, decideMissedRuns, defaultMissedRunGrace } from "./missed-runs.ts";
 import { type NextRunOptions, nextRunAt } from "./next-run.ts";
 
 export { scheduleLockKey } from "./held-locks.ts";
@@ -183,7 +183,10 @@ export class Beat {
     this.locks = options.lockStore;
     this.stem = options.stem;
     this.clock = options.clock ?? systemClock;
-    this.lockTtlMs = parseDuration(options.lockTtl ?? "10s", "lockTtl");
+    this.lockTtlMs =
+      options.lockTtl === undefined
+        ? DEFAULT_LOCK_TTL_MS
+        : parseDuration(options.lockTtl, "lockTtl");
     if (this.lockTtlMs < 100) {
       throw new StemError(
         "invalid_argument",
@@ -192,7 +195,7 @@ export class Beat {
     }
     this.graceMs =
       options.missedRunGrace === undefined
-        ? 2 * this.lockTtlMs
+        ? defaultMissedRunGrace(this.lockTtlMs)
         : parseDuration(options.missedRunGrace, "missedRunGrace");
     this.maxBatch = options.maxBatch ?? 1000;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {

@@ -4,7 +4,8 @@
  */
 import { formatDuration, parseDuration } from "../core/duration.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
-import { IssueList, show, throwIssues } from "./field-issues.ts";
+import { ENTRY_ALIASES, ORIGINAL_RUN_STATE, resolveAliases } from "./field-aliases.ts";
+import { type FieldPath, IssueList, show, throwIssues } from "./field-issues.ts";
 import { collectSpec } from "./spec-validation.ts";
 import {
   checkBoolean,
@@ -40,20 +41,29 @@ const REQUIRED = ["id", "task", "schedule"] as const;
  */
 export function collectEntry(item: unknown, issues: IssueList): ScheduleEntry | undefined {
   const before = issues.issues.length;
-  const map = issues.at([], () => checkObject(item));
-  if (!map) return undefined;
+  const raw = issues.at([], () => checkObject(item));
+  if (!raw) return undefined;
+  // The original Stem's field names (name, taskName, spec, jitterMs) become Stem's.
+  const { map, written } = resolveAliases(raw, ENTRY_ALIASES, issues);
+  // Messages name a field as the user wrote it.
+  const at = (key: string): FieldPath => [written[key] ?? key];
   for (const key of Object.keys(map)) {
     if (!(ENTRY_KEYS as readonly string[]).includes(key)) {
-      issues.add([key], `is not a schedule field (fields: ${ENTRY_KEYS.join(", ")})`);
+      issues.add(
+        at(key),
+        ORIGINAL_RUN_STATE.includes(key)
+          ? "is run state (the original Stem took it in schedule files); Stem keeps run state in the schedule store, so remove it"
+          : `is not a schedule field (fields: ${ENTRY_KEYS.join(", ")})`,
+      );
     }
   }
   for (const key of REQUIRED) {
-    if (map[key] === undefined || map[key] === null) issues.add([key], "is required");
+    if (map[key] === undefined || map[key] === null) issues.add(at(key), "is required");
   }
   const has = (key: string) => map[key] !== undefined && map[key] !== null;
-  const id = has("id") ? issues.at(["id"], () => checkNonEmptyString(map.id)) : undefined;
-  const task = has("task") ? issues.at(["task"], () => checkNonEmptyString(map.task)) : undefined;
-  const spec = has("schedule") ? collectSpec(map.schedule, issues, ["schedule"]) : undefined;
+  const id = has("id") ? issues.at(at("id"), () => checkNonEmptyString(map.id)) : undefined;
+  const task = has("task") ? issues.at(at("task"), () => checkNonEmptyString(map.task)) : undefined;
+  const spec = has("schedule") ? collectSpec(map.schedule, issues, at("schedule")) : undefined;
   const entry: ScheduleEntry = {
     id: id ?? "",
     taskName: task ?? "",
@@ -66,7 +76,7 @@ export function collectEntry(item: unknown, issues: IssueList): ScheduleEntry | 
     version: 0,
   };
   const optional = (key: string, check: (value: unknown) => void) => {
-    if (map[key] !== undefined) issues.at([key], () => check(map[key]));
+    if (map[key] !== undefined) issues.at(at(key), () => check(map[key]));
   };
   optional("queue", (v) => (entry.queue = checkNonEmptyString(v)));
   optional("enabled", (v) => (entry.enabled = checkBoolean(v)));
@@ -85,7 +95,7 @@ export function collectEntry(item: unknown, issues: IssueList): ScheduleEntry | 
     const jitter = parseDuration(entry.jitter);
     if (jitter > every) {
       issues.add(
-        ["jitter"],
+        at("jitter"),
         `${show(entry.jitter)} is longer than the interval (${formatDuration(every)}), so runs could overlap`,
       );
     }
@@ -105,9 +115,14 @@ export function parseEntryDefinition(item: unknown): ScheduleEntry {
   return entry as ScheduleEntry;
 }
 
-/** The id to name an item by in messages: its `id`, or `#n` when it has none. */
+/** The id an item gives: `id`, else the original Stem's `name`; undefined when neither is a string. */
+export function itemId(item: unknown): string | undefined {
+  const map = item as { id?: unknown; name?: unknown } | null;
+  const id = map?.id ?? map?.name;
+  return typeof id === "string" && id.trim() !== "" ? id : undefined;
+}
+
+/** The id to name an item by in messages: its id, or `#n` when it has none. */
 export function entryLabel(item: unknown, index?: number): string {
-  const id = (item as { id?: unknown } | null)?.id;
-  if (typeof id === "string" && id.trim() !== "") return id;
-  return index === undefined ? "(no id)" : `#${index + 1}`;
+  return itemId(item) ?? (index === undefined ? "(no id)" : `#${index + 1}`);
 }

@@ -58,3 +58,13 @@ export { parseScheduledTaskId, scheduledTaskId } from "./dispatch-id.ts";
 export { FileScheduleStore, type FileScheduleStoreOptions } from "./file-store.ts";
 export { decideMissedRuns, type MissedRunDecision } from "./missed-runs.ts";
 export { type ScheduleOverview, type ScheduleOverviewRow, scheduleOverview } from "./overview.ts";
+export {
+  type ExplainableEntry,
+  type ExplainedRun,
+  type ExplainOptions,
+  explainSchedule,
+  explanationJson,
+  type ScheduleExplanation,
+} from "./explain.ts";
+export type { MissedRunExplanation, RestartExplanation } from "./explain-restart.ts";
+export { ENTRY_ALIASES, SPEC_ALIASES } from "./field-aliases.ts";

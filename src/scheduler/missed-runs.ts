@@ -20,6 +20,14 @@ export interface MissedRunDecision {
   moreSkipped: boolean;
 }
 
+/** Beat's default lock TTL (`stem beat --lock-ttl`). */
+export const DEFAULT_LOCK_TTL_MS = 10_000;
+
+/** Beat's default missed-run grace for a lock TTL: twice the TTL, so a failover is not an outage. */
+export function defaultMissedRunGrace(lockTtlMs: number): number {
+  return 2 * lockTtlMs;
+}
+
 /** Due times walked one by one before switching to a search (a per-second entry down for days). */
 const WALK_LIMIT = 1000;
 

@@ -26,7 +26,7 @@ import {
 } from "yaml";
 import { StemError } from "../core/errors.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
-import { collectEntry, entryLabel } from "./entry-definition.ts";
+import { collectEntry, entryLabel, itemId } from "./entry-definition.ts";
 import { type FieldPath, fieldName, IssueList } from "./field-issues.ts";
 import { jsonErrorOffset } from "./json-syntax.ts";
 
@@ -133,19 +133,20 @@ export function checkScheduleFile(text: string, fileName: string): ScheduleFileR
       });
     }
     const line = source.lineOf(itemPath);
-    const id = (item as { id?: unknown } | null)?.id;
-    if (typeof id === "string" && id.trim() !== "") {
+    const id = itemId(item);
+    const idKey = (item as { id?: unknown } | null)?.id === undefined ? "name" : "id";
+    if (id !== undefined) {
       if (seen.has(id)) {
         const first = seen.get(id);
         issues.push({
           file: fileName,
-          line: source.lineOf([...itemPath, "id"]),
+          line: source.lineOf([...itemPath, idKey]),
           schedule: id,
           field: "id",
           message: `duplicate id (first defined ${first === undefined ? "earlier" : `at line ${first}`})`,
         });
       } else {
-        seen.set(id, source.lineOf([...itemPath, "id"]));
+        seen.set(id, source.lineOf([...itemPath, idKey]));
       }
     }
     if (entry) entries.push({ entry, file: fileName, line });

@@ -12,6 +12,7 @@ import type {
   SolarSpec,
 } from "../core/schedule.ts";
 import { compileCron } from "./cron-expression.ts";
+import { applySecondField, resolveAliases, SPEC_ALIASES } from "./field-aliases.ts";
 import { type FieldPath, FieldProblem, IssueList, show, throwIssues } from "./field-issues.ts";
 import {
   checkBoolean,
@@ -87,7 +88,7 @@ function checkEvery(value: unknown): void {
 }
 
 function mapSpec(input: unknown, issues: IssueList, base: FieldPath): ScheduleSpec | undefined {
-  const map = issues.at(base, () => {
+  const raw = issues.at(base, () => {
     try {
       return checkObject(input);
     } catch {
@@ -96,20 +97,26 @@ function mapSpec(input: unknown, issues: IssueList, base: FieldPath): ScheduleSp
       );
     }
   });
-  if (!map) return undefined;
-  const at = (field: string): FieldPath => [...base, field];
-  const kind = map.kind;
+  if (!raw) return undefined;
+  const kindPath: FieldPath = [...base, "kind"];
+  const kind = raw.kind;
   if (kind === undefined) {
-    issues.add(at("kind"), `is required (one of ${SPEC_KINDS.join(", ")})`);
+    issues.add(kindPath, `is required (one of ${SPEC_KINDS.join(", ")})`);
     return undefined;
   }
   if (typeof kind !== "string" || !(SPEC_KINDS as readonly string[]).includes(kind)) {
-    issues.add(at("kind"), `${show(kind)} is not one of ${SPEC_KINDS.join(", ")}`);
+    issues.add(kindPath, `${show(kind)} is not one of ${SPEC_KINDS.join(", ")}`);
     return undefined;
   }
   const specKind = kind as ScheduleSpec["kind"];
+  // The original Stem's field names (everyMs, run_at, ...) become Stem's.
+  const resolved = resolveAliases(raw, SPEC_ALIASES[specKind], issues, base);
+  const map = resolved.map;
+  // Messages name a field as the user wrote it.
+  const at = (field: string): FieldPath => [...base, resolved.written[field] ?? field];
   for (const key of Object.keys(map)) {
-    if (!FIELDS[specKind].includes(key)) {
+    // secondField (the original's) is folded into the cron expression below.
+    if (!FIELDS[specKind].includes(key) && !(specKind === "cron" && key === "secondField")) {
       issues.add(
         at(key),
         `is not a field of kind "${specKind}" (fields: ${FIELDS[specKind].join(", ")})`,
@@ -144,8 +151,17 @@ function mapSpec(input: unknown, issues: IssueList, base: FieldPath): ScheduleSp
     }
     case "cron": {
       const spec: CronSpec = { kind: "cron", expression: map.expression as string };
-      if (required("expression"))
-        issues.at(at("expression"), () => compileCron(map.expression as string));
+      const compiled = required("expression")
+        ? issues.at(at("expression"), () => compileCron(map.expression as string))
+        : undefined;
+      if (map.secondField !== undefined && compiled) {
+        const withSeconds = applySecondField(map, compiled.expanded, issues, at("secondField"));
+        if (
+          withSeconds !== undefined &&
+          issues.at(at("secondField"), () => compileCron(withSeconds))
+        )
+          spec.expression = withSeconds;
+      }
       if (optional("description")) {
         issues.at(at("description"), () => {
           if (typeof map.description !== "string") {
