@@ -6,6 +6,7 @@ import { defineCommand, runCommand, showUsage } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
+import { checkCommandLine } from "./args-check.ts";
 import { beatCommand } from "./beat.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
@@ -59,14 +60,18 @@ export async function run(rawArgs: string[]): Promise<void> {
   registerStemModule();
   const verbose = rawArgs.includes("--verbose");
   try {
+    // `stem help [CMD ...]` and `stem version` are the words for --help and --version.
+    if (rawArgs[0] === "help") rawArgs = [...rawArgs.slice(1), "--help"];
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
-      await showUsage(...(await resolveForUsage(rawArgs)));
+      const { command, parent } = await checkCommandLine(main, rawArgs, { flags: false });
+      await showUsage(command, parent);
       return;
     }
-    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+    if (rawArgs.length === 1 && ["--version", "-v", "version"].includes(rawArgs[0])) {
       process.stdout.write(`${pkg.version}\n`);
       return;
     }
+    await checkCommandLine(main, rawArgs);
     await runCommand(main, { rawArgs });
   } catch (error) {
     const code = exitCodeFor(error);
@@ -76,22 +81,6 @@ export async function run(rawArgs: string[]): Promise<void> {
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     process.exitCode = code;
   }
-}
-
-/** The command a --help refers to, walking down the subcommands named. */
-async function resolveForUsage(rawArgs: string[]): Promise<Parameters<typeof showUsage>> {
-  // biome-ignore lint/suspicious/noExplicitAny: citty's command types are generic per command
-  let cmd: any = main;
-  // biome-ignore lint/suspicious/noExplicitAny: as above
-  let parent: any;
-  for (const arg of rawArgs) {
-    if (arg.startsWith("-")) continue;
-    const subs = typeof cmd.subCommands === "function" ? await cmd.subCommands() : cmd.subCommands;
-    if (!subs || !(arg in subs)) break;
-    parent = cmd;
-    cmd = subs[arg];
-  }
-  return [cmd, parent];
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
  * with `stem beat --schedules`), with their run state from the store.
  */
 import { defineCommand } from "citty";
+import { acceptsMorePositionals } from "./args-check.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { loadConfig } from "../src/app/config.ts";
@@ -100,42 +101,45 @@ function listRow(e: ScheduleEntry): (string | number)[] {
   ];
 }
 
-const apply = defineCommand({
-  meta: {
-    name: "apply",
-    description:
-      "Validate schedule files (YAML or JSON) and store their entries, keeping each entry's run state; nothing is applied if any entry is bad",
-  },
-  args: {
-    ...storeArgs,
-    ...jsonArg,
-    file: { type: "positional", description: "Schedule files or directories", required: true },
-    "dry-run": {
-      type: "boolean",
-      description: "Show what would be created, updated or left unchanged",
+// Takes several files: `stem schedule apply a.yaml b.yaml`.
+const apply = acceptsMorePositionals(
+  defineCommand({
+    meta: {
+      name: "apply",
+      description:
+        "Validate schedule files (YAML or JSON) and store their entries, keeping each entry's run state; nothing is applied if any entry is bad",
     },
-  },
-  run: async ({ args }) => {
-    const files = positionals(args);
-    // Every entry of every file is checked before anything is written.
-    const entries = await loadScheduleFiles(files);
-    const dryRun = Boolean(args["dry-run"]);
-    const items = await withScheduleStore(args, [], (store) =>
-      applySchedules(store, entries, { dryRun }),
-    );
-    if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
-    printTable(
-      ["id", dryRun ? "would" : "action", "changed", "next run"],
-      items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
-    );
-    const count = (action: string) => items.filter((i) => i.action === action).length;
-    process.stdout.write(
-      dryRun
-        ? `dry run: ${count("create")} to create, ${count("update")} to update, ${count("unchanged")} unchanged; nothing written\n`
-        : `created ${count("create")}, updated ${count("update")}, unchanged ${count("unchanged")} in ${redactUrl(scheduleStoreUrl(args))}\n`,
-    );
-  },
-});
+    args: {
+      ...storeArgs,
+      ...jsonArg,
+      file: { type: "positional", description: "Schedule files or directories", required: true },
+      "dry-run": {
+        type: "boolean",
+        description: "Show what would be created, updated or left unchanged",
+      },
+    },
+    run: async ({ args }) => {
+      const files = positionals(args);
+      // Every entry of every file is checked before anything is written.
+      const entries = await loadScheduleFiles(files);
+      const dryRun = Boolean(args["dry-run"]);
+      const items = await withScheduleStore(args, [], (store) =>
+        applySchedules(store, entries, { dryRun }),
+      );
+      if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
+      printTable(
+        ["id", dryRun ? "would" : "action", "changed", "next run"],
+        items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
+      );
+      const count = (action: string) => items.filter((i) => i.action === action).length;
+      process.stdout.write(
+        dryRun
+          ? `dry run: ${count("create")} to create, ${count("update")} to update, ${count("unchanged")} unchanged; nothing written\n`
+          : `created ${count("create")}, updated ${count("update")}, unchanged ${count("unchanged")} in ${redactUrl(scheduleStoreUrl(args))}\n`,
+      );
+    },
+  }),
+);
 
 function itemJson(item: ApplyItem) {
   return { id: item.id, action: item.action, changed: item.changed, entry: item.entry };
