@@ -5,7 +5,7 @@
  * name, kebab or camel spelling, or `alias`), every word must be a subcommand or a declared
  * positional. A mistake is a UsageError (exit 2) naming it, with the nearest valid spelling.
  */
-import { UsageError } from "./shared.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** citty's command shape, as far as the check reads it. */
 // biome-ignore lint/suspicious/noExplicitAny: citty's command types are generic per command

@@ -53,7 +53,7 @@ export const beatCommand = defineCommand({
       throw new UsageError(`--max-batch must be a positive integer, got "${args["max-batch"]}"`);
     }
     const paths = schedulePaths(rawArgs);
-    const client = await openClient(args);
+    const client = await openClient(args, [], "write");
     try {
       const url = scheduleStoreUrl(args);
       const state = (await client.connection(url)).scheduleStore();

@@ -15,6 +15,7 @@ import { keysCommand } from "./keys.ts";
 import { observeCommand } from "./observe.ts";
 import { resultCommand } from "./result.ts";
 import { scheduleCommand } from "./schedule.ts";
+import { missingStoreHint } from "./store-access.ts";
 import { tasksCommand } from "./tasks.ts";
 import { wfCommand } from "./wf.ts";
 import { workerCommand } from "./worker.ts";
@@ -76,6 +77,8 @@ export async function run(rawArgs: string[]): Promise<void> {
   } catch (error) {
     const code = exitCodeFor(error);
     process.stderr.write(`stem: ${(error as Error)?.message ?? String(error)}\n`);
+    const hint = missingStoreHint(error);
+    if (hint) process.stderr.write(`${hint}\n`);
     if (code === 2 && !(error instanceof StemError))
       process.stderr.write("run with --help for usage\n");
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -7,12 +7,14 @@
  */
 import { defineCommand } from "citty";
 import { acceptsMorePositionals } from "./args-check.ts";
+import { connectOptionsFor, requireDurable, type StoreAccess } from "./store-access.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { loadConfig } from "../src/app/config.ts";
 import { Connections } from "../src/app/connections.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
-import { StemError } from "../src/core/errors.ts";
+import { StemError, StoreMissingError } from "../src/core/errors.ts";
+import { openMemory } from "../src/adapters/memory/index.ts";
 import type { ScheduleEntry } from "../src/core/schedule.ts";
 import { type ApplyItem, applySchedules, setScheduleEnabled } from "../src/scheduler/apply.ts";
 import { describeSpec } from "../src/scheduler/describe.ts";
@@ -57,13 +59,15 @@ export function schedulePaths(rawArgs: string[]): string[] {
 /**
  * Opens the schedule store for a command and closes it afterwards. With `paths`, the
  * entries come from those files (a read-only file store view: nothing is written).
+ * Only `write` access creates a store that does not exist yet.
  */
 export async function withScheduleStore<T>(
   args: StoreFlags,
   paths: string[],
   fn: (store: ScheduleStore) => Promise<T>,
+  access: StoreAccess = "read",
 ): Promise<T> {
-  const connections = new Connections();
+  const connections = new Connections(connectOptionsFor(access));
   try {
     const state = (await connections.get(scheduleStoreUrl(args))).scheduleStore();
     if (paths.length === 0) return await fn(state);
@@ -101,45 +105,54 @@ function listRow(e: ScheduleEntry): (string | number)[] {
   ];
 }
 
+const apply = defineCommand({
+  meta: {
+    name: "apply",
+    description:
+      "Validate schedule files (YAML or JSON) and store their entries, keeping each entry's run state; nothing is applied if any entry is bad",
+  },
+  args: {
+    ...storeArgs,
+    ...jsonArg,
+    file: { type: "positional", description: "Schedule files or directories", required: true },
+    "dry-run": {
+      type: "boolean",
+      description: "Show what would be created, updated or left unchanged",
+    },
+  },
+  run: async ({ args }) => {
+    const files = positionals(args);
+    // Every entry of every file is checked before anything is written.
+    const entries = await loadScheduleFiles(files);
+    const dryRun = Boolean(args["dry-run"]);
+    if (!dryRun)
+      requireDurable(overridesFrom(args), ["schedule store"], "the entries applied here");
+    const items = await withScheduleStore(
+      args,
+      [],
+      (store) => applySchedules(store, entries, { dryRun }),
+      dryRun ? "read" : "write",
+    ).catch((error) => {
+      // A dry run against a store not created yet: every entry would be created.
+      if (!(dryRun && error instanceof StoreMissingError)) throw error;
+      return applySchedules(openMemory().scheduleStore(), entries, { dryRun });
+    });
+    if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
+    printTable(
+      ["id", dryRun ? "would" : "action", "changed", "next run"],
+      items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
+    );
+    const count = (action: string) => items.filter((i) => i.action === action).length;
+    process.stdout.write(
+      dryRun
+        ? `dry run: ${count("create")} to create, ${count("update")} to update, ${count("unchanged")} unchanged; nothing written\n`
+        : `created ${count("create")}, updated ${count("update")}, unchanged ${count("unchanged")} in ${redactUrl(scheduleStoreUrl(args))}\n`,
+    );
+  },
+});
+
 // Takes several files: `stem schedule apply a.yaml b.yaml`.
-const apply = acceptsMorePositionals(
-  defineCommand({
-    meta: {
-      name: "apply",
-      description:
-        "Validate schedule files (YAML or JSON) and store their entries, keeping each entry's run state; nothing is applied if any entry is bad",
-    },
-    args: {
-      ...storeArgs,
-      ...jsonArg,
-      file: { type: "positional", description: "Schedule files or directories", required: true },
-      "dry-run": {
-        type: "boolean",
-        description: "Show what would be created, updated or left unchanged",
-      },
-    },
-    run: async ({ args }) => {
-      const files = positionals(args);
-      // Every entry of every file is checked before anything is written.
-      const entries = await loadScheduleFiles(files);
-      const dryRun = Boolean(args["dry-run"]);
-      const items = await withScheduleStore(args, [], (store) =>
-        applySchedules(store, entries, { dryRun }),
-      );
-      if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
-      printTable(
-        ["id", dryRun ? "would" : "action", "changed", "next run"],
-        items.map((i) => [i.id, i.action, i.changed.join(", "), iso(i.entry.nextRunAt)]),
-      );
-      const count = (action: string) => items.filter((i) => i.action === action).length;
-      process.stdout.write(
-        dryRun
-          ? `dry run: ${count("create")} to create, ${count("update")} to update, ${count("unchanged")} unchanged; nothing written\n`
-          : `created ${count("create")}, updated ${count("update")}, unchanged ${count("unchanged")} in ${redactUrl(scheduleStoreUrl(args))}\n`,
-      );
-    },
-  }),
-);
+acceptsMorePositionals(apply);
 
 function itemJson(item: ApplyItem) {
   return { id: item.id, action: item.action, changed: item.changed, entry: item.entry };

@@ -10,12 +10,14 @@ import {
   fail,
   iso,
   jsonArg,
+  overridesFrom,
   parseJsonFlag,
   printJson,
   printTable,
   storeArgs,
   withClient,
 } from "./shared.ts";
+import { requireDurable, type StoreAccess } from "./store-access.ts";
 
 const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed", "cancelled"];
 
@@ -23,18 +25,22 @@ const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed
 function withRuntime<T>(
   args: StoreFlags,
   fn: (runtime: WorkflowRuntime) => Promise<T>,
-  options: { workflows?: AnyWorkflowDefinition[]; queue?: string } = {},
+  options: { workflows?: AnyWorkflowDefinition[]; queue?: string; access?: StoreAccess } = {},
 ): Promise<T> {
-  return withClient(args, async (client) => {
-    const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
-    const runtime = new WorkflowRuntime({
-      store,
-      stem: client.stem,
-      workflows: options.workflows,
-      queue: options.queue ?? client.config.defaultQueue,
-    });
-    return fn(runtime);
-  });
+  return withClient(
+    args,
+    async (client) => {
+      const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
+      const runtime = new WorkflowRuntime({
+        store,
+        stem: client.stem,
+        workflows: options.workflows,
+        queue: options.queue ?? client.config.defaultQueue,
+      });
+      return fn(runtime);
+    },
+    options.access,
+  );
 }
 
 /** Where a run waits: its topic, or its wake time. */
@@ -89,6 +95,7 @@ const start = defineCommand({
   },
   run: async ({ args }) => {
     const params = parseJsonFlag(args.params, "params") ?? {};
+    requireDurable(overridesFrom(args), ["broker", "workflow store"], "the run started here");
     const workflows = args.tasks ? (await loadTaskModule(args.tasks)).workflows : undefined;
     if (workflows && !workflows.some((w) => w.name === args.name)) {
       throw new UsageError(
@@ -114,7 +121,7 @@ const start = defineCommand({
           printJson({ runId, workflow: args.name, queue: args.queue ?? runtime.queue });
         else process.stdout.write(`${runId}\n`);
       },
-      { workflows, queue: args.queue },
+      { workflows, queue: args.queue, access: "write" },
     );
   },
 });

@@ -161,7 +161,7 @@ const revoke = defineCommand({
       expiresAt: expiresIn ? now + expiresIn : undefined,
     }));
     // Persisted first: workers that are down or miss the message still skip the task.
-    await withClient(args, (client) => client.revokeStore.upsertAll(entries));
+    await withClient(args, (client) => client.revokeStore.upsertAll(entries), "write");
     const replies = await control(args, "revoke", { revocations: entries }, (rs) =>
       printTable(
         ["worker", "terminated"],
@@ -183,8 +183,10 @@ const pause = defineCommand({
   args: queueArgs("Queue to pause (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) =>
-      persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
+    await withClient(
+      args,
+      (client) => persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
+      "write",
     );
     await control(args, "pause", { queues });
     process.exitCode = 0;
@@ -196,8 +198,10 @@ const resume = defineCommand({
   args: queueArgs("Queue to resume (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) =>
-      persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
+    await withClient(
+      args,
+      (client) => persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
+      "write",
     );
     await control(args, "resume", { queues });
     process.exitCode = 0;
@@ -263,7 +267,7 @@ export const workerCommand = defineCommand({
       return n;
     };
     const queues = repeatedFlag(rawArgs, "queue");
-    const client = await openClient(args, module.tasks);
+    const client = await openClient(args, module.tasks, "write");
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
       concurrency: integer(args.concurrency, "concurrency"),

@@ -570,6 +570,11 @@ export interface ConnectOptions {
   resultTtlMs?: number;
   /** TLS files; default from STEM_TLS_* environment variables. */
   tls?: TlsOptions;
+  /**
+   * Open only a store that already exists, never create one (for commands that only
+   * read): a missing SQLite file or Postgres schema throws StoreMissingError instead.
+   */
+  existingOnly?: boolean;
 }
 
 export interface TlsOptions {

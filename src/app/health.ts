@@ -26,7 +26,8 @@ export async function checkStore(
   timeoutMs: number,
 ): Promise<HealthCheck> {
   const started = performance.now();
-  const connecting = connect(url);
+  // A check never creates a store: a missing SQLite file or Postgres schema is a failure.
+  const connecting = connect(url, { existingOnly: true });
   try {
     const connection = await withTimeout(connecting, timeoutMs, "connect");
     try {

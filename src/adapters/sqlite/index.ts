@@ -72,6 +72,7 @@ export async function openSqlite(
   const db = openDatabase(parsed.target, {
     busyTimeoutMs: options.busyTimeoutMs ?? parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     clock: options.clock ?? systemClock,
+    existingOnly: options.existingOnly,
   });
   try {
     migrate(db);
