@@ -7,12 +7,17 @@ import { fail, jsonArg, overridesFrom, printJson, printTable, storeArgs } from "
 export const healthCommand = defineCommand({
   meta: {
     name: "health",
-    description: "Check every configured store (connect, round trip, latency); exit 1 if any fails",
+    description:
+      "Check every configured store: it exists (never created), its data is intact (SQLite quick_check), its schema version, a write/read round trip; exit 1 if any fails",
   },
   args: {
     ...storeArgs,
     ...jsonArg,
-    timeout: { type: "string", default: "5s", description: "Give up on a store after this long" },
+    timeout: {
+      type: "string",
+      default: "5s",
+      description: "A store whose checks take longer than this fails",
+    },
   },
   run: async ({ args }) => {
     const checks = await checkHealth(
@@ -23,8 +28,15 @@ export const healthCommand = defineCommand({
     if (args.json) printJson({ healthy, checks });
     else
       printTable(
-        ["store", "url", "status", "latency", "error"],
-        checks.map((c) => [c.store, c.url, c.ok ? "ok" : "FAIL", `${c.latencyMs} ms`, c.error]),
+        ["store", "url", "status", "schema", "latency", "error"],
+        checks.map((c) => [
+          c.store,
+          c.url,
+          c.ok ? "ok" : "FAIL",
+          c.schemaVersion === undefined ? "" : `v${c.schemaVersion}`,
+          `${c.latencyMs} ms`,
+          c.error,
+        ]),
       );
     if (!healthy) fail();
   },

@@ -557,6 +557,13 @@ export interface StoreConnection {
   workflowStore(): WorkflowStore;
   /** One round trip to the backend; throws when it is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Checks the stored data more deeply than `ping`, for `stem health`: an integrity check
+   * where the backend has one (SQLite `PRAGMA quick_check`) and the schema version. Throws
+   * StemError (`store_corrupt`, `schema_too_new`, `store_unavailable`) naming the problem;
+   * returns the schema version, undefined for a backend without one (memory, Redis).
+   */
+  verify(): Promise<{ schemaVersion?: number }>;
   close(): Promise<void>;
 }
 

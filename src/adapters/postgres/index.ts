@@ -21,7 +21,7 @@ import { PostgresControlBus } from "./control-bus.ts";
 import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
 import { NotificationListener } from "./listener.ts";
 import { PostgresLockStore } from "./lock-store.ts";
-import { appliedVersion, migrate } from "./migrations.ts";
+import { appliedVersion, LATEST_VERSION, migrate } from "./migrations.ts";
 import { PostgresRateLimiter } from "./rate-limiter.ts";
 import { PostgresResultBackend } from "./result-backend.ts";
 import { PostgresRevokeStore } from "./revoke-store.ts";
@@ -171,6 +171,17 @@ export async function openPostgres(
     workflowStore: () => workflows,
     ping: async () => {
       await db.run("ping", (q) => q`SELECT 1`);
+    },
+    verify: async () => {
+      const version = await db.run("read the schema version", (q) =>
+        appliedVersion(q as postgres.Sql, schema),
+      );
+      if (version !== LATEST_VERSION)
+        throw new StemError(
+          version > LATEST_VERSION ? "schema_too_new" : "store_corrupt",
+          `Postgres schema "${schema}" at ${displayUrl} is at version ${version}, expected ${LATEST_VERSION}`,
+        );
+      return { schemaVersion: version };
     },
     close: () => {
       closing ??= (async () => {
