@@ -155,4 +155,35 @@ describe("stem refuses mistakes", () => {
       dir.cleanup();
     }
   });
+
+  test("a syntax or runtime error in a tasks file names file, line and column in a few lines; exit 2", async () => {
+    const dir = workspace({
+      "syntax.ts": `import { defineTask } from "stem";\n\nexport const a = defineTask({\n  name: "a",\n  run: () => { return 1 +; },\n});\n`,
+      "throws.ts": `import { defineTask } from "stem";\nconst o: any = undefined;\nexport const a = defineTask({ name: o.name, run: () => 1 });\n`,
+      "twice.ts": `import { defineTask } from "stem";\nexport const a = defineTask({ name: "x", run: () => 1 });\nexport const b = defineTask({ name: "x", run: () => 2 });\nexport default [a];\n`,
+    });
+    try {
+      const syntax = await stem(dir.dir, ["worker", "--tasks", "./syntax.ts"]);
+      expect(syntax.code).toBe(2);
+      expect(syntax.stderr).toBe(
+        "stem: cannot load tasks file ./syntax.ts: ./syntax.ts:5:26: Unexpected ;\n" +
+          "    run: () => { return 1 +; },\n" +
+          `  ${" ".repeat(25)}^\n`,
+      );
+      const thrown = await stem(dir.dir, ["tasks", "ls", "--tasks", "./throws.ts"]);
+      expect(thrown.code).toBe(2);
+      expect(thrown.stderr.trim()).toStartWith(
+        "stem: cannot load tasks file ./throws.ts: ./throws.ts:3:",
+      );
+      expect(thrown.stderr).toContain("TypeError");
+      expect(thrown.stderr.trim().split("\n")).toHaveLength(1);
+      const twice = await stem(dir.dir, ["worker", "--tasks", "./twice.ts"]);
+      expect(twice.code).toBe(2);
+      expect(twice.stderr.trim()).toBe(
+        'stem: tasks file ./twice.ts: two tasks are named "x": exports default[0] and b (task names must be unique)',
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
