@@ -7,6 +7,7 @@
  */
 import { defineCommand } from "citty";
 import { acceptsMorePositionals } from "./args-check.ts";
+import { confirmDeletion } from "./confirm.ts";
 import { connectOptionsFor, requireDurable, type StoreAccess } from "./store-access.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
@@ -118,6 +119,10 @@ const apply = defineCommand({
     "dry-run": {
       type: "boolean",
       description: "Show what would be created, updated or left unchanged",
+    },
+    yes: {
+      type: "boolean",
+      description: "Accepted for scripts written for other Stem versions; apply never asks",
     },
   },
   run: async ({ args }) => {
@@ -268,14 +273,27 @@ function toggle(enabled: boolean) {
 }
 
 const remove = defineCommand({
-  meta: { name: "remove", description: "Delete an entry and its run history" },
+  meta: {
+    name: "remove",
+    description: "Delete an entry and its run history; asks first on a terminal unless --yes",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
     id: { type: "positional", description: "Entry id", required: true },
+    yes: {
+      type: "boolean",
+      description: "Do not ask (required when not on a terminal; the question defaults to No)",
+    },
   },
   run: ({ args }) =>
     withScheduleStore(args, [], async (store) => {
+      if (!args.yes && !process.stdin.isTTY)
+        throw new UsageError("refusing to remove without --yes when not on a terminal");
+      const entry = await store.get(args.id);
+      if (!entry) throw notFound(args.id);
+      const question = `Delete 1 schedule entry, ${args.id} (${describeSpec(entry.spec, entry.timezone)}, run ${entry.totalRunCount} time(s)), and its run history?`;
+      if (!(await confirmDeletion(question, args.yes))) return;
       if (!(await store.remove(args.id))) throw notFound(args.id);
       if (args.json) return printJson({ removed: args.id });
       process.stdout.write(`removed ${args.id}\n`);

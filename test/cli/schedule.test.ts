@@ -111,14 +111,14 @@ describe("stem schedule", () => {
     expect(enabled.stdout).toContain("enabled nightly; next run");
     expect((await list()).find((e) => e.id === "nightly")?.enabled).toBe(true);
 
-    const removed = await stem(ws.dir, ["schedule", "remove", "cleanup"]);
+    const removed = await stem(ws.dir, ["schedule", "remove", "cleanup", "--yes"]);
     expect(removed.code).toBe(0);
     expect((await list()).map((e) => e.id)).toEqual(["nightly"]);
     const missing = await stem(ws.dir, ["schedule", "show", "cleanup"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no schedule entry "cleanup"');
     expect((await stem(ws.dir, ["schedule", "disable", "nope"])).code).toBe(1);
-    await stem(ws.dir, ["schedule", "remove", "nightly"]);
+    await stem(ws.dir, ["schedule", "remove", "nightly", "--yes"]);
   });
 
   test("a file with one bad entry is refused whole: exit 2, file:line and field named, nothing applied", async () => {
