@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import { loadPausedQueues } from "../src/worker/revocations.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
 import { iso, jsonArg, printJson, printTable, storeArgs, watch, withClient } from "./shared.ts";
@@ -8,17 +9,38 @@ const watchArg = {
   watch: { type: "boolean", description: "Refresh every 2 s until Ctrl-C" },
 } as const;
 
+/** A worker's queues, the paused ones marked: `emails (paused),default`. */
+function queuesWithPauses(queues: string[], paused: unknown): string {
+  const set = new Set(Array.isArray(paused) ? paused : []);
+  return queues.map((q) => (set.has(q) ? `${q} (paused)` : q)).join(",");
+}
+
 const queues = defineCommand({
   meta: { name: "queues", description: "Depth, in flight, delayed and dead per queue" },
   args: { ...storeArgs, ...jsonArg, ...watchArg },
   run: ({ args }) =>
     withClient(args, async (client) => {
       const render = async () => {
-        const stats = await client.broker.stats();
+        const paused = await loadPausedQueues(client.revokeStore, Date.now());
+        const known = (await client.broker.stats()).map((s) => s.queue);
+        // A paused queue is listed even when no task has been sent to it yet.
+        const missing = [...paused].filter((q) => !known.includes(q));
+        const all = missing.length ? [...known, ...missing] : undefined;
+        const stats = (await client.broker.stats(all)).map((s) => ({
+          ...s,
+          paused: paused.has(s.queue),
+        }));
         if (args.json) return printJson(stats);
         printTable(
-          ["queue", "pending", "in flight", "delayed", "dead"],
-          stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]),
+          ["queue", "pending", "in flight", "delayed", "dead", "paused"],
+          stats.map((s) => [
+            s.queue,
+            s.pending,
+            s.inflight,
+            s.delayed,
+            s.dead,
+            s.paused ? "yes" : "",
+          ]),
         );
       };
       await (args.watch ? watch(render) : render());
@@ -53,7 +75,7 @@ const workers = defineCommand({
               b.workerId,
               b.host,
               b.pid,
-              b.queues.join(","),
+              queuesWithPauses(b.queues, b.extras?.paused),
               b.concurrency,
               b.inflight,
               b.processed,

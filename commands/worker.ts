@@ -39,6 +39,7 @@ async function control(
       ["worker", "status", "reply"],
       replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
     ),
+  noReply = "no worker replied",
 ): Promise<ControlReply[]> {
   return withClient(args, async (client) => {
     const replies = await sendControl(client.controlBus, type, {
@@ -47,8 +48,9 @@ async function control(
       timeoutMs: parseDuration(args.timeout, "--timeout"),
     });
     if (args.json) printJson(replies);
-    else if (replies.length === 0) process.stderr.write("no worker replied\n");
-    else show(replies);
+    else if (replies.length === 0) {
+      if (noReply) process.stderr.write(`${noReply}\n`);
+    } else show(replies);
     if (replies.length === 0 || replies.some((r) => r.status !== "ok")) fail();
     return replies;
   });
@@ -174,6 +176,15 @@ const revoke = defineCommand({
   },
 });
 
+/** "paused queue default for workers that start later; 0 live workers replied". */
+function pauseSummary(verb: "pause" | "resume", queues: string[], replies: ControlReply[]): string {
+  const what = `${verb}d queue${queues.length > 1 ? "s" : ""} ${queues.join(", ")}`;
+  const live = `${replies.length} live worker${replies.length === 1 ? "" : "s"} replied`;
+  return replies.length === 0
+    ? `${what} for workers that start later; ${live}`
+    : `${what}; ${live}`;
+}
+
 function queueArgs(description: string) {
   return { ...controlArgs, queue: { type: "string", description, required: true } } as const;
 }
@@ -188,8 +199,10 @@ const pause = defineCommand({
       (client) => persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
       "write",
     );
-    await control(args, "pause", { queues });
+    const replies = await control(args, "pause", { queues }, undefined, "");
+    // The pause is stored either way: workers that start later honour it.
     process.exitCode = 0;
+    if (!args.json) process.stderr.write(`${pauseSummary("pause", queues, replies)}\n`);
   },
 });
 
@@ -203,8 +216,10 @@ const resume = defineCommand({
       (client) => persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
       "write",
     );
-    await control(args, "resume", { queues });
+    const replies = await control(args, "resume", { queues }, undefined, "");
+    // The resume is stored either way: workers that start later honour it.
     process.exitCode = 0;
+    if (!args.json) process.stderr.write(`${pauseSummary("resume", queues, replies)}\n`);
   },
 });
 

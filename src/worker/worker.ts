@@ -235,6 +235,11 @@ export class Worker {
     await this.revocations.refresh();
     for (const q of await loadPausedQueues(this.options.revokeStore, this.clock.now()))
       this.paused.add(q);
+    const pausedHere = this.queues.filter((q) => this.paused.has(q));
+    if (pausedHere.length > 0)
+      logger.warn(
+        `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
+      );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     await this.beat();
     const heartbeatMs = parseDuration(this.options.heartbeatInterval ?? "10s", "heartbeatInterval");
