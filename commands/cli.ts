@@ -44,6 +44,8 @@ export const main = defineCommand({
 /** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
 const USAGE_CODES = new Set<StemErrorCode>([
   "invalid_argument",
+  "unknown_task",
+  "duplicate_task",
   "invalid_task_options",
   "unsupported_url",
 ]);

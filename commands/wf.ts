@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import type { WorkflowRun, WorkflowStatus } from "../src/adapters/contracts.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import { StoreMissingError } from "../src/core/errors.ts";
 import type { AnyWorkflowDefinition } from "../src/workflow/definition.ts";
 import { WorkflowRuntime, type WorkflowRunDetail } from "../src/workflow/runtime.ts";
 import {
@@ -66,6 +67,31 @@ function parsePayload(value: string | undefined): unknown {
   }
 }
 
+/**
+ * Without --tasks, the name is checked against the workflows live workers serve (from
+ * their heartbeats): a name none of them knows is refused, rather than queued to fail.
+ * With no live worker serving workflows there is nothing to check against: the run waits.
+ */
+async function checkServed(args: StoreFlags, name: string): Promise<void> {
+  const beats = await withClient(args, (client) => client.backend.listHeartbeats()).catch(
+    (error) => {
+      if (error instanceof StoreMissingError) return [];
+      throw error;
+    },
+  );
+  const served = new Set(
+    beats.flatMap((b) => (Array.isArray(b.extras?.workflows) ? b.extras.workflows : [])),
+  );
+  if (served.has(name)) return;
+  if (served.size > 0)
+    throw new UsageError(
+      `no live worker serves workflow "${name}" (they serve: ${[...served].sort().join(", ")}); check the name, or pass --tasks FILE`,
+    );
+  process.stderr.write(
+    `no live worker serves workflows yet: the run waits for one that serves "${name}" (pass --tasks FILE to check the name now)\n`,
+  );
+}
+
 const start = defineCommand({
   meta: {
     name: "start",
@@ -102,6 +128,7 @@ const start = defineCommand({
         `${args.tasks} has no workflow "${args.name}" (it exports: ${workflows.map((w) => w.name).join(", ") || "none"})`,
       );
     }
+    if (!workflows) await checkServed(args, args.name);
     const maxRun = args["max-run-duration"];
     const maxSuspend = args["max-suspend-duration"];
     if (maxRun) parseDuration(maxRun, "--max-run-duration");

@@ -301,5 +301,7 @@ export const workerCommand = defineCommand({
     await worker.done;
     await workflows?.stop();
     await client.close();
+    // A forced stop (second signal) returned running tasks unfinished: 128 + the signal.
+    if (worker.forcedBy) process.exitCode = worker.forcedBy === "SIGINT" ? 130 : 143;
   },
 });

@@ -131,6 +131,10 @@ export class Worker {
   /** Tasks whose handler has settled, while their outcome is stored and acked. */
   private readonly finishing = new Set<HeldTask>();
   private readonly paused = new Set<string>();
+  /** The signal that forced a shutdown (a second SIGINT/SIGTERM), if one did. */
+  private forced: string | undefined;
+  /** Extra heartbeat fields others set (e.g. the workflows this worker serves). */
+  private readonly advertised: Record<string, unknown> = {};
   private readonly stopFetching = new AbortController();
   private wakeLoop: (() => void) | null = null;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
@@ -468,7 +472,7 @@ export class Worker {
       failed: this.failed,
       startedAt: this.startedAt,
       timestamp: this.clock.now(),
-      extras: { prefetch: this.prefetchLimit, paused: [...this.paused] },
+      extras: { ...this.advertised, prefetch: this.prefetchLimit, paused: [...this.paused] },
     };
   }
 
@@ -489,6 +493,16 @@ export class Worker {
   }
 
   /** A snapshot for stats and inspect commands. */
+  /** The signal that forced this worker's shutdown (a second one), or undefined. */
+  get forcedBy(): string | undefined {
+    return this.forced;
+  }
+
+  /** Adds a field to this worker's heartbeat `extras`, for operator tools to read. */
+  advertise(key: string, value: unknown): void {
+    this.advertised[key] = value;
+  }
+
   stats(): WorkerStats {
     const now = this.clock.now();
     return {
@@ -619,6 +633,7 @@ export class Worker {
     const onSignal = (name: string) => {
       if (this.state === "stopping") {
         logger.warn(`${name} again: forcing shutdown`);
+        this.forced = name;
         void this.shutdown("hard");
       } else {
         logger.info(`${name} received: finishing running tasks (send again to force)`);

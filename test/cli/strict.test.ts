@@ -158,6 +158,7 @@ describe("stem refuses mistakes", () => {
 
   test("a syntax or runtime error in a tasks file names file, line and column in a few lines; exit 2", async () => {
     const dir = workspace({
+      "good.ts": TASKS_TS,
       "syntax.ts": `import { defineTask } from "stem";\n\nexport const a = defineTask({\n  name: "a",\n  run: () => { return 1 +; },\n});\n`,
       "throws.ts": `import { defineTask } from "stem";\nconst o: any = undefined;\nexport const a = defineTask({ name: o.name, run: () => 1 });\n`,
       "twice.ts": `import { defineTask } from "stem";\nexport const a = defineTask({ name: "x", run: () => 1 });\nexport const b = defineTask({ name: "x", run: () => 2 });\nexport default [a];\n`,
@@ -177,6 +178,9 @@ describe("stem refuses mistakes", () => {
       );
       expect(thrown.stderr).toContain("TypeError");
       expect(thrown.stderr.trim().split("\n")).toHaveLength(1);
+      const unknown = await stem(dir.dir, ["enqueue", "demo.nope", "--tasks", "./good.ts"]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain("demo.nope");
       const twice = await stem(dir.dir, ["worker", "--tasks", "./twice.ts"]);
       expect(twice.code).toBe(2);
       expect(twice.stderr.trim()).toBe(
