@@ -21,9 +21,10 @@ export function connectOptionsFor(access: StoreAccess): ConnectOptions {
 export function missingStoreHint(error: unknown): string | undefined {
   if (!(error instanceof StoreMissingError)) return undefined;
   return [
-    "This command uses an existing store and never creates one. The default store is ./.stem/stem.db in the current folder,",
-    "created by worker, beat, enqueue, schedule apply or wf start. Run stem where it is, or point to your",
-    "store with --broker URL (or STEM_BROKER_URL; --backend, --schedule-store, --workflow-store for the others).",
+    "This command only uses a store that exists; it never creates one. The default store is",
+    "./.stem/stem.db in the current folder, created by worker, beat, enqueue, schedule apply or",
+    "wf start. Run stem where your store is, or point to it with --broker URL (or STEM_BROKER_URL;",
+    "--backend, --schedule-store and --workflow-store for the others).",
   ].join("\n");
 }
 
