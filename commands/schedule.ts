@@ -137,10 +137,15 @@ const apply = defineCommand({
       [],
       (store) => applySchedules(store, entries, { dryRun }),
       dryRun ? "read" : "write",
-    ).catch((error) => {
+    ).catch(async (error) => {
       // A dry run against a store not created yet: every entry would be created.
       if (!(dryRun && error instanceof StoreMissingError)) throw error;
-      return applySchedules(openMemory().scheduleStore(), entries, { dryRun });
+      const empty = openMemory();
+      try {
+        return await applySchedules(empty.scheduleStore(), entries, { dryRun });
+      } finally {
+        await empty.close();
+      }
     });
     if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
     printTable(
