@@ -57,7 +57,7 @@ export const beatCommand = defineCommand({
     }
     const paths = schedulePaths(rawArgs);
     keepServingOnUnhandledRejection("beat");
-    const client = await openClient(args);
+    const client = await openClient(args, [], "write");
     try {
       const url = scheduleStoreUrl(args);
       const state = (await client.connection(url)).scheduleStore();

@@ -9,6 +9,7 @@ import pkg from "../package.json" with { type: "json" };
 import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
 import { checkLogLevelEnv } from "../src/core/logger.ts";
+import { checkCommandLine } from "./args-check.ts";
 import { beatCommand } from "./beat.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
@@ -19,6 +20,7 @@ import { renderHelp, withExamples } from "./output/help.ts";
 import { showWide, stripAnsi } from "./output/terminal.ts";
 import { resultCommand } from "./result.ts";
 import { scheduleCommand } from "./schedule.ts";
+import { missingStoreHint } from "./store-access.ts";
 import { tasksCommand } from "./tasks.ts";
 import { wfCommand } from "./wf.ts";
 import { workerCommand } from "./worker.ts";
@@ -52,6 +54,8 @@ withExamples(main, [
 /** Codes that mean "you called it wrong" (exit 2) rather than "it failed" (exit 1). */
 const USAGE_CODES = new Set<StemErrorCode>([
   "invalid_argument",
+  "unknown_task",
+  "duplicate_task",
   "invalid_task_options",
   "unsupported_url",
 ]);
@@ -82,19 +86,25 @@ export async function run(rawArgs: string[]): Promise<void> {
   if (rawArgs.includes("--wide")) showWide();
   try {
     checkLogLevelEnv();
+    // `stem help [CMD ...]` and `stem version` are the words for --help and --version.
+    if (rawArgs[0] === "help") rawArgs = [...rawArgs.slice(1), "--help"];
     if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
+      await checkCommandLine(main, rawArgs, { flags: false });
       process.stdout.write(await renderHelp(main, rawArgs));
       return;
     }
-    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+    if (rawArgs.length === 1 && ["--version", "-v", "version"].includes(rawArgs[0])) {
       process.stdout.write(`${pkg.version}\n`);
       return;
     }
+    await checkCommandLine(main, rawArgs);
     await runCommand(main, { rawArgs });
   } catch (error) {
     const code = exitCodeFor(error);
     // citty colours words in its messages; an error line is plain text everywhere.
     process.stderr.write(`stem: ${stripAnsi((error as Error)?.message ?? String(error))}\n`);
+    const hint = missingStoreHint(error);
+    if (hint) process.stderr.write(`${hint}\n`);
     if (code === 2 && !(error instanceof StemError))
       process.stderr.write("run with --help for usage\n");
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -14,6 +14,7 @@ import {
   storeArgs,
   withClient,
 } from "./shared.ts";
+import { confirmDeletion } from "./confirm.ts";
 
 function sinceFlag(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -203,22 +204,21 @@ const purge = defineCommand({
     ...storeArgs,
     ...jsonArg,
     queue: { type: "string", alias: "q", description: "Only this queue" },
-    yes: { type: "boolean", alias: "y", description: "Do not ask for confirmation" },
+    yes: {
+      type: "boolean",
+      alias: "y",
+      description: "Do not ask (required when not on a terminal; the question defaults to No)",
+    },
   },
   run: async ({ args }) => {
-    if (!args.yes) {
-      if (!process.stdin.isTTY)
-        throw new UsageError("refusing to purge without --yes when not on a terminal");
-      const answer = await logger.prompt(
-        `Delete every dead letter${args.queue ? ` of queue ${args.queue}` : ""}?`,
-        { type: "confirm" },
-      );
-      if (answer !== true) {
-        process.stderr.write("nothing deleted\n");
-        return;
-      }
-    }
+    if (!args.yes && !process.stdin.isTTY)
+      throw new UsageError("refusing to purge without --yes when not on a terminal");
     await withClient(args, async (client) => {
+      const queues = args.queue ? [args.queue] : undefined;
+      const total = (await client.broker.stats(queues)).reduce((n, s) => n + s.dead, 0);
+      const what = `${total} dead letter(s)${args.queue ? ` of queue ${args.queue}` : ""}`;
+      const question = `Delete ${what}? This cannot be undone.`;
+      if (total > 0 && !(await confirmDeletion(question, args.yes))) return;
       const removed = await client.broker.purgeDeadLetters({ queue: args.queue });
       if (args.json) printJson({ removed });
       else process.stdout.write(`deleted ${removed} dead letter(s)\n`);

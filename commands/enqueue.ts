@@ -6,12 +6,14 @@ import {
   fail,
   jsonArg,
   openClient,
+  overridesFrom,
   parseJsonFlag,
   printJson,
   storeArgs,
   tasksFrom,
 } from "./shared.ts";
 import { printResult } from "./result.ts";
+import { requireDurable } from "./store-access.ts";
 
 export const enqueueCommand = defineCommand({
   meta: {
@@ -53,7 +55,8 @@ export const enqueueCommand = defineCommand({
     }
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
-    const client = await openClient(args, await tasksFrom(args.tasks));
+    requireDurable(overridesFrom(args), ["broker", "backend"], "the task enqueued here");
+    const client = await openClient(args, await tasksFrom(args.tasks), "write");
     try {
       const id = await client.enqueue(args.name, taskArgs, {
         queue: args.queue,

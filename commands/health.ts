@@ -8,12 +8,17 @@ import { fail, jsonArg, overridesFrom, printJson, printTable, storeArgs } from "
 export const healthCommand = defineCommand({
   meta: {
     name: "health",
-    description: "Check every configured store (connect, round trip, latency); exit 1 if any fails",
+    description:
+      "Check every configured store: it exists (never created), its data is intact (SQLite quick_check), its schema version, a write/read round trip; exit 1 if any fails",
   },
   args: {
     ...storeArgs,
     ...jsonArg,
-    timeout: { type: "string", default: "5s", description: "Give up on a store after this long" },
+    timeout: {
+      type: "string",
+      default: "5s",
+      description: "A store whose checks take longer than this fails",
+    },
   },
   run: async ({ args }) => {
     const checks = await checkHealth(
@@ -28,10 +33,18 @@ export const healthCommand = defineCommand({
           "store",
           { name: "url", optional: 1 },
           "status",
+          { name: "schema", optional: 2 },
           "latency",
           { name: "error", shorten: "wrap" },
         ],
-        checks.map((c) => [c.store, c.url, c.ok ? "ok" : "FAIL", `${c.latencyMs} ms`, c.error]),
+        checks.map((c) => [
+          c.store,
+          c.url,
+          c.ok ? "ok" : "FAIL",
+          c.schemaVersion === undefined ? "" : `v${c.schemaVersion}`,
+          `${c.latencyMs} ms`,
+          c.error,
+        ]),
       );
     if (!healthy) fail();
   },

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { withExamples } from "./output/help.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import { loadPausedQueues } from "../src/worker/revocations.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { isLost } from "../src/worker/liveness.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
@@ -33,6 +34,12 @@ function show<T>(
   return load().then((view) => (args.json ? printJson(view) : print(view)));
 }
 
+/** A worker's queues, the paused ones marked: `emails (paused),default`. */
+function queuesWithPauses(queues: string[], paused: unknown): string {
+  const set = new Set(Array.isArray(paused) ? paused : []);
+  return queues.map((q) => (set.has(q) ? `${q} (paused)` : q)).join(",");
+}
+
 const queues = defineCommand({
   meta: { name: "queues", description: "Depth, in flight, delayed and dead per queue" },
   args: { ...storeArgs, ...jsonArg, ...watchArg },
@@ -40,11 +47,35 @@ const queues = defineCommand({
     withClient(args, (client) =>
       show(
         args,
-        () => client.broker.stats(),
+        async () => {
+          const paused = await loadPausedQueues(client.revokeStore, Date.now());
+          const known = (await client.broker.stats()).map((s) => s.queue);
+          // A paused queue is listed even when no task has been sent to it yet.
+          const missing = [...paused].filter((q) => !known.includes(q));
+          const all = missing.length ? [...known, ...missing] : undefined;
+          return (await client.broker.stats(all)).map((s) => ({
+            ...s,
+            paused: paused.has(s.queue),
+          }));
+        },
         (stats) =>
           printTable(
-            [{ name: "queue", shorten: "middle" }, "pending", "in flight", "delayed", "dead"],
-            stats.map((s) => [s.queue, s.pending, s.inflight, s.delayed, s.dead]),
+            [
+              { name: "queue", shorten: "middle" },
+              "pending",
+              "in flight",
+              "delayed",
+              "dead",
+              "paused",
+            ],
+            stats.map((s) => [
+              s.queue,
+              s.pending,
+              s.inflight,
+              s.delayed,
+              s.dead,
+              s.paused ? "yes" : "",
+            ]),
           ),
       ),
     ),
@@ -87,7 +118,7 @@ const workers = defineCommand({
               b.state,
               b.host,
               b.pid,
-              b.queues.join(","),
+              queuesWithPauses(b.queues, b.extras?.paused),
               b.concurrency,
               b.inflight,
               b.processed,

@@ -7,6 +7,7 @@ import { loadConfig } from "../src/app/config.ts";
 import { Connections } from "../src/app/connections.ts";
 import { FileScheduleStore } from "../src/scheduler/file-store.ts";
 import { overridesFrom, repeatedFlag, type StoreFlags } from "./shared.ts";
+import { connectOptionsFor, type StoreAccess } from "./store-access.ts";
 
 /** `--schedules`: read entries from schedule files instead of listing the whole store. */
 export const schedulesArg = {
@@ -31,13 +32,15 @@ export function schedulePaths(rawArgs: string[]): string[] {
 /**
  * Opens the schedule store for a command and closes it afterwards. With `paths`, the
  * entries come from those files (a read-only file store view: nothing is written).
+ * Only `write` access creates a store that does not exist yet.
  */
 export async function withScheduleStore<T>(
   args: StoreFlags,
   paths: string[],
   fn: (store: ScheduleStore) => Promise<T>,
+  access: StoreAccess = "read",
 ): Promise<T> {
-  const connections = new Connections();
+  const connections = new Connections(connectOptionsFor(access));
   try {
     const state = (await connections.get(scheduleStoreUrl(args))).scheduleStore();
     if (paths.length === 0) return await fn(state);

@@ -7,10 +7,14 @@
  */
 import { defineCommand } from "citty";
 import { withExamples } from "./output/help.ts";
+import { acceptsMorePositionals } from "./args-check.ts";
+import { confirmDeletion } from "./confirm.ts";
+import { requireDurable } from "./store-access.ts";
 import type { ScheduleStore } from "../src/adapters/contracts.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
-import { StemError } from "../src/core/errors.ts";
+import { StemError, StoreMissingError } from "../src/core/errors.ts";
+import { openMemory } from "../src/adapters/memory/index.ts";
 import type { ScheduleEntry } from "../src/core/schedule.ts";
 import { type ApplyItem, applySchedules, setScheduleEnabled } from "../src/scheduler/apply.ts";
 import { describeSpec } from "../src/scheduler/describe.ts";
@@ -26,7 +30,15 @@ import {
   schedulesArg,
   withScheduleStore,
 } from "./schedule-store.ts";
-import { iso, jsonArg, printJson, printTable, storeArgs, UsageError } from "./shared.ts";
+import {
+  iso,
+  jsonArg,
+  overridesFrom,
+  printJson,
+  printTable,
+  storeArgs,
+  UsageError,
+} from "./shared.ts";
 
 /** Every positional argument (citty keeps the extra ones in `_`). */
 function positionals(args: { _?: unknown }): string[] {
@@ -68,15 +80,33 @@ const apply = defineCommand({
       type: "boolean",
       description: "Show what would be created, updated or left unchanged",
     },
+    yes: {
+      type: "boolean",
+      description: "Accepted for scripts written for other Stem versions; apply never asks",
+    },
   },
   run: async ({ args }) => {
     const files = positionals(args);
     // Every entry of every file is checked before anything is written.
     const entries = await loadScheduleFiles(files);
     const dryRun = Boolean(args["dry-run"]);
-    const items = await withScheduleStore(args, [], (store) =>
-      applySchedules(store, entries, { dryRun }),
-    );
+    if (!dryRun)
+      requireDurable(overridesFrom(args), ["schedule store"], "the entries applied here");
+    const items = await withScheduleStore(
+      args,
+      [],
+      (store) => applySchedules(store, entries, { dryRun }),
+      dryRun ? "read" : "write",
+    ).catch(async (error) => {
+      // A dry run against a store not created yet: every entry would be created.
+      if (!(dryRun && error instanceof StoreMissingError)) throw error;
+      const empty = openMemory();
+      try {
+        return await applySchedules(empty.scheduleStore(), entries, { dryRun });
+      } finally {
+        await empty.close();
+      }
+    });
     if (args.json) return printJson({ dryRun, items: items.map(itemJson) });
     printTable(
       ["id", dryRun ? "would" : "action", "changed", { name: "next run", shorten: "never" }],
@@ -90,6 +120,9 @@ const apply = defineCommand({
     );
   },
 });
+
+// Takes several files: `stem schedule apply a.yaml b.yaml`.
+acceptsMorePositionals(apply);
 
 function itemJson(item: ApplyItem) {
   return { id: item.id, action: item.action, changed: item.changed, entry: item.entry };
@@ -221,14 +254,27 @@ function toggle(enabled: boolean) {
 }
 
 const remove = defineCommand({
-  meta: { name: "remove", description: "Delete an entry and its run history" },
+  meta: {
+    name: "remove",
+    description: "Delete an entry and its run history; asks first on a terminal unless --yes",
+  },
   args: {
     ...storeArgs,
     ...jsonArg,
     id: { type: "positional", description: "Entry id", required: true },
+    yes: {
+      type: "boolean",
+      description: "Do not ask (required when not on a terminal; the question defaults to No)",
+    },
   },
   run: ({ args }) =>
     withScheduleStore(args, [], async (store) => {
+      if (!args.yes && !process.stdin.isTTY)
+        throw new UsageError("refusing to remove without --yes when not on a terminal");
+      const entry = await store.get(args.id);
+      if (!entry) throw notFound(args.id);
+      const question = `Delete 1 schedule entry, ${args.id} (${describeSpec(entry.spec, entry.timezone)}, run ${entry.totalRunCount} time(s)), and its run history?`;
+      if (!(await confirmDeletion(question, args.yes))) return;
       if (!(await store.remove(args.id))) throw notFound(args.id);
       if (args.json) return printJson({ removed: args.id });
       process.stdout.write(`removed ${args.id}\n`);

@@ -2,17 +2,23 @@
 import { StemClient } from "../src/app/client.ts";
 import type { ConfigOverrides } from "../src/app/config.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
-import { StemError } from "../src/core/errors.ts";
 import type { AnyTaskHandler } from "../src/core/task.ts";
 import { out } from "./output/terminal.ts";
+import { connectOptionsFor, type StoreAccess } from "./store-access.ts";
+import { UsageError } from "./usage-error.ts";
 
 export { printTable } from "./output/table.ts";
 export { note, out } from "./output/terminal.ts";
 export { watch } from "./output/watch.ts";
+export { UsageError };
 
 /** Store URL flags; each overrides its STEM_* variable. */
 export const storeArgs = {
-  broker: { type: "string", description: "Broker URL (overrides STEM_BROKER_URL)" },
+  broker: {
+    type: "string",
+    description:
+      "Broker URL (overrides STEM_BROKER_URL; default sqlite://./.stem/stem.db, relative to the current folder, which only commands that write create)",
+  },
   backend: {
     type: "string",
     description: "Result backend URL (overrides STEM_RESULT_BACKEND_URL)",
@@ -55,20 +61,29 @@ export function overridesFrom(args: StoreFlags): ConfigOverrides {
   };
 }
 
-/** Opens a client on the configured stores, optionally with the tasks of a module. */
+/**
+ * Opens a client on the configured stores, optionally with the tasks of a module. Only
+ * `write` access creates a store that does not exist yet; `read` refuses it.
+ */
 export async function openClient(
   args: StoreFlags,
   tasks: AnyTaskHandler[] = [],
+  access: StoreAccess = "read",
 ): Promise<StemClient> {
-  return StemClient.create({ ...overridesFrom(args), tasks });
+  return StemClient.create({
+    ...overridesFrom(args),
+    tasks,
+    connectOptions: connectOptionsFor(access),
+  });
 }
 
 /** Runs `fn` with a client and always closes it. */
 export async function withClient<T>(
   args: StoreFlags,
   fn: (client: StemClient) => Promise<T>,
+  access: StoreAccess = "read",
 ): Promise<T> {
-  const client = await openClient(args);
+  const client = await openClient(args, [], access);
   try {
     return await fn(client);
   } finally {
@@ -96,14 +111,6 @@ export function parseJsonFlag(
     throw new UsageError(`--${flag} must be a JSON object, like '{"to": "a@b.c"}'`);
   }
   return parsed as Record<string, unknown>;
-}
-
-/** A mistake in how the command was called: exit code 2. */
-export class UsageError extends StemError {
-  constructor(message: string) {
-    super("invalid_argument", message);
-    this.name = "UsageError";
-  }
 }
 
 /** Sets the exit code for a failed check without throwing (the command still prints). */

@@ -3,6 +3,7 @@ import { withExamples } from "./output/help.ts";
 import type { WorkflowRun, WorkflowStatus } from "../src/adapters/contracts.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
+import { StoreMissingError } from "../src/core/errors.ts";
 import type { AnyWorkflowDefinition } from "../src/workflow/definition.ts";
 import { WorkflowRuntime, type WorkflowRunDetail } from "../src/workflow/runtime.ts";
 import {
@@ -11,12 +12,14 @@ import {
   fail,
   iso,
   jsonArg,
+  overridesFrom,
   parseJsonFlag,
   printJson,
   printTable,
   storeArgs,
   withClient,
 } from "./shared.ts";
+import { requireDurable, type StoreAccess } from "./store-access.ts";
 
 const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed", "cancelled"];
 
@@ -24,19 +27,28 @@ const STATUSES: WorkflowStatus[] = ["running", "suspended", "completed", "failed
 function withRuntime<T>(
   args: StoreFlags,
   fn: (runtime: WorkflowRuntime) => Promise<T>,
-  options: { workflows?: AnyWorkflowDefinition[]; queue?: string; eventRetention?: number } = {},
+  options: {
+    workflows?: AnyWorkflowDefinition[];
+    queue?: string;
+    eventRetention?: number;
+    access?: StoreAccess;
+  } = {},
 ): Promise<T> {
-  return withClient(args, async (client) => {
-    const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
-    const runtime = new WorkflowRuntime({
-      store,
-      stem: client.stem,
-      workflows: options.workflows,
-      queue: options.queue ?? client.config.defaultQueue,
-      eventRetention: options.eventRetention,
-    });
-    return fn(runtime);
-  });
+  return withClient(
+    args,
+    async (client) => {
+      const store = (await client.connection(client.config.workflowStoreUrl)).workflowStore();
+      const runtime = new WorkflowRuntime({
+        store,
+        stem: client.stem,
+        workflows: options.workflows,
+        queue: options.queue ?? client.config.defaultQueue,
+        eventRetention: options.eventRetention,
+      });
+      return fn(runtime);
+    },
+    options.access,
+  );
 }
 
 /** Where a run waits: its topic, or its wake time. */
@@ -60,6 +72,31 @@ function parsePayload(value: string | undefined): unknown {
   } catch (error) {
     throw new UsageError(`--payload is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Without --tasks, the name is checked against the workflows live workers serve (from
+ * their heartbeats): a name none of them knows is refused, rather than queued to fail.
+ * With no live worker serving workflows there is nothing to check against: the run waits.
+ */
+async function checkServed(args: StoreFlags, name: string): Promise<void> {
+  const beats = await withClient(args, (client) => client.backend.listHeartbeats()).catch(
+    (error) => {
+      if (error instanceof StoreMissingError) return [];
+      throw error;
+    },
+  );
+  const served = new Set(
+    beats.flatMap((b) => (Array.isArray(b.extras?.workflows) ? b.extras.workflows : [])),
+  );
+  if (served.has(name)) return;
+  if (served.size > 0)
+    throw new UsageError(
+      `no live worker serves workflow "${name}" (they serve: ${[...served].sort().join(", ")}); check the name, or pass --tasks FILE`,
+    );
+  process.stderr.write(
+    `no live worker serves workflows yet: the run waits for one that serves "${name}" (pass --tasks FILE to check the name now)\n`,
+  );
 }
 
 const start = defineCommand({
@@ -93,12 +130,14 @@ const start = defineCommand({
   },
   run: async ({ args }) => {
     const params = parseJsonFlag(args.params, "params") ?? {};
+    requireDurable(overridesFrom(args), ["broker", "workflow store"], "the run started here");
     const workflows = args.tasks ? (await loadTaskModule(args.tasks)).workflows : undefined;
     if (workflows && !workflows.some((w) => w.name === args.name)) {
       throw new UsageError(
         `${args.tasks} has no workflow "${args.name}" (it exports: ${workflows.map((w) => w.name).join(", ") || "none"})`,
       );
     }
+    if (!workflows) await checkServed(args, args.name);
     const maxRun = args["max-run-duration"];
     const maxSuspend = args["max-suspend-duration"];
     if (maxRun) parseDuration(maxRun, "--max-run-duration");
@@ -118,7 +157,7 @@ const start = defineCommand({
           printJson({ runId, workflow: args.name, queue: args.queue ?? runtime.queue });
         else process.stdout.write(`${runId}\n`);
       },
-      { workflows, queue: args.queue },
+      { workflows, queue: args.queue, access: "write" },
     );
   },
 });

@@ -49,6 +49,7 @@ async function control(
       [{ name: "worker", shorten: "middle" }, "status", "reply"],
       replies.map((r) => [r.workerId, r.status, r.error ?? JSON.stringify(r.payload)]),
     ),
+  noReply = "no worker replied",
 ): Promise<ControlReply[]> {
   const timeoutMs = parseDuration(args.timeout, "--timeout");
   return withClient(args, async (client) => {
@@ -64,8 +65,9 @@ async function control(
       timeoutMs,
     });
     if (args.json) printJson(replies);
-    else if (replies.length === 0) process.stderr.write("no worker replied\n");
-    else show(replies);
+    else if (replies.length === 0) {
+      if (noReply) process.stderr.write(`${noReply}\n`);
+    } else show(replies);
     if (replies.length === 0 || replies.some((r) => r.status !== "ok")) fail();
     return replies;
   });
@@ -192,7 +194,7 @@ const revoke = defineCommand({
       expiresAt: expiresIn ? now + expiresIn : undefined,
     }));
     // Persisted first: workers that are down or miss the message still skip the task.
-    await withClient(args, (client) => client.revokeStore.upsertAll(entries));
+    await withClient(args, (client) => client.revokeStore.upsertAll(entries), "write");
     const replies = await control(args, "revoke", { revocations: entries }, (rs) =>
       printTable(
         ["worker", "terminated"],
@@ -204,6 +206,15 @@ const revoke = defineCommand({
     if (!args.json) process.stderr.write(`revoked ${ids.join(", ")}\n`);
   },
 });
+
+/** "paused queue default for workers that start later; 0 live workers replied". */
+function pauseSummary(verb: "pause" | "resume", queues: string[], replies: ControlReply[]): string {
+  const what = `${verb}d queue${queues.length > 1 ? "s" : ""} ${queues.join(", ")}`;
+  const live = `${replies.length} live worker${replies.length === 1 ? "" : "s"} replied`;
+  return replies.length === 0
+    ? `${what} for workers that start later; ${live}`
+    : `${what}; ${live}`;
+}
 
 function queueArgs(description: string) {
   return {
@@ -217,11 +228,15 @@ const pause = defineCommand({
   args: queueArgs("Queue to pause (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) =>
-      persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
+    await withClient(
+      args,
+      (client) => persistPause(client.revokeStore, queues, true, Date.now(), "stem-cli"),
+      "write",
     );
-    await control(args, "pause", { queues });
+    const replies = await control(args, "pause", { queues }, undefined, "");
+    // The pause is stored either way: workers that start later honour it.
     process.exitCode = 0;
+    if (!args.json) process.stderr.write(`${pauseSummary("pause", queues, replies)}\n`);
   },
 });
 
@@ -230,11 +245,15 @@ const resume = defineCommand({
   args: queueArgs("Queue to resume (comma-separated for several)"),
   run: async ({ args }) => {
     const queues = args.queue.split(",").filter(Boolean);
-    await withClient(args, (client) =>
-      persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
+    await withClient(
+      args,
+      (client) => persistPause(client.revokeStore, queues, false, Date.now(), "stem-cli"),
+      "write",
     );
-    await control(args, "resume", { queues });
+    const replies = await control(args, "resume", { queues }, undefined, "");
+    // The resume is stored either way: workers that start later honour it.
     process.exitCode = 0;
+    if (!args.json) process.stderr.write(`${pauseSummary("resume", queues, replies)}\n`);
   },
 });
 
@@ -306,7 +325,7 @@ export const workerCommand = defineCommand({
       return n;
     };
     const queues = repeatedFlag(rawArgs, "queue", "q");
-    const client = await openClient(args, module.tasks);
+    const client = await openClient(args, module.tasks, "write");
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
       concurrency: integer(args.concurrency, "concurrency"),
@@ -334,6 +353,8 @@ export const workerCommand = defineCommand({
     await worker.done;
     await workflows?.stop();
     await client.close();
+    // A forced stop (second signal) returned running tasks unfinished: 128 + the signal.
+    if (worker.forcedBy) process.exitCode = worker.forcedBy === "SIGINT" ? 130 : 143;
   },
 });
 

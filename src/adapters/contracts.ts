@@ -629,6 +629,13 @@ export interface StoreConnection {
   workflowStore(): WorkflowStore;
   /** One round trip to the backend; throws when it is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Checks the stored data more deeply than `ping`, for `stem health`: an integrity check
+   * where the backend has one (SQLite `PRAGMA quick_check`) and the schema version. Throws
+   * StemError (`store_corrupt`, `schema_too_new`, `store_unavailable`) naming the problem;
+   * returns the schema version, undefined for a backend without one (memory, Redis).
+   */
+  verify(): Promise<{ schemaVersion?: number }>;
   close(): Promise<void>;
 }
 
@@ -642,6 +649,11 @@ export interface ConnectOptions {
   resultTtlMs?: number;
   /** TLS files; default from STEM_TLS_* environment variables. */
   tls?: TlsOptions;
+  /**
+   * Open only a store that already exists, never create one (for commands that only
+   * read): a missing SQLite file or Postgres schema throws StoreMissingError instead.
+   */
+  existingOnly?: boolean;
 }
 
 export interface TlsOptions {

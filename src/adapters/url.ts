@@ -31,6 +31,11 @@ export function urlScheme(url: string): "memory" | "sqlite" | "redis" | "postgre
   }
 }
 
+/** True for a store that lives in one process's memory and is gone when it exits. */
+export function isEphemeralUrl(url: string): boolean {
+  return urlScheme(url) === "memory" || /^sqlite:(\/\/)?:memory:/.test(url);
+}
+
 /** The URL with any password replaced, safe to print. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):([^@/]*)@/, "//$1:***@");

@@ -1,3 +1,11 @@
+/**
+ * `stem health`: for each configured store, connect (never creating it), verify the data
+ * (integrity and schema version, see StoreConnection.verify) and make a write/read round
+ * trip through the lock store, all within a deadline. A check that answers after the
+ * deadline fails even if it answered well: SQLite works synchronously, so its timers
+ * cannot interrupt it, and a late `ok` would hide a store too slow to use.
+ */
+import type { StoreConnection } from "../adapters/contracts.ts";
 import { connect, redactUrl } from "../adapters/url.ts";
 import type { StemConfig } from "./config.ts";
 
@@ -6,44 +14,69 @@ export interface HealthCheck {
   url: string;
   ok: boolean;
   latencyMs: number;
+  /** The store's schema version, where it has one. */
+  schemaVersion?: number;
   error?: string;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects when `promise` has not settled by `deadline` (performance.now() time). */
+function before<T>(promise: Promise<T>, deadline: number, what: string, timeoutMs: number) {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    const fail = () => reject(new Error(`${what} did not finish within ${timeoutMs} ms`));
+    const timer = setTimeout(fail, Math.max(0, deadline - performance.now()));
     promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
+      (v) => {
+        clearTimeout(timer);
+        // A step that blocked the event loop past the deadline answered too late.
+        if (performance.now() > deadline) fail();
+        else resolve(v);
+      },
       (e) => (clearTimeout(timer), reject(e)),
     );
   });
 }
 
-/** Connects to one URL and makes a round trip, within `timeoutMs`. */
+/** A lock taken, read back and released: a write and a read through the store. */
+async function roundTrip(connection: StoreConnection): Promise<void> {
+  const locks = connection.lockStore();
+  const key = `stem:health:${Bun.randomUUIDv7()}`;
+  const owner = `health-${process.pid}`;
+  if (!(await locks.acquire(key, owner, 10_000)))
+    throw new Error("write/read round trip: a fresh lock could not be taken");
+  try {
+    const read = await locks.ownerOf(key);
+    if (read !== owner)
+      throw new Error(`write/read round trip: wrote owner ${owner}, read back ${read}`);
+  } finally {
+    await locks.release(key, owner);
+  }
+}
+
+/** Connects to one URL, verifies it and makes a round trip, within `timeoutMs`. */
 export async function checkStore(
   store: string,
   url: string,
   timeoutMs: number,
 ): Promise<HealthCheck> {
   const started = performance.now();
-  const connecting = connect(url);
+  const deadline = started + timeoutMs;
+  const elapsed = () => Math.round(performance.now() - started);
+  // A check never creates a store: a missing SQLite file or Postgres schema is a failure.
+  const connecting = connect(url, { existingOnly: true });
   try {
-    const connection = await withTimeout(connecting, timeoutMs, "connect");
+    const connection = await before(connecting, deadline, "connect", timeoutMs);
     try {
-      await withTimeout(
-        connection.ping(),
-        Math.max(1, timeoutMs - (performance.now() - started)),
-        "round trip",
+      const { schemaVersion } = await before(
+        connection.verify(),
+        deadline,
+        "integrity check",
+        timeoutMs,
       );
+      await before(roundTrip(connection), deadline, "write/read round trip", timeoutMs);
+      return { store, url: redactUrl(url), ok: true, latencyMs: elapsed(), schemaVersion };
     } finally {
       await connection.close().catch(() => {});
     }
-    return {
-      store,
-      url: redactUrl(url),
-      ok: true,
-      latencyMs: Math.round(performance.now() - started),
-    };
   } catch (error) {
     // A connection that opens after the timeout is closed when it does.
     connecting.then((c) => c.close()).catch(() => {});
@@ -51,13 +84,13 @@ export async function checkStore(
       store,
       url: redactUrl(url),
       ok: false,
-      latencyMs: Math.round(performance.now() - started),
+      latencyMs: elapsed(),
       error: (error as Error).message,
     };
   }
 }
 
-/** Checks every configured store. */
+/** Checks every configured store; stores sharing a URL are checked once. */
 export async function checkHealth(config: StemConfig, timeoutMs: number): Promise<HealthCheck[]> {
   const stores: [string, string | undefined][] = [
     ["broker", config.brokerUrl],
@@ -66,9 +99,13 @@ export async function checkHealth(config: StemConfig, timeoutMs: number): Promis
     ["schedule store", config.scheduleStoreUrl],
     ["workflow store", config.workflowStoreUrl],
   ];
+  const byUrl = new Map<string, Promise<HealthCheck>>();
   return Promise.all(
     stores
       .filter((s): s is [string, string] => Boolean(s[1]))
-      .map(([store, url]) => checkStore(store, url, timeoutMs)),
+      .map(async ([store, url]) => {
+        if (!byUrl.has(url)) byUrl.set(url, checkStore(store, url, timeoutMs));
+        return { ...(await byUrl.get(url)), store } as HealthCheck;
+      }),
   );
 }

@@ -20,39 +20,55 @@ export function isTaskHandler(value: unknown): value is AnyTaskHandler {
   );
 }
 
-function tasksIn(value: unknown): AnyTaskHandler[] {
-  if (isTaskHandler(value)) return [value];
-  if (Array.isArray(value)) return value.filter(isTaskHandler);
-  if (value && typeof value === "object") return Object.values(value).filter(isTaskHandler);
+/** The values in one export that pass `isIt`, each with where it is (`default[0]`, `all.send`). */
+function membersOf<T>(value: unknown, from: string, isIt: (v: unknown) => v is T): [string, T][] {
+  if (isIt(value)) return [[from, value]];
+  if (Array.isArray(value))
+    return value.flatMap((v, i): [string, T][] => (isIt(v) ? [[`${from}[${i}]`, v]] : []));
+  if (value && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]): [string, T][] =>
+      isIt(v) ? [[`${from}.${k}`, v]] : [],
+    );
   return [];
 }
 
-/** Every task a module exports, default export first, without duplicates. */
-export function collectTasks(exports: Record<string, unknown>): AnyTaskHandler[] {
-  const found = new Map<string, AnyTaskHandler>();
-  const candidates = [exports.default, exports.tasks, ...Object.values(exports)];
-  for (const candidate of candidates) {
-    for (const task of tasksIn(candidate)) if (!found.has(task.name)) found.set(task.name, task);
+/**
+ * Every value the module exports that passes `isIt`, default export first, one per name.
+ * The same value exported twice is kept once; two different ones with one name are an
+ * error naming both exports, since only one of them could ever run.
+ */
+function collectNamed<T extends { name: string }>(
+  exports: Record<string, unknown>,
+  isIt: (v: unknown) => v is T,
+  kind: string,
+): T[] {
+  const found = new Map<string, { value: T; from: string }>();
+  const candidates: [string, unknown][] = [
+    ["default", exports.default],
+    ...Object.entries(exports).filter(([name]) => name !== "default"),
+  ];
+  for (const [name, candidate] of candidates) {
+    for (const [from, value] of membersOf(candidate, name, isIt)) {
+      const seen = found.get(value.name);
+      if (!seen) found.set(value.name, { value, from });
+      else if (seen.value !== value)
+        throw new StemError(
+          "invalid_argument",
+          `two ${kind}s are named "${value.name}": exports ${seen.from} and ${from} (${kind} names must be unique)`,
+        );
+    }
   }
-  return [...found.values()];
+  return [...found.values()].map((f) => f.value);
 }
 
-/** Every workflow a module exports, default export first, one per name. */
+/** Every task a module exports, default export first; throws on two tasks with one name. */
+export function collectTasks(exports: Record<string, unknown>): AnyTaskHandler[] {
+  return collectNamed(exports, isTaskHandler, "task");
+}
+
+/** Every workflow a module exports, default export first; throws on two with one name. */
 export function collectWorkflows(exports: Record<string, unknown>): AnyWorkflowDefinition[] {
-  const found = new Map<string, AnyWorkflowDefinition>();
-  const candidates = [exports.default, exports.workflows, ...Object.values(exports)];
-  for (const candidate of candidates) {
-    const values = isWorkflowDefinition(candidate)
-      ? [candidate]
-      : Array.isArray(candidate)
-        ? candidate
-        : candidate && typeof candidate === "object"
-          ? Object.values(candidate)
-          : [];
-    for (const value of values)
-      if (isWorkflowDefinition(value) && !found.has(value.name)) found.set(value.name, value);
-  }
-  return [...found.values()];
+  return collectNamed(exports, isWorkflowDefinition, "workflow");
 }
 
 /** The loaded module with its tasks and workflows. */
@@ -67,7 +83,7 @@ export interface TaskModule {
 export async function loadTaskModule(file: string): Promise<TaskModule> {
   const path = resolve(file);
   if (!existsSync(path)) {
-    throw new StemError("not_found", `tasks file not found: ${file}`);
+    throw new StemError("invalid_argument", `tasks file not found: ${file}`);
   }
   let exports: Record<string, unknown>;
   try {
@@ -75,12 +91,18 @@ export async function loadTaskModule(file: string): Promise<TaskModule> {
   } catch (error) {
     throw new StemError(
       "invalid_argument",
-      `cannot load tasks file ${file}: ${(error as Error).message}`,
+      `cannot load tasks file ${file}: ${describeImportError(file, path, error)}`,
       { cause: error },
     );
   }
-  const tasks = collectTasks(exports);
-  const workflows = collectWorkflows(exports);
+  let tasks: AnyTaskHandler[];
+  let workflows: AnyWorkflowDefinition[];
+  try {
+    tasks = collectTasks(exports);
+    workflows = collectWorkflows(exports);
+  } catch (error) {
+    throw new StemError("invalid_argument", `tasks file ${file}: ${(error as Error).message}`);
+  }
   if (tasks.length === 0 && workflows.length === 0) {
     throw new StemError(
       "invalid_argument",
@@ -88,4 +110,42 @@ export async function loadTaskModule(file: string): Promise<TaskModule> {
     );
   }
   return { path, tasks, workflows, exports };
+}
+
+/** Where Bun places a syntax error (a BuildMessage or ResolveMessage). */
+interface BunPosition {
+  line: number;
+  column: number;
+  lineText?: string;
+  file?: string;
+}
+
+/**
+ * A failed import in a few lines: `FILE:LINE:COLUMN: message`, then the line with a
+ * caret for a syntax error (as Bun reports it), or the module's own frame for an error
+ * thrown while it ran.
+ */
+function describeImportError(file: string, path: string, error: unknown): string {
+  const errors = (error as { errors?: unknown[] })?.errors;
+  const first = Array.isArray(errors) && errors.length > 0 ? errors[0] : error;
+  const more = Array.isArray(errors) && errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
+  const message = (first as Error)?.message ?? String(first);
+  const position = (first as { position?: BunPosition | null })?.position;
+  if (position) {
+    const where = position.file && position.file !== path ? position.file : file;
+    const lines = [`${where}:${position.line}:${position.column}: ${message}${more}`];
+    if (position.lineText) {
+      lines.push(`  ${position.lineText}`, `  ${" ".repeat(Math.max(0, position.column - 1))}^`);
+    }
+    return lines.join("\n");
+  }
+  const stack = (first as Error)?.stack ?? "";
+  const frame = stack.match(new RegExp(`${escapeRegExp(path)}:(\\d+):(\\d+)`));
+  const name =
+    (first as Error)?.name && (first as Error).name !== "Error" ? `${(first as Error).name}: ` : "";
+  return frame ? `${file}:${frame[1]}:${frame[2]}: ${name}${message}` : `${name}${message}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

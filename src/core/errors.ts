@@ -43,6 +43,17 @@ export class VersionConflictError extends StemError {
   }
 }
 
+/**
+ * Raised when a store opened with `existingOnly` does not exist yet (no SQLite file, no
+ * Postgres schema): nothing was created. `location` is the file path or schema and URL.
+ */
+export class StoreMissingError extends StemError {
+  constructor(readonly location: string) {
+    super("not_found", `no Stem store exists at ${location}`);
+    this.name = "StoreMissingError";
+  }
+}
+
 /** Raised when waiting for a task or a result runs past its timeout. */
 export class TimeoutError extends StemError {
   constructor(message: string) {

@@ -68,6 +68,10 @@ export class Worker {
   /** Tasks whose handler has settled, while their outcome is stored and acked. */
   private readonly finishing = new Set<HeldTask>();
   private readonly paused = new Set<string>();
+  /** The signal that forced a shutdown (a second SIGINT/SIGTERM), if one did. */
+  private forced: string | undefined;
+  /** Extra heartbeat fields others set (e.g. the workflows this worker serves). */
+  private readonly advertised: Record<string, unknown> = {};
   private readonly stopFetching = new AbortController();
   private wakeLoop: (() => void) | null = null;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
@@ -196,6 +200,11 @@ export class Worker {
     await this.revocations.refresh();
     for (const q of await loadPausedQueues(this.options.revokeStore, this.clock.now()))
       this.paused.add(q);
+    const pausedHere = this.queues.filter((q) => this.paused.has(q));
+    if (pausedHere.length > 0)
+      logger.warn(
+        `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
+      );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
@@ -415,6 +424,7 @@ export class Worker {
       startedAt: this.startedAt,
       timestamp: this.clock.now(),
       extras: {
+        ...this.advertised,
         prefetch: this.prefetchLimit,
         paused: [...this.paused],
         heartbeatIntervalMs: this.heartbeatMs,
@@ -458,6 +468,16 @@ export class Worker {
   }
 
   /** A snapshot for stats and inspect commands. */
+  /** The signal that forced this worker's shutdown (a second one), or undefined. */
+  get forcedBy(): string | undefined {
+    return this.forced;
+  }
+
+  /** Adds a field to this worker's heartbeat `extras`, for operator tools to read. */
+  advertise(key: string, value: unknown): void {
+    this.advertised[key] = value;
+  }
+
   stats(): WorkerStats {
     const now = this.clock.now();
     return {
@@ -605,6 +625,7 @@ export class Worker {
         logger.error(`worker ${this.id}: shutdown failed: ${(error as Error).message}`);
       if (this.state === "stopping") {
         logger.warn(`${name} again: forcing shutdown`);
+        this.forced = name;
         this.shutdown("hard").catch(failed);
       } else {
         logger.info(`${name} received: finishing running tasks (send again to force)`);

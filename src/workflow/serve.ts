@@ -60,6 +60,8 @@ export async function serveWorkflows(
   });
   sweeper.start();
   void worker.done.then(() => sweeper.stop());
+  // `stem wf start` checks names against what live workers serve.
+  worker.advertise("workflows", runtime.registry.names());
   logger.info(`workflows: ${runtime.registry.names().join(", ")}`);
   return { runtime, stop: () => sweeper.stop() };
 }

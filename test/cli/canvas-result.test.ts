@@ -35,13 +35,13 @@ test("stem result on a chord lists the members that have not settled", async () 
   const [, second, third] = await handle.members();
   await eventually(async () => (await handle.status()).completed === 1, 10_000, "one member");
 
-  const json = await stem(ws.dir, ["result", handle.id, "--json", "--backend", url]);
+  const json = await stem(ws.dir, ["result", handle.id, "--json", "--broker", url]);
   expect(json.code).toBe(0);
   const shown = JSON.parse(json.stdout);
   expect(shown).toMatchObject({ id: handle.id, name: "stem.chord" });
   expect(shown.missingMembers).toEqual([second.id, third.id]);
 
-  const table = await stem(ws.dir, ["result", handle.id, "--backend", url]);
+  const table = await stem(ws.dir, ["result", handle.id, "--broker", url]);
   expect(table.code).toBe(0);
   expect(table.stdout).toContain("1 of 3");
   expect(table.stdout).toContain(second.id);
@@ -50,7 +50,7 @@ test("stem result on a chord lists the members that have not settled", async () 
   releaseHangingTasks();
   expect(await handle.get({ timeout: "20s" })).toBe(5);
   const done = JSON.parse(
-    (await stem(ws.dir, ["result", handle.id, "--json", "--backend", url])).stdout,
+    (await stem(ws.dir, ["result", handle.id, "--json", "--broker", url])).stdout,
   );
   expect(done.missingMembers).toEqual([]);
 }, 60_000);

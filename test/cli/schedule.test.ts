@@ -3,6 +3,8 @@
  * binary, on the embedded default store of a fresh folder.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { eventually } from "../../src/testing/harness.ts";
 import { ensureBinary, spawnStem, stem, workspace } from "./binary.ts";
 
@@ -62,7 +64,11 @@ describe("stem schedule", () => {
     const dry = await stem(ws.dir, ["schedule", "apply", "schedules.yaml", "--dry-run"]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain("2 to create");
-    expect(await list()).toEqual([]);
+    // A dry run and a read create no store.
+    const none = await stem(ws.dir, ["schedule", "list", "--json"]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`no Stem store exists at ${join(ws.dir, ".stem/stem.db")}`);
+    expect(existsSync(join(ws.dir, ".stem"))).toBe(false);
 
     const applied = await stem(ws.dir, ["schedule", "apply", "schedules.yaml"]);
     expect(applied.code).toBe(0);
@@ -105,23 +111,29 @@ describe("stem schedule", () => {
     expect(enabled.stdout).toContain("enabled nightly; next run");
     expect((await list()).find((e) => e.id === "nightly")?.enabled).toBe(true);
 
-    const removed = await stem(ws.dir, ["schedule", "remove", "cleanup"]);
+    const removed = await stem(ws.dir, ["schedule", "remove", "cleanup", "--yes"]);
     expect(removed.code).toBe(0);
     expect((await list()).map((e) => e.id)).toEqual(["nightly"]);
     const missing = await stem(ws.dir, ["schedule", "show", "cleanup"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no schedule entry "cleanup"');
     expect((await stem(ws.dir, ["schedule", "disable", "nope"])).code).toBe(1);
-    await stem(ws.dir, ["schedule", "remove", "nightly"]);
+    await stem(ws.dir, ["schedule", "remove", "nightly", "--yes"]);
   });
 
   test("a file with one bad entry is refused whole: exit 2, file:line and field named, nothing applied", async () => {
-    const r = await stem(ws.dir, ["schedule", "apply", "bad.json", "schedules.yaml"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('bad.json:5: schedule "broken": field "timezone"');
-    expect(r.stderr).toContain("nothing applied");
-    expect(r.stderr).not.toContain("    at ");
-    expect(await list()).toEqual([]);
+    const fresh = workspace({ "schedules.yaml": GOOD, "bad.json": ONE_BAD });
+    try {
+      const r = await stem(fresh.dir, ["schedule", "apply", "bad.json", "schedules.yaml"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('bad.json:5: schedule "broken": field "timezone"');
+      expect(r.stderr).toContain("nothing applied");
+      expect(r.stderr).not.toContain("    at ");
+      // Refused before the store was opened: not even an empty one was created.
+      expect(existsSync(join(fresh.dir, ".stem"))).toBe(false);
+    } finally {
+      fresh.cleanup();
+    }
   });
 
   test("dry-run previews a cron spec in a time zone across a DST change", async () => {

@@ -154,7 +154,7 @@ describe("stem binary", () => {
     expect(bad.stderr).toContain("--args is not valid JSON");
     expect(bad.stderr).not.toContain("    at ");
     const missing = await stem(ws.dir, ["worker", "--tasks", "./missing.ts"]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe("stem: tasks file not found: ./missing.ts");
     const unknown = await stem(ws.dir, ["frobnicate"]);
     expect(unknown.code).toBe(2);

@@ -178,6 +178,12 @@ describe("stem wf", () => {
     expect(unknown.stderr).toContain(
       'has no workflow "cli.nope" (it exports: cli.approval, cli.nap)',
     );
+    // Without --tasks, the name is checked against what the live worker serves.
+    const unserved = await stem(ws.dir, ["wf", "start", "cli.nope"]);
+    expect(unserved.code).toBe(2);
+    expect(unserved.stderr.trim()).toBe(
+      'stem: no live worker serves workflow "cli.nope" (they serve: cli.approval, cli.nap); check the name, or pass --tasks FILE',
+    );
     const badParams = await stem(ws.dir, ["wf", "start", "cli.nap", "--params", "[1]"]);
     expect(badParams.code).toBe(2);
     const badStatus = await stem(ws.dir, ["wf", "list", "--status", "sleeping"]);

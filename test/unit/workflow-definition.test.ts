@@ -64,6 +64,14 @@ describe("workflow definitions", () => {
     ).toEqual(["mod.a", "mod.b", "mod.c"]);
   });
 
+  test("two different workflows with one name in a module are refused, naming both exports", () => {
+    const a = WorkflowScript({ name: "mod.same", run: async () => 1 });
+    const b = Flow({ name: "mod.same", build: (f) => void f.step("s", () => 1) });
+    expect(() => collectWorkflows({ default: [a], all: { b } })).toThrow(
+      'two workflows are named "mod.same": exports default[0] and all.b',
+    );
+  });
+
   test("loadTaskModule accepts a module that exports only workflows, and names the file when it exports nothing", async () => {
     const dir = mkdtempSync(join(tmpdir(), "stem-wf-module-"));
     try {

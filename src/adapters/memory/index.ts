@@ -44,6 +44,7 @@ export function openMemory(
     controlBus: () => control,
     workflowStore: () => workflows,
     ping: async () => {},
+    verify: async () => ({}),
     close: async () => {
       await Promise.all([broker.close(), control.close()]);
     },

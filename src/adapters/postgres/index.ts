@@ -10,7 +10,7 @@ import postgres from "postgres";
 import type { PublishResult, StoreConnection } from "../contracts.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import type { Envelope } from "../../core/envelope.ts";
-import { StemError } from "../../core/errors.ts";
+import { StemError, StoreMissingError } from "../../core/errors.ts";
 import { PostgresBroker } from "./broker.ts";
 import {
   type PostgresConnectOptions,
@@ -21,7 +21,7 @@ import { PostgresControlBus } from "./control-bus.ts";
 import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
 import { NotificationListener } from "./listener.ts";
 import { PostgresLockStore } from "./lock-store.ts";
-import { migrate } from "./migrations.ts";
+import { appliedVersion, LATEST_VERSION, migrate } from "./migrations.ts";
 import { PostgresRateLimiter } from "./rate-limiter.ts";
 import { PostgresResultBackend } from "./result-backend.ts";
 import { PostgresRevokeStore } from "./revoke-store.ts";
@@ -125,6 +125,8 @@ export async function openPostgres(
   };
   const sql = postgres(resolved.clientUrl, { ...clientOptions, max: resolved.max });
   try {
+    if (options.existingOnly && (await appliedVersion(sql, schema)) === 0)
+      throw new StoreMissingError(`schema "${schema}" of Postgres ${displayUrl}`);
     await migrate(sql, schema);
   } catch (error) {
     await sql.end({ timeout: 0 });
@@ -169,6 +171,17 @@ export async function openPostgres(
     workflowStore: () => workflows,
     ping: async () => {
       await db.run("ping", (q) => q`SELECT 1`);
+    },
+    verify: async () => {
+      const version = await db.run("read the schema version", (q) =>
+        appliedVersion(q as postgres.Sql, schema),
+      );
+      if (version !== LATEST_VERSION)
+        throw new StemError(
+          version > LATEST_VERSION ? "schema_too_new" : "store_corrupt",
+          `Postgres schema "${schema}" at ${displayUrl} is at version ${version}, expected ${LATEST_VERSION}`,
+        );
+      return { schemaVersion: version };
     },
     close: () => {
       closing ??= (async () => {

@@ -367,7 +367,8 @@ function quoted(schema: string): string {
   return `"${schema.replace(/"/g, '""')}"`;
 }
 
-async function appliedVersion(sql: postgres.Sql | postgres.TransactionSql, schema: string) {
+/** The schema version recorded in `schema` (0 when the schema or its table is missing). */
+export async function appliedVersion(sql: postgres.Sql | postgres.TransactionSql, schema: string) {
   const [row] = await sql<{ exists: boolean }[]>`
     SELECT to_regclass(${`${quoted(schema)}.migrations`}) IS NOT NULL AS exists`;
   if (!row.exists) return 0;

@@ -9,8 +9,11 @@ import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { Database, SQLiteError, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import type { Clock } from "../../core/clock.ts";
-import { StemError } from "../../core/errors.ts";
+import { StemError, StoreMissingError } from "../../core/errors.ts";
 import { toStoreError } from "./errors.ts";
+
+const HAS_STEM_TABLES =
+  "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stem_migrations'";
 
 /** Where a database lives: a resolved file path, or in this process's memory. */
 export type DatabaseTarget = { kind: "file"; path: string } | { kind: "memory" };
@@ -19,6 +22,8 @@ export interface OpenDatabaseOptions {
   /** How long a statement waits for another process's write lock before failing. */
   busyTimeoutMs: number;
   clock: Clock;
+  /** Refuse a missing file (StoreMissingError) instead of creating it and its folder. */
+  existingOnly?: boolean;
 }
 
 /** A SQLite database handle with its statement cache and transaction helpers. */
@@ -134,15 +139,18 @@ export class SqliteDatabase {
  */
 export function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions): SqliteDatabase {
   const location = target.kind === "file" ? target.path : ":memory:";
-  if (target.kind === "file") prepareLocation(target.path);
+  if (target.kind === "file") prepareLocation(target.path, options.existingOnly ?? false);
   let handle: Database | undefined;
   try {
     handle = new Database(target.kind === "file" ? target.path : ":memory:", {
-      create: true,
+      create: !options.existingOnly,
       readwrite: true,
       strict: true,
     });
     handle.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    // Checked before anything is written (WAL mode is): a reader leaves a stranger's file alone.
+    if (options.existingOnly && !handle.query(HAS_STEM_TABLES).get())
+      throw new StoreMissingError(`${location} (the file has no Stem tables)`);
     if (target.kind === "file") useWal(handle, options.busyTimeoutMs);
     handle.run("PRAGMA synchronous = NORMAL");
   } catch (error) {
@@ -171,12 +179,17 @@ function useWal(handle: Database, busyTimeoutMs: number): void {
   }
 }
 
-/** Refuses a folder where a file is expected and creates missing parent folders. */
-function prepareLocation(path: string): void {
+/**
+ * Refuses a folder where a file is expected and creates missing parent folders (or, with
+ * `existingOnly`, refuses a missing file).
+ */
+function prepareLocation(path: string, existingOnly: boolean): void {
   let existing: ReturnType<typeof statSync>;
   try {
     existing = statSync(path, { throwIfNoEntry: false });
   } catch (error) {
+    if (existingOnly && (error as NodeJS.ErrnoException).code === "ENOTDIR")
+      throw new StoreMissingError(path);
     // ENOTDIR (a parent is a file), EACCES (a parent cannot be searched), ELOOP ...
     throw new StemError(
       "store_unavailable",
@@ -191,6 +204,7 @@ function prepareLocation(path: string): void {
     );
   }
   if (existing) return;
+  if (existingOnly) throw new StoreMissingError(path);
   const folder = dirname(path);
   try {
     mkdirSync(folder, { recursive: true });

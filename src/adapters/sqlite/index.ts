@@ -21,6 +21,7 @@ import { SqliteControlBus } from "./control-bus.ts";
 import { openDatabase, type SqliteDatabase } from "./database.ts";
 import { SqliteLockStore } from "./lock-store.ts";
 import { migrate } from "./migrations.ts";
+import { verifyDatabase } from "./verify.ts";
 import { PRUNE_INTERVAL_MS, Pruner, SCHEDULE_HISTORY_RETENTION_MS } from "./prune.ts";
 import { SqliteRateLimiter } from "./rate-limiter.ts";
 import { DEFAULT_RESULT_TTL_MS, SqliteResultBackend } from "./results/result-backend.ts";
@@ -72,6 +73,7 @@ export async function openSqlite(
   const db = openDatabase(parsed.target, {
     busyTimeoutMs: options.busyTimeoutMs ?? parsed.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     clock: options.clock ?? systemClock,
+    existingOnly: options.existingOnly,
   });
   try {
     migrate(db);
@@ -154,6 +156,10 @@ class SqliteConnection implements StoreConnection {
   async ping(): Promise<void> {
     const probe = this.db.statement<{ ok: number }>("SELECT 1 AS ok");
     this.db.single(() => probe.get());
+  }
+
+  async verify(): Promise<{ schemaVersion?: number }> {
+    return verifyDatabase(this.db);
   }
 
   /** Ends waiting fetches and subscriptions, then closes the database. Idempotent. */
