@@ -110,6 +110,8 @@ describe("stem health over postgres:// with sslmode", () => {
 
   test("passes with the right CA and client certificate", async () => {
     const url = `${server.url}?sslmode=verify-full&schema=${schema()}`;
+    // health never creates a store: make the schema first, as a worker would.
+    await (await connect(url, { tls: tlsOptionsFromEnv(env()) })).close();
     const r = await stem(ws.dir, ["health", "--json"], { STEM_BROKER_URL: url, ...env() });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).healthy).toBe(true);
@@ -117,12 +119,12 @@ describe("stem health over postgres:// with sslmode", () => {
 
   test("fails with exit 1 and a certificate error when the CA is wrong", async () => {
     const url = `${server.url}?sslmode=verify-full&schema=${schema()}`;
-    const r = await stem(ws.dir, ["health"], {
+    const r = await stem(ws.dir, ["health", "--json"], {
       STEM_BROKER_URL: url,
       ...env(certs.otherCaCert),
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("FAIL");
+    expect(JSON.parse(r.stdout).checks[0].ok).toBe(false);
     expect(r.stdout).toMatch(/certificate/i);
   });
 });

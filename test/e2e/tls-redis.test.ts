@@ -156,12 +156,13 @@ describe("stem health over rediss://", () => {
   });
 
   test("fails with exit 1 and a certificate error when the CA is wrong", async () => {
-    const r = await stem(ws.dir, ["health"], {
+    const r = await stem(ws.dir, ["health", "--json"], {
       STEM_BROKER_URL: server.url,
       ...tlsEnv(certs, certs.otherCaCert),
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("FAIL");
-    expect(r.stdout).toMatch(/certificate/i);
+    const [check] = JSON.parse(r.stdout).checks;
+    expect(check.ok).toBe(false);
+    expect(check.error).toMatch(/certificate/i);
   });
 });
