@@ -38,7 +38,8 @@ function printEntries(entries: DeadLetter[]): void {
       { name: "task id", shorten: "middle" },
       "name",
       { name: "queue", optional: 2 },
-      "reason",
+      // The reason is what an operator filters on: never cut it.
+      { name: "reason", shorten: "never" },
       { name: "attempts", optional: 3 },
       { name: "dead at", shorten: "never", optional: 1 },
       "error",
