@@ -10,6 +10,7 @@ import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
 import { checkLogLevelEnv } from "../src/core/logger.ts";
 import { beatCommand } from "./beat.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
@@ -41,6 +42,7 @@ export const main = defineCommand({
     keys: keysCommand,
     beat: beatCommand,
     schedule: scheduleCommand,
+    dashboard: dashboardCommand,
   },
 });
 
