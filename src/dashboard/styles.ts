@@ -51,12 +51,14 @@ button.primary { background: var(--accent); color: #fff; border-color: var(--acc
 button.danger { color: var(--bad); border-color: var(--bad); }
 button:disabled { opacity: .5; cursor: default; }
 .actions { display: flex; flex-wrap: wrap; gap: .35rem; }
+main > .actions { margin-bottom: .75rem; }
 .notice { padding: .5rem .75rem; border-radius: 6px; margin-bottom: .75rem; border: 1px solid var(--line); background: var(--card); }
 .notice.error { border-color: var(--bad); color: var(--bad); }
 .muted { color: var(--muted); }
 dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; margin: 0; }
 dl.fields dt { color: var(--muted); }
 dl.fields dd { margin: 0; word-break: break-word; }
+.chart { margin: 0; }
 .chart svg { width: 100%; height: 160px; display: block; }
 .chart .legend { display: flex; gap: 1rem; font-size: .8rem; color: var(--muted); }
 .swatch { display: inline-block; width: .7rem; height: .7rem; border-radius: 2px; margin-right: .3rem; vertical-align: -1px; }

@@ -293,6 +293,7 @@ describe("overview, metrics and documents", () => {
     const script = await fx.call("GET", "/assets/app.js");
     expect(script.status).toBe(200);
     expect(script.headers.get("content-type")).toContain("javascript");
+    expect(script.text.length).toBeGreaterThan(10_000);
     expect((await fx.call("GET", "/nope")).status).toBe(404);
     expect((await fx.call("DELETE", "/api/queues")).status).toBe(405);
   });
