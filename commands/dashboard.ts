@@ -86,6 +86,6 @@ export const dashboardCommand = defineCommand({
 
 withExamples(dashboardCommand, [
   "stem dashboard",
-  "STEM_DASHBOARD_TOKEN=s3cret stem dashboard --host 0.0.0.0 --auth --base-path /stem",
+  "stem dashboard --host 0.0.0.0 --auth --base-path /stem   # with STEM_DASHBOARD_TOKEN set",
   "stem dashboard --read-only --port 8080",
 ]);
