@@ -5,6 +5,7 @@
 import pkg from "../../package.json" with { type: "json" };
 import type { StemClient } from "../app/client.ts";
 import { deadLetterRoutes } from "./api/dead-letters.ts";
+import { metricsRoutes } from "./api/metrics.ts";
 import { overviewRoutes } from "./api/overview.ts";
 import { queueRoutes } from "./api/queues.ts";
 import { scheduleRoutes } from "./api/schedules.ts";
@@ -63,6 +64,7 @@ export const API_ROUTES: Route[] = [
   ...workerRoutes,
   ...scheduleRoutes,
   ...workflowRoutes,
+  ...metricsRoutes,
 ];
 
 /** Makes a dashboard over `client`'s stores (schedule and workflow stores from its configuration). */

@@ -240,6 +240,10 @@ for (const [name, open] of [
         await noScriptRan(page);
         await page.screenshot({ path: artifact(tag + "workflow-run-1280.png"), fullPage: true });
 
+        await visit(page, "metrics", "Metrics");
+        await page.getByRole("cell", { name: "demo.fail", exact: true }).waitFor();
+        await page.screenshot({ path: artifact(tag + "metrics-1280.png"), fullPage: true });
+
         await visit(page, "workers", "Workers");
         await page.locator(".state-alive").first().waitFor();
         await page.screenshot({ path: artifact(tag + "workers-1280.png"), fullPage: true });

@@ -8,6 +8,7 @@ import { type Session, loadSession } from "./api.ts";
 import { Notice } from "./components.ts";
 import { html } from "./html.ts";
 import { DeadLettersPage } from "./pages/dead-letters.ts";
+import { MetricsPage } from "./pages/metrics.ts";
 import { OverviewPage } from "./pages/overview.ts";
 import { QueuesPage } from "./pages/queues.ts";
 import { SchedulesPage } from "./pages/schedules.ts";
@@ -24,6 +25,7 @@ const PAGES: { path: string; title: string; view: (props: PageProps) => unknown 
   { path: "workers", title: "Workers", view: WorkersPage },
   { path: "schedules", title: "Schedules", view: SchedulesPage },
   { path: "workflows", title: "Workflows", view: WorkflowsPage },
+  { path: "metrics", title: "Metrics", view: MetricsPage },
 ];
 
 function parseHash(): { segments: string[]; params: URLSearchParams } {

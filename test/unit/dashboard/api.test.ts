@@ -268,6 +268,39 @@ describe("overview, metrics and documents", () => {
     await reader.cancel();
   });
 
+  test("task metrics: count, failure rate and percentiles per name and per bucket", async () => {
+    const name = `dash.ok`;
+    const ids = await Promise.all([1, 2, 3].map((n) => fx.client.enqueue(name, { n })));
+    for (const id of ids) await settled(id);
+    const m = await fx.call("GET", `/api/metrics?name=${name}`);
+    expect(m.status).toBe(200);
+    expect(m.body.complete).toBe(true);
+    const [row] = m.body.tasks;
+    expect(row.name).toBe(name);
+    expect(row.count).toBeGreaterThanOrEqual(3);
+    expect(row.failed).toBe(0);
+    expect(row.p50).toBeGreaterThanOrEqual(0);
+    expect(row.p99).toBeGreaterThanOrEqual(row.p50);
+    expect(m.body.series).toHaveLength(60);
+    expect(m.body.series.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(
+      row.count,
+    );
+    const all = await fx.call("GET", "/api/metrics?window=24h");
+    const boom = all.body.tasks.find((t: { name: string }) => t.name === "dash.boom");
+    expect(boom.failureRate).toBe(1);
+    expect((await fx.call("GET", "/api/metrics?window=7d")).status).toBe(400);
+  });
+
+  test("percentiles are nearest-rank", async () => {
+    const { percentile } = await import("../../../src/dashboard/api/metrics.ts");
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99)]).toEqual([
+      50, 95, 99,
+    ]);
+    expect(percentile([7], 99)).toBe(7);
+    expect(percentile([], 50)).toBeUndefined();
+  });
+
   test("GET /metrics is Prometheus text with escaped labels", async () => {
     const metrics = await fx.call("GET", "/metrics");
     expect(metrics.headers.get("content-type")).toContain("text/plain");
@@ -296,152 +329,5 @@ describe("overview, metrics and documents", () => {
     expect(script.text.length).toBeGreaterThan(10_000);
     expect((await fx.call("GET", "/nope")).status).toBe(404);
     expect((await fx.call("DELETE", "/api/queues")).status).toBe(405);
-  });
-});
-
-describe("CSRF", () => {
-  test("an action without the CSRF token, or from another origin, is refused and changes nothing", async () => {
-    const missing = await fx.call("POST", "/api/schedules/nightly/disable", { csrf: false });
-    expect(missing.status).toBe(403);
-    expect(missing.body.error).toContain("CSRF");
-    const wrong = await fx.call("POST", "/api/schedules/nightly/disable", {
-      csrf: false,
-      headers: { "x-stem-csrf": "guess" },
-    });
-    expect(wrong.status).toBe(403);
-    const crossOrigin = await fx.call("POST", "/api/schedules/nightly/disable", {
-      headers: { origin: "https://evil.example" },
-    });
-    expect(crossOrigin.status).toBe(403);
-    expect((await fx.call("GET", "/api/schedules/nightly")).body.entry.enabled).toBe(true);
-  });
-});
-
-describe("auth and read-only", () => {
-  const TOKEN = "t0ken-for-tests";
-  const request = (path: string, init: RequestInit = {}) =>
-    new Request(`http://127.0.0.1${path}`, init);
-  const basic = (password: string) => `Basic ${Buffer.from(`ops:${password}`).toString("base64")}`;
-
-  test("with --auth every request needs the token, as bearer or basic-auth password", async () => {
-    const { createDashboard } = await import("../../../src/dashboard/index.ts");
-    const dashboard = createDashboard(fx.client, { token: TOKEN, requireAuth: true });
-    try {
-      const refused = await dashboard.fetch(request("/api/queues"));
-      expect(refused.status).toBe(401);
-      expect(refused.headers.get("www-authenticate")).toContain("Basic");
-      expect((await dashboard.fetch(request("/"))).status).toBe(401);
-      expect((await dashboard.fetch(request("/metrics"))).status).toBe(401);
-      const wrong = await dashboard.fetch(
-        request("/api/queues", { headers: { authorization: "Bearer nope" } }),
-      );
-      expect(wrong.status).toBe(401);
-      expect(
-        (
-          await dashboard.fetch(
-            request("/api/queues", { headers: { authorization: `Bearer ${TOKEN}` } }),
-          )
-        ).status,
-      ).toBe(200);
-      expect(
-        (
-          await dashboard.fetch(
-            request("/api/queues", { headers: { authorization: basic(TOKEN) } }),
-          )
-        ).status,
-      ).toBe(200);
-      expect(
-        (
-          await dashboard.fetch(
-            request("/api/queues", { headers: { authorization: basic("nope") } }),
-          )
-        ).status,
-      ).toBe(401);
-      // Basic credentials are sent by browsers on their own: actions still need the CSRF token.
-      const forged = await dashboard.fetch(
-        request("/api/schedules/nightly/disable", {
-          method: "POST",
-          headers: { authorization: basic(TOKEN) },
-        }),
-      );
-      expect(forged.status).toBe(403);
-    } finally {
-      dashboard.close();
-    }
-  });
-
-  test("POST /api/tasks with the bearer token enqueues a task that runs; bad input is a 400", async () => {
-    const { createDashboard } = await import("../../../src/dashboard/index.ts");
-    const dashboard = createDashboard(fx.client, { token: TOKEN });
-    try {
-      const post = (
-        body: unknown,
-        headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
-      ) =>
-        dashboard.fetch(
-          request("/api/tasks", { method: "POST", headers, body: JSON.stringify(body) }),
-        );
-      const noToken = await post({ name: "dash.ok", args: { n: 3 } }, {});
-      expect(noToken.status).toBe(401);
-      const accepted = await post({ name: "dash.ok", args: { n: 3 }, options: { priority: 5 } });
-      expect(accepted.status).toBe(200);
-      const { id } = (await accepted.json()) as { id: string };
-      expect((await settled(id)).result).toBe(6);
-      const badOption = await post({ name: "dash.ok", options: { prio: 5 } });
-      expect(badOption.status).toBe(400);
-      expect(((await badOption.json()) as { error: string }).error).toContain("prio");
-      expect((await post({ args: {} })).status).toBe(400);
-      expect((await post({ name: "dash.ok", args: [1] })).status).toBe(400);
-    } finally {
-      dashboard.close();
-    }
-  });
-
-  test("a read-only dashboard refuses every action and says so in its session", async () => {
-    const { createDashboard } = await import("../../../src/dashboard/index.ts");
-    const dashboard = createDashboard(fx.client, { readOnly: true, token: TOKEN });
-    try {
-      const session = (await (await dashboard.fetch(request("/api/session"))).json()) as {
-        readOnly: boolean;
-        csrfToken: string;
-      };
-      expect(session.readOnly).toBe(true);
-      for (const route of API_ROUTES.filter((r) => r.method !== "GET")) {
-        const path = route.path.replace(/:([a-z]+)/gi, "x");
-        const response = await dashboard.fetch(
-          request(path, {
-            method: route.method,
-            headers: { "x-stem-csrf": session.csrfToken, authorization: `Bearer ${TOKEN}` },
-            body: "{}",
-          }),
-        );
-        expect(`${route.method} ${route.path} ${response.status}`).toBe(
-          `${route.method} ${route.path} 403`,
-        );
-      }
-      expect((await dashboard.fetch(request("/api/queues"))).status).toBe(200);
-    } finally {
-      dashboard.close();
-    }
-  });
-
-  test("allowed hosts refuse another Host (DNS rebinding); a base path serves under it only", async () => {
-    const { createDashboard } = await import("../../../src/dashboard/index.ts");
-    const dashboard = createDashboard(fx.client, {
-      allowedHosts: ["127.0.0.1"],
-      basePath: "/stem/",
-    });
-    try {
-      expect(
-        (await dashboard.fetch(new Request("http://evil.example/stem/api/queues"))).status,
-      ).toBe(403);
-      expect((await dashboard.fetch(request("/stem/api/queues"))).status).toBe(200);
-      expect((await dashboard.fetch(request("/api/queues"))).status).toBe(404);
-      const page = await (await dashboard.fetch(request("/stem/"))).text();
-      expect(page).toContain('src="/stem/assets/app.js"');
-      expect(() => createDashboard(fx.client, { basePath: 'x"><script>' })).toThrow("base path");
-    } finally {
-      dashboard.close();
-    }
   });
 });
