@@ -5,6 +5,7 @@
  * goes away never produces a negative rate.
  */
 import type { WorkerHeartbeat } from "../adapters/contracts.ts";
+import { logger } from "../core/logger.ts";
 
 export interface ThroughputSample {
   /** End of the interval (epoch ms). */
@@ -29,6 +30,7 @@ export class ThroughputSampler {
   private lastAt = 0;
   private timer?: ReturnType<typeof setInterval>;
   private running?: Promise<void>;
+  private failing = false;
 
   constructor(
     private readonly read: () => Promise<SampleInput>,
@@ -61,10 +63,15 @@ export class ThroughputSampler {
     let input: SampleInput;
     try {
       input = await this.read();
-    } catch {
-      // A store blip skips this sample; the next one measures across the gap.
+    } catch (error) {
+      // A store blip skips this sample; the next one measures across the gap. Said once per outage.
+      if (!this.failing)
+        logger.warn(`dashboard: sampling throughput failed, retrying: ${(error as Error).message}`);
+      this.failing = true;
       return;
     }
+    if (this.failing) logger.info("dashboard: sampling throughput works again");
+    this.failing = false;
     const now = this.now();
     const current = new Map(
       input.heartbeats.map((b) => [b.workerId, { processed: b.processed, failed: b.failed }]),

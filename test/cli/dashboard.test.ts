@@ -29,6 +29,10 @@ test("serves the page and the embedded script with no file beside the binary", a
     expect((await script.text()).length).toBeGreaterThan(10_000);
     const queues = (await (await fetch(new URL("api/queues", url))).json()) as { queues: unknown };
     expect(queues.queues).toBeArray();
+    // SIGTERM with a live event stream open: the dashboard closes it and exits 0.
+    const stream = await fetch(new URL("api/stream", url));
+    expect(stream.headers.get("content-type")).toContain("text/event-stream");
+    expect(await dashboard.stop()).toBe(0);
   } finally {
     await dashboard.stop();
   }
