@@ -89,13 +89,17 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
       readOnly,
       sampleIntervalMs: options.sampleIntervalMs ?? 2000,
       now,
-    }).then((ctx) => {
-      ctx.throughput.start();
-      return ctx;
-    });
-    context.catch(() => {
-      context = undefined;
-    });
+    }).then(
+      (ctx) => {
+        ctx.throughput.start();
+        return ctx;
+      },
+      (error) => {
+        // Not kept: the next request tries to open the stores again.
+        context = undefined;
+        throw error;
+      },
+    );
     return context;
   };
 

@@ -3,13 +3,13 @@ export const STYLES = `
 :root {
   color-scheme: light dark;
   --bg: #f7f7f8; --fg: #1b1d21; --muted: #5d6470; --card: #ffffff; --line: #dfe2e7;
-  --accent: #2557d6; --ok: #1a7f37; --bad: #c62828; --warn: #a15c00; --code: #f0f1f4;
+  --accent: #2557d6; --on-accent: #ffffff; --ok: #1a7f37; --bad: #c62828; --warn: #a15c00; --code: #f0f1f4;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
 }
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #111317; --fg: #e6e8eb; --muted: #9aa3ae; --card: #1a1d23; --line: #2c3139;
-    --accent: #7aa2ff; --ok: #4cc26a; --bad: #ff6b6b; --warn: #f0b44c; --code: #22262d;
+    --accent: #7aa2ff; --on-accent: #111317; --ok: #4cc26a; --bad: #ff6b6b; --warn: #f0b44c; --code: #22262d;
   }
 }
 * { box-sizing: border-box; }
@@ -21,7 +21,7 @@ header { display: flex; flex-wrap: wrap; align-items: center; gap: .25rem 1rem; 
 header h1 { font-size: 1rem; margin: 0 .5rem 0 0; }
 nav { display: flex; flex-wrap: wrap; gap: .25rem; }
 nav a { padding: .35rem .6rem; border-radius: 6px; text-decoration: none; color: var(--fg); }
-nav a[aria-current="page"] { background: var(--accent); color: #fff; }
+nav a[aria-current="page"] { background: var(--accent); color: var(--on-accent); }
 main { padding: 1rem; max-width: 1400px; margin: 0 auto; }
 h2 { font-size: 1.15rem; margin: .25rem 0 .75rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .5rem; }
@@ -47,7 +47,7 @@ label { display: flex; flex-direction: column; gap: .15rem; font-size: .8rem; co
 input, select, button, textarea { font: inherit; color: var(--fg); background: var(--card); border: 1px solid var(--line);
   border-radius: 6px; padding: .35rem .55rem; }
 button { cursor: pointer; }
-button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+button.primary { background: var(--accent); color: var(--on-accent); border-color: var(--accent); }
 button.danger { color: var(--bad); border-color: var(--bad); }
 button:disabled { opacity: .5; cursor: default; }
 .actions { display: flex; flex-wrap: wrap; gap: .35rem; }

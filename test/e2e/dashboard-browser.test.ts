@@ -275,6 +275,14 @@ for (const [name, open] of [
           expect(`${route}: ${overflow}`).toBe(`${route}: 0`);
           await page.screenshot({ path: artifact(`${route}-390.png`), fullPage: true });
         }
+        // Dark mode follows the system.
+        await page.emulateMedia({ colorScheme: "dark" });
+        await visit(page, "overview", "Overview");
+        expect(await page.evaluate("getComputedStyle(document.body).backgroundColor")).toBe(
+          "rgb(17, 19, 23)",
+        );
+        await page.screenshot({ path: artifact("overview-390-dark.png"), fullPage: true });
+        await page.emulateMedia({ colorScheme: "light" });
         // Keyboard: Tab reaches the navigation, Enter follows a link.
         await visit(page, "overview", "Overview");
         await page.keyboard.press("Tab");

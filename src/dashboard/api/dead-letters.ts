@@ -65,6 +65,7 @@ async function replay(body: Record<string, unknown>, ctx: DashboardContext) {
   if (!ids && !all)
     throw badRequest('give "ids" (a list of task ids) or "all": true with an optional filter');
   if (ids && all) throw badRequest('give either "ids" or "all", not both');
+  if (ids?.length === 0) throw badRequest('"ids" is empty: select at least one dead letter');
   let targets = ids;
   if (ids) {
     const missing = (await Promise.all(ids.map((id) => ctx.client.broker.getDeadLetter(id))))

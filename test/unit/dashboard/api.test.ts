@@ -107,6 +107,9 @@ describe("dead letters", () => {
       (await fx.call("POST", "/api/dead-letters/replay", { body: { ids: ["nope"] } })).status,
     ).toBe(404);
     expect((await fx.call("POST", "/api/dead-letters/replay", { body: {} })).status).toBe(400);
+    expect((await fx.call("POST", "/api/dead-letters/replay", { body: { ids: [] } })).status).toBe(
+      400,
+    );
     const one = await fx.call("POST", "/api/dead-letters/replay", { body: { ids: [a] } });
     expect(one.body.replayed).toEqual([a]);
     // It fails again and comes back as a dead letter.
