@@ -156,6 +156,26 @@ describe("queues and workers", () => {
     expect((await fx.call("POST", "/api/queues/no-such-queue/pause")).status).toBe(404);
   });
 
+  test("a running task is listed under its worker with its runtime; revoke with terminate stops it", async () => {
+    const id = await fx.client.enqueue("dash.hang", {});
+    const workers = await until(
+      () => fx.call("GET", "/api/workers"),
+      (r) => r.body.workers[0]?.active?.some((t: { id: string }) => t.id === id),
+    );
+    const running = workers.body.workers[0].active.find((t: { id: string }) => t.id === id);
+    expect(running.name).toBe("dash.hang");
+    expect(running.runtimeMs).toBeGreaterThanOrEqual(0);
+    const revoked = await fx.call("POST", `/api/tasks/${id}/revoke`, { body: { terminate: true } });
+    expect(
+      revoked.body.replies.map((r: { payload: { terminated?: string[] } }) => r.payload.terminated),
+    ).toEqual([[id]]);
+    const status = await until(
+      () => fx.call("GET", `/api/tasks/${id}`),
+      (r) => r.body.status.state === "revoked",
+    );
+    expect(status.body.status.state).toBe("revoked");
+  });
+
   test("workers from heartbeats, with what they run; ping answers", async () => {
     const workers = await until(
       () => fx.call("GET", "/api/workers"),
