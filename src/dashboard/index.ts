@@ -4,6 +4,7 @@
  */
 import pkg from "../../package.json" with { type: "json" };
 import type { StemClient } from "../app/client.ts";
+import { logger } from "../core/logger.ts";
 import { deadLetterRoutes } from "./api/dead-letters.ts";
 import { metricsRoutes } from "./api/metrics.ts";
 import { overviewRoutes } from "./api/overview.ts";
@@ -152,12 +153,20 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
         response = await answer(request, path.slice(basePath.length));
       } catch (error) {
         response = errorResponse(error);
+        if (response.status >= 500)
+          logger.error(
+            `dashboard: ${request.method} ${path}: ${(error as Error)?.message ?? error}`,
+          );
       }
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) response.headers.set(k, v);
       return response;
     },
     close() {
-      void context?.then((ctx) => ctx.throughput.stop());
+      // A context that failed to open started nothing: there is nothing to stop.
+      void context?.then(
+        (ctx) => ctx.throughput.stop(),
+        () => {},
+      );
     },
   };
 }

@@ -52,6 +52,10 @@ test("a store that is down answers 503 with its message; the next request is ser
     const up = await dashboard.fetch(new Request("http://127.0.0.1/api/queues"));
     expect(up.status).toBe(200);
     expect(faulty.injected()).toBe(2);
+    // The operator sees it in the dashboard's log too, not only the browser.
+    expect(logs.records.map((r) => String(r.args[0]))).toContain(
+      "dashboard: GET /api/queues: broker unreachable: connection refused",
+    );
   } finally {
     dashboard.close();
   }
