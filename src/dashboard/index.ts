@@ -42,7 +42,7 @@ export interface DashboardOptions {
 export interface Dashboard {
   /** Answers a request (under the base path); 404 for other paths. */
   fetch(request: Request): Promise<Response>;
-  /** The routes of the JSON API. */
+  /** Every route: the JSON API, the session, the OpenAPI document and /metrics. */
   readonly routes: Route[];
   /** Stops the throughput sampler (the client stays open: it is the caller's). */
   close(): void;
@@ -82,7 +82,38 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
     csrfToken: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url"),
     allowedHosts: options.allowedHosts,
   });
-  const router = new Router(API_ROUTES);
+  const routes: Route[] = [
+    ...API_ROUTES,
+    {
+      method: "GET",
+      path: "/api/session",
+      summary:
+        "The CSRF token actions need (X-Stem-CSRF), whether the dashboard is read-only, its version",
+      handle: async () => ({
+        csrfToken: security.csrfToken,
+        readOnly,
+        basePath,
+        version: pkg.version,
+      }),
+    },
+    {
+      method: "GET",
+      path: "/api/openapi.json",
+      summary: "This document",
+      handle: async () => openApiDocument(routes, pkg.version, basePath),
+    },
+    {
+      method: "GET",
+      path: "/metrics",
+      summary:
+        "Prometheus text: queue depths, in flight, paused, workers, worker counters, schedule runs and drift",
+      handle: async (_, ctx) =>
+        new Response(await prometheusText(ctx), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+    },
+  ];
+  const router = new Router(routes);
   const now = options.now ?? Date.now;
   let context: Promise<DashboardContext> | undefined;
   const getContext = () => {
@@ -117,14 +148,6 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
       });
     if (path === "/assets/app.css")
       return new Response(STYLES, { headers: { "content-type": "text/css; charset=utf-8" } });
-    if (path === "/metrics" && request.method === "GET")
-      return new Response(await prometheusText(await getContext()), {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
-    if (path === "/api/session" && request.method === "GET")
-      return json({ csrfToken: security.csrfToken, readOnly, basePath, version: pkg.version });
-    if (path === "/api/openapi.json" && request.method === "GET")
-      return json(openApiDocument(API_ROUTES, pkg.version, basePath));
     const match = router.match(request.method, path);
     if (!match) return json({ error: `no such path: ${path}` }, 404);
     if ("methodNotAllowed" in match)
@@ -143,7 +166,7 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
   }
 
   return {
-    routes: API_ROUTES,
+    routes,
     async fetch(request) {
       const path = new URL(request.url).pathname;
       if (basePath && path !== basePath && !path.startsWith(`${basePath}/`))
