@@ -354,3 +354,17 @@ describe("overview, metrics and documents", () => {
     expect((await fx.call("DELETE", "/api/queues")).status).toBe(405);
   });
 });
+
+describe("worker shutdown (last: it stops the fixture's worker)", () => {
+  test("a warm shutdown from the dashboard stops the worker, which then leaves the list", async () => {
+    const [worker] = (await fx.call("GET", "/api/workers")).body.workers;
+    const reply = await fx.call("POST", `/api/workers/${worker.workerId}/shutdown`, {
+      body: { mode: "warm" },
+    });
+    expect(reply.body.replies.map((r: { status: string }) => r.status)).toEqual(["ok"]);
+    await until(
+      () => fx.call("GET", "/api/workers"),
+      (r) => r.body.workers.length === 0,
+    );
+  });
+});
