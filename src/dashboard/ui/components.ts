@@ -54,9 +54,12 @@ export function ActionButton({
   body,
   confirm,
   danger,
+  disabled,
   onDone,
 }: {
   label: string;
+  /** Not clickable yet (e.g. a field it needs is empty). */
+  disabled?: boolean;
   path: string;
   body?: Record<string, unknown>;
   confirm?: string;
@@ -76,7 +79,7 @@ export function ActionButton({
       setBusy(false);
     }
   };
-  return html`<button type="button" class=${danger ? "danger" : ""} disabled=${busy} onClick=${run}>${label}</button>`;
+  return html`<button type="button" class=${danger ? "danger" : ""} disabled=${busy || disabled} onClick=${run}>${label}</button>`;
 }
 
 /** The last action's outcome, shown above a page's content. */

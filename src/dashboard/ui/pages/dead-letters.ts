@@ -85,7 +85,7 @@ function DeadLetterList({ params, session }: PageProps) {
       session.readOnly
         ? null
         : html`<div class="toolbar">
-            <${ActionButton} label=${`Replay selected (${selected.size})`} path="/api/dead-letters/replay" body=${{ ids: [...selected] }} onDone=${done} />
+            <${ActionButton} label=${`Replay selected (${selected.size})`} path="/api/dead-letters/replay" body=${{ ids: [...selected] }} disabled=${selected.size === 0} onDone=${done} />
             <${ActionButton} label="Replay all matching" path="/api/dead-letters/replay" body=${{ all: true, ...matching }}
               confirm=${`Replay every dead letter${described ? ` of ${described}` : ""}?`} onDone=${done} />
             <${ActionButton} label="Purge" danger path="/api/dead-letters/purge" body=${{ queue: matching.queue, since }}

@@ -75,8 +75,8 @@ export function WorkersPage({ session }: PageProps) {
             : [""]
           : [
               html`<div class="actions">
-                <${ActionButton} label="Pause queue" path=${`/api/workers/${encodeURIComponent(w.workerId)}/pause`} body=${{ queue }} onDone=${done} />
-                <${ActionButton} label="Resume queue" path=${`/api/workers/${encodeURIComponent(w.workerId)}/resume`} body=${{ queue }} onDone=${done} />
+                <${ActionButton} label="Pause queue" path=${`/api/workers/${encodeURIComponent(w.workerId)}/pause`} body=${{ queue }} disabled=${!queue.trim()} onDone=${done} />
+                <${ActionButton} label="Resume queue" path=${`/api/workers/${encodeURIComponent(w.workerId)}/resume`} body=${{ queue }} disabled=${!queue.trim()} onDone=${done} />
                 <${ActionButton} label="Shutdown (warm)" danger confirm=${`Stop ${w.workerId} after its running tasks finish?`}
                   path=${`/api/workers/${encodeURIComponent(w.workerId)}/shutdown`} body=${{ mode: "warm" }} onDone=${done} />
                 <${ActionButton} label="Shutdown (hard)" danger confirm=${`Stop ${w.workerId} now, returning its running tasks to their queues?`}
