@@ -2,9 +2,13 @@
  * Builds dist/stem: one executable with the CLI, the library (for user task modules that
  * import "stem") and the handler-thread entry point. The binary is written under a
  * temporary name and renamed into place, so a running `dist/stem` is never half-written.
+ * The dashboard's browser script is bundled first and embedded as a constant
+ * (STEM_DASHBOARD_UI_JS, see src/dashboard/ui-bundle.ts), so the binary serves it
+ * without any file next to it.
  */
 import { mkdirSync, renameSync } from "node:fs";
 import { dirname, relative, sep } from "node:path";
+import { buildUi } from "./src/dashboard/ui-bundle.ts";
 
 const CLI = "commands/cli.ts";
 const THREAD_ENTRY = "src/worker/thread-entry.ts";
@@ -30,7 +34,10 @@ const temporary = `./dist/.stem-${process.pid}`;
 const result = await Bun.build({
   entrypoints: [`./${CLI}`, `./${THREAD_ENTRY}`],
   compile: { outfile: temporary },
-  define: { STEM_THREAD_ENTRY: JSON.stringify(threadEntry) },
+  define: {
+    STEM_THREAD_ENTRY: JSON.stringify(threadEntry),
+    STEM_DASHBOARD_UI_JS: JSON.stringify(await buildUi(true)),
+  },
   minify: false,
   sourcemap: "none",
 });

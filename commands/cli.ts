@@ -11,6 +11,7 @@ import { StemError, type StemErrorCode } from "../src/core/errors.ts";
 import { checkLogLevelEnv } from "../src/core/logger.ts";
 import { checkCommandLine } from "./args-check.ts";
 import { beatCommand } from "./beat.ts";
+import { dashboardCommand } from "./dashboard.ts";
 import { dlqCommand } from "./dlq.ts";
 import { enqueueCommand } from "./enqueue.ts";
 import { healthCommand } from "./health.ts";
@@ -43,6 +44,7 @@ export const main = defineCommand({
     keys: keysCommand,
     beat: beatCommand,
     schedule: scheduleCommand,
+    dashboard: dashboardCommand,
   },
 });
 

@@ -4,8 +4,8 @@ import { parseDuration } from "../src/core/duration.ts";
 import { logger } from "../src/core/logger.ts";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { serveWorkflows } from "../src/workflow/serve.ts";
-import type { RevokeEntry } from "../src/adapters/contracts.ts";
-import { REVOKE_NAMESPACE, persistPause } from "../src/worker/revocations.ts";
+import { persistPause } from "../src/worker/revocations.ts";
+import { revokeEntries } from "../src/worker/revoke-entries.ts";
 import { sendControl } from "../src/worker/control-client.ts";
 import { startupSignals } from "./startup-signals.ts";
 import { isLost } from "../src/worker/liveness.ts";
@@ -183,16 +183,16 @@ const revoke = defineCommand({
     const expiresIn = args["expires-in"]
       ? parseDuration(args["expires-in"], "--expires-in")
       : undefined;
-    const entries: RevokeEntry[] = ids.map((taskId, i) => ({
-      namespace: REVOKE_NAMESPACE,
-      taskId,
-      version: now * 1000 + i,
-      issuedAt: now,
-      terminate: Boolean(args.terminate),
-      reason: args.reason ?? "revoked from the CLI",
-      requestedBy: "stem-cli",
-      expiresAt: expiresIn ? now + expiresIn : undefined,
-    }));
+    const entries = revokeEntries(
+      ids,
+      {
+        terminate: Boolean(args.terminate),
+        reason: args.reason ?? "revoked from the CLI",
+        requestedBy: "stem-cli",
+        expiresAt: expiresIn ? now + expiresIn : undefined,
+      },
+      now,
+    );
     // Persisted first: workers that are down or miss the message still skip the task.
     await withClient(args, (client) => client.revokeStore.upsertAll(entries), "write");
     const replies = await control(args, "revoke", { revocations: entries }, (rs) =>

@@ -86,3 +86,5 @@ export * from "./workflow/index.ts";
 export { MemoryWorkflowStore } from "./adapters/memory/workflow-store.ts";
 /** A fake clock for deterministic workflow tests (the same FakeClock). */
 export { FakeClock as FakeWorkflowClock } from "./testing/fake-clock.ts";
+
+export { createDashboard, type Dashboard, type DashboardOptions } from "./dashboard/index.ts";
