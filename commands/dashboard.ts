@@ -48,7 +48,9 @@ export const dashboardCommand = defineCommand({
       );
     if (args.auth && !process.env.STEM_DASHBOARD_TOKEN)
       throw new UsageError("--auth needs STEM_DASHBOARD_TOKEN set to the token to require");
-    const client = await openClient(args);
+    // Its actions write (enqueue, replay, pause): like a worker it creates the embedded
+    // store; a read-only dashboard only looks at a store that exists.
+    const client = await openClient(args, [], args["read-only"] ? "read" : "write");
     const dashboard = createDashboard(client, {
       basePath,
       readOnly: Boolean(args["read-only"]),
