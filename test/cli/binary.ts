@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { eventually } from "../../src/testing/harness.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 export const BINARY = join(ROOT, "dist/stem");
@@ -71,6 +72,32 @@ export function spawnStem(dir: string, args: string[], env: Record<string, strin
     stderr: "pipe",
     stdin: "ignore",
   });
+}
+
+/** Collects a stream as text while it flows; the getter returns everything so far. */
+export function collectText(stream: ReadableStream<Uint8Array>): () => string {
+  let text = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  })();
+  return () => text;
+}
+
+/**
+ * Starts a long-running `stem` command (a worker, Beat) and waits until its log says it is
+ * ready; `log()` returns what it has written to stderr so far.
+ */
+export async function startStem(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<{ proc: ReturnType<typeof spawnStem>; log: () => string }> {
+  const proc = spawnStem(dir, args, env);
+  const log = collectText(proc.stderr as ReadableStream<Uint8Array>);
+  await eventually(() => log().includes("ready"), timeoutMs, `stem ${args[0]} ready`);
+  return { proc, log };
 }
 
 /** The environment without any STEM_* settings of the machine running the tests. */

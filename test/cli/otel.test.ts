@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually } from "../../src/testing/harness.ts";
-import { ensureBinary, spawnStem, stem, TASKS_TS, workspace } from "./binary.ts";
+import { ensureBinary, spawnStem, startStem, stem, TASKS_TS, workspace } from "./binary.ts";
 
 interface OtlpAttribute {
   key: string;
@@ -90,22 +90,16 @@ function otelEnv(service: string): Record<string, string> {
 describe("stem binary with OpenTelemetry", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let log = "";
+  let log: () => string = () => "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS_TS });
-    worker = spawnStem(
+    ({ proc: worker, log } = await startStem(
       ws.dir,
       ["worker", "--tasks", "./tasks.ts", "--worker-id", "otel-worker"],
       otelEnv("stem-worker-test"),
-    );
-    const decoder = new TextDecoder();
-    void (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        log += decoder.decode(chunk);
-    })();
-    await eventually(() => log.includes("ready"), 20_000, "worker ready");
+    ));
   }, 120_000);
 
   afterAll(async () => {
@@ -160,6 +154,6 @@ describe("stem binary with OpenTelemetry", () => {
   test("the worker shuts down cleanly with telemetry on", async () => {
     worker.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
-    expect(log).toContain("otel-worker stopped");
+    expect(log()).toContain("otel-worker stopped");
   }, 40_000);
 });

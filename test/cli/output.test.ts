@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { StemClient } from "../../src/app/client.ts";
 import { eventually } from "../../src/testing/harness.ts";
-import { BINARY, ensureBinary, spawnStem, stem, TASKS_TS, workspace } from "./binary.ts";
+import { BINARY, ensureBinary, spawnStem, startStem, stem, TASKS_TS, workspace } from "./binary.ts";
 
 const ESC = "\x1b";
 
@@ -46,18 +46,18 @@ function widest(text: string): number {
 describe("stem output", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let workerLog = "";
+  let workerLog: () => string = () => "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS, "schedules.yaml": SCHEDULES });
-    worker = spawnStem(ws.dir, ["worker", "--tasks", "./tasks.ts", "--worker-id", "out-worker"]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        workerLog += decoder.decode(chunk);
-    })();
-    await eventually(() => workerLog.includes("ready"), 15_000, "worker ready");
+    ({ proc: worker, log: workerLog } = await startStem(ws.dir, [
+      "worker",
+      "--tasks",
+      "./tasks.ts",
+      "--worker-id",
+      "out-worker",
+    ]));
   }, 60_000);
 
   afterAll(() => {
@@ -170,7 +170,7 @@ describe("stem output", () => {
 
   test("observe workers shows in-flight counts within a second, lost workers as lost, and drops stopped ones", async () => {
     const slow = (await stem(ws.dir, ["enqueue", "demo.slow"])).stdout.trim();
-    await eventually(() => workerLog.includes(`${slow} started`), 10_000, "slow task started");
+    await eventually(() => workerLog().includes(`${slow} started`), 10_000, "slow task started");
     const started = Date.now();
     await eventually(
       async () => {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually } from "../../src/testing/harness.ts";
-import { ensureBinary, spawnStem, stem, workspace } from "./binary.ts";
+import { ensureBinary, spawnStem, startStem, stem, workspace } from "./binary.ts";
 
 const TASKS = `import { defineTask } from "stem";
 
@@ -23,18 +23,12 @@ export const hello = defineTask({ name: "demo.hello", run: () => "still here" })
 describe("stem worker and unhandled rejections", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let log = "";
+  let log: () => string = () => "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS });
-    worker = spawnStem(ws.dir, ["worker", "--tasks", "./tasks.ts"]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        log += decoder.decode(chunk);
-    })();
-    await eventually(() => log.includes("ready"), 15_000, "worker ready");
+    ({ proc: worker, log } = await startStem(ws.dir, ["worker", "--tasks", "./tasks.ts"]));
   }, 60_000);
 
   afterAll(() => {
@@ -45,11 +39,11 @@ describe("stem worker and unhandled rejections", () => {
   test("a stray rejection is logged with its stack and the worker runs the next task", async () => {
     const first = await stem(ws.dir, ["enqueue", "demo.stray", "--wait", "--json"]);
     expect(JSON.parse(first.stdout)).toMatchObject({ state: "succeeded", result: "returned" });
-    await eventually(() => log.includes("unhandled promise rejection"), 10_000, "the log line");
-    expect(log).toContain(
+    await eventually(() => log().includes("unhandled promise rejection"), 10_000, "the log() line");
+    expect(log()).toContain(
       "unhandled promise rejection (kept serving): stray rejection from a handler",
     );
-    expect(log).toContain("tasks.ts");
+    expect(log()).toContain("tasks.ts");
     const next = await stem(ws.dir, ["enqueue", "demo.hello", "--wait", "--json"]);
     expect(JSON.parse(next.stdout)).toMatchObject({ state: "succeeded", result: "still here" });
     expect(worker.exitCode).toBeNull();

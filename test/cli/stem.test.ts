@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually } from "../../src/testing/harness.ts";
-import { ensureBinary, spawnStem, stem, TASKS_TS, workspace } from "./binary.ts";
+import { ensureBinary, spawnStem, startStem, stem, TASKS_TS, workspace } from "./binary.ts";
 
 describe("stem binary", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let workerLog = "";
+  let workerLog: () => string = () => "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS_TS });
-    worker = spawnStem(ws.dir, [
+    ({ proc: worker, log: workerLog } = await startStem(ws.dir, [
       "worker",
       "--tasks",
       "./tasks.ts",
@@ -18,13 +18,7 @@ describe("stem binary", () => {
       "4",
       "--worker-id",
       "cli-worker",
-    ]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        workerLog += decoder.decode(chunk);
-    })();
-    await eventually(() => workerLog.includes("ready"), 15_000, "worker ready");
+    ]));
   }, 60_000);
 
   afterAll(() => {
@@ -62,7 +56,7 @@ describe("stem binary", () => {
     expect(status).toMatchObject({ state: "succeeded", result: "hello Stem", name: "demo.hello" });
     const shown = await stem(ws.dir, ["result", status.id, "--json"]);
     expect(JSON.parse(shown.stdout).result).toBe("hello Stem");
-    expect(workerLog).toContain(`task demo.hello ${status.id} succeeded`);
+    expect(workerLog()).toContain(`task demo.hello ${status.id} succeeded`);
   });
 
   test("a failing task lands in the dead-letter queue; list, show and retry it", async () => {
@@ -162,7 +156,7 @@ describe("stem binary", () => {
 
   test("shutdown stops the worker gracefully", async () => {
     const slowId = (await stem(ws.dir, ["enqueue", "demo.slow"])).stdout.trim();
-    await eventually(() => workerLog.includes(`demo.slow ${slowId} started`), 10_000);
+    await eventually(() => workerLog().includes(`demo.slow ${slowId} started`), 10_000);
     const r = await stem(ws.dir, ["worker", "shutdown", "--worker", "cli-worker", "--json"]);
     expect(r.code).toBe(0);
     expect(await worker.exited).toBe(0);

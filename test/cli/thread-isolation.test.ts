@@ -5,8 +5,7 @@
  * at its hard time limit while the worker keeps serving.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eventually } from "../../src/testing/harness.ts";
-import { ensureBinary, spawnStem, stem, workspace } from "./binary.ts";
+import { ensureBinary, spawnStem, startStem, stem, workspace } from "./binary.ts";
 
 const TASKS = `import { defineTask } from "stem";
 
@@ -27,12 +26,11 @@ export const spin = defineTask({
 describe("stem worker --isolation thread (compiled binary)", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let log = "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS });
-    worker = spawnStem(ws.dir, [
+    ({ proc: worker } = await startStem(ws.dir, [
       "worker",
       "--tasks",
       "./tasks.ts",
@@ -40,13 +38,7 @@ describe("stem worker --isolation thread (compiled binary)", () => {
       "thread",
       "--concurrency",
       "2",
-    ]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        log += decoder.decode(chunk);
-    })();
-    await eventually(() => log.includes("ready"), 20_000, "worker ready");
+    ]));
   }, 90_000);
 
   afterAll(() => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../../src/testing/harness.ts";
-import { BINARY, ensureBinary, spawnStem, stem, workspace } from "./binary.ts";
+import { BINARY, ensureBinary, spawnStem, startStem, stem, workspace } from "./binary.ts";
 
 const TASKS = `import { defineTask, Flow } from "stem";
 
@@ -51,18 +51,20 @@ const BEAT_SCHEDULE = `schedules:
 describe("stem vocabulary", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let workerLog = "";
+  let workerLog: () => string = () => "";
 
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "tasks.ts": TASKS, "slow.ts": SLOW_TASKS, "beat.yaml": BEAT_SCHEDULE });
-    worker = spawnStem(ws.dir, ["worker", "-t", "./tasks.ts", "-c", "2", "-q", "default,side"]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        workerLog += decoder.decode(chunk);
-    })();
-    await eventually(() => workerLog.includes("ready"), 15_000, "worker ready");
+    ({ proc: worker, log: workerLog } = await startStem(ws.dir, [
+      "worker",
+      "-t",
+      "./tasks.ts",
+      "-c",
+      "2",
+      "-q",
+      "default,side",
+    ]));
   }, 60_000);
 
   afterAll(() => {
@@ -80,11 +82,11 @@ describe("stem vocabulary", () => {
       result: "succeeded on attempt 3",
     });
     const id = status.id as string;
-    expect(workerLog).toContain(`task vocab.flaky ${id} started (attempt 1)`);
-    expect(workerLog).toContain(`task vocab.flaky ${id} started (attempt 3)`);
-    expect(workerLog).toMatch(/succeeded in \d+ ms \(attempt 3\)/);
+    expect(workerLog()).toContain(`task vocab.flaky ${id} started (attempt 1)`);
+    expect(workerLog()).toContain(`task vocab.flaky ${id} started (attempt 3)`);
+    expect(workerLog()).toMatch(/succeeded in \d+ ms \(attempt 3\)/);
     // The retry line gives the delay before the next attempt, and when it is due.
-    const retry = workerLog
+    const retry = workerLog()
       .split("\n")
       .find((l) => l.includes(`vocab.flaky ${id} attempt 1 failed`));
     expect(retry).toMatch(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../../src/testing/harness.ts";
-import { ensureBinary, spawnStem, stem, workspace } from "./binary.ts";
+import { ensureBinary, spawnStem, startStem, stem, workspace } from "./binary.ts";
 
 const FLOWS_TS = `import { appendFileSync } from "node:fs";
 import { defineTask, WorkflowScript, Flow } from "stem";
@@ -52,7 +52,7 @@ type Json = Record<string, any>;
 describe("stem wf", () => {
   let ws: ReturnType<typeof workspace>;
   let worker: ReturnType<typeof spawnStem>;
-  let workerLog = "";
+  let workerLog: () => string = () => "";
 
   const json = async (args: string[]): Promise<Json> => {
     const r = await stem(ws.dir, [...args, "--json"]);
@@ -79,13 +79,13 @@ describe("stem wf", () => {
   beforeAll(async () => {
     await ensureBinary();
     ws = workspace({ "flows.ts": FLOWS_TS });
-    worker = spawnStem(ws.dir, ["worker", "--tasks", "./flows.ts", "--concurrency", "4"]);
-    const decoder = new TextDecoder();
-    (async () => {
-      for await (const chunk of worker.stderr as ReadableStream<Uint8Array>)
-        workerLog += decoder.decode(chunk);
-    })();
-    await eventually(() => workerLog.includes("ready"), 20_000, "worker ready");
+    ({ proc: worker, log: workerLog } = await startStem(ws.dir, [
+      "worker",
+      "--tasks",
+      "./flows.ts",
+      "--concurrency",
+      "4",
+    ]));
   }, 90_000);
 
   afterAll(() => {
@@ -102,7 +102,7 @@ describe("stem wf", () => {
   });
 
   test("the worker serves the module's workflows next to its tasks", () => {
-    expect(workerLog).toContain("workflows: cli.approval, cli.nap");
+    expect(workerLog()).toContain("workflows: cli.approval, cli.nap");
   });
 
   test("start, wait for an event, emit it from the CLI: the run resumes exactly once and completes", async () => {
