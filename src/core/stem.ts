@@ -11,6 +11,7 @@ import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
 import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -56,6 +57,7 @@ export class Stem implements Enqueuer {
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
+  private readonly ignoredResults = new IgnoredResults();
 
   constructor(options: StemOptions) {
     this.broker = options.broker;
@@ -150,6 +152,7 @@ export class Stem implements Enqueuer {
     const ids: string[] = [];
     const fresh: Envelope[] = [];
     const explicit: Envelope[] = [];
+    const resultless: Envelope[] = [];
     for (const call of calls) {
       let envelope = this.buildEnvelope(call, now);
       const task = this.registry?.get(call.name)?.options;
@@ -164,8 +167,13 @@ export class Stem implements Enqueuer {
       instrument?.(envelope);
       for (const hook of this.hooks) envelope = await hook(envelope);
       ids.push(envelope.id);
-      (call.options.taskId ? explicit : fresh).push(envelope);
+      if (resultIgnored(envelope)) {
+        this.ignoredResults.add(envelope.id);
+        resultless.push(envelope);
+      } else (call.options.taskId ? explicit : fresh).push(envelope);
     }
+    // No status at all for a task that keeps none (`ignoreResult`).
+    if (resultless.length > 0) await this.publish(resultless);
     // The queued status is written BEFORE publishing, so it can never land after (and
     // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
     // explicit id (Beat, canvas) may name a task that is still live: its status is left
@@ -219,6 +227,8 @@ export class Stem implements Enqueuer {
     const notBefore = eta ?? (delayMs ? now + delayMs : undefined);
     const meta: Record<string, unknown> = { ...o.meta };
     if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
+    if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
+    else delete meta[MetaKeys.ignoreResult];
     return {
       id: o.taskId ?? Bun.randomUUIDv7(),
       name: call.name,
@@ -277,6 +287,15 @@ export class Stem implements Enqueuer {
     };
   }
 
+  /**
+   * Whether an enqueue of `name` with these options keeps no status or result: the
+   * per-call `ignoreResult`, else the registered task's. Lets a caller refuse a wait
+   * before enqueuing.
+   */
+  ignoresResult(name: string, options: EnqueueOptions = {}): boolean {
+    return options.ignoreResult ?? this.registry?.get(name)?.options.ignoreResult ?? false;
+  }
+
   /** The task's stored status, or null when unknown or expired. */
   getTaskStatus(id: string): Promise<TaskStatus | null> {
     return this.backend.get(id);
@@ -284,12 +303,14 @@ export class Stem implements Enqueuer {
 
   /**
    * Waits until the task reaches a final state and returns its outcome (a failed task is
-   * returned with its error, not thrown). Throws TimeoutError after `timeout`.
+   * returned with its error, not thrown). Throws TimeoutError after `timeout`, and a
+   * StemError at once for a task this producer enqueued with `ignoreResult`.
    */
   async waitForTask<T = unknown>(
     id: string,
     options: { timeout?: number | string } = {},
   ): Promise<TaskResult<T>> {
+    if (this.ignoredResults.has(id)) throw waitRefused(`task ${id}`);
     const timeoutMs = parseDuration(options.timeout ?? "5m", "timeout");
     const deadline = Date.now() + timeoutMs;
     let pause = 5;

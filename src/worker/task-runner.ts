@@ -20,6 +20,7 @@ import { type Executor, HandlerCrashed } from "./executor.ts";
 import { RateGate } from "./rate-gate.ts";
 import type { Revocations } from "./revocations.ts";
 import { taskContext } from "./task-context.ts";
+import { type StatusSink, statusSinkFor } from "./status-sink.ts";
 import { checkStatusStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -105,6 +106,11 @@ export class TaskRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     if (deps.rateLimiter) this.rateGate = new RateGate(deps.rateLimiter, deps.clock);
+  }
+
+  /** Where this task's statuses go (nowhere for an `ignoreResult` task). */
+  private sink(envelope: Envelope): StatusSink {
+    return statusSinkFor(envelope, this.deps.completions);
   }
 
   private status(
@@ -245,7 +251,7 @@ export class TaskRunner {
       startedAt: held.startedAt,
     });
     await this.afterSettled(envelope, status);
-    await this.deps.completions.finish(status, held.delivery);
+    await this.sink(envelope).finish(status, held.delivery);
     await this.releaseUnique(envelope);
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
@@ -264,7 +270,7 @@ export class TaskRunner {
   private async handBack(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
     if (held.startedAt !== undefined) {
-      await this.deps.completions.write(
+      await this.sink(envelope).write(
         this.status(envelope, "queued", { attempt: envelope.attempt, workerId: undefined }),
       );
     }
@@ -287,7 +293,7 @@ export class TaskRunner {
     const started = this.deps.clock.now();
     held.startedAt = started;
     const base = { envelope, workerId: this.deps.workerId };
-    this.deps.completions.note(this.status(envelope, "running", { startedAt: started }));
+    this.sink(envelope).note(this.status(envelope, "running", { startedAt: started }));
     signals.taskReceived.emit(base);
     signals.taskPrerun.emit(base);
 
@@ -436,7 +442,7 @@ export class TaskRunner {
       // limit or a shutdown) must not turn the recorded outcome back into `running`.
       recordProgress: (percent, data) => {
         if (held.ended) return;
-        deps.completions.note(
+        this.sink(envelope).note(
           this.status(envelope, "running", {
             startedAt: held.startedAt,
             progress: { percent, data, at: deps.clock.now() },
@@ -461,7 +467,7 @@ export class TaskRunner {
       return this.fail(held, error, started);
     }
     await this.afterSettled(envelope, status);
-    await this.deps.completions.finish(status, held.delivery);
+    await this.sink(envelope).finish(status, held.delivery);
     await this.releaseUnique(envelope);
     return "succeeded";
   }
@@ -483,7 +489,7 @@ export class TaskRunner {
       logger.info(
         `task ${envelope.name} ${envelope.id} attempt ${attempt} failed: ${taskError.message}; attempt ${attempt + 1} in ${formatDuration(delayMs)} (at ${new Date(now + delayMs).toISOString()})`,
       );
-      await this.deps.completions.write(
+      await this.sink(envelope).write(
         this.status(envelope, "retrying", {
           error: taskError,
           startedAt: started,
@@ -530,7 +536,7 @@ export class TaskRunner {
       meta: { maxRetries, deadLettered: true, deliveries: delivery.deliveries },
     });
     await this.afterSettled(envelope, status);
-    await this.deps.completions.write(status);
+    await this.sink(envelope).write(status);
     await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
       ...details,
