@@ -12,6 +12,8 @@ import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./s
 import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
+import { type Middleware, checkMiddleware } from "./middleware.ts";
+import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -29,8 +31,10 @@ export interface StemOptions {
   /** Needed for `unique` tasks. */
   lockStore?: LockStore;
   clock?: Clock;
-  /** Applied to every envelope before publishing, in order. */
+  /** Applied to every envelope before publishing, in order, after the enqueue middleware. */
   beforePublish?: EnvelopeHook[];
+  /** Middleware (see `use`); this array is used as given, so later additions apply. */
+  middleware?: Middleware[];
 }
 
 /** The outcome of a task, as `waitForTask` returns it. */
@@ -58,6 +62,8 @@ export class Stem implements Enqueuer {
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
   private readonly ignoredResults = new IgnoredResults();
+  /** Middleware in registration order; workers made with this producer run its `execute`. */
+  readonly middleware: Middleware[];
 
   constructor(options: StemOptions) {
     this.broker = options.broker;
@@ -75,7 +81,17 @@ export class Stem implements Enqueuer {
     this.lockStore = options.lockStore;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
+    this.middleware = options.middleware ?? [];
     this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
+  }
+
+  /**
+   * Adds middleware around enqueue (and, on workers made with this producer, around
+   * execution); runs after the middleware added before it. Returns this producer.
+   */
+  use(middleware: Middleware): this {
+    this.middleware.push(checkMiddleware(middleware));
+    return this;
   }
 
   /** Enqueues one task and returns its id. */
@@ -150,11 +166,10 @@ export class Stem implements Enqueuer {
   ): Promise<string[]> {
     const now = this.clock.now();
     const ids: string[] = [];
-    const fresh: Envelope[] = [];
-    const explicit: Envelope[] = [];
-    const resultless: Envelope[] = [];
+    const prepared: Envelope[] = [];
+    const explicitIds = new Set<string>();
     for (const call of calls) {
-      let envelope = this.buildEnvelope(call, now);
+      const envelope = this.buildEnvelope(call, now);
       const task = this.registry?.get(call.name)?.options;
       if (task?.unique) {
         const existing = await this.claimUnique(envelope, task);
@@ -165,12 +180,31 @@ export class Stem implements Enqueuer {
         claimed.push({ key: envelope.meta[MetaKeys.uniqueKey] as string, owner: envelope.id });
       }
       instrument?.(envelope);
-      for (const hook of this.hooks) envelope = await hook(envelope);
       ids.push(envelope.id);
+      prepared.push(envelope);
+      if (call.options.taskId) explicitIds.add(envelope.id);
+    }
+    await throughEnqueueMiddleware(this.middleware, prepared, (envelopes) =>
+      this.publishPrepared(envelopes, explicitIds, now),
+    );
+    return ids;
+  }
+
+  /** Runs the `beforePublish` hooks, then stores queued statuses and publishes. */
+  private async publishPrepared(
+    prepared: Envelope[],
+    explicitIds: Set<string>,
+    now: number,
+  ): Promise<void> {
+    const fresh: Envelope[] = [];
+    const explicit: Envelope[] = [];
+    const resultless: Envelope[] = [];
+    for (let envelope of prepared) {
+      for (const hook of this.hooks) envelope = await hook(envelope);
       if (resultIgnored(envelope)) {
         this.ignoredResults.add(envelope.id);
         resultless.push(envelope);
-      } else (call.options.taskId ? explicit : fresh).push(envelope);
+      } else (explicitIds.has(envelope.id) ? explicit : fresh).push(envelope);
     }
     // No status at all for a task that keeps none (`ignoreResult`).
     if (resultless.length > 0) await this.publish(resultless);
@@ -194,7 +228,6 @@ export class Stem implements Enqueuer {
         await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
       await this.publish(explicit);
     }
-    return ids;
   }
 
   /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */

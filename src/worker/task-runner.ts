@@ -21,6 +21,8 @@ import { RateGate } from "./rate-gate.ts";
 import type { Revocations } from "./revocations.ts";
 import { taskContext } from "./task-context.ts";
 import { type StatusSink, statusSinkFor } from "./status-sink.ts";
+import { executeThrough } from "./execute-middleware.ts";
+import type { Middleware } from "../core/middleware.ts";
 import { checkStatusStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -53,6 +55,8 @@ export interface RunnerDeps {
   maxDeliveries?: number;
   verify?: EnvelopeVerifier;
   onSettled: SettledHook[];
+  /** Their `execute` runs around every handler, in order. */
+  middleware: readonly Middleware[];
 }
 
 /**
@@ -363,7 +367,9 @@ export class TaskRunner {
     const envelope = held.delivery.envelope;
     const controller = new AbortController();
     const ctx = this.context(held, task, controller.signal);
-    const execution = this.deps.executor.execute(task, ctx);
+    const execution = executeThrough(this.deps.middleware, ctx, () =>
+      this.deps.executor.execute(task, ctx),
+    );
     const softMs = numberMeta(envelope, MetaKeys.softTimeLimitMs) ?? task.options.softTimeLimitMs;
     const hardMs = numberMeta(envelope, MetaKeys.hardTimeLimitMs) ?? task.options.hardTimeLimitMs;
     return new Promise<Outcome>((resolve) => {
