@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { defineTask, StemApp, StemClient } from "../../src/index.ts";
+import { defineTask, Stem, StemApp, StemClient, Worker } from "../../src/index.ts";
 import type { Middleware } from "../../src/core/middleware.ts";
+import { eventually } from "../../src/testing/harness.ts";
 
 let app: StemClient | undefined;
 afterEach(async () => {
@@ -74,7 +75,7 @@ describe("middleware", () => {
   test("enqueue's next resolves once the task is published; a batch stays one publish", async () => {
     const log: string[] = [];
     app = await StemClient.inMemory({ tasks: tasks(log) });
-    let publishedWhenNextReturned: number[] = [];
+    const publishedWhenNextReturned: number[] = [];
     app.use({
       async enqueue(envelope, next) {
         await next(envelope);
@@ -88,7 +89,6 @@ describe("middleware", () => {
     ]);
     // Both were published before either middleware went on.
     expect(publishedWhenNextReturned).toEqual([2, 2]);
-    publishedWhenNextReturned = [];
   });
 
   test("a throwing enqueue middleware refuses the call, naming itself; nothing of the call is published", async () => {
@@ -160,6 +160,39 @@ describe("middleware", () => {
     expect(result.error?.message).toBe(
       'execute middleware "forgetful" failed: returned without calling next',
     );
+  });
+
+  test("a bare Stem and Worker take middleware too; tasks enqueued by a handler pass the worker's", async () => {
+    app = await StemClient.inMemory();
+    const seen: string[] = [];
+    const parent = defineTask({
+      name: "mw.parent",
+      run: async (ctx) => void (await ctx.enqueue("mw.child")),
+    });
+    const child = defineTask({
+      name: "mw.child",
+      run: (ctx) => void seen.push(`child via=${ctx.headers.via}`),
+    });
+    const stem = new Stem({ broker: app.broker, backend: app.backend }).use({
+      enqueue: (envelope, next) => next({ ...envelope, headers: { via: "producer" } }),
+    });
+    const worker = new Worker({ broker: app.broker, backend: app.backend, tasks: [parent, child] });
+    worker.use({
+      name: "worker-mw",
+      enqueue: (envelope, next) => next({ ...envelope, headers: { via: "worker" } }),
+      execute: async (ctx, next) => {
+        seen.push(`${ctx.name} via=${ctx.headers.via}`);
+        return next();
+      },
+    });
+    await worker.start();
+    try {
+      await stem.enqueue("mw.parent");
+      await eventually(() => seen.length === 3, 10_000, "the child to run");
+      expect(seen).toEqual(["mw.parent via=producer", "mw.child via=worker", "child via=worker"]);
+    } finally {
+      await worker.shutdown();
+    }
   });
 
   test("use() refuses what is not middleware", async () => {
