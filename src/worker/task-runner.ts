@@ -192,6 +192,7 @@ export class TaskRunner {
   private async deadLetter(delivery: Delivery, reason: string, message: string): Promise<void> {
     const envelope = delivery.envelope;
     logger.warn(`task ${envelope.id} (${envelope.name}) dead-lettered: ${message}`);
+    // Written even for an `ignoreResult` task: checks have not passed, so its meta is not trusted.
     await this.deps.completions.write(
       this.status(envelope, "dead", {
         error: { type: reason, message },
