@@ -45,9 +45,15 @@ const CONCURRENCIES = [1, 10, 100];
  * quarter of it per round trip, so claims overlap with runs and writes; the same as in
  * the Redis suite, and comparable to graphile-worker's 500-job local queue).
  */
-const STEMS: { name: string; prefetch: (concurrency: number) => number }[] = [
+const STEMS: {
+  name: string;
+  prefetch: (concurrency: number) => number;
+  ignoreResult?: boolean;
+}[] = [
   { name: "stem-default", prefetch: (c) => c },
   { name: "stem-batched", prefetch: (c) => Math.max(4 * c, 400) },
+  // Batched with `ignoreResult`: keeps no results, like graphile-worker.
+  { name: "stem-batched-ignore-result", prefetch: (c) => Math.max(4 * c, 400), ignoreResult: true },
 ];
 const PEERS: { name: string; peer: Peer; variant: Variant }[] = [
   { name: "graphile-default", peer: "graphile", variant: "default" },
@@ -115,10 +121,7 @@ async function nodeVersion(): Promise<string> {
   return text.trim();
 }
 
-async function stemRound(
-  o: PostgresSuiteOptions,
-  prefetch: (concurrency: number) => number,
-): Promise<Figures> {
+async function stemRound(o: PostgresSuiteOptions, stem: (typeof STEMS)[number]): Promise<Figures> {
   const schemas = postgresSchemas(o.postgresUrl, "stem_bench");
   let url = "";
   try {
@@ -130,7 +133,8 @@ async function stemRound(
         tasks: o.tasks,
         concurrencies: CONCURRENCIES,
         latencySamples: o.latencySamples,
-        prefetch,
+        prefetch: stem.prefetch,
+        ignoreResult: stem.ignoreResult,
         reset: async () => {
           url = `${o.postgresUrl}${o.postgresUrl.includes("?") ? "&" : "?"}schema=${await schemas.next()}`;
         },
@@ -192,7 +196,7 @@ async function systemRound(
   name: string,
 ): Promise<{ figures: Figures; capped: string[] }> {
   const stem = STEMS.find((s) => s.name === name);
-  if (stem) return { figures: await stemRound(o, stem.prefetch), capped: [] };
+  if (stem) return { figures: await stemRound(o, stem), capped: [] };
   return peerRound(o, PEERS.find((p) => p.name === name)!);
 }
 
@@ -314,6 +318,7 @@ export async function runPostgresVsPeers(o: PostgresSuiteOptions) {
     ),
     resultsKept: {
       stem: "yes: every task's status and result in task_results",
+      "stem-batched-ignore-result": "no: tasks enqueued with ignoreResult write no status",
       "pg-boss": "yes: completed jobs stay in its job table with their output (its default)",
       "graphile-worker": "no: a completed job is deleted and nothing of it is kept",
     },

@@ -18,6 +18,13 @@ export interface WorkloadOptions {
    * so the producer's code is compiled before timing starts. Default 0.
    */
   warmup?: number;
+  /** Every task of the workload keeps no status or result (`ignoreResult`). Default false. */
+  ignoreResult?: boolean;
+  /**
+   * Drains each concurrency a second time with `ignoreResult` tasks, into
+   * `drainIgnoreResultPerSec`: what storing results costs. Default false.
+   */
+  compareIgnoreResult?: boolean;
   /** Called before each phase so the store starts empty. */
   reset(): Promise<void>;
 }
@@ -26,6 +33,8 @@ export interface WorkloadResult {
   enqueueOneByOnePerSec: number;
   enqueueBatchedPerSec: number;
   drainPerSec: Record<string, number>;
+  /** With `compareIgnoreResult`: the same drains with tasks that keep no result. */
+  drainIgnoreResultPerSec?: Record<string, number>;
   latencyMs: { p50: number; p99: number };
 }
 
@@ -46,45 +55,63 @@ export function percentile(values: number[], p: number): number {
   );
 }
 
-const noops = (n: number) =>
-  Array.from({ length: n }, () => ({ name: "bench.noop", args: {}, options: {} }));
+const noops = (n: number, ignoreResult = false) =>
+  Array.from({ length: n }, () => ({
+    name: "bench.noop",
+    args: {},
+    options: ignoreResult ? { ignoreResult } : {},
+  }));
+
+/** Enqueues the tasks, then times one worker process draining them; returns tasks/s. */
+async function drain(o: WorkloadOptions, concurrency: number, ignoreResult: boolean) {
+  await o.reset();
+  const client = await StemClient.fromUrl(o.url);
+  for (let i = 0; i < o.tasks; i += 1000)
+    await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i), ignoreResult));
+  await client.close();
+  const { ms } = await startChild([
+    process.execPath,
+    join(import.meta.dir, "drain-worker.ts"),
+    o.url,
+    String(concurrency),
+    String(o.tasks),
+    ...(o.prefetch ? [String(o.prefetch(concurrency))] : []),
+  ]).result;
+  return perSec(o.tasks, ms as number);
+}
 
 export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   const warmup = o.warmup ?? 0;
+  const quiet = o.ignoreResult ?? false;
+  const options = quiet ? { ignoreResult: true } : {};
   await o.reset();
   let client = await StemClient.fromUrl(o.url);
-  for (let i = 0; i < warmup; i++) await client.enqueue("bench.noop", {}, { queue: "warmup" });
+  for (let i = 0; i < warmup; i++)
+    await client.enqueue("bench.noop", {}, { ...options, queue: "warmup" });
   let t = performance.now();
-  for (let i = 0; i < o.tasks; i++) await client.enqueue("bench.noop");
+  for (let i = 0; i < o.tasks; i++) await client.enqueue("bench.noop", {}, options);
   const oneByOne = perSec(o.tasks, performance.now() - t);
   await client.close();
 
   await o.reset();
   client = await StemClient.fromUrl(o.url);
-  const warmupCalls = noops(1000).map((call) => ({ ...call, options: { queue: "warmup" } }));
+  const warmupCalls = noops(1000).map((call) => ({
+    ...call,
+    options: { ...options, queue: "warmup" },
+  }));
   for (let i = 0; i < warmup; i += 1000) await client.stem.enqueueMany(warmupCalls);
   t = performance.now();
   for (let i = 0; i < o.tasks; i += 1000)
-    await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
+    await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i), quiet));
   const batched = perSec(o.tasks, performance.now() - t);
   await client.close();
 
   const drainPerSec: Record<string, number> = {};
-  for (const c of o.concurrencies) {
-    await o.reset();
-    client = await StemClient.fromUrl(o.url);
-    for (let i = 0; i < o.tasks; i += 1000)
-      await client.stem.enqueueMany(noops(Math.min(1000, o.tasks - i)));
-    await client.close();
-    const { ms } = await startChild([
-      process.execPath,
-      join(import.meta.dir, "drain-worker.ts"),
-      o.url,
-      String(c),
-      String(o.tasks),
-      ...(o.prefetch ? [String(o.prefetch(c))] : []),
-    ]).result;
-    drainPerSec[`c${c}`] = perSec(o.tasks, ms as number);
+  for (const c of o.concurrencies) drainPerSec[`c${c}`] = await drain(o, c, quiet);
+  let drainIgnoreResultPerSec: Record<string, number> | undefined;
+  if (o.compareIgnoreResult) {
+    drainIgnoreResultPerSec = {};
+    for (const c of o.concurrencies) drainIgnoreResultPerSec[`c${c}`] = await drain(o, c, true);
   }
 
   await o.reset();
@@ -98,7 +125,7 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
   await worker.expect("ready");
   await Bun.sleep(300);
   for (let i = 0; i < o.latencySamples; i++) {
-    await client.enqueue("bench.stamp", { t: performance.timeOrigin + performance.now() });
+    await client.enqueue("bench.stamp", { t: performance.timeOrigin + performance.now() }, options);
     // Idle latency: the next job is sent only after this one ran and the worker is idle again.
     await worker.expect("done");
     await Bun.sleep(IDLE_PAUSE_MS);
@@ -110,6 +137,7 @@ export async function runStemWorkload(o: WorkloadOptions): Promise<WorkloadResul
     enqueueOneByOnePerSec: oneByOne,
     enqueueBatchedPerSec: batched,
     drainPerSec,
+    ...(drainIgnoreResultPerSec ? { drainIgnoreResultPerSec } : {}),
     latencyMs: latencySummary(values),
   };
 }

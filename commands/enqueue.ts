@@ -14,6 +14,7 @@ import {
 } from "./shared.ts";
 import { printResult } from "./result.ts";
 import { requireDurable } from "./store-access.ts";
+import { waitRefused } from "../src/core/ignore-result.ts";
 
 export const enqueueCommand = defineCommand({
   meta: {
@@ -38,6 +39,10 @@ export const enqueueCommand = defineCommand({
       alias: "t",
       description: "Tasks module: refuse unknown names and apply task options",
     },
+    "ignore-result": {
+      type: "boolean",
+      description: "Keep no status or result for this task (cannot be combined with --wait)",
+    },
     wait: { type: "boolean", alias: "w", description: "Wait for the result" },
     timeout: { type: "string", default: "30s", description: "With --wait: how long to wait" },
   },
@@ -55,15 +60,26 @@ export const enqueueCommand = defineCommand({
     }
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
+    if (args.wait && args["ignore-result"]) {
+      throw new UsageError(
+        "--wait cannot wait for a task enqueued with --ignore-result (it keeps no result)",
+      );
+    }
     requireDurable(overridesFrom(args), ["broker", "backend"], "the task enqueued here");
     const client = await openClient(args, await tasksFrom(args.tasks), "write");
     try {
-      const id = await client.enqueue(args.name, taskArgs, {
+      const options = {
         queue: args.queue,
         priority,
         delay,
         maxRetries,
-      });
+        ignoreResult: args["ignore-result"] || undefined,
+      };
+      // Refused before enqueuing: the task would run with nobody able to see its outcome.
+      if (args.wait && client.stem.ignoresResult(args.name, options)) {
+        throw waitRefused(`task "${args.name}" (task option)`);
+      }
+      const id = await client.enqueue(args.name, taskArgs, options);
       if (!args.wait) {
         if (args.json) printJson({ id });
         else process.stdout.write(`${id}\n`);

@@ -40,6 +40,7 @@ export {
   WorkflowFenceError,
   type StemErrorCode,
 } from "./core/errors.ts";
+export { type Middleware, MiddlewareError } from "./core/middleware.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";

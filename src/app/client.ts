@@ -19,6 +19,7 @@ import type { RoutingRule } from "../core/routing.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { type EnvelopeHook, Stem, type TaskResult } from "../core/stem.ts";
 import type { AnyTaskHandler } from "../core/task.ts";
+import type { Middleware } from "../core/middleware.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
 import { type ConfigOverrides, type StemConfig, loadConfig } from "./config.ts";
 import { Connections } from "./connections.ts";
@@ -210,6 +211,16 @@ export class StemClient {
     );
     const opened = await StemClient.open(config, options, new Connections(options.connectOptions));
     return new this(opened.config, opened.stores, opened.connections, options);
+  }
+
+  /**
+   * Adds middleware around enqueue (this client's producer) and around execution (every
+   * worker this client makes, including ones made before), after the middleware added
+   * before it. Returns this client. See `Middleware`.
+   */
+  use(middleware: Middleware): this {
+    this.stem.use(middleware);
+    return this;
   }
 
   /** Enqueues a task; see Stem.enqueue. */

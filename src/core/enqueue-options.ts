@@ -17,4 +17,6 @@ export interface EnqueueOptions {
   meta?: Record<string, unknown>;
   maxRetries?: number;
   visibilityTimeout?: DurationInput;
+  /** Keep no status or result for this task (see `TaskOptions.ignoreResult`); wins over the task's. */
+  ignoreResult?: boolean;
 }

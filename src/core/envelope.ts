@@ -55,6 +55,8 @@ export const MetaKeys = {
   uniqueKey: "stem.unique.key",
   softTimeLimitMs: "stem.softTimeLimitMs",
   hardTimeLimitMs: "stem.timeLimitMs",
+  /** `true`: the producer wrote no status and the worker writes none (`ignoreResult`). */
+  ignoreResult: "stem.ignoreResult",
 } as const;
 
 export const MIN_PRIORITY = 0;

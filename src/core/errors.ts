@@ -16,7 +16,8 @@ export type StemErrorCode =
   | "schema_too_new"
   | "task_failed"
   | "signature_invalid"
-  | "closed";
+  | "closed"
+  | "middleware_failed";
 
 /** Base class of every error Stem raises on purpose. */
 export class StemError extends Error {

@@ -11,6 +11,9 @@ import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
 import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
+import { type Middleware, checkMiddleware } from "./middleware.ts";
+import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -28,8 +31,10 @@ export interface StemOptions {
   /** Needed for `unique` tasks. */
   lockStore?: LockStore;
   clock?: Clock;
-  /** Applied to every envelope before publishing, in order. */
+  /** Applied to every envelope before publishing, in order, after the enqueue middleware. */
   beforePublish?: EnvelopeHook[];
+  /** Middleware (see `use`); this array is used as given, so later additions apply. */
+  middleware?: Middleware[];
 }
 
 /** The outcome of a task, as `waitForTask` returns it. */
@@ -56,6 +61,9 @@ export class Stem implements Enqueuer {
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
+  private readonly ignoredResults = new IgnoredResults();
+  /** Middleware in registration order; workers made with this producer run its `execute`. */
+  readonly middleware: Middleware[];
 
   constructor(options: StemOptions) {
     this.broker = options.broker;
@@ -73,7 +81,17 @@ export class Stem implements Enqueuer {
     this.lockStore = options.lockStore;
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
+    this.middleware = options.middleware ?? [];
     this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
+  }
+
+  /**
+   * Adds middleware around enqueue (and, on workers made with this producer, around
+   * execution); runs after the middleware added before it. Returns this producer.
+   */
+  use(middleware: Middleware): this {
+    this.middleware.push(checkMiddleware(middleware));
+    return this;
   }
 
   /** Enqueues one task and returns its id. */
@@ -148,10 +166,10 @@ export class Stem implements Enqueuer {
   ): Promise<string[]> {
     const now = this.clock.now();
     const ids: string[] = [];
-    const fresh: Envelope[] = [];
-    const explicit: Envelope[] = [];
+    const prepared: Envelope[] = [];
+    const explicitIds = new Set<string>();
     for (const call of calls) {
-      let envelope = this.buildEnvelope(call, now);
+      const envelope = this.buildEnvelope(call, now);
       const task = this.registry?.get(call.name)?.options;
       if (task?.unique) {
         const existing = await this.claimUnique(envelope, task);
@@ -162,10 +180,34 @@ export class Stem implements Enqueuer {
         claimed.push({ key: envelope.meta[MetaKeys.uniqueKey] as string, owner: envelope.id });
       }
       instrument?.(envelope);
-      for (const hook of this.hooks) envelope = await hook(envelope);
       ids.push(envelope.id);
-      (call.options.taskId ? explicit : fresh).push(envelope);
+      prepared.push(envelope);
+      if (call.options.taskId) explicitIds.add(envelope.id);
     }
+    await throughEnqueueMiddleware(this.middleware, prepared, (envelopes) =>
+      this.publishPrepared(envelopes, explicitIds, now),
+    );
+    return ids;
+  }
+
+  /** Runs the `beforePublish` hooks, then stores queued statuses and publishes. */
+  private async publishPrepared(
+    prepared: Envelope[],
+    explicitIds: Set<string>,
+    now: number,
+  ): Promise<void> {
+    const fresh: Envelope[] = [];
+    const explicit: Envelope[] = [];
+    const resultless: Envelope[] = [];
+    for (let envelope of prepared) {
+      for (const hook of this.hooks) envelope = await hook(envelope);
+      if (resultIgnored(envelope)) {
+        this.ignoredResults.add(envelope.id);
+        resultless.push(envelope);
+      } else (explicitIds.has(envelope.id) ? explicit : fresh).push(envelope);
+    }
+    // No status at all for a task that keeps none (`ignoreResult`).
+    if (resultless.length > 0) await this.publish(resultless);
     // The queued status is written BEFORE publishing, so it can never land after (and
     // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
     // explicit id (Beat, canvas) may name a task that is still live: its status is left
@@ -186,7 +228,6 @@ export class Stem implements Enqueuer {
         await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
       await this.publish(explicit);
     }
-    return ids;
   }
 
   /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */
@@ -219,6 +260,8 @@ export class Stem implements Enqueuer {
     const notBefore = eta ?? (delayMs ? now + delayMs : undefined);
     const meta: Record<string, unknown> = { ...o.meta };
     if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
+    if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
+    else delete meta[MetaKeys.ignoreResult];
     return {
       id: o.taskId ?? Bun.randomUUIDv7(),
       name: call.name,
@@ -277,6 +320,15 @@ export class Stem implements Enqueuer {
     };
   }
 
+  /**
+   * Whether an enqueue of `name` with these options keeps no status or result: the
+   * per-call `ignoreResult`, else the registered task's. Lets a caller refuse a wait
+   * before enqueuing.
+   */
+  ignoresResult(name: string, options: EnqueueOptions = {}): boolean {
+    return options.ignoreResult ?? this.registry?.get(name)?.options.ignoreResult ?? false;
+  }
+
   /** The task's stored status, or null when unknown or expired. */
   getTaskStatus(id: string): Promise<TaskStatus | null> {
     return this.backend.get(id);
@@ -284,12 +336,14 @@ export class Stem implements Enqueuer {
 
   /**
    * Waits until the task reaches a final state and returns its outcome (a failed task is
-   * returned with its error, not thrown). Throws TimeoutError after `timeout`.
+   * returned with its error, not thrown). Throws TimeoutError after `timeout`, and a
+   * StemError at once for a task this producer enqueued with `ignoreResult`.
    */
   async waitForTask<T = unknown>(
     id: string,
     options: { timeout?: number | string } = {},
   ): Promise<TaskResult<T>> {
+    if (this.ignoredResults.has(id)) throw waitRefused(`task ${id}`);
     const timeoutMs = parseDuration(options.timeout ?? "5m", "timeout");
     const deadline = Date.now() + timeoutMs;
     let pause = 5;

@@ -33,6 +33,13 @@ export interface TaskOptions {
   uniqueFor?: DurationInput;
   /** Delay between retries. Default: the worker's strategy (exponential with jitter). */
   retryBackoff?: RetryBackoff;
+  /**
+   * Keep no status and no result (Celery's `ignore_result`): nothing is written at enqueue
+   * or when the task settles; it is still leased, retried and dead-lettered (the dead
+   * letter carries the error). `waitForTask` on it is refused. Applies when the producer
+   * knows the task (registered with it) or the enqueue sets `ignoreResult`. Default false.
+   */
+  ignoreResult?: boolean;
 }
 
 /** TaskOptions with durations in ms and the rate limit parsed, checked once at definition. */
@@ -48,6 +55,7 @@ export interface ResolvedTaskOptions {
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
+  ignoreResult: boolean;
 }
 
 /** Descriptive metadata shown by `stem tasks ls`. */
@@ -111,6 +119,9 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
   ) {
     throw new StemError("invalid_task_options", `${field("queue")} must be a non-empty string`);
   }
+  if (options.ignoreResult !== undefined && typeof options.ignoreResult !== "boolean") {
+    throw new StemError("invalid_task_options", `${field("ignoreResult")} must be a boolean`);
+  }
   const resolved: ResolvedTaskOptions = {
     queue: options.queue,
     maxRetries,
@@ -124,6 +135,7 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,
+    ignoreResult: options.ignoreResult ?? false,
   };
   if (
     resolved.softTimeLimitMs !== undefined &&

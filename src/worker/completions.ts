@@ -58,6 +58,12 @@ export class Completions {
     return this.wait();
   }
 
+  /** Acks the delivery with no status (a task that keeps none); resolves when acked. */
+  ack(delivery: Delivery): Promise<void> {
+    this.acks.push(delivery);
+    return this.wait();
+  }
+
   /**
    * Checks one status on its own before it joins a batch, so a status no backend can
    * store fails its own write, not every task of the batch. Returns the error, if any.

@@ -20,6 +20,9 @@ import { type Executor, HandlerCrashed } from "./executor.ts";
 import { RateGate } from "./rate-gate.ts";
 import type { Revocations } from "./revocations.ts";
 import { taskContext } from "./task-context.ts";
+import { type StatusSink, statusSinkFor } from "./status-sink.ts";
+import { executeThrough } from "./execute-middleware.ts";
+import type { Middleware } from "../core/middleware.ts";
 import { checkStatusStorable } from "../core/storable.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -52,6 +55,8 @@ export interface RunnerDeps {
   maxDeliveries?: number;
   verify?: EnvelopeVerifier;
   onSettled: SettledHook[];
+  /** Their `execute` runs around every handler, in order. */
+  middleware: readonly Middleware[];
 }
 
 /**
@@ -105,6 +110,11 @@ export class TaskRunner {
 
   constructor(private readonly deps: RunnerDeps) {
     if (deps.rateLimiter) this.rateGate = new RateGate(deps.rateLimiter, deps.clock);
+  }
+
+  /** Where this task's statuses go (nowhere for an `ignoreResult` task). */
+  private sink(envelope: Envelope): StatusSink {
+    return statusSinkFor(envelope, this.deps.completions);
   }
 
   private status(
@@ -182,6 +192,7 @@ export class TaskRunner {
   private async deadLetter(delivery: Delivery, reason: string, message: string): Promise<void> {
     const envelope = delivery.envelope;
     logger.warn(`task ${envelope.id} (${envelope.name}) dead-lettered: ${message}`);
+    // Written even for an `ignoreResult` task: checks have not passed, so its meta is not trusted.
     await this.deps.completions.write(
       this.status(envelope, "dead", {
         error: { type: reason, message },
@@ -245,7 +256,7 @@ export class TaskRunner {
       startedAt: held.startedAt,
     });
     await this.afterSettled(envelope, status);
-    await this.deps.completions.finish(status, held.delivery);
+    await this.sink(envelope).finish(status, held.delivery);
     await this.releaseUnique(envelope);
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
@@ -264,7 +275,7 @@ export class TaskRunner {
   private async handBack(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
     if (held.startedAt !== undefined) {
-      await this.deps.completions.write(
+      await this.sink(envelope).write(
         this.status(envelope, "queued", { attempt: envelope.attempt, workerId: undefined }),
       );
     }
@@ -287,7 +298,7 @@ export class TaskRunner {
     const started = this.deps.clock.now();
     held.startedAt = started;
     const base = { envelope, workerId: this.deps.workerId };
-    this.deps.completions.note(this.status(envelope, "running", { startedAt: started }));
+    this.sink(envelope).note(this.status(envelope, "running", { startedAt: started }));
     signals.taskReceived.emit(base);
     signals.taskPrerun.emit(base);
 
@@ -357,7 +368,9 @@ export class TaskRunner {
     const envelope = held.delivery.envelope;
     const controller = new AbortController();
     const ctx = this.context(held, task, controller.signal);
-    const execution = this.deps.executor.execute(task, ctx);
+    const execution = executeThrough(this.deps.middleware, ctx, () =>
+      this.deps.executor.execute(task, ctx),
+    );
     const softMs = numberMeta(envelope, MetaKeys.softTimeLimitMs) ?? task.options.softTimeLimitMs;
     const hardMs = numberMeta(envelope, MetaKeys.hardTimeLimitMs) ?? task.options.hardTimeLimitMs;
     return new Promise<Outcome>((resolve) => {
@@ -436,7 +449,7 @@ export class TaskRunner {
       // limit or a shutdown) must not turn the recorded outcome back into `running`.
       recordProgress: (percent, data) => {
         if (held.ended) return;
-        deps.completions.note(
+        this.sink(envelope).note(
           this.status(envelope, "running", {
             startedAt: held.startedAt,
             progress: { percent, data, at: deps.clock.now() },
@@ -461,7 +474,7 @@ export class TaskRunner {
       return this.fail(held, error, started);
     }
     await this.afterSettled(envelope, status);
-    await this.deps.completions.finish(status, held.delivery);
+    await this.sink(envelope).finish(status, held.delivery);
     await this.releaseUnique(envelope);
     return "succeeded";
   }
@@ -483,7 +496,7 @@ export class TaskRunner {
       logger.info(
         `task ${envelope.name} ${envelope.id} attempt ${attempt} failed: ${taskError.message}; attempt ${attempt + 1} in ${formatDuration(delayMs)} (at ${new Date(now + delayMs).toISOString()})`,
       );
-      await this.deps.completions.write(
+      await this.sink(envelope).write(
         this.status(envelope, "retrying", {
           error: taskError,
           startedAt: started,
@@ -530,7 +543,7 @@ export class TaskRunner {
       meta: { maxRetries, deadLettered: true, deliveries: delivery.deliveries },
     });
     await this.afterSettled(envelope, status);
-    await this.deps.completions.write(status);
+    await this.sink(envelope).write(status);
     await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
       ...details,

@@ -8,6 +8,7 @@ import type {
   RevokeStore,
 } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
+import type { Middleware } from "../core/middleware.ts";
 import type { DurationInput } from "../core/duration.ts";
 import type { TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
@@ -69,6 +70,11 @@ export interface WorkerOptions {
   verify?: EnvelopeVerifier;
   /** Hooks run when a task settles, before its ack (canvas). */
   onSettled?: SettledHook[];
+  /**
+   * Middleware whose `execute` wraps every handler, in order. Default: the producer's
+   * (`stem.middleware`), so `client.use` reaches the client's workers.
+   */
+  middleware?: Middleware[];
   clock?: Clock;
 }
 

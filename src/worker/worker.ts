@@ -18,6 +18,7 @@ import { signals } from "../core/signals.ts";
 import { Stem } from "../core/stem.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
+import { type Middleware, checkMiddleware } from "../core/middleware.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
@@ -63,6 +64,8 @@ export class Worker {
   private readonly autoscaler?: Autoscaler;
   private readonly leases: LeaseKeeper;
   private readonly held = new Map<string, HeldTask>();
+  /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
+  private readonly middleware: Middleware[];
   private readonly waiting: HeldTask[] = [];
   private readonly running = new Set<HeldTask>();
   /** Tasks whose handler has settled, while their outcome is stored and acked. */
@@ -93,6 +96,7 @@ export class Worker {
 
   constructor(options: WorkerOptions) {
     this.options = options;
+    this.middleware = options.middleware ?? options.stem?.middleware ?? [];
     this.clock = options.clock ?? systemClock;
     this.broker = options.broker;
     this.backend = options.backend;
@@ -145,6 +149,7 @@ export class Worker {
         backend: this.backend,
         lockStore: options.lockStore,
         clock: this.clock,
+        middleware: this.middleware,
       });
     if (
       options.maxDeliveries !== undefined &&
@@ -172,6 +177,7 @@ export class Worker {
       leaseMs: this.leaseMs,
       verify: options.verify,
       onSettled: options.onSettled ?? [],
+      middleware: this.middleware,
     });
     if (options.autoscale) {
       this.autoscaler = new Autoscaler(options.autoscale, {
@@ -182,6 +188,16 @@ export class Worker {
         resize: (n) => this.resize(n),
       });
     }
+  }
+
+  /**
+   * Adds middleware whose `execute` runs around every handler, after those added before
+   * (shared with the worker's producer: its `enqueue` applies to tasks enqueued from
+   * handlers). Returns this worker.
+   */
+  use(middleware: Middleware): this {
+    this.middleware.push(checkMiddleware(middleware));
+    return this;
   }
 
   /** Tasks that may run at once right now (changes with autoscaling). */
