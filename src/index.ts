@@ -40,6 +40,11 @@ export {
   WorkflowFenceError,
   type StemErrorCode,
 } from "./core/errors.ts";
+export {
+  UnrecoverableError,
+  type ErrorClass,
+  type ErrorFilter,
+} from "./core/failure-control.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";

@@ -1,6 +1,7 @@
 import type { TaskContext } from "./context.ts";
 import { type DurationInput, parseDuration } from "./duration.ts";
 import { StemError } from "./errors.ts";
+import { type ErrorFilter, checkErrorFilter } from "./failure-control.ts";
 import { type RateLimit, requireRateLimit } from "./rate-limit.ts";
 import { type RetryBackoff, type RetryStrategy, retryStrategyFrom } from "./retry.ts";
 
@@ -33,6 +34,15 @@ export interface TaskOptions {
   uniqueFor?: DurationInput;
   /** Delay between retries. Default: the worker's strategy (exponential with jitter). */
   retryBackoff?: RetryBackoff;
+  /**
+   * Retry only errors matching this (Celery's `autoretry_for`): error classes or a
+   * predicate. Any other error fails the task at once (dead letter reason `not-retryable`).
+   * In thread isolation a class matches by name (the error's class or an ancestor's).
+   * Stem's own failures (hard time limit, a crashed thread) follow `maxRetries` only.
+   */
+  retryOn?: ErrorFilter;
+  /** Never retry errors matching this (checked before `retryOn`). */
+  dontRetryOn?: ErrorFilter;
 }
 
 /** TaskOptions with durations in ms and the rate limit parsed, checked once at definition. */
@@ -48,6 +58,8 @@ export interface ResolvedTaskOptions {
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
+  retryOn?: ErrorFilter;
+  dontRetryOn?: ErrorFilter;
 }
 
 /** Descriptive metadata shown by `stem tasks ls`. */
@@ -124,6 +136,8 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,
+    retryOn: checkErrorFilter(name, "retryOn", options.retryOn),
+    dontRetryOn: checkErrorFilter(name, "dontRetryOn", options.dontRetryOn),
   };
   if (
     resolved.softTimeLimitMs !== undefined &&
