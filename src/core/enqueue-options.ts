@@ -17,4 +17,10 @@ export interface EnqueueOptions {
   meta?: Record<string, unknown>;
   maxRetries?: number;
   visibilityTimeout?: DurationInput;
+  /** Overrides the task's `softTimeLimit` for this call. */
+  softTimeLimit?: DurationInput;
+  /** Overrides the task's `hardTimeLimit` for this call. */
+  hardTimeLimit?: DurationInput;
+  /** Overrides the task's (and the worker's) `maxDeliveries` for this call. */
+  maxDeliveries?: number;
 }

@@ -55,6 +55,7 @@ export const MetaKeys = {
   uniqueKey: "stem.unique.key",
   softTimeLimitMs: "stem.softTimeLimitMs",
   hardTimeLimitMs: "stem.timeLimitMs",
+  maxDeliveries: "stem.maxDeliveries",
 } as const;
 
 export const MIN_PRIORITY = 0;

@@ -4,6 +4,7 @@ import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
 import { type Envelope, MetaKeys, clampPriority } from "./envelope.ts";
+import { perCallLimitMeta } from "./per-call-limits.ts";
 import { StemError, TimeoutError } from "./errors.ts";
 import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
@@ -164,7 +165,7 @@ export class Stem implements Enqueuer {
       instrument?.(envelope);
       for (const hook of this.hooks) envelope = await hook(envelope);
       ids.push(envelope.id);
-      (call.options.taskId ? explicit : fresh).push(envelope);
+      (call.options?.taskId ? explicit : fresh).push(envelope);
     }
     // The queued status is written BEFORE publishing, so it can never land after (and
     // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
@@ -209,7 +210,7 @@ export class Stem implements Enqueuer {
       );
     }
     const task = registered?.options;
-    const o = call.options;
+    const o = call.options ?? {};
     const priority = o.priority ?? task?.priority ?? 0;
     if (!Number.isFinite(priority)) {
       throw new StemError("invalid_argument", `priority must be a number from 0 to 9`);
@@ -219,6 +220,7 @@ export class Stem implements Enqueuer {
     const notBefore = eta ?? (delayMs ? now + delayMs : undefined);
     const meta: Record<string, unknown> = { ...o.meta };
     if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
+    Object.assign(meta, perCallLimitMeta(o));
     return {
       id: o.taskId ?? Bun.randomUUIDv7(),
       name: call.name,

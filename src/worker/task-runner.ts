@@ -200,6 +200,7 @@ export class TaskRunner {
   private deliveryLimit(envelope: Envelope, task: RegisteredTask): number {
     const maxRetries = envelope.maxRetries ?? task.options.maxRetries;
     return (
+      numberMeta(envelope, MetaKeys.maxDeliveries) ??
       task.options.maxDeliveries ??
       this.deps.maxDeliveries ??
       DELIVERIES_PER_ATTEMPT * (maxRetries + 1)
