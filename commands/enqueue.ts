@@ -31,6 +31,18 @@ export const enqueueCommand = defineCommand({
     priority: { type: "string", description: "0-9, higher first" },
     delay: { type: "string", description: "Run no sooner than this from now (e.g. 30s)" },
     "max-retries": { type: "string", description: "Retries before dead-lettering" },
+    "soft-time-limit": {
+      type: "string",
+      description: "Abort signal after this long (e.g. 30s; overrides the task's)",
+    },
+    "hard-time-limit": {
+      type: "string",
+      description: "Fail the attempt after this long (overrides the task's)",
+    },
+    "max-deliveries": {
+      type: "string",
+      description: "Deliveries before dead-lettering without running (overrides the task's)",
+    },
     tasks: {
       type: "string",
       alias: "t",
@@ -51,6 +63,17 @@ export const enqueueCommand = defineCommand({
         `--max-retries must be a non-negative integer, got "${args["max-retries"]}"`,
       );
     }
+    const maxDeliveries =
+      args["max-deliveries"] === undefined ? undefined : Number(args["max-deliveries"]);
+    if (maxDeliveries !== undefined && (!Number.isInteger(maxDeliveries) || maxDeliveries < 1)) {
+      throw new UsageError(
+        `--max-deliveries must be a positive integer, got "${args["max-deliveries"]}"`,
+      );
+    }
+    const limit = (flag: "soft-time-limit" | "hard-time-limit") =>
+      args[flag] === undefined ? undefined : parseDuration(args[flag], `--${flag}`);
+    const softTimeLimit = limit("soft-time-limit");
+    const hardTimeLimit = limit("hard-time-limit");
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
     const client = await openClient(args, await tasksFrom(args.tasks));
@@ -60,6 +83,9 @@ export const enqueueCommand = defineCommand({
         priority,
         delay,
         maxRetries,
+        softTimeLimit,
+        hardTimeLimit,
+        maxDeliveries,
       });
       if (!args.wait) {
         if (args.json) printJson({ id });
