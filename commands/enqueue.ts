@@ -43,6 +43,14 @@ export const enqueueCommand = defineCommand({
       type: "string",
       description: "Deliveries before dead-lettering without running (overrides the task's)",
     },
+    "unique-key": {
+      type: "string",
+      description: "Deduplicate by this key while the first task is pending (needs no --tasks)",
+    },
+    "unique-for": {
+      type: "string",
+      description: "Deduplicate (by --unique-key, else name+queue+args) for this long (e.g. 10m)",
+    },
     tasks: {
       type: "string",
       alias: "t",
@@ -74,6 +82,15 @@ export const enqueueCommand = defineCommand({
       args[flag] === undefined ? undefined : parseDuration(args[flag], `--${flag}`);
     const softTimeLimit = limit("soft-time-limit");
     const hardTimeLimit = limit("hard-time-limit");
+    const uniqueKey = args["unique-key"];
+    const uniqueFor = args["unique-for"];
+    const unique =
+      uniqueKey === undefined && uniqueFor === undefined
+        ? undefined
+        : {
+            key: uniqueKey,
+            ttl: uniqueFor === undefined ? undefined : parseDuration(uniqueFor, "--unique-for"),
+          };
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
     const client = await openClient(args, await tasksFrom(args.tasks));
@@ -86,6 +103,7 @@ export const enqueueCommand = defineCommand({
         softTimeLimit,
         hardTimeLimit,
         maxDeliveries,
+        unique,
       });
       if (!args.wait) {
         if (args.json) printJson({ id });

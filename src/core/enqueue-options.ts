@@ -23,4 +23,11 @@ export interface EnqueueOptions {
   hardTimeLimit?: DurationInput;
   /** Overrides the task's (and the worker's) `maxDeliveries` for this call. */
   maxDeliveries?: number;
+  /**
+   * Refuse a second enqueue of the same task while the first is pending (the pending one's
+   * id is returned), whether or not this producer registers the task. `key` replaces the
+   * default (a hash of name, queue and args); `ttl` defaults to the task's `uniqueFor`,
+   * else 5 minutes. `false` turns a unique task's uniqueness off for this call.
+   */
+  unique?: boolean | { key?: string; ttl?: DurationInput };
 }

@@ -10,8 +10,9 @@ import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
-import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
+import type { AnyTaskHandler } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { uniquenessOf } from "./unique-call.ts";
 import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -43,9 +44,6 @@ export interface TaskResult<T = unknown> {
   attempt: number;
   status: TaskStatus;
 }
-
-/** Uniqueness lasts this long unless the task says otherwise. */
-const DEFAULT_UNIQUE_TTL_MS = 300_000;
 
 /** The producer: enqueues tasks and reads their results. */
 export class Stem implements Enqueuer {
@@ -153,9 +151,10 @@ export class Stem implements Enqueuer {
     const explicit: Envelope[] = [];
     for (const call of calls) {
       let envelope = this.buildEnvelope(call, now);
-      const task = this.registry?.get(call.name)?.options;
-      if (task?.unique) {
-        const existing = await this.claimUnique(envelope, task);
+      const unique = uniquenessOf(call.name, call.options, this.registry?.get(call.name)?.options);
+      if (unique) {
+        if (unique.key !== undefined) envelope.meta.uniqueKey = unique.key;
+        const existing = await this.claimUnique(envelope, unique.ttlMs);
         if (existing) {
           ids.push(existing);
           continue;
@@ -241,7 +240,7 @@ export class Stem implements Enqueuer {
   }
 
   /** Takes the uniqueness lock; returns the id of the task already holding it, if any. */
-  private async claimUnique(envelope: Envelope, task: ResolvedTaskOptions): Promise<string | null> {
+  private async claimUnique(envelope: Envelope, ttl: number): Promise<string | null> {
     if (!this.lockStore) {
       throw new StemError(
         "invalid_argument",
@@ -249,7 +248,6 @@ export class Stem implements Enqueuer {
       );
     }
     const key = uniqueKeyFor(envelope);
-    const ttl = task.uniqueForMs ?? task.visibilityTimeoutMs ?? DEFAULT_UNIQUE_TTL_MS;
     for (let i = 0; i < 3; i++) {
       if (await this.lockStore.acquire(key, envelope.id, ttl)) {
         envelope.meta[MetaKeys.uniqueKey] = key;

@@ -73,4 +73,17 @@ describe("stem enqueue limits", () => {
     expect(soft.code).toBe(0);
     expect(soft.stdout).toContain("soft time limit (150 ms) exceeded");
   });
+
+  test("--unique-key deduplicates without --tasks; a bad --unique-for is refused", async () => {
+    const args = ["enqueue", "demo.other", "--unique-key", "nightly", "--unique-for", "10m"];
+    const first = await stem(ws.dir, args);
+    const again = await stem(ws.dir, args);
+    expect(first.code).toBe(0);
+    expect(again.stdout.trim()).toBe(first.stdout.trim());
+    const other = await stem(ws.dir, ["enqueue", "demo.other", "--unique-key", "weekly"]);
+    expect(other.stdout.trim()).not.toBe(first.stdout.trim());
+    const bad = await stem(ws.dir, ["enqueue", "demo.other", "--unique-for", "later"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("--unique-for");
+  });
 });
