@@ -93,6 +93,13 @@ export const enqueueCommand = defineCommand({
           };
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
+    if (args.tasks === undefined && unique === undefined) {
+      // Without the tasks module the task's own options are unknown here: say so rather
+      // than silently enqueueing a task declared unique without deduplicating it.
+      process.stderr.write(
+        "stem: note: without --tasks the task's own options (unique, queue, retries, limits) are not applied; pass --tasks, or --unique-key/--unique-for to deduplicate\n",
+      );
+    }
     const client = await openClient(args, await tasksFrom(args.tasks));
     try {
       const id = await client.enqueue(args.name, taskArgs, {

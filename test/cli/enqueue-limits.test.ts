@@ -80,6 +80,9 @@ describe("stem enqueue limits", () => {
     const again = await stem(ws.dir, args);
     expect(first.code).toBe(0);
     expect(again.stdout.trim()).toBe(first.stdout.trim());
+    expect(first.stderr).not.toContain("without --tasks");
+    const plain = await stem(ws.dir, ["enqueue", "demo.other"]);
+    expect(plain.stderr).toContain("without --tasks the task's own options (unique");
     const other = await stem(ws.dir, ["enqueue", "demo.other", "--unique-key", "weekly"]);
     expect(other.stdout.trim()).not.toBe(first.stdout.trim());
     const bad = await stem(ws.dir, ["enqueue", "demo.other", "--unique-for", "later"]);
