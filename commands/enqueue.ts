@@ -34,6 +34,26 @@ export const enqueueCommand = defineCommand({
     priority: { type: "string", description: "0-9, higher first" },
     delay: { type: "string", description: "Run no sooner than this from now (e.g. 30s)" },
     "max-retries": { type: "string", description: "Retries before dead-lettering" },
+    "soft-time-limit": {
+      type: "string",
+      description: "Abort signal after this long (e.g. 30s; overrides the task's)",
+    },
+    "hard-time-limit": {
+      type: "string",
+      description: "Fail the attempt after this long (overrides the task's)",
+    },
+    "max-deliveries": {
+      type: "string",
+      description: "Deliveries before dead-lettering without running (overrides the task's)",
+    },
+    "unique-key": {
+      type: "string",
+      description: "Deduplicate by this key while the first task is pending (needs no --tasks)",
+    },
+    "unique-for": {
+      type: "string",
+      description: "Deduplicate (by --unique-key, else name+queue+args) for this long (e.g. 10m)",
+    },
     tasks: {
       type: "string",
       alias: "t",
@@ -58,6 +78,26 @@ export const enqueueCommand = defineCommand({
         `--max-retries must be a non-negative integer, got "${args["max-retries"]}"`,
       );
     }
+    const maxDeliveries =
+      args["max-deliveries"] === undefined ? undefined : Number(args["max-deliveries"]);
+    if (maxDeliveries !== undefined && (!Number.isInteger(maxDeliveries) || maxDeliveries < 1)) {
+      throw new UsageError(
+        `--max-deliveries must be a positive integer, got "${args["max-deliveries"]}"`,
+      );
+    }
+    const limit = (flag: "soft-time-limit" | "hard-time-limit") =>
+      args[flag] === undefined ? undefined : parseDuration(args[flag], `--${flag}`);
+    const softTimeLimit = limit("soft-time-limit");
+    const hardTimeLimit = limit("hard-time-limit");
+    const uniqueKey = args["unique-key"];
+    const uniqueFor = args["unique-for"];
+    const unique =
+      uniqueKey === undefined && uniqueFor === undefined
+        ? undefined
+        : {
+            key: uniqueKey,
+            ttl: uniqueFor === undefined ? undefined : parseDuration(uniqueFor, "--unique-for"),
+          };
     const delay = args.delay === undefined ? undefined : parseDuration(args.delay, "--delay");
     const timeoutMs = parseDuration(args.timeout, "--timeout");
     if (args.wait && args["ignore-result"]) {
@@ -66,6 +106,13 @@ export const enqueueCommand = defineCommand({
       );
     }
     requireDurable(overridesFrom(args), ["broker", "backend"], "the task enqueued here");
+    if (args.tasks === undefined && unique === undefined) {
+      // Without the tasks module the task's own options are unknown here: say so rather
+      // than silently enqueueing a task declared unique without deduplicating it.
+      process.stderr.write(
+        "stem: note: without --tasks the task's own queue and uniqueness are not known here: it goes to --queue (else the default queue) and is not deduplicated; pass --tasks, or --unique-key/--unique-for\n",
+      );
+    }
     const client = await openClient(args, await tasksFrom(args.tasks), "write");
     try {
       const options = {
@@ -74,6 +121,10 @@ export const enqueueCommand = defineCommand({
         delay,
         maxRetries,
         ignoreResult: args["ignore-result"] || undefined,
+        softTimeLimit,
+        hardTimeLimit,
+        maxDeliveries,
+        unique,
       };
       // Refused before enqueuing: the task would run with nobody able to see its outcome.
       if (args.wait && client.stem.ignoresResult(args.name, options)) {

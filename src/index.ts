@@ -41,6 +41,11 @@ export {
   type StemErrorCode,
 } from "./core/errors.ts";
 export { type Middleware, MiddlewareError } from "./core/middleware.ts";
+export {
+  UnrecoverableError,
+  type ErrorClass,
+  type ErrorFilter,
+} from "./core/failure-control.ts";
 export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";

@@ -142,7 +142,7 @@ export class LaunchPlan {
     let { groups, records } = this;
     let calls = [...this.calls, ...this.timeoutChecks.map((check) => routed(stem, check))];
     if (skipExisting) {
-      const taskIds = calls.map((c) => c.options.taskId as string);
+      const taskIds = calls.map((c) => c.options?.taskId as string);
       const found = await stem.backend.getMany([...records.map((r) => r.id), ...taskIds]);
       const existing = new Set(records.filter((_, i) => found[i] !== null).map((r) => r.id));
       const published = new Set(
@@ -150,7 +150,7 @@ export class LaunchPlan {
       );
       groups = groups.filter((g) => !existing.has(g.id));
       records = records.filter((r) => !existing.has(r.id));
-      calls = calls.filter((c) => !published.has(c.options.taskId as string));
+      calls = calls.filter((c) => !published.has(c.options?.taskId as string));
     }
     await Promise.all(groups.map((g) => stem.backend.initGroup(g)));
     if (records.length > 0) await stem.backend.set(records);

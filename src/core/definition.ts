@@ -19,7 +19,8 @@ export interface Enqueuer {
 export interface TaskCall {
   name: string;
   args: Record<string, unknown>;
-  options: EnqueueOptions;
+  /** Per-call options; none when left out. */
+  options?: EnqueueOptions;
 }
 
 /** What `defineTask` takes. `encodeArgs` maps typed args to the stored map (default: as is). */
@@ -88,8 +89,8 @@ export class TaskEnqueueBuilder {
   constructor(private readonly base: TaskCall) {
     this.options = {
       ...base.options,
-      headers: { ...base.options.headers },
-      meta: { ...base.options.meta },
+      headers: { ...base.options?.headers },
+      meta: { ...base.options?.meta },
     };
   }
   header(name: string, value: string): this {

@@ -19,4 +19,17 @@ export interface EnqueueOptions {
   visibilityTimeout?: DurationInput;
   /** Keep no status or result for this task (see `TaskOptions.ignoreResult`); wins over the task's. */
   ignoreResult?: boolean;
+  /** Overrides the task's `softTimeLimit` for this call. */
+  softTimeLimit?: DurationInput;
+  /** Overrides the task's `hardTimeLimit` for this call. */
+  hardTimeLimit?: DurationInput;
+  /** Overrides the task's (and the worker's) `maxDeliveries` for this call. */
+  maxDeliveries?: number;
+  /**
+   * Refuse a second enqueue of the same task while the first is pending (the pending one's
+   * id is returned), whether or not this producer registers the task. `key` replaces the
+   * default (a hash of name, queue and args); `ttl` defaults to the task's `uniqueFor`,
+   * else 5 minutes. `false` turns a unique task's uniqueness off for this call.
+   */
+  unique?: boolean | { key?: string; ttl?: DurationInput };
 }

@@ -57,6 +57,7 @@ export const MetaKeys = {
   hardTimeLimitMs: "stem.timeLimitMs",
   /** `true`: the producer wrote no status and the worker writes none (`ignoreResult`). */
   ignoreResult: "stem.ignoreResult",
+  maxDeliveries: "stem.maxDeliveries",
 } as const;
 
 export const MIN_PRIORITY = 0;

@@ -4,16 +4,18 @@ import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
 import { type Envelope, MetaKeys, clampPriority } from "./envelope.ts";
+import { perCallLimitMeta } from "./per-call-limits.ts";
 import { StemError, TimeoutError } from "./errors.ts";
 import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
-import type { AnyTaskHandler, ResolvedTaskOptions } from "./task.ts";
+import type { AnyTaskHandler } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { type Middleware, checkMiddleware } from "./middleware.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
+import { uniquenessOf } from "./unique-call.ts";
 import { logger } from "./logger.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
@@ -47,9 +49,6 @@ export interface TaskResult<T = unknown> {
   attempt: number;
   status: TaskStatus;
 }
-
-/** Uniqueness lasts this long unless the task says otherwise. */
-const DEFAULT_UNIQUE_TTL_MS = 300_000;
 
 /** The producer: enqueues tasks and reads their results. */
 export class Stem implements Enqueuer {
@@ -170,9 +169,10 @@ export class Stem implements Enqueuer {
     const explicitIds = new Set<string>();
     for (const call of calls) {
       const envelope = this.buildEnvelope(call, now);
-      const task = this.registry?.get(call.name)?.options;
-      if (task?.unique) {
-        const existing = await this.claimUnique(envelope, task);
+      const unique = uniquenessOf(call.name, call.options, this.registry?.get(call.name)?.options);
+      if (unique) {
+        if (unique.key !== undefined) envelope.meta.uniqueKey = unique.key;
+        const existing = await this.claimUnique(envelope, unique.ttlMs);
         if (existing) {
           ids.push(existing);
           continue;
@@ -182,7 +182,7 @@ export class Stem implements Enqueuer {
       instrument?.(envelope);
       ids.push(envelope.id);
       prepared.push(envelope);
-      if (call.options.taskId) explicitIds.add(envelope.id);
+      if (call.options?.taskId) explicitIds.add(envelope.id);
     }
     await throughEnqueueMiddleware(this.middleware, prepared, (envelopes) =>
       this.publishPrepared(envelopes, explicitIds, now),
@@ -250,7 +250,7 @@ export class Stem implements Enqueuer {
       );
     }
     const task = registered?.options;
-    const o = call.options;
+    const o = call.options ?? {};
     const priority = o.priority ?? task?.priority ?? 0;
     if (!Number.isFinite(priority)) {
       throw new StemError("invalid_argument", `priority must be a number from 0 to 9`);
@@ -262,6 +262,7 @@ export class Stem implements Enqueuer {
     if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
     if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
     else delete meta[MetaKeys.ignoreResult];
+    Object.assign(meta, perCallLimitMeta(o));
     return {
       id: o.taskId ?? Bun.randomUUIDv7(),
       name: call.name,
@@ -282,7 +283,7 @@ export class Stem implements Enqueuer {
   }
 
   /** Takes the uniqueness lock; returns the id of the task already holding it, if any. */
-  private async claimUnique(envelope: Envelope, task: ResolvedTaskOptions): Promise<string | null> {
+  private async claimUnique(envelope: Envelope, ttl: number): Promise<string | null> {
     if (!this.lockStore) {
       throw new StemError(
         "invalid_argument",
@@ -290,7 +291,6 @@ export class Stem implements Enqueuer {
       );
     }
     const key = uniqueKeyFor(envelope);
-    const ttl = task.uniqueForMs ?? task.visibilityTimeoutMs ?? DEFAULT_UNIQUE_TTL_MS;
     for (let i = 0; i < 3; i++) {
       if (await this.lockStore.acquire(key, envelope.id, ttl)) {
         envelope.meta[MetaKeys.uniqueKey] = key;

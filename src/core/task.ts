@@ -1,6 +1,7 @@
 import type { TaskContext } from "./context.ts";
 import { type DurationInput, parseDuration } from "./duration.ts";
 import { StemError } from "./errors.ts";
+import { type ErrorFilter, checkErrorFilter } from "./failure-control.ts";
 import { type RateLimit, requireRateLimit } from "./rate-limit.ts";
 import { type RetryBackoff, type RetryStrategy, retryStrategyFrom } from "./retry.ts";
 
@@ -40,6 +41,15 @@ export interface TaskOptions {
    * knows the task (registered with it) or the enqueue sets `ignoreResult`. Default false.
    */
   ignoreResult?: boolean;
+  /**
+   * Retry only errors matching this (Celery's `autoretry_for`): error classes or a
+   * predicate. Any other error fails the task at once (dead letter reason `not-retryable`).
+   * In thread isolation a class matches by name (the error's class or an ancestor's).
+   * Stem's own failures (hard time limit, a crashed thread) follow `maxRetries` only.
+   */
+  retryOn?: ErrorFilter;
+  /** Never retry errors matching this (checked before `retryOn`). */
+  dontRetryOn?: ErrorFilter;
 }
 
 /** TaskOptions with durations in ms and the rate limit parsed, checked once at definition. */
@@ -56,6 +66,8 @@ export interface ResolvedTaskOptions {
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
   ignoreResult: boolean;
+  retryOn?: ErrorFilter;
+  dontRetryOn?: ErrorFilter;
 }
 
 /** Descriptive metadata shown by `stem tasks ls`. */
@@ -136,6 +148,8 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,
     ignoreResult: options.ignoreResult ?? false,
+    retryOn: checkErrorFilter(name, "retryOn", options.retryOn),
+    dontRetryOn: checkErrorFilter(name, "dontRetryOn", options.dontRetryOn),
   };
   if (
     resolved.softTimeLimitMs !== undefined &&

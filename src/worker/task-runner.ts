@@ -9,6 +9,7 @@ import type {
 import type { Clock } from "../core/clock.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
 import { formatDuration } from "../core/duration.ts";
+import { retryVeto } from "../core/failure-control.ts";
 import { attemptNumber, type Envelope, MetaKeys } from "../core/envelope.ts";
 import type { RegisteredTask, TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
@@ -210,6 +211,7 @@ export class TaskRunner {
   private deliveryLimit(envelope: Envelope, task: RegisteredTask): number {
     const maxRetries = envelope.maxRetries ?? task.options.maxRetries;
     return (
+      numberMeta(envelope, MetaKeys.maxDeliveries) ??
       task.options.maxDeliveries ??
       this.deps.maxDeliveries ??
       DELIVERIES_PER_ATTEMPT * (maxRetries + 1)
@@ -487,6 +489,23 @@ export class TaskRunner {
     const cause = isRetryRequest ? (error.reason ?? error) : error;
     const maxRetries = envelope.maxRetries ?? task?.options.maxRetries ?? 0;
     const attempt = attemptNumber(envelope);
+    // Stem's own failures (a time limit, a crashed thread) and ctx.retry() are not the
+    // handler's errors: only the retry budget decides for them.
+    const veto =
+      isRetryRequest || cause instanceof TaskAbort || cause instanceof HandlerCrashed
+        ? undefined
+        : retryVeto(cause, task?.options ?? {});
+    if (veto) {
+      const taskError = taskErrorFrom(cause, false);
+      await this.deadLetterFailure(
+        held,
+        taskError,
+        veto.reason,
+        { type: taskError.type, ...(veto.note ? { note: veto.note } : {}) },
+        started,
+      );
+      return "failed";
+    }
     // maxRetries retries: attempts 1 … maxRetries + 1.
     if (attempt <= maxRetries) {
       const strategy = task?.options.retryStrategy ?? this.deps.retryStrategy;

@@ -6,6 +6,7 @@ import { registerStemModule } from "../app/stem-module.ts";
 import { collectTasks } from "../app/task-module.ts";
 import { RetryRequest, TaskAbort, type TaskContext } from "../core/context.ts";
 import { parseDuration } from "../core/duration.ts";
+import { errorLineage } from "../core/failure-control.ts";
 import type { AnyTaskHandler } from "../core/task.ts";
 import type { FromThread, ThreadTaskContext, ToThread } from "./thread-protocol.ts";
 
@@ -70,6 +71,7 @@ async function run(modulePath: string, c: ThreadTaskContext): Promise<void> {
         name: e.name,
         message: e.message,
         stack: e.stack,
+        lineage: errorLineage(e),
         retryCountdownMs: error instanceof RetryRequest ? (error.countdownMs ?? null) : undefined,
       },
     });

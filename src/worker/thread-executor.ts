@@ -1,5 +1,6 @@
 import { RetryRequest, type TaskContext } from "../core/context.ts";
 import { StemError } from "../core/errors.ts";
+import { ERROR_LINEAGE } from "../core/failure-control.ts";
 import { logger } from "../core/logger.ts";
 import type { RegisteredTask } from "../core/registry.ts";
 import { HandlerCrashed, type Executor, type TaskExecution } from "./executor.ts";
@@ -128,6 +129,7 @@ export class ThreadExecutor implements Executor {
               : Object.assign(new Error(m.error.message), {
                   name: m.error.name,
                   stack: m.error.stack,
+                  [ERROR_LINEAGE]: m.error.lineage,
                 });
           finish(false, error);
           this.release(thread);

@@ -22,6 +22,8 @@ export interface ThreadError {
   name: string;
   message: string;
   stack?: string;
+  /** Class names from the error's class up (retryOn matches classes by these names). */
+  lineage?: string[];
   /** Set when the handler called ctx.retry(). */
   retryCountdownMs?: number | null;
 }
