@@ -12,7 +12,7 @@ const flaky = defineTask({
   name: "signed.flaky",
   options: { maxRetries: 2, visibilityTimeout: "20s", priority: 7, queue: "signed" },
   run: (ctx) => {
-    if (ctx.attempt === 0) throw new Error("first attempt fails");
+    if (ctx.attempt === 1) throw new Error("first attempt fails");
     return ctx.attempt;
   },
 });
@@ -40,7 +40,7 @@ for (const adapter of ADAPTERS) {
       const id = await client.enqueue("signed.flaky", {}, { maxRetries: 3 });
       const result = await client.waitForTask(id, { timeout: 20_000 });
       expect(result.state).toBe("succeeded");
-      expect(result.value).toBe(1);
+      expect(result.value).toBe(2);
       expect(await client.broker.listDeadLetters()).toEqual([]);
     }, 30_000);
   });
