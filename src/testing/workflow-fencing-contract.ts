@@ -4,7 +4,7 @@
  * then the same behaviours through a WorkflowRuntime on the store under test (executing
  * runs directly; the tasks it enqueues are recorded by a FakeStem, not delivered).
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { WorkflowStore } from "../adapters/contracts.ts";
 import { WorkflowFenceError } from "../core/errors.ts";
 import { WorkflowScript } from "../workflow/definition.ts";
@@ -13,7 +13,7 @@ import { FakeClock } from "./fake-clock.ts";
 import { FakeStem } from "./fake-stem.ts";
 import { type ContractSubject, eventually } from "./harness.ts";
 import {
-  WORKFLOW_CONTRACT_START,
+  freshWorkflowStore,
   type WorkflowStoreContractFactory,
 } from "./workflow-store-contract.ts";
 
@@ -34,13 +34,8 @@ export function workflowFencingContract(name: string, factory: WorkflowStoreCont
     let ctx: ContractSubject<WorkflowStore>;
     let store: WorkflowStore;
     let clock: FakeClock;
-    beforeEach(async () => {
-      clock = new FakeClock(WORKFLOW_CONTRACT_START);
-      ctx = await factory.create(clock);
-      store = ctx.subject;
-    });
-    afterEach(async () => {
-      await ctx.cleanup();
+    freshWorkflowStore(factory, (opened) => {
+      ({ ctx, store, clock } = opened);
     });
 
     const create = () => store.createRun({ workflow: "contract.fencing" });
@@ -216,16 +211,10 @@ export function workflowFencingContract(name: string, factory: WorkflowStoreCont
   });
 
   describe(`Workflow runtime claims, kept events and pruning: ${name}`, () => {
-    let ctx: ContractSubject<WorkflowStore>;
     let store: WorkflowStore;
     let clock: FakeClock;
-    beforeEach(async () => {
-      clock = new FakeClock(WORKFLOW_CONTRACT_START);
-      ctx = await factory.create(clock);
-      store = ctx.subject;
-    });
-    afterEach(async () => {
-      await ctx.cleanup();
+    freshWorkflowStore(factory, (opened) => {
+      ({ store, clock } = opened);
     });
 
     /** A one-step workflow whose step the test releases; counts calls and overlap. */

@@ -22,6 +22,29 @@ export interface WorkflowStoreContractFactory {
 export const WORKFLOW_CONTRACT_START = Date.UTC(2024, 0, 1);
 
 /**
+ * Before each test of the enclosing describe: a new fake clock at WORKFLOW_CONTRACT_START and
+ * a store on it, handed to `use`; cleaned up after the test.
+ */
+export function freshWorkflowStore(
+  factory: WorkflowStoreContractFactory,
+  use: (opened: {
+    ctx: ContractSubject<WorkflowStore>;
+    store: WorkflowStore;
+    clock: FakeClock;
+  }) => void,
+): void {
+  let ctx: ContractSubject<WorkflowStore> | undefined;
+  beforeEach(async () => {
+    const clock = new FakeClock(WORKFLOW_CONTRACT_START);
+    ctx = await factory.create(clock);
+    use({ ctx, store: ctx.subject, clock });
+  });
+  afterEach(async () => {
+    await ctx?.cleanup();
+  });
+}
+
+/**
  * The WorkflowStore contract every adapter must pass (a port of Stem-Dart's workflow
  * store suite). The store must take timestamps, leases and due times from the clock.
  */
@@ -30,13 +53,8 @@ export function workflowStoreContract(name: string, factory: WorkflowStoreContra
     let ctx: ContractSubject<WorkflowStore>;
     let store: WorkflowStore;
     let clock: FakeClock;
-    beforeEach(async () => {
-      clock = new FakeClock(WORKFLOW_CONTRACT_START);
-      ctx = await factory.create(clock);
-      store = ctx.subject;
-    });
-    afterEach(async () => {
-      await ctx.cleanup();
+    freshWorkflowStore(factory, (opened) => {
+      ({ ctx, store, clock } = opened);
     });
 
     const create = (workflow = "contract.workflow", params: Record<string, unknown> = {}) =>
