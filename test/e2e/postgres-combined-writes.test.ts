@@ -157,10 +157,12 @@ describe("Postgres combined writes", () => {
       url.port = String(proxy.port);
       proxied = await openPostgres(url.toString(), { schema, max: 2 });
     });
+    // Closing a connection whose server is gone waits out the client's end timeout (5 s):
+    // longer than the default hook timeout on a loaded machine.
     afterEach(async () => {
       await proxy.stop();
       await proxied.close();
-    });
+    }, 20_000);
 
     test("the worker's write waits out an outage shorter than the leases, then stores and acks", async () => {
       const envelope = buildEnvelope({ name: "t.a", queue });
