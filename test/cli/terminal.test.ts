@@ -11,7 +11,9 @@ const ESC = "\x1b";
 
 /** Runs `stem ARGS` on a pseudo-terminal; `keys` types into it. */
 function onTerminal(dir: string, args: string[], env: Record<string, string> = {}) {
-  const command = [BINARY, ...args].map((a) => `'${a}'`).join(" ");
+  // `exec`, so that Ctrl-C reaches stem alone: whichever shell `script` runs (bash, or dash
+  // when SHELL is unset, as under CI) would otherwise die of the SIGINT itself, exiting 130.
+  const command = `exec ${[BINARY, ...args].map((a) => `'${a}'`).join(" ")}`;
   const proc = Bun.spawn(["script", "-qfec", command, "/dev/null"], {
     cwd: dir,
     stdin: "pipe",
