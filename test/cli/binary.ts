@@ -2,7 +2,7 @@
  * Drives the built `stem` binary as a user would: from a temporary folder that has a
  * tasks.ts and no node_modules.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { eventually } from "../../src/testing/harness.ts";
@@ -12,9 +12,30 @@ export const BINARY = join(ROOT, "dist/stem");
 
 let built: Promise<void> | null = null;
 
-/** Builds dist/stem once per test process. */
+/** What the binary is built from: a change to any of these makes dist/stem stale. */
+const SOURCES = ["src", "commands", "build.ts", "package.json", "package-lock.json"];
+
+function newestSourceChange(): number {
+  let newest = 0;
+  for (const source of SOURCES) {
+    const path = join(ROOT, source);
+    const stat = statSync(path);
+    newest = Math.max(newest, stat.mtimeMs);
+    if (!stat.isDirectory()) continue;
+    for (const entry of readdirSync(path, { recursive: true, encoding: "utf8" }))
+      newest = Math.max(newest, statSync(join(path, entry)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/stem unless it is newer than every source, at most once per test process.
+ * Test files run in several processes at once (`bun test --parallel`), and each would
+ * otherwise build the same binary again.
+ */
 export function ensureBinary(): Promise<void> {
   built ??= (async () => {
+    if (existsSync(BINARY) && statSync(BINARY).mtimeMs > newestSourceChange()) return;
     const proc = Bun.spawn([process.execPath, join(ROOT, "build.ts")], {
       cwd: ROOT,
       stdout: "pipe",
