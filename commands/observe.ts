@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { withExamples } from "./output/help.ts";
+import { eventsCommand } from "./observe-events.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { loadPausedQueues } from "../src/worker/revocations.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
@@ -186,8 +187,8 @@ const schedules = defineCommand({
 });
 
 export const observeCommand = defineCommand({
-  meta: { name: "observe", description: "Queue, worker and schedule overviews" },
-  subCommands: { queues, workers, schedules },
+  meta: { name: "observe", description: "Queue, worker and schedule overviews; task events" },
+  subCommands: { queues, workers, schedules, events: eventsCommand },
 });
 
 withExamples(queues, ["stem observe queues", "stem observe queues --watch --json"]);

@@ -8,6 +8,7 @@
 import type { Envelope } from "../core/envelope.ts";
 import type { ScheduleEntry, ScheduleExecution, ScheduleRunRecord } from "../core/schedule.ts";
 import type { TaskStatus } from "../core/states.ts";
+import type { TaskEvent } from "../events/types.ts";
 
 // ---------------------------------------------------------------------------------------
 // Broker
@@ -371,6 +372,22 @@ export interface ControlBus {
 }
 
 // ---------------------------------------------------------------------------------------
+// Task events
+
+/**
+ * Fan-out of task lifecycle events between every process on a store: each subscriber gets
+ * the batches published after it subscribed. Best effort: at most once, no replay; a
+ * subscriber that is disconnected or too slow misses events.
+ */
+export interface TaskEventBus {
+  /** Sends a batch of events (one round trip where the backend allows). */
+  publish(events: TaskEvent[]): Promise<void>;
+  /** Resolves once the subscription is live; call the returned function to stop. */
+  subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
 // Workflows
 
 /** Where a workflow run is in its life. */
@@ -626,6 +643,8 @@ export interface StoreConnection {
   revokeStore(): RevokeStore;
   rateLimiter(): RateLimiter;
   controlBus(): ControlBus;
+  /** Task lifecycle events of the tasks whose statuses this store keeps. */
+  taskEvents(): TaskEventBus;
   workflowStore(): WorkflowStore;
   /** One round trip to the backend; throws when it is unreachable. */
   ping(): Promise<void>;

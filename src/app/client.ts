@@ -7,6 +7,7 @@ import type {
   ResultBackend,
   RevokeStore,
   StoreConnection,
+  TaskEventBus,
 } from "../adapters/contracts.ts";
 import { openMemory } from "../adapters/memory/index.ts";
 import { Canvas } from "../canvas/canvas.ts";
@@ -17,7 +18,8 @@ import type { EnqueueOptions } from "../core/enqueue-options.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import type { RoutingRule } from "../core/routing.ts";
 import type { TaskStatus } from "../core/states.ts";
-import { type EnvelopeHook, Stem, type TaskResult } from "../core/stem.ts";
+import { type EnvelopeHook, Stem, type TaskResult, type WaitOptions } from "../core/stem.ts";
+import { TaskEventStream, type TaskEventStreamOptions } from "../events/stream.ts";
 import type { AnyTaskHandler } from "../core/task.ts";
 import type { Middleware } from "../core/middleware.ts";
 import { Worker, type WorkerOptions } from "../worker/worker.ts";
@@ -56,6 +58,7 @@ interface ClientStores {
   revokeStore: RevokeStore;
   rateLimiter: RateLimiter;
   controlBus: ControlBus;
+  taskEvents: TaskEventBus;
 }
 
 /** The constructor the static factories call: StemClient or a subclass such as StemApp. */
@@ -82,6 +85,8 @@ export class StemClient {
   readonly revokeStore: RevokeStore;
   readonly rateLimiter: RateLimiter;
   readonly controlBus: ControlBus;
+  /** Task lifecycle events on the result backend's store (see `events()`). */
+  readonly taskEvents: TaskEventBus;
   protected readonly options: StemClientOptions;
   private readonly connections: Connections;
   private readonly workers = new Set<Worker>();
@@ -108,6 +113,7 @@ export class StemClient {
     this.revokeStore = stores.revokeStore;
     this.rateLimiter = stores.rateLimiter;
     this.controlBus = stores.controlBus;
+    this.taskEvents = stores.taskEvents;
     this.stem = new Stem({
       broker: this.broker,
       backend: this.backend,
@@ -122,6 +128,7 @@ export class StemClient {
         ...(options.beforePublish ?? []),
         ...(this.signer?.canSign ? [this.signer.beforePublish] : []),
       ],
+      events: this.taskEvents,
     });
     this.canvas = new Canvas(this.stem, options.clock);
     // Workers made here run the canvas's internal task (chord timeouts) too.
@@ -159,6 +166,7 @@ export class StemClient {
         revokeStore: backend.revokeStore(),
         rateLimiter: broker.rateLimiter(),
         controlBus: broker.controlBus(),
+        taskEvents: backend.taskEvents(),
       },
     };
   }
@@ -232,11 +240,27 @@ export class StemClient {
     return this.stem.enqueueCall(call);
   }
 
-  waitForTask<T = unknown>(
-    id: string,
-    options?: { timeout?: number | string },
-  ): Promise<TaskResult<T>> {
+  /** Waits for a task's final state, woken by task events; see Stem.waitForTask. */
+  waitForTask<T = unknown>(id: string, options?: WaitOptions): Promise<TaskResult<T>> {
     return this.stem.waitForTask<T>(id, options);
+  }
+
+  /**
+   * Task lifecycle events from every producer and worker on this client's result backend
+   * store (queued, started, progress, retried, succeeded, failed, dead-lettered, revoked),
+   * as an async iterator, optionally filtered by queue, task name, state or task id.
+   * It subscribes at once (await `ready` to be sure it is live); `break`, `return()` or
+   * `close()` unsubscribes. Best effort: events are delivered at most once and never
+   * replayed; read results and states from the result backend.
+   *
+   * ```ts
+   * for await (const event of client.events({ state: ["succeeded", "failed"] })) {
+   *   console.log(event.state, event.name, event.taskId);
+   * }
+   * ```
+   */
+  events(filter: TaskEventStreamOptions = {}): TaskEventStream {
+    return new TaskEventStream(this.stem.eventHub!, filter);
   }
 
   getTaskStatus(id: string): Promise<TaskStatus | null> {
@@ -258,6 +282,7 @@ export class StemClient {
       revokeStore: this.revokeStore,
       lockStore: this.lockStore,
       controlBus: this.controlBus,
+      events: this.taskEvents,
       stem: this.stem,
       verify: this.signer?.verifier,
       clock: this.options.clock,
@@ -278,6 +303,7 @@ export class StemClient {
   /** Stops workers made by this client, then closes every connection. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.shutdown()));
+    await this.stem.flushEvents();
     await this.connections.closeAll();
     await this.releaseTelemetry?.();
   }

@@ -100,11 +100,16 @@ export class Canvas {
     await new LaunchPlan(this.clock.now())
       .add(node, [], {})
       .store(this.stem, { skipExisting: false });
-    return new CanvasHandle<T>(this.stem.backend, node.id, node.k as CanvasHandleKind);
+    return new CanvasHandle<T>(
+      this.stem.backend,
+      node.id,
+      node.k as CanvasHandleKind,
+      this.stem.eventHub,
+    );
   }
 
   /** A handle on a canvas started earlier, possibly by another process. */
   handle<T = unknown>(id: string): CanvasHandle<T> {
-    return new CanvasHandle<T>(this.stem.backend, id);
+    return new CanvasHandle<T>(this.stem.backend, id, undefined, this.stem.eventHub);
   }
 }

@@ -2,11 +2,15 @@
  * Handles on started canvases: wait for the final result, read the canvas state and the
  * state of each member. A handle only needs the canvas id; everything is read from the
  * result backend, so a handle made in another process (`canvas.handle(id)`) works too.
+ * Waiting reads the record again when a member's task event says it finished (a slow poll
+ * covers missed events).
  */
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError, TimeoutError } from "../core/errors.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "../core/states.ts";
+import type { TaskEventHub } from "../events/hub.ts";
+import { waitWithEvents } from "../events/wait.ts";
 import { CanvasMeta, type MemberRef } from "./nodes.ts";
 import type { CanvasKind } from "./signatures.ts";
 
@@ -76,6 +80,8 @@ export class CanvasHandle<T = unknown> {
     readonly id: string,
     /** Known when the handle comes from starting the canvas; read from the record otherwise. */
     private knownKind?: CanvasHandleKind,
+    /** Task events that wake `get()`; it polls without them. */
+    private readonly events?: TaskEventHub,
   ) {}
 
   /** The canvas kind (reads the record when the handle was made from an id). */
@@ -105,29 +111,25 @@ export class CanvasHandle<T = unknown> {
    */
   async get(options: { timeout?: DurationInput } = {}): Promise<T> {
     const timeoutMs = parseDuration(options.timeout ?? "5m", "timeout");
-    const deadline = Date.now() + timeoutMs;
-    let pause = 5;
-    for (;;) {
-      const record = await this.record();
-      if (isTerminal(record.state)) {
-        if (record.state === "succeeded") return record.result as T;
-        const memberId =
-          typeof record.meta.failedMember === "string" ? record.meta.failedMember : this.id;
-        const error = record.error ?? {
-          type: "CanvasFailed",
-          message: `canvas ended ${record.state}`,
-        };
-        throw new CanvasError(this.id, kindOf(record), memberId, error, record);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new TimeoutError(
+    const first = await this.record();
+    const record = await waitWithEvents(this.events, {
+      read: async () => (isTerminal(first.state) ? first : this.record()),
+      done: (record) => isTerminal(record.state),
+      deadline: Date.now() + timeoutMs,
+      onTimeout: (record) =>
+        new TimeoutError(
           `${kindOf(record)} ${this.id} did not finish within ${timeoutMs} ms (state: ${record.state})`,
-        );
-      }
-      await Bun.sleep(Math.min(pause, left));
-      pause = Math.min(pause * 2, 100);
-    }
+        ),
+      taskIds: memberTaskIds(first),
+    });
+    if (record.state === "succeeded") return record.result as T;
+    const memberId =
+      typeof record.meta.failedMember === "string" ? record.meta.failedMember : this.id;
+    const error = record.error ?? {
+      type: "CanvasFailed",
+      message: `canvas ended ${record.state}`,
+    };
+    throw new CanvasError(this.id, kindOf(record), memberId, error, record);
   }
 
   /** The canvas state with progress counts. */
@@ -199,6 +201,17 @@ export class CanvasHandle<T = unknown> {
 
 function kindOf(record: TaskStatus): CanvasHandleKind {
   return record.meta[CanvasMeta.kind] as CanvasHandleKind;
+}
+
+/**
+ * The tasks whose final events can finish the canvas: its members and callback when they
+ * are all plain tasks; undefined (every final event wakes the wait) when one is a nested
+ * canvas, whose tasks the record does not list.
+ */
+function memberTaskIds(record: TaskStatus): string[] | undefined {
+  const callback = record.meta.callback as MemberRef | undefined;
+  const refs = callback ? [...membersOf(record), callback] : membersOf(record);
+  return refs.every((ref) => ref.kind === "task") ? refs.map((ref) => ref.id) : undefined;
 }
 
 function membersOf(record: TaskStatus): MemberRef[] {

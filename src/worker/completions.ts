@@ -1,6 +1,7 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { checkStatusStorable } from "../core/storable.ts";
+import type { TaskEventPublisher } from "../events/publisher.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
   return broker.ackWithStatuses?.(backend) ?? null;
@@ -16,11 +17,15 @@ interface Waiter {
  * finished deliveries are acked in one call. A task is acked only after its final status
  * is stored; when the write fails the task is not acked and its lease brings it back.
  * A broker that can store and ack in one step for this backend (`ackWithStatuses`) does both.
+ * With `events`, each status is announced as task events once its batch is stored (every
+ * status given, even those a later one in the same batch replaces).
  */
 export class Completions {
   private statuses = new Map<string, TaskStatus>();
   private acks: Delivery[] = [];
   private waiters: Waiter[] = [];
+  /** Statuses to announce once their batch is written, in the order given. */
+  private told: TaskStatus[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private readonly combined: ((statuses: TaskStatus[], acks: Delivery[]) => Promise<void>) | null;
@@ -29,6 +34,7 @@ export class Completions {
     private readonly broker: Broker,
     private readonly backend: ResultBackend,
     private readonly onError: (error: unknown) => void,
+    private readonly events?: TaskEventPublisher,
   ) {
     this.combined = combinedWriter(broker, backend);
   }
@@ -37,7 +43,7 @@ export class Completions {
   note(status: TaskStatus): void {
     const unstorable = this.refuse(status);
     if (unstorable) return this.onError(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     this.schedule();
   }
 
@@ -45,15 +51,27 @@ export class Completions {
   write(status: TaskStatus): Promise<void> {
     const unstorable = this.refuse(status);
     if (unstorable) return Promise.reject(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     return this.wait();
+  }
+
+  /** Announces a status as task events with the next batch, without storing it (`ignoreResult`). */
+  announce(status: TaskStatus): void {
+    if (!this.events) return;
+    this.told.push(status);
+    this.schedule();
+  }
+
+  private keep(status: TaskStatus): void {
+    this.statuses.set(status.id, status);
+    if (this.events) this.told.push(status);
   }
 
   /** Stores the final status, then acks the delivery; resolves when both are done. */
   finish(status: TaskStatus, delivery: Delivery): Promise<void> {
     const unstorable = this.refuse(status);
     if (unstorable) return Promise.reject(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     this.acks.push(delivery);
     return this.wait();
   }
@@ -97,13 +115,15 @@ export class Completions {
   /** Writes everything queued so far; resolves when it is written. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.statuses.size === 0 && this.acks.length === 0) return;
+    if (this.statuses.size === 0 && this.acks.length === 0 && this.told.length === 0) return;
     const statuses = [...this.statuses.values()];
     const acks = this.acks;
     const waiters = this.waiters;
+    const told = this.told;
     this.statuses = new Map();
     this.acks = [];
     this.waiters = [];
+    this.told = [];
     this.flushing = (async () => {
       try {
         if (this.combined) {
@@ -112,6 +132,7 @@ export class Completions {
           if (statuses.length > 0) await this.backend.set(statuses);
           if (acks.length > 0) await this.broker.ack(acks);
         }
+        this.events?.statuses(told);
         for (const w of waiters) w.resolve();
       } catch (error) {
         this.onError(error);

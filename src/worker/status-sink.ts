@@ -9,14 +9,17 @@ export type StatusSink = Pick<Completions, "note" | "write" | "finish">;
 
 /**
  * The sink for one task's statuses. A task enqueued with `ignoreResult` stores none: its
- * statuses are dropped and its final ack goes out alone (still batched), while retries and
- * dead letters happen as for any task.
+ * statuses are only announced as task events and its final ack goes out alone (still
+ * batched), while retries and dead letters happen as for any task.
  */
 export function statusSinkFor(envelope: Envelope, completions: Completions): StatusSink {
   if (!resultIgnored(envelope)) return completions;
   return {
-    note: () => {},
-    write: async () => {},
-    finish: (_status: TaskStatus, delivery: Delivery) => completions.ack(delivery),
+    note: (status) => completions.announce(status),
+    write: async (status) => completions.announce(status),
+    finish: (status: TaskStatus, delivery: Delivery) => {
+      completions.announce(status);
+      return completions.ack(delivery);
+    },
   };
 }

@@ -6,6 +6,7 @@ import type {
   RateLimiter,
   ResultBackend,
   RevokeStore,
+  TaskEventBus,
 } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Middleware } from "../core/middleware.ts";
@@ -54,6 +55,11 @@ export interface WorkerOptions {
   revokeStore?: RevokeStore;
   lockStore?: LockStore;
   controlBus?: ControlBus;
+  /**
+   * Where the worker announces task events (started, progress, retried, succeeded, ...),
+   * batched with its status writes; usually the result backend's store's `taskEvents()`.
+   */
+  events?: TaskEventBus;
   /** Producer for tasks enqueued from handlers (ctx.enqueue). Default: one on the same stores. */
   stem?: Stem;
   hostname?: string;

@@ -18,6 +18,7 @@ import { signals } from "../core/signals.ts";
 import { Stem } from "../core/stem.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
+import { TaskEventPublisher } from "../events/publisher.ts";
 import { type Middleware, checkMiddleware } from "../core/middleware.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
@@ -59,6 +60,7 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly executor: Executor;
   private readonly completions: Completions;
+  private readonly events?: TaskEventPublisher;
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
@@ -130,8 +132,13 @@ export class Worker {
             maxTasksPerThread: options.maxTasksPerThread,
           })
         : new InlineExecutor();
-    this.completions = new Completions(this.broker, this.backend, (error) =>
-      logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+    this.events = options.events && new TaskEventPublisher(options.events);
+    this.completions = new Completions(
+      this.broker,
+      this.backend,
+      (error) =>
+        logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+      this.events,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
     this.leases = new LeaseKeeper({
@@ -150,6 +157,7 @@ export class Worker {
         lockStore: options.lockStore,
         clock: this.clock,
         middleware: this.middleware,
+        events: options.events,
       });
     if (
       options.maxDeliveries !== undefined &&
@@ -608,6 +616,7 @@ export class Worker {
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
+    await this.events?.flush();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
     clearTimeout(this.beatTimer);

@@ -2,6 +2,7 @@ import type { ConnectOptions, StoreConnection } from "../contracts.ts";
 import type { Clock } from "../../core/clock.ts";
 import { MemoryBroker } from "./broker.ts";
 import { MemoryControlBus } from "./control-bus.ts";
+import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { MemoryLockStore } from "./lock-store.ts";
 import { MemoryRateLimiter } from "./rate-limiter.ts";
 import { MemoryResultBackend } from "./result-backend.ts";
@@ -32,6 +33,7 @@ export function openMemory(
   const revokes = new MemoryRevokeStore();
   const limiter = new MemoryRateLimiter(options.clock);
   const control = new MemoryControlBus();
+  const events = new ControlBusTaskEvents(control);
   const workflows = new MemoryWorkflowStore(options.clock);
   return {
     url,
@@ -42,6 +44,7 @@ export function openMemory(
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
     controlBus: () => control,
+    taskEvents: () => events,
     workflowStore: () => workflows,
     ping: async () => {},
     verify: async () => ({}),

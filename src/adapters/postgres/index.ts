@@ -18,6 +18,7 @@ import {
   resolvePostgresOptions,
 } from "./connection-options.ts";
 import { PostgresControlBus } from "./control-bus.ts";
+import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
 import { NotificationListener } from "./listener.ts";
 import { PostgresLockStore } from "./lock-store.ts";
@@ -40,6 +41,9 @@ export { PostgresScheduleStore } from "./schedule-store.ts";
 export { PostgresWorkflowStore } from "./workflow-store.ts";
 export { DEFAULT_SCHEMA, type PostgresConnectOptions } from "./connection-options.ts";
 export { LATEST_VERSION, MIGRATIONS, migrate } from "./migrations.ts";
+
+/** Task event batches per NOTIFY, under the inline limit with room for the wrapping. */
+const MAX_EVENT_NOTIFY_BYTES = 7000;
 
 /** How often a connection deletes expired results, groups, heartbeats and locks. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -143,6 +147,8 @@ export async function openPostgres(
   const revokes = new PostgresRevokeStore(db);
   const limiter = new PostgresRateLimiter(db);
   const control = new PostgresControlBus(db, listener);
+  // Batches small enough to travel inline in a NOTIFY payload.
+  const events = new ControlBusTaskEvents(control, MAX_EVENT_NOTIFY_BYTES);
   const workflows = new PostgresWorkflowStore(db, options.clock ?? systemClock);
 
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -168,6 +174,7 @@ export async function openPostgres(
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
     controlBus: () => control,
+    taskEvents: () => events,
     workflowStore: () => workflows,
     ping: async () => {
       await db.run("ping", (q) => q`SELECT 1`);

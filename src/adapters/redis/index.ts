@@ -4,7 +4,8 @@
  * their own. ioredis reconnects with backoff; outages are logged once.
  */
 import Redis from "ioredis";
-import type { ConnectOptions, StoreConnection } from "../contracts.ts";
+import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
+import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
@@ -58,6 +59,7 @@ export class RedisConnection implements StoreConnection {
     revokeStore?: RedisRevokeStore;
     rateLimiter?: RedisRateLimiter;
     controlBus?: RedisControlBus;
+    taskEvents?: ControlBusTaskEvents;
     workflowStore?: RedisWorkflowStore;
   } = {};
   private closed = false;
@@ -171,6 +173,12 @@ export class RedisConnection implements StoreConnection {
       this.open("subscriber"),
     );
     return this.stores.controlBus;
+  }
+
+  /** Task events on the control bus's pub/sub (plain PUBLISH, so it works on a cluster too). */
+  taskEvents(): TaskEventBus {
+    this.stores.taskEvents ??= new ControlBusTaskEvents(this.controlBus());
+    return this.stores.taskEvents;
   }
 
   workflowStore(): RedisWorkflowStore {

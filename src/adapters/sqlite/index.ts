@@ -13,6 +13,7 @@ import type {
   RevokeStore,
   ScheduleStore,
   StoreConnection,
+  TaskEventBus,
   WorkflowStore,
 } from "../contracts.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
@@ -27,6 +28,7 @@ import { SqliteRateLimiter } from "./rate-limiter.ts";
 import { DEFAULT_RESULT_TTL_MS, SqliteResultBackend } from "./results/result-backend.ts";
 import { SqliteRevokeStore } from "./revoke-store.ts";
 import { SqliteScheduleStore } from "./schedules/schedule-store.ts";
+import { SqliteTaskEvents } from "./task-events.ts";
 import { parseSqliteUrl } from "./url.ts";
 import { SqliteWorkflowStore } from "./workflows/workflow-store.ts";
 
@@ -104,6 +106,7 @@ class SqliteConnection implements StoreConnection {
     revokes?: SqliteRevokeStore;
     limiter?: SqliteRateLimiter;
     control?: SqliteControlBus;
+    events?: SqliteTaskEvents;
     workflows?: SqliteWorkflowStore;
   } = {};
 
@@ -148,6 +151,11 @@ class SqliteConnection implements StoreConnection {
     return this.made.control;
   }
 
+  taskEvents(): TaskEventBus {
+    this.made.events ??= new SqliteTaskEvents(this.db);
+    return this.made.events;
+  }
+
   workflowStore(): WorkflowStore {
     this.made.workflows ??= new SqliteWorkflowStore(this.db);
     return this.made.workflows;
@@ -165,7 +173,11 @@ class SqliteConnection implements StoreConnection {
   /** Ends waiting fetches and subscriptions, then closes the database. Idempotent. */
   async close(): Promise<void> {
     if (this.db.isClosed) return;
-    await Promise.all([this.made.broker?.close(), this.made.control?.close()]);
+    await Promise.all([
+      this.made.broker?.close(),
+      this.made.control?.close(),
+      this.made.events?.close(),
+    ]);
     this.db.close();
   }
 }

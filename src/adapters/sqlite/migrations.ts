@@ -224,6 +224,15 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "delivery count per job (the worker's delivery limit)",
     sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 5,
+    description: "task events: a small capped table of recent event batches",
+    sql: `CREATE TABLE stem_task_events (
+  id INTEGER PRIMARY KEY,
+  events TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);`,
+  },
 ];
 
 /** The newest schema version this build knows. */
