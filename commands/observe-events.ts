@@ -56,10 +56,10 @@ export const eventsCommand = defineCommand({
       process.on("SIGTERM", stop);
       try {
         await stream.ready;
-        if (!args.json)
-          note(
-            `listening for task events on ${redactUrl(client.config.backendUrl)} (Ctrl-C to stop)\n`,
-          );
+        // On stderr, so a pipe of --json lines stays clean.
+        note(
+          `listening for task events on ${redactUrl(client.config.backendUrl)} (Ctrl-C to stop)\n`,
+        );
         for await (const event of stream) {
           out(args.json ? `${JSON.stringify(event)}\n` : eventLine(event));
         }
