@@ -3,29 +3,12 @@
  * runs the tasks; this process enqueues, reads `client.events()` and waits.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StemClient, type TaskEvent } from "../../src/index.ts";
 import { type StoreKind, type TestStore, openTestStore } from "./fixtures/test-stores.ts";
-
-const FIXTURE = join(import.meta.dir, "fixtures/events-worker.ts");
-
-function startWorker(url: string, queues = "default") {
-  const proc = Bun.spawn([process.execPath, FIXTURE, url, queues], {
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { ...process.env, STEM_LOG_LEVEL: "warn" },
-  });
-  let output = "";
-  const ready = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
-      output += decoder.decode(chunk);
-      if (output.includes("worker-ready")) return;
-    }
-    throw new Error(`worker exited before it was ready: ${output}`);
-  })();
-  return { proc, ready };
-}
+import { startWorker } from "./worker-processes.ts";
 
 /** Reads events until `until` says the collection is complete. */
 async function collect(
@@ -58,11 +41,13 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
     let store: TestStore;
     let client: StemClient;
     let worker: ReturnType<typeof startWorker>;
+    let dir: string;
 
     beforeEach(async () => {
       store = await openTestStore(kind, "events");
       client = await StemClient.fromUrl(store.url);
-      worker = startWorker(store.url, "default,other");
+      dir = mkdtempSync(join(tmpdir(), "stem-events-"));
+      worker = startWorker(store.url, join(dir, "runs.log"), 10, "default,other");
       await worker.ready;
     });
 
@@ -71,13 +56,14 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       await worker.proc.exited;
       await client.close();
       await store.cleanup();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     test("a stream sees every lifecycle event a worker process sends, in order per task", async () => {
       const stream = client.events();
       await stream.ready;
-      const ok = await client.enqueue("events.ok", { n: 21 });
-      const failing = await client.enqueue("events.fail");
+      const ok = await client.enqueue("e2e.progress", { n: 21 });
+      const failing = await client.enqueue("e2e.fail");
       const events = await collect(
         stream,
         (all) =>
@@ -96,7 +82,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       const progress = events.find((e) => e.taskId === ok && e.state === "progress")!;
       expect(progress.progress).toEqual({ percent: 50, data: { half: true } });
       const retried = events.find((e) => e.state === "retried")!;
-      expect(retried).toMatchObject({ name: "events.fail", queue: "default", attempt: 1 });
+      expect(retried).toMatchObject({ name: "e2e.fail", queue: "default", attempt: 1 });
       expect(retried.error).toBe("boom");
       expect(retried.nextRetryAt).toBeGreaterThan(0);
       const failed = events.find((e) => e.state === "failed")!;
@@ -109,11 +95,11 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
     test("filters by queue, task name and state", async () => {
       const finals = client.events({ state: ["succeeded", "failed"] });
       const other = client.events({ queue: "other" });
-      const failures = client.events({ name: "events.fail", state: "dead-lettered" });
+      const failures = client.events({ name: "e2e.fail", state: "dead-lettered" });
       await Promise.all([finals.ready, other.ready, failures.ready]);
-      const a = await client.enqueue("events.ok", { n: 1 });
-      const b = await client.enqueue("events.ok", { n: 2 }, { queue: "other" });
-      const c = await client.enqueue("events.fail");
+      const a = await client.enqueue("e2e.progress", { n: 1 });
+      const b = await client.enqueue("e2e.progress", { n: 2 }, { queue: "other" });
+      const c = await client.enqueue("e2e.fail");
       const final = await collect(finals, (all) => all.length === 3);
       expect(final.map((e) => `${e.taskId}:${e.state}`).sort()).toEqual(
         [`${a}:succeeded`, `${b}:succeeded`, `${c}:failed`].sort(),
@@ -136,7 +122,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
         reads++;
         return get(id);
       };
-      const id = await client.enqueue("events.ok", { n: 4, ms: 800 });
+      const id = await client.enqueue("e2e.progress", { n: 4, ms: 800 });
       // A fallback poll longer than the test: only the event can end the wait in time.
       const result = await client.waitForTask<number>(id, { timeout: "20s", pollInterval: "1h" });
       expect(result.state).toBe("succeeded");

@@ -12,8 +12,8 @@ import { eventually } from "../../src/testing/harness.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures/worker-process.ts");
 
-export function startWorker(url: string, log: string, concurrency = 10) {
-  const proc = Bun.spawn([process.execPath, FIXTURE, url, log, String(concurrency)], {
+export function startWorker(url: string, log: string, concurrency = 10, queues = "default") {
+  const proc = Bun.spawn([process.execPath, FIXTURE, url, log, String(concurrency), queues], {
     stdout: "ignore",
     stderr: "pipe",
     env: { ...process.env, STEM_LOG_LEVEL: "warn" },
