@@ -90,6 +90,8 @@ export class StemClient {
   protected readonly options: StemClientOptions;
   private readonly connections: Connections;
   private readonly workers = new Set<Worker>();
+  /** Open event streams, ended by `close()`. */
+  private readonly streams = new Set<TaskEventStream>();
   /** Payload signing in use, if any. */
   readonly signer?: PayloadSigner;
   private readonly releaseTelemetry?: () => Promise<void>;
@@ -260,7 +262,11 @@ export class StemClient {
    * ```
    */
   events(filter: TaskEventStreamOptions = {}): TaskEventStream {
-    return new TaskEventStream(this.stem.eventHub!, filter);
+    const stream: TaskEventStream = new TaskEventStream(this.stem.eventHub!, filter, () =>
+      this.streams.delete(stream),
+    );
+    this.streams.add(stream);
+    return stream;
   }
 
   getTaskStatus(id: string): Promise<TaskStatus | null> {
@@ -300,9 +306,10 @@ export class StemClient {
     return worker;
   }
 
-  /** Stops workers made by this client, then closes every connection. */
+  /** Stops workers made by this client, ends its event streams, then closes every connection. */
   async close(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.shutdown()));
+    await Promise.all([...this.streams].map((stream) => stream.close()));
     await this.stem.flushEvents();
     await this.connections.closeAll();
     await this.releaseTelemetry?.();

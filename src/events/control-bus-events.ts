@@ -17,12 +17,10 @@ export class ControlBusTaskEvents implements TaskEventBus {
     private readonly maxMessageBytes = 64 * 1024,
   ) {}
 
+  /** One message after the other, so they arrive in order. */
   async publish(events: TaskEvent[]): Promise<void> {
-    await Promise.all(
-      splitBySize(events, this.maxMessageBytes).map((chunk) =>
-        this.bus.publish(TASK_EVENTS_CHANNEL, { events: chunk }),
-      ),
-    );
+    for (const chunk of splitBySize(events, this.maxMessageBytes))
+      await this.bus.publish(TASK_EVENTS_CHANNEL, { events: chunk });
   }
 
   subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>> {

@@ -1,8 +1,10 @@
 /**
  * Sends task events without holding anyone up: events added in one turn of the event
  * loop go out as one batch (one `TaskEventBus.publish`), after the writes they describe
- * are stored, and nobody awaits the send. A failed send is logged (once per outage) and
- * its events dropped: events are best effort.
+ * are stored, and nobody awaits the send. One send at a time, so events keep their order
+ * (a pool of connections could reorder concurrent ones); what is added meanwhile goes in
+ * the next batch. A failed send is logged (once per outage) and its events dropped:
+ * events are best effort.
  */
 import type { TaskEventBus } from "../adapters/contracts.ts";
 import { logger } from "../core/logger.ts";
@@ -14,7 +16,8 @@ import type { TaskEvent } from "./types.ts";
 export class TaskEventPublisher {
   private pending: TaskEvent[] = [];
   private scheduled = false;
-  private readonly sending = new Set<Promise<void>>();
+  /** The send under way, if any. */
+  private sending: Promise<void> | null = null;
   private failing = false;
 
   constructor(private readonly bus: TaskEventBus) {}
@@ -37,10 +40,10 @@ export class TaskEventPublisher {
   }
 
   private send(): void {
+    if (this.sending || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const sent = this.bus.publish(batch).then(
+    this.sending = this.bus.publish(batch).then(
       () => {
         if (this.failing) logger.info("task events: sending works again");
         this.failing = false;
@@ -51,13 +54,15 @@ export class TaskEventPublisher {
         this.failing = true;
       },
     );
-    this.sending.add(sent);
-    void sent.finally(() => this.sending.delete(sent));
+    void this.sending.then(() => {
+      this.sending = null;
+      this.send();
+    });
   }
 
-  /** Sends what is queued and waits for every send under way (before closing the store). */
+  /** Sends what is queued and waits until everything is sent (before closing the store). */
   async flush(): Promise<void> {
     this.send();
-    await Promise.all([...this.sending]);
+    while (this.sending) await this.sending;
   }
 }

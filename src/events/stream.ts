@@ -32,7 +32,12 @@ export class TaskEventStream implements AsyncIterableIterator<TaskEvent> {
   private done = false;
   private stop: Promise<(() => Promise<void>) | undefined>;
 
-  constructor(hub: TaskEventHub, options: TaskEventStreamOptions = {}) {
+  /** `onClose` runs once when the stream closes (its owner forgets it). */
+  constructor(
+    hub: TaskEventHub,
+    options: TaskEventStreamOptions = {},
+    private readonly onClose?: () => void,
+  ) {
     const { bufferSize = DEFAULT_EVENT_BUFFER, ...filter } = options;
     if (!Number.isInteger(bufferSize) || bufferSize < 1)
       throw new StemError(
@@ -101,6 +106,7 @@ export class TaskEventStream implements AsyncIterableIterator<TaskEvent> {
   async close(): Promise<void> {
     if (!this.done) {
       this.done = true;
+      this.onClose?.();
       this.buffer.length = 0;
       const reader = this.reader;
       this.reader = null;

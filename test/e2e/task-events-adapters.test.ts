@@ -114,6 +114,21 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       expect(dead.map((e) => [e.taskId, e.state])).toEqual([[c, "dead-lettered"]]);
     });
 
+    test("a batch of events larger than a NOTIFY payload arrives whole", async () => {
+      const stream = client.events({ state: "queued" });
+      await stream.ready;
+      // Not consumed by the worker: queue "idle" has none.
+      const ids = await client.stem.enqueueMany(
+        Array.from({ length: 300 }, (_, n) => ({
+          name: "e2e.progress",
+          args: { n },
+          options: { queue: "idle" },
+        })),
+      );
+      const events = await collect(stream, (all) => all.length === 300);
+      expect(events.map((e) => e.taskId)).toEqual(ids);
+    });
+
     test("waitForTask is woken by the worker's event instead of polling the backend", async () => {
       const backend = client.stem.backend;
       const get = backend.get.bind(backend);

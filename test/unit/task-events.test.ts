@@ -56,6 +56,15 @@ describe("task events in one process", () => {
     expect(await first.next()).toEqual({ value: undefined, done: true });
   });
 
+  test("closing the client ends the streams still open", async () => {
+    const stream = app.events();
+    await stream.ready;
+    const reading = stream.next();
+    await app.close();
+    expect(await reading).toEqual({ value: undefined, done: true });
+    expect(live).toBe(0);
+  });
+
   test("a task that keeps no result (ignoreResult) still sends its events", async () => {
     const stream = app.events({ name: "ev.quiet" });
     await stream.ready;
