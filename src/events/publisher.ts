@@ -35,6 +35,10 @@ export class TaskEventPublisher {
   add(events: TaskEvent[]): void {
     if (events.length === 0) return;
     this.pending.push(...events);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setTimeout(() => {
@@ -58,15 +62,20 @@ export class TaskEventPublisher {
         this.failing = true;
       },
     );
+    // What came in meanwhile waits for its own window, not sent at once: a send per
+    // round trip would be a send per event for a producer enqueueing one at a time.
     void this.sending.then(() => {
       this.sending = null;
-      this.send();
+      if (this.pending.length > 0) this.schedule();
     });
   }
 
   /** Sends what is queued and waits until everything is sent (before closing the store). */
   async flush(): Promise<void> {
-    this.send();
-    while (this.sending) await this.sending;
+    for (;;) {
+      this.send();
+      if (!this.sending) return;
+      await this.sending;
+    }
   }
 }

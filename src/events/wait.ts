@@ -3,6 +3,7 @@
  * read, and if not done, wait for a matching event (or the fallback poll, as an event can
  * be missed) and read again.
  */
+import { systemClock } from "../core/clock.ts";
 import { logger } from "../core/logger.ts";
 import { toError } from "../core/errors.ts";
 import type { TaskEventHub } from "./hub.ts";
@@ -57,7 +58,7 @@ export async function waitWithEvents<T>(
       const left = options.deadline - Date.now();
       if (left <= 0) throw options.onTimeout(value);
       if (!stop) {
-        await Bun.sleep(Math.min(pause, left));
+        await systemClock.sleep(Math.min(pause, left));
         pause = Math.min(pause * 2, 200);
         continue;
       }
