@@ -39,6 +39,8 @@ const result = await Bun.build({
     STEM_DASHBOARD_UI_JS: JSON.stringify(await buildUi(true)),
   },
   minify: false,
+  bytecode: true,
+  format: "esm",
   sourcemap: "none",
 });
 if (!result.success) {
