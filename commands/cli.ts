@@ -13,6 +13,7 @@ import { checkCommandLine } from "./args-check.ts";
 import { renderHelp, withExamples } from "./output/help.ts";
 import { showWide, stripAnsi } from "./output/terminal.ts";
 import { missingStoreHint } from "./store-access.ts";
+import { versionLine } from "./version.ts";
 
 export const main = defineCommand({
   meta: {
@@ -86,7 +87,7 @@ export async function run(rawArgs: string[]): Promise<void> {
       return;
     }
     if (rawArgs.length === 1 && ["--version", "-v", "version"].includes(rawArgs[0])) {
-      process.stdout.write(`${pkg.version}\n`);
+      process.stdout.write(`${versionLine()}\n`);
       return;
     }
     await checkCommandLine(main, rawArgs);
