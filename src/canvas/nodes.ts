@@ -3,16 +3,18 @@
  * worker, in any process, can continue it. Signatures are compiled into nodes with their
  * ids assigned up front; frames say what to do when a node finishes.
  */
+
+import { parseDuration } from "../core/duration.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 import { StemError } from "../core/errors.ts";
 import type { TaskRegistry } from "../core/registry.ts";
-import { parseDuration } from "../core/duration.ts";
+import { uuidv7 } from "../core/uuid.ts";
 import {
   type CanvasKind,
   type ChordSignature,
+  isComposite,
   type Signature,
   type TaskSignature,
-  isComposite,
 } from "./signatures.ts";
 
 /** Meta keys the canvas uses. */
@@ -140,7 +142,7 @@ export function subtree(node: CanvasNode): CanvasNode[] {
 export function compile(signature: Signature, registry?: TaskRegistry): CanvasNode {
   const seen = new Set<string>();
   const claim = (id: string | undefined): string => {
-    const value = id ?? Bun.randomUUIDv7();
+    const value = id ?? uuidv7();
     if (typeof value !== "string" || value.length === 0) {
       throw new StemError("invalid_argument", "a canvas id must be a non-empty string");
     }
