@@ -17,6 +17,7 @@ import { type Middleware, checkMiddleware } from "./middleware.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { logger } from "./logger.ts";
+import { addLinkFrame } from "../canvas/links.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
@@ -263,8 +264,10 @@ export class Stem implements Enqueuer {
     if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
     else delete meta[MetaKeys.ignoreResult];
     Object.assign(meta, perCallLimitMeta(o));
+    const id = o.taskId ?? Bun.randomUUIDv7();
+    addLinkFrame(meta, id, o, this.registry);
     return {
-      id: o.taskId ?? Bun.randomUUIDv7(),
+      id,
       name: call.name,
       args: call.args ?? {},
       headers: { ...o.headers },
