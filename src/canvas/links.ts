@@ -2,7 +2,7 @@
  * Callbacks of a task (Celery's `link` / `link_error`). An enqueue with `link` or
  * `linkError` carries its callbacks in the envelope as a link frame, the innermost of its
  * canvas frames, with their ids fixed at enqueue (by default derived from the task's id:
- * `<id>.link.0`, `<id>.link-error.0`). The worker that settles the task starts them with
+ * `<id>:link:0`, `<id>:link-error:0`). The worker that settles the task starts them with
  * the canvas launch (`LaunchPlan` with `skipExisting`), before the task is acked: a
  * redelivery, a publish that failed, or one whose reply was lost, still starts each
  * callback exactly once, as for the steps of a chain.
@@ -98,7 +98,7 @@ function linkedNodes(
     const signature = {
       ...call,
       args: call.args ?? {},
-      options: { ...options, taskId: options.taskId ?? `${taskId}.${idPart}.${i}` },
+      options: { ...options, taskId: options.taskId ?? `${taskId}:${idPart}:${i}` },
     };
     return compile(signature, registry, where) as TaskNode;
   });

@@ -49,7 +49,7 @@ export interface EnqueueOptions {
 /**
  * A callback for `link` / `linkError`: a task call (`definition.call(args)` or
  * `task(name, args)`), with its own enqueue options. By default its id is derived from the
- * linking task's (`<id>.link.0`, `<id>.link-error.0`); a `taskId` in its options wins.
+ * linking task's (`<id>:link:0`, `<id>:link-error:0`); a `taskId` in its options wins.
  */
 export interface LinkedCall {
   name: string;

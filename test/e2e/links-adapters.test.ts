@@ -104,19 +104,19 @@ for (const [name, kind] of KINDS) {
         const link = { name: "lk.notify", args: { to: "ops" }, previousAs: "value" };
         const ok = await producer.enqueue("lk.double", { n: 21 }, { link, linkError: link });
         const bad = await producer.enqueue("lk.broken", {}, { link, linkError: link });
-        const okCallback = await client.waitForTask(`${ok}.link.0`, { timeout: "30s" });
+        const okCallback = await client.waitForTask(`${ok}:link:0`, { timeout: "30s" });
         expect(okCallback.value).toBe("sent");
-        expect(got.get(`${ok}.link.0`)).toEqual({ args: { to: "ops", value: 42 }, previous: 42 });
-        const badCallback = await client.waitForTask(`${bad}.link-error.0`, { timeout: "30s" });
+        expect(got.get(`${ok}:link:0`)).toEqual({ args: { to: "ops", value: 42 }, previous: 42 });
+        const badCallback = await client.waitForTask(`${bad}:link-error:0`, { timeout: "30s" });
         expect(badCallback.state).toBe("succeeded");
-        expect(got.get(`${bad}.link-error.0`)?.args).toMatchObject({
+        expect(got.get(`${bad}:link-error:0`)?.args).toMatchObject({
           to: "ops",
           failure: { id: bad, name: "lk.broken", error: { type: "TypeError" } },
         });
-        expect((await client.getTaskStatus(ok))?.meta.callbacks).toEqual([`${ok}.link.0`]);
-        expect((await client.getTaskStatus(bad))?.meta.callbacks).toEqual([`${bad}.link-error.0`]);
-        expect(await client.getTaskStatus(`${ok}.link-error.0`)).toBeNull();
-        expect(await client.getTaskStatus(`${bad}.link.0`)).toBeNull();
+        expect((await client.getTaskStatus(ok))?.meta.callbacks).toEqual([`${ok}:link:0`]);
+        expect((await client.getTaskStatus(bad))?.meta.callbacks).toEqual([`${bad}:link-error:0`]);
+        expect(await client.getTaskStatus(`${ok}:link-error:0`)).toBeNull();
+        expect(await client.getTaskStatus(`${bad}:link:0`)).toBeNull();
       },
       TIMEOUT,
     );
@@ -126,14 +126,14 @@ for (const [name, kind] of KINDS) {
       async () => {
         const { client, broker, producer } = await start({ method: "publish", nth: 1 });
         const id = await producer.enqueue("lk.double", { n: 5 }, { link: notify.call({}) });
-        const callback = await client.waitForTask(`${id}.link.0`, { timeout: "30s" });
+        const callback = await client.waitForTask(`${id}:link:0`, { timeout: "30s" });
         expect(callback.state).toBe("succeeded");
         expect(broker?.injected()).toBe(1);
         // The task ran again (its settling failed before the ack); its callback once.
         await eventually(async () => (await client.getTaskStatus(id))?.state === "succeeded");
         expect(runs.get(id)).toBe(2);
-        expect(runs.get(`${id}.link.0`)).toBe(1);
-        expect(got.get(`${id}.link.0`)?.previous).toBe(10);
+        expect(runs.get(`${id}:link:0`)).toBe(1);
+        expect(got.get(`${id}:link:0`)?.previous).toBe(10);
       },
       TIMEOUT,
     );
@@ -147,14 +147,14 @@ for (const [name, kind] of KINDS) {
           when: "after",
         });
         const id = await producer.enqueue("lk.broken", {}, { linkError: notify.call({}) });
-        const callback = await client.waitForTask(`${id}.link-error.0`, { timeout: "30s" });
+        const callback = await client.waitForTask(`${id}:link-error:0`, { timeout: "30s" });
         expect(callback.state).toBe("succeeded");
         expect(broker?.injected()).toBe(1);
         // The task's redelivery finds the callback published and does not send it again.
         await eventually(async () => runs.get(id) === 2, 20_000, "the task's redelivery");
         await eventually(async () => (await client.getTaskStatus(id))?.state === "failed");
         await sleep(300);
-        expect(runs.get(`${id}.link-error.0`)).toBe(1);
+        expect(runs.get(`${id}:link-error:0`)).toBe(1);
       },
       TIMEOUT,
     );
@@ -165,14 +165,14 @@ for (const [name, kind] of KINDS) {
         const settled: [Envelope, TaskStatus][] = [];
         const { client, producer } = await start(undefined, (e, s) => settled.push([e, s]));
         const id = await producer.enqueue("lk.double", { n: 1 }, { link: notify.call({}) });
-        await client.waitForTask(`${id}.link.0`, { timeout: "30s" });
+        await client.waitForTask(`${id}:link:0`, { timeout: "30s" });
         const [envelope, status] = settled.find(([e]) => e.id === id) ?? [];
         expect(envelope).toBeDefined();
         // As a redelivery would after a worker died before the ack: the hook runs again.
         await client.canvas.settledHook(envelope!, { ...status!, meta: {} });
         await sleep(300);
-        expect(runs.get(`${id}.link.0`)).toBe(1);
-        expect((await client.getTaskStatus(`${id}.link.0`))?.state).toBe("succeeded");
+        expect(runs.get(`${id}:link:0`)).toBe(1);
+        expect((await client.getTaskStatus(`${id}:link:0`))?.state).toBe("succeeded");
       },
       TIMEOUT,
     );

@@ -85,16 +85,16 @@ describe("link", () => {
     );
     const status = await finished(client, id);
     expect(status.state).toBe("succeeded");
-    expect(status.meta.callbacks).toEqual([`${id}.link.0`, `${id}.link.1`]);
+    expect(status.meta.callbacks).toEqual([`${id}:link:0`, `${id}:link:1`]);
     const [first, second] = await Promise.all(
-      [`${id}.link.0`, `${id}.link.1`].map((c) => client.waitForTask(c, { timeout: "5s" })),
+      [`${id}:link:0`, `${id}:link:1`].map((c) => client.waitForTask(c, { timeout: "5s" })),
     );
     expect(first.value).toBe("noted");
     expect(second.state).toBe("succeeded");
-    expect(seen.get(`${id}.link.0`)).toEqual([{ args: { tag: "plain" }, previous: 5 }]);
-    expect(seen.get(`${id}.link.1`)).toEqual([{ args: { tag: "as-arg", sum: 5 }, previous: 5 }]);
+    expect(seen.get(`${id}:link:0`)).toEqual([{ args: { tag: "plain" }, previous: 5 }]);
+    expect(seen.get(`${id}:link:1`)).toEqual([{ args: { tag: "as-arg", sum: 5 }, previous: 5 }]);
     // The error callback never started.
-    expect(await client.getTaskStatus(`${id}.link-error.0`)).toBeNull();
+    expect(await client.getTaskStatus(`${id}:link-error:0`)).toBeNull();
   });
 
   test("the fluent builder adds callbacks, and a callback's own taskId wins", async () => {
@@ -104,7 +104,7 @@ describe("link", () => {
       .link(note.call({ n: 1 }, { taskId: "my-callback" }))
       .link(note.call({ n: 2 }))
       .enqueueWith(client);
-    expect((await finished(client, id)).meta.callbacks).toEqual(["my-callback", `${id}.link.1`]);
+    expect((await finished(client, id)).meta.callbacks).toEqual(["my-callback", `${id}:link:1`]);
     await finished(client, "my-callback");
     expect(seen.get("my-callback")).toEqual([{ args: { n: 1 }, previous: 2 }]);
   });
@@ -116,10 +116,10 @@ describe("link", () => {
       { a: 4, b: 4 },
       { link: note.call({ step: 1 }, { link: note.call({ step: 2 }) }) },
     );
-    const callback = `${id}.link.0`;
-    await finished(client, `${callback}.link.0`);
+    const callback = `${id}:link:0`;
+    await finished(client, `${callback}:link:0`);
     expect(seen.get(callback)).toEqual([{ args: { step: 1 }, previous: 8 }]);
-    expect(seen.get(`${callback}.link.0`)).toEqual([{ args: { step: 2 }, previous: "noted" }]);
+    expect(seen.get(`${callback}:link:0`)).toEqual([{ args: { step: 2 }, previous: "noted" }]);
   });
 
   test("a chain step's callback runs, and the chain goes on", async () => {
@@ -130,8 +130,8 @@ describe("link", () => {
     ]);
     expect(await handle.get({ timeout: "5s" })).toBe("noted");
     const [first] = await handle.members();
-    await finished(client, `${first.id}.link.0`);
-    expect(seen.get(`${first.id}.link.0`)).toEqual([{ args: { from: "step 1" }, previous: 3 }]);
+    await finished(client, `${first.id}:link:0`);
+    expect(seen.get(`${first.id}:link:0`)).toEqual([{ args: { from: "step 1" }, previous: 3 }]);
   });
 });
 
@@ -142,7 +142,7 @@ describe("linkError", () => {
     const status = await finished(client, id);
     expect(status.state).toBe("failed");
     expect(status.attempt).toBe(3);
-    const callback = `${id}.link-error.0`;
+    const callback = `${id}:link-error:0`;
     expect(status.meta.callbacks).toEqual([callback]);
     await finished(client, callback);
     const runs = seen.get(callback) ?? [];
@@ -155,15 +155,15 @@ describe("linkError", () => {
     });
     expect((failure.error as { stack?: string }).stack).toContain("always broken");
     expect(runs[0].previous).toBeUndefined();
-    expect(await client.getTaskStatus(`${id}.link.0`)).toBeNull();
+    expect(await client.getTaskStatus(`${id}:link:0`)).toBeNull();
   });
 
   test("runs for an UnrecoverableError, which is not retried", async () => {
     const client = await setup();
     const id = await declined.enqueue(client, {}, { linkError: note.call({ why: "declined" }) });
     expect((await finished(client, id)).attempt).toBe(1);
-    await finished(client, `${id}.link-error.0`);
-    const [run] = seen.get(`${id}.link-error.0`) ?? [];
+    await finished(client, `${id}:link-error:0`);
+    const [run] = seen.get(`${id}:link-error:0`) ?? [];
     expect(run.args).toMatchObject({
       why: "declined",
       failure: { id, error: { type: "UnrecoverableError", message: "card declined" } },
@@ -181,8 +181,8 @@ describe("linkError", () => {
     expect(status.state).toBe("revoked");
     expect(status.meta.callbacks).toBeUndefined();
     await sleep(100);
-    expect(await client.getTaskStatus(`${id}.link.0`)).toBeNull();
-    expect(await client.getTaskStatus(`${id}.link-error.0`)).toBeNull();
+    expect(await client.getTaskStatus(`${id}:link:0`)).toBeNull();
+    expect(await client.getTaskStatus(`${id}:link-error:0`)).toBeNull();
   });
 });
 
@@ -197,13 +197,13 @@ describe("callbacks the worker cannot start", () => {
       { link: [{ name: "l.nowhere" }, note.call({})] },
     );
     await eventually(
-      async () => (await client.getTaskStatus(`${id}.link.1`))?.state === "succeeded",
+      async () => (await client.getTaskStatus(`${id}:link:1`))?.state === "succeeded",
     );
     const status = await client.getTaskStatus(id);
-    expect(status?.meta.callbacks).toEqual([`${id}.link.1`]);
+    expect(status?.meta.callbacks).toEqual([`${id}:link:1`]);
     expect(status?.meta.callbackErrors).toEqual([
       expect.stringContaining(
-        `callback ${id}.link.0 (l.nowhere) could not start: unknown task "l.nowhere"`,
+        `callback ${id}:link:0 (l.nowhere) could not start: unknown task "l.nowhere"`,
       ),
     ]);
   });
