@@ -5,6 +5,7 @@
  * are refused at enqueue, naming the option.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
 import {
   defineTask,
   FixedRetryStrategy,
@@ -241,3 +242,21 @@ describe("bad callbacks are refused at enqueue", () => {
     });
   }
 });
+
+test("examples/callbacks.ts prints the receipt and the alert", async () => {
+  const proc = Bun.spawn([process.execPath, "examples/callbacks.ts"], {
+    cwd: resolve(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  expect(code, stderr).toBe(0);
+  expect(stdout).toBe(
+    "receipt: emailed a@example.com a receipt for 1200 cents (charge ch_4242)\n" +
+      "alert: paging billing: demo.charge failed after its retries: card 4000-0002 declined\n",
+  );
+}, 30_000);
