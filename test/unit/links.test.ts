@@ -171,6 +171,32 @@ describe("linkError", () => {
     });
   });
 
+  test("runs for a task dead-lettered as crashed when its deliveries keep being cut off", async () => {
+    const client = await StemClient.inMemory({ tasks });
+    opened.push(client);
+    const id = await add.enqueue(
+      client,
+      { a: 1, b: 1 },
+      { maxDeliveries: 1, visibilityTimeout: 100, linkError: note.call({}) },
+    );
+    // A worker takes it and dies: nothing acks, and the lease runs out.
+    const [doomed] = await client.broker.fetch(["default"], {
+      max: 1,
+      leaseMs: 100,
+      consumer: "doomed",
+      waitMs: 3000,
+    });
+    expect(doomed.envelope.id).toBe(id);
+    await client.createWorker().start();
+    const status = await finished(client, id);
+    expect(status.error?.type).toBe("crashed");
+    await finished(client, `${id}:link-error:0`);
+    expect(seen.get(`${id}:link-error:0`)?.[0].args.failure).toMatchObject({
+      id,
+      error: { type: "crashed" },
+    });
+  });
+
   test("neither callback runs for a task that expired before it started", async () => {
     const client = await setup();
     const id = await add.enqueue(
