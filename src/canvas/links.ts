@@ -19,6 +19,8 @@
  *   its signature is bad (its envelope is not trusted, nor are the callbacks in it).
  *
  * The ids of the callbacks started are kept in the task's final status as `meta.callbacks`.
+ * Exactly once is per callback id: a task replayed from the dead letters, or enqueued again
+ * under the same explicit id, finds a callback that already ran for that id and skips it.
  */
 import type { LinkedCall, EnqueueOptions } from "../core/enqueue-options.ts";
 import { StemError, isTransientError } from "../core/errors.ts";
