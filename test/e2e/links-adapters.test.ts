@@ -16,7 +16,7 @@ import {
 } from "../../src/index.ts";
 import { type FaultPlan, injectFaults } from "../../src/testing/faults.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
-import { openTestStore, type StoreKind, type TestStore } from "./fixtures/test-stores.ts";
+import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
 
 const TIMEOUT = 60_000;
 /** Short, so a task whose settling failed comes back soon. */
@@ -61,14 +61,10 @@ const KINDS: [string, StoreKind][] = [
 
 for (const [name, kind] of KINDS) {
   describe(`task callbacks on ${name}`, () => {
-    let store: TestStore | undefined;
-    let client: StemClient | undefined;
-
+    /** Closes what the test opened, last opened first. */
+    const teardown: (() => Promise<void>)[] = [];
     afterEach(async () => {
-      await client?.close();
-      await store?.cleanup();
-      client = undefined;
-      store = undefined;
+      for (const step of teardown.splice(0).reverse()) await step();
       runs.clear();
       got.clear();
     });
@@ -78,8 +74,10 @@ for (const [name, kind] of KINDS) {
      * and a producer that registers no tasks.
      */
     async function start(fault?: FaultPlan, onSettled?: (e: Envelope, s: TaskStatus) => void) {
-      store = await openTestStore(kind, "links");
-      client = await StemClient.fromUrl(store.url, { tasks });
+      const store = await openTestStore(kind, "links");
+      teardown.push(() => store.cleanup());
+      const client = await StemClient.fromUrl(store.url, { tasks });
+      teardown.push(() => client.close());
       const broker = fault ? injectFaults<Broker>(client.broker, fault) : null;
       const continuing = new Stem({
         broker: broker?.store ?? client.broker,

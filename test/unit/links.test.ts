@@ -269,19 +269,12 @@ describe("bad callbacks are refused at enqueue", () => {
   }
 });
 
-test("examples/callbacks.ts prints the receipt and the alert", async () => {
-  const proc = Bun.spawn([process.execPath, "examples/callbacks.ts"], {
+test("examples/callbacks.ts prints the receipt and the alert", () => {
+  const run = Bun.spawnSync([process.execPath, "examples/callbacks.ts"], {
     cwd: resolve(import.meta.dir, "../.."),
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  expect(code, stderr).toBe(0);
-  expect(stdout).toBe(
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  expect(run.stdout.toString()).toBe(
     "receipt: emailed a@example.com a receipt for 1200 cents (charge ch_4242)\n" +
       "alert: paging billing: demo.charge failed after its retries: card 4000-0002 declined\n",
   );
