@@ -31,7 +31,7 @@ export {
   type Enqueuer,
 } from "./core/definition.ts";
 export { parseDuration, formatDuration, type DurationInput } from "./core/duration.ts";
-export type { EnqueueOptions } from "./core/enqueue-options.ts";
+export type { EnqueueOptions, LinkedCall } from "./core/enqueue-options.ts";
 export { type Envelope, Headers, MetaKeys, buildEnvelope } from "./core/envelope.ts";
 export {
   StemError,

@@ -95,7 +95,16 @@ export interface ChordFrame {
   callback: MemberRef;
   createdAt: number;
 }
-export type Frame = ChainFrame | GroupFrame | ChordFrame;
+/**
+ * The callbacks of one task (`link` / `linkError`, see links.ts): `onSuccess` start when it
+ * succeeds, `onError` when it fails for good. Always the innermost frame of its task.
+ */
+export interface LinkFrame {
+  t: "link";
+  onSuccess: TaskNode[];
+  onError: TaskNode[];
+}
+export type Frame = ChainFrame | GroupFrame | ChordFrame | LinkFrame;
 
 /** What a group (or chord) keeps in its group meta. */
 export interface GroupMeta {
@@ -139,7 +148,11 @@ export function subtree(node: CanvasNode): CanvasNode[] {
  * task names are registered (when the producer knows its tasks) and not unique, and makes
  * the options plain JSON.
  */
-export function compile(signature: Signature, registry?: TaskRegistry): CanvasNode {
+export function compile(
+  signature: Signature,
+  registry?: TaskRegistry,
+  where = "canvas",
+): CanvasNode {
   const seen = new Set<string>();
   const claim = (id: string | undefined): string => {
     const value = id ?? uuidv7();
@@ -182,7 +195,7 @@ export function compile(signature: Signature, registry?: TaskRegistry): CanvasNo
     }
     return taskNode(sig as TaskSignature, where, registry, claim);
   };
-  return visit(signature, "canvas");
+  return visit(signature, where);
 }
 
 /** A chord's policy as node fields, checked. */

@@ -1,4 +1,5 @@
 import type { Broker, LockStore, ResultBackend } from "../adapters/contracts.ts";
+import { addLinkFrame } from "../canvas/links.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
@@ -264,8 +265,10 @@ export class Stem implements Enqueuer {
     if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
     else delete meta[MetaKeys.ignoreResult];
     Object.assign(meta, perCallLimitMeta(o));
+    const id = o.taskId ?? uuidv7();
+    addLinkFrame(meta, id, o, this.registry);
     return {
-      id: o.taskId ?? uuidv7(),
+      id,
       name: call.name,
       args: call.args ?? {},
       headers: { ...o.headers },

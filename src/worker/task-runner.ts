@@ -32,8 +32,10 @@ export type EnvelopeVerifier = (envelope: Envelope) => Promise<string | null> | 
 
 /**
  * Called with a task's final status (succeeded, failed or revoked) before it is stored and
- * acked (canvas: group and chain bookkeeping). Not called for messages dead-lettered
- * before checks passed (unknown task, bad signature): their meta is not trusted.
+ * acked (canvas: group and chain bookkeeping, task callbacks). A hook may add keys to
+ * `status.meta` (the callbacks it started); the status is stored as the hooks leave it.
+ * Not called for messages dead-lettered before checks passed (unknown task, bad
+ * signature): their meta is not trusted.
  */
 export type SettledHook = (envelope: Envelope, status: TaskStatus) => Promise<void>;
 
