@@ -3,12 +3,12 @@ import { MemoryRateLimiter } from "../../src/adapters/memory/rate-limiter.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
 import { RateGate } from "../../src/worker/rate-gate.ts";
 
-const perSecond = { tokens: 1, intervalMs: 1000 };
+const perSecond = { tokens: 1, intervalMs: 1000, failMode: "closed" } as const;
 
 describe("rate gate", () => {
   test("denied tasks get turns one token interval apart, in the order asked", async () => {
     const clock = new FakeClock();
-    const gate = new RateGate(new MemoryRateLimiter(clock), clock);
+    const gate = new RateGate(new MemoryRateLimiter(clock), clock, "w1");
     const delays = await Promise.all(
       ["a", "b", "c", "d"].map((id) => gate.admit("k", perSecond, id)),
     );
@@ -17,7 +17,7 @@ describe("rate gate", () => {
 
   test("a newcomer queues behind waiting tasks even when a token is free", async () => {
     const clock = new FakeClock();
-    const gate = new RateGate(new MemoryRateLimiter(clock), clock);
+    const gate = new RateGate(new MemoryRateLimiter(clock), clock, "w1");
     expect(await gate.admit("k", perSecond, "a")).toBe(0);
     expect(await gate.admit("k", perSecond, "b")).toBe(1000);
     await clock.advance(1500);
@@ -29,8 +29,8 @@ describe("rate gate", () => {
   test("a task back for its turn whose token another worker took stays first in line", async () => {
     const clock = new FakeClock();
     const limiter = new MemoryRateLimiter(clock);
-    const gate = new RateGate(limiter, clock);
-    const slow = { tokens: 1, intervalMs: 60_000 };
+    const gate = new RateGate(limiter, clock, "w1");
+    const slow = { tokens: 1, intervalMs: 60_000, failMode: "closed" } as const;
     expect(await gate.admit("k", slow, "a")).toBe(0);
     expect(await gate.admit("k", slow, "b")).toBe(60_000);
     expect(await gate.admit("k", slow, "c")).toBe(120_000);
@@ -43,7 +43,7 @@ describe("rate gate", () => {
 
   test("a task back a moment before its token waits for it rather than losing its place", async () => {
     const clock = new FakeClock();
-    const gate = new RateGate(new MemoryRateLimiter(clock), clock);
+    const gate = new RateGate(new MemoryRateLimiter(clock), clock, "w1");
     expect(await gate.admit("k", perSecond, "a")).toBe(0);
     expect(await gate.admit("k", perSecond, "b")).toBe(1000);
     await clock.advance(900);
