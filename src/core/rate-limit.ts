@@ -66,6 +66,17 @@ export function formatRateLimit(rate: RateLimit): string {
   return unit ? `${rate.tokens}/${unit}` : `${rate.tokens}/${rate.intervalMs}ms`;
 }
 
+/** One line for listings: `"10/s per args.tenant, group smtp, fail open"`. */
+export function describeRateLimit(limit: ResolvedRateLimit): string {
+  return [
+    formatRateLimit(limit) + (limit.keySpec ? ` per ${limit.keySpec}` : ""),
+    limit.group === undefined ? "" : `group ${limit.group}`,
+    limit.failMode === "open" ? "fail open" : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
 /** Like parseRateLimit, but throws a StemError naming the task when the text is bad. */
 export function requireRateLimit(text: string, taskName: string): RateLimit {
   const parsed = typeof text === "string" ? parseRateLimit(text) : null;
