@@ -10,9 +10,9 @@ import { toError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 
 /** A store call that has not answered by then counts as failed (a dead TCP peer hangs). */
-export const ACQUIRE_TIMEOUT_MS = 3000;
+const ACQUIRE_TIMEOUT_MS = 3000;
 /** How often, during an outage, one call goes to the store to see whether it is back. */
-export const PROBE_INTERVAL_MS = 1000;
+const PROBE_INTERVAL_MS = 1000;
 
 /** `null` means the store could not be reached: the caller applies the task's fail mode. */
 export type GuardedDecision = RateLimitDecision | null;

@@ -20,7 +20,7 @@ import { GuardedLimiter } from "./guarded-limiter.ts";
 /** The longest a task back for its turn waits in the worker for its token. */
 const HEAD_WAIT_MS = 1000;
 /** How long a fail-closed task waits in the broker before asking an unreachable store again. */
-export const OUTAGE_RETRY_MS = 2000;
+const OUTAGE_RETRY_MS = 2000;
 
 interface Turns {
   /** The latest turn handed out. */

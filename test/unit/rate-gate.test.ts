@@ -55,3 +55,16 @@ describe("rate gate", () => {
     expect(decided).toBe(0);
   });
 });
+
+describe("memory rate limiter", () => {
+  test("drops buckets that are full again on its own, a minute at most after they idle", async () => {
+    const clock = new FakeClock();
+    const limiter = new MemoryRateLimiter(clock);
+    for (let i = 0; i < 100; i++) await limiter.acquire(`tenant:${i}`, perSecond);
+    expect(await limiter.countBuckets("tenant:")).toBe(100);
+    await clock.advance(60_000);
+    await limiter.acquire("other", perSecond);
+    expect(await limiter.countBuckets("tenant:")).toBe(0);
+    expect(await limiter.countBuckets("")).toBe(1);
+  });
+});
