@@ -12,10 +12,10 @@
 import type { RateLimiter } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import type { ResolvedRateLimit } from "../core/rate-limit.ts";
+import { GuardedLimiter } from "./guarded-limiter.ts";
 
 /** What the gate needs of a task's limit. */
 export type GateRate = Pick<ResolvedRateLimit, "tokens" | "intervalMs" | "failMode">;
-import { GuardedLimiter } from "./guarded-limiter.ts";
 
 /** The longest a task back for its turn waits in the worker for its token. */
 const HEAD_WAIT_MS = 1000;
