@@ -46,7 +46,12 @@ export {
   type ErrorClass,
   type ErrorFilter,
 } from "./core/failure-control.ts";
-export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
+export {
+  parseRateLimit,
+  type RateLimit,
+  type RateLimitFailMode,
+  type RateLimitKey,
+} from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";
 export {
