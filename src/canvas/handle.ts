@@ -8,7 +8,7 @@
 import type { ResultBackend } from "../adapters/contracts.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError, TimeoutError } from "../core/errors.ts";
-import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "../core/states.ts";
+import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "../core/states.ts";
 import type { TaskEventHub } from "../events/hub.ts";
 import { waitWithEvents } from "../events/wait.ts";
 import { CanvasMeta, type MemberRef } from "./nodes.ts";
