@@ -32,13 +32,7 @@ export { UnrecoverableError } from "./core/failure-control.ts";
 export { type Middleware, MiddlewareError } from "./core/middleware.ts";
 export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
 export { Stem, type StemOptions, type TaskResult, type WaitOptions } from "./core/stem.ts";
-export {
-  TASK_EVENT_STATES,
-  type TaskEvent,
-  type TaskEventFilter,
-  type TaskEventState,
-} from "./events/types.ts";
-export { TaskEventStream, type TaskEventStreamOptions } from "./events/stream.ts";
+export * from "./events/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 export { PayloadSigner, type SigningConfig, type SigningAlgorithm } from "./security/signing.ts";
 export { signerFromEnv, signingConfigFromEnv } from "./security/signing-config.ts";

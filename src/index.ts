@@ -65,13 +65,7 @@ export type * from "./core/schedule.ts";
 export { signals, Signal, type StemSignals } from "./core/signals.ts";
 export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
 export { Stem, type StemOptions, type TaskResult, type WaitOptions } from "./core/stem.ts";
-export {
-  TASK_EVENT_STATES,
-  type TaskEvent,
-  type TaskEventFilter,
-  type TaskEventState,
-} from "./events/types.ts";
-export { TaskEventStream, type TaskEventStreamOptions } from "./events/stream.ts";
+export * from "./events/index.ts";
 export * from "./scheduler/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
