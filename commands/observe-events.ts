@@ -1,7 +1,12 @@
 /** `stem observe events`: tails task lifecycle events until Ctrl-C. */
 import { defineCommand } from "citty";
-import type { TaskEvent } from "../src/events/types.ts";
-import { TASK_EVENT_STATES } from "../src/events/types.ts";
+import { eventMatcher } from "../src/events/filter.ts";
+import {
+  TASK_EVENT_STATES,
+  type TaskEvent,
+  type TaskEventFilter,
+  type TaskEventState,
+} from "../src/events/types.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { startupSignals } from "./startup-signals.ts";
 import { note, out, repeatedFlag, storeArgs, withClient } from "./shared.ts";
@@ -39,17 +44,20 @@ export const eventsCommand = defineCommand({
     },
     json: { type: "boolean", description: "One JSON object per event per line" },
   },
-  run: ({ args, rawArgs }) =>
-    withClient(args, async (client) => {
-      const list = (name: string, short?: string) => {
-        const values = repeatedFlag(rawArgs, name, short);
-        return values.length > 0 ? values : undefined;
-      };
-      const stream = client.events({
-        queue: list("queue", "q"),
-        name: list("task"),
-        state: list("state") as TaskEvent["state"][] | undefined,
-      });
+  run: ({ args, rawArgs }) => {
+    const list = (name: string, short?: string) => {
+      const values = repeatedFlag(rawArgs, name, short);
+      return values.length > 0 ? values : undefined;
+    };
+    const filter: TaskEventFilter = {
+      queue: list("queue", "q"),
+      name: list("task"),
+      state: list("state") as TaskEventState[] | undefined,
+    };
+    // A bad filter is a usage error (exit 2), reported before any store is opened.
+    eventMatcher(filter);
+    return withClient(args, async (client) => {
+      const stream = client.events(filter);
       startupSignals.release();
       const stop = () => void stream.close();
       process.on("SIGINT", stop);
@@ -68,7 +76,8 @@ export const eventsCommand = defineCommand({
         process.off("SIGTERM", stop);
         await stream.close();
       }
-    }),
+    });
+  },
 });
 
 withExamples(eventsCommand, [

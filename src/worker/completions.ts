@@ -124,6 +124,13 @@ export class Completions {
     this.acks = [];
     this.waiters = [];
     this.told = [];
+    if (statuses.length === 0 && acks.length === 0) {
+      // Only events to announce (tasks that keep no result): nothing to write. (Not in the
+      // block below, which would then run to its end before `flushing` is even set.)
+      this.events?.statuses(told);
+      for (const w of waiters) w.resolve();
+      return;
+    }
     this.flushing = (async () => {
       try {
         if (this.combined) {

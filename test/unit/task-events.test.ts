@@ -13,6 +13,15 @@ const double = defineTask<{ n: number; ms?: number }, number>({
   },
 });
 const quiet = defineTask({ name: "ev.quiet", options: { ignoreResult: true }, run: () => 1 });
+let quietTries = 0;
+const quietFlaky = defineTask({
+  name: "ev.quiet-flaky",
+  options: { ignoreResult: true, maxRetries: 1, retryBackoff: { kind: "fixed", delay: 10 } },
+  run: () => {
+    if (++quietTries === 1) throw new Error("first try fails");
+    return "second";
+  },
+});
 
 async function take(stream: AsyncIterable<TaskEvent>, count: number): Promise<TaskEvent[]> {
   const events: TaskEvent[] = [];
@@ -26,7 +35,7 @@ describe("task events in one process", () => {
   let live = 0;
 
   beforeEach(async () => {
-    app = await StemApp.inMemory({ tasks: [double, quiet] });
+    app = await StemApp.inMemory({ tasks: [double, quiet, quietFlaky] });
     live = 0;
     const bus = app.taskEvents;
     const subscribe = bus.subscribe.bind(bus);
@@ -76,6 +85,23 @@ describe("task events in one process", () => {
       [id, "succeeded"],
     ]);
     expect(await app.getTaskStatus(id)).toBeNull();
+  });
+
+  test("a task that keeps no result is retried with events only in its batch, and finishes", async () => {
+    // Its `retrying` status is only announced, so the worker writes a batch with nothing to
+    // store: that batch once left the writer stuck in a loop.
+    const stream = app.events({ name: "ev.quiet-flaky" });
+    await stream.ready;
+    await app.enqueue("ev.quiet-flaky");
+    const events = await take(stream, 5);
+    expect(events.map((e) => e.state)).toEqual([
+      "queued",
+      "started",
+      "retried",
+      "started",
+      "succeeded",
+    ]);
+    expect(events[2].error).toBe("first try fails");
   });
 
   test("a filter with an unknown state or a bad value is refused, naming it", () => {
