@@ -1,5 +1,6 @@
 /** Task events in one process (memory adapter): streams, filters, unsubscribing, waits. */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { resolve } from "node:path";
 import { defineTask, StemApp, StemError, task, type TaskEvent } from "../../src/index.ts";
 import { eventsFromStatus, MAX_EVENT_TEXT } from "../../src/events/from-status.ts";
 import { splitBySize } from "../../src/events/control-bus-events.ts";
@@ -199,3 +200,30 @@ describe("event contents", () => {
     expect(chunks.flat()).toEqual(events);
   });
 });
+
+test("examples/events.ts prints each task's events and the result its wait got", () => {
+  const run = Bun.spawnSync([process.execPath, "examples/events.ts"], {
+    cwd: resolve(import.meta.dir, "../.."),
+    env: { ...process.env, STEM_LOG_LEVEL: "silent" },
+  });
+  expect(run.exitCode, run.stderr.toString()).toBe(0);
+  const lines = run.stdout.toString().trim().split("\n");
+  expect(lines).toContain("waitForTask: cat.png@2x");
+  const of = (name: string) => lines.filter((l) => l.includes(name)).map((l) => l.split(/\s+/)[0]);
+  expect(of("images.resize")).toEqual([
+    "queued",
+    "started",
+    "progress",
+    "progress",
+    "progress",
+    "succeeded",
+  ]);
+  expect(of("images.upload")).toEqual([
+    "queued",
+    "started",
+    "retried",
+    "started",
+    "failed",
+    "dead-lettered",
+  ]);
+}, 30_000);
