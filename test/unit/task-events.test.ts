@@ -105,6 +105,14 @@ describe("task events in one process", () => {
     expect(events[2].error).toBe("first try fails");
   });
 
+  test("a task that expired before it ran is announced revoked, with the reason", async () => {
+    const stream = app.events({ state: "revoked" });
+    await stream.ready;
+    const id = await app.enqueue("ev.double", { n: 1 }, { delay: "50ms", expires: "10ms" });
+    const [revoked] = await take(stream, 1);
+    expect(revoked).toMatchObject({ taskId: id, state: "revoked", reason: "expired" });
+  });
+
   test("a filter with an unknown state or a bad value is refused, naming it", () => {
     expect(() => app.events({ state: "done" as never })).toThrow(
       /unknown state "done" \(known: queued, started/,
