@@ -358,6 +358,20 @@ END
 $$;
 `,
   },
+  {
+    version: 9,
+    name: "per-minute counters",
+    sql: `
+-- Task outcomes and durations, and sampled queue depth, per minute (kept a day).
+CREATE TABLE {schema}.minute_counts (
+  minute bigint NOT NULL,
+  series text NOT NULL,
+  counter text NOT NULL,
+  value double precision NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
