@@ -18,6 +18,7 @@ import { signals } from "../core/signals.ts";
 import { Stem } from "../core/stem.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
+import { TaskCounts } from "./task-counts.ts";
 import { type Middleware, checkMiddleware } from "../core/middleware.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
@@ -59,6 +60,7 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly executor: Executor;
   private readonly completions: Completions;
+  private readonly taskCounts: TaskCounts;
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
@@ -130,8 +132,13 @@ export class Worker {
             maxTasksPerThread: options.maxTasksPerThread,
           })
         : new InlineExecutor();
-    this.completions = new Completions(this.broker, this.backend, (error) =>
-      logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+    this.taskCounts = new TaskCounts(this.backend, this.clock, this.id);
+    this.completions = new Completions(
+      this.broker,
+      this.backend,
+      (error) =>
+        logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+      this.taskCounts,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
     this.leases = new LeaseKeeper({
@@ -608,6 +615,7 @@ export class Worker {
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
+    await this.taskCounts.close();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
     clearTimeout(this.beatTimer);
