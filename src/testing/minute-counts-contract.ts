@@ -2,10 +2,10 @@
  * The result backend's history contract: per-minute counters (add, read a range, prune)
  * and listing statuses by update time. Every adapter must pass it.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import type { MinuteCount, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
-import { type ContractFactory, type ContractSubject, uniqueName } from "./harness.ts";
+import { type ContractFactory, freshSubjectEachTest, uniqueName } from "./harness.ts";
 
 const MINUTE = 60_000;
 /** A fixed minute, far from the present, so suites sharing a store never meet. */
@@ -19,19 +19,15 @@ const sorted = (cells: MinuteCount[]) =>
 
 export function minuteCountsContract(name: string, factory: ContractFactory<ResultBackend>): void {
   describe(`ResultBackend minute counts and time listing: ${name}`, () => {
-    let ctx: ContractSubject<ResultBackend>;
+    const fresh = freshSubjectEachTest(factory);
     let backend: ResultBackend;
-    beforeEach(async () => {
-      ctx = await factory.create();
-      backend = ctx.subject;
-    });
-    afterEach(async () => {
-      await ctx.cleanup();
+    beforeEach(() => {
+      backend = fresh.current.subject;
     });
 
     test("added values sum per (minute, series, counter), from every instance", async () => {
       const series = uniqueName("task:counts");
-      const peer = await ctx.peer();
+      const peer = await fresh.current.peer();
       await backend.addMinuteCounts([
         { minute: T0, series, counter: "succeeded", value: 2 },
         { minute: T0, series, counter: "succeeded", value: 1 },

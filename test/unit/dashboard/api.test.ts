@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { durationBucket, histogramPercentile } from "../../../src/core/minute-counts.ts";
 import { type DashboardFixture, XSS, openDashboard, until } from "../../fixtures/dashboard.ts";
+import { dashboardHistoryTests } from "../../fixtures/dashboard-history.ts";
 
 let dir: string;
 let fx: DashboardFixture;
@@ -267,6 +269,10 @@ describe("schedules and workflows", () => {
   });
 });
 
+describe("history from the stored counters, and the time filter", () => {
+  dashboardHistoryTests(() => fx);
+});
+
 describe("overview, metrics and documents", () => {
   test("overview counts move with the work done; the stream pushes overviews", async () => {
     const before = (await fx.call("GET", "/api/overview")).body;
@@ -290,37 +296,17 @@ describe("overview, metrics and documents", () => {
     await reader.cancel();
   });
 
-  test("task metrics: count, failure rate and percentiles per name and per bucket", async () => {
-    const name = `dash.ok`;
-    const ids = await Promise.all([1, 2, 3].map((n) => fx.client.enqueue(name, { n })));
-    for (const id of ids) await settled(id);
-    const m = await fx.call("GET", `/api/metrics?name=${name}`);
-    expect(m.status).toBe(200);
-    expect(m.body.complete).toBe(true);
-    const [row] = m.body.tasks;
-    expect(row.name).toBe(name);
-    expect(row.count).toBeGreaterThanOrEqual(3);
-    expect(row.failed).toBe(0);
-    expect(row.p50).toBeGreaterThanOrEqual(0);
-    expect(row.p99).toBeGreaterThanOrEqual(row.p50);
-    expect(m.body.series).toHaveLength(60);
-    expect(m.body.series.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(
-      row.count,
-    );
-    const all = await fx.call("GET", "/api/metrics?window=24h");
-    const boom = all.body.tasks.find((t: { name: string }) => t.name === "dash.boom");
-    expect(boom.failureRate).toBe(1);
-    expect((await fx.call("GET", "/api/metrics?window=7d")).status).toBe(400);
-  });
-
-  test("percentiles are nearest-rank", async () => {
-    const { percentile } = await import("../../../src/dashboard/api/metrics.ts");
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99)]).toEqual([
-      50, 95, 99,
-    ]);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBeUndefined();
+  test("duration percentiles are read from the log-scale histogram, within a bucket", () => {
+    const buckets = new Map<number, number>();
+    for (let ms = 1; ms <= 1000; ms++) {
+      const i = durationBucket(ms);
+      buckets.set(i, (buckets.get(i) ?? 0) + 1);
+    }
+    for (const p of [50, 95, 99]) {
+      const read = histogramPercentile(buckets, p) ?? 0;
+      expect(Math.abs(read - p * 10) / (p * 10)).toBeLessThan(0.1);
+    }
+    expect(histogramPercentile(new Map(), 50)).toBeUndefined();
   });
 
   test("GET /metrics is Prometheus text with escaped labels", async () => {
