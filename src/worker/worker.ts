@@ -15,6 +15,7 @@ import { StemError } from "../core/errors.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
+import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
@@ -229,6 +230,8 @@ export class Worker {
         `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
       );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
+    // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
+    this.advertise("limits", taskLimits(this.registry));
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();

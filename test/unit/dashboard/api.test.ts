@@ -3,7 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { StemClient } from "../../../src/app/client.ts";
 import { durationBucket, histogramPercentile } from "../../../src/core/minute-counts.ts";
+import { TaskRegistry } from "../../../src/core/registry.ts";
+import { createDashboard } from "../../../src/dashboard/index.ts";
 import { type DashboardFixture, XSS, openDashboard, until } from "../../fixtures/dashboard.ts";
 import { dashboardHistoryTests } from "../../fixtures/dashboard-history.ts";
 
@@ -155,6 +158,25 @@ describe("queues and workers", () => {
     expect((await fx.call("GET", "/api/queues/default")).body.paused).toBe(false);
     expect(await fx.client.broker.getDeadLetter(waiting)).toBeNull();
     expect((await fx.call("POST", "/api/queues/no-such-queue/pause")).status).toBe(404);
+  });
+
+  test("a queue shows its tasks' rate limits, from the task registry or else the workers' heartbeats", async () => {
+    const limited = (await fx.call("GET", "/api/queues/limited")).body;
+    expect(limited.limits).toEqual([
+      { task: "dash.limited", queue: "limited", rateLimit: "600/m", source: "registry" },
+    ]);
+    expect((await fx.call("GET", "/api/queues/default")).body.limits).toEqual([]);
+    // A dashboard without the app's tasks (`stem dashboard`) reads them from live workers.
+    const bare = Object.create(fx.client, { registry: { value: new TaskRegistry() } });
+    const dashboard = createDashboard(bare as StemClient);
+    try {
+      const response = await dashboard.fetch(new Request("http://127.0.0.1/api/queues/limited"));
+      expect(((await response.json()) as { limits: unknown[] }).limits).toEqual([
+        { task: "dash.limited", queue: "limited", rateLimit: "600/m", source: "workers" },
+      ]);
+    } finally {
+      dashboard.close();
+    }
   });
 
   test("a running task is listed under its worker with its runtime; revoke with terminate stops it", async () => {

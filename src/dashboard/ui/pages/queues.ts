@@ -13,6 +13,16 @@ interface QueueView {
   paused: boolean;
   workers: number;
   concurrency: number;
+  limits: { task: string; rateLimit?: string; source: string }[];
+}
+
+/** A queue's task limits, one line each: `task 10/s`. */
+function Limits({ limits }: { limits: QueueView["limits"] }) {
+  if (limits.length === 0) return html`<span class="muted">none</span>`;
+  return html`<ul class="plain">${limits.map(
+    (l) =>
+      html`<li title=${`from ${l.source === "registry" ? "this process's task registry" : "a live worker's heartbeat"}`}>${l.task} <span class="mono">${l.rateLimit ?? ""}</span></li>`,
+  )}</ul>`;
 }
 
 export function QueuesPage({ session }: PageProps) {
@@ -30,8 +40,8 @@ export function QueuesPage({ session }: PageProps) {
     <${Table}
       label="queues"
       empty="no queues yet"
-      narrow=${[3, 6]}
-      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", ...(session.readOnly ? [] : ["actions"])]}
+      narrow=${[3, 6, 7]}
+      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", "rate limits", ...(session.readOnly ? [] : ["actions"])]}
       rows=${data.queues.map((q) => [
         html`<span data-queue=${q.queue}>${q.queue}</span>`,
         q.pending,
@@ -40,6 +50,7 @@ export function QueuesPage({ session }: PageProps) {
         html`<a href=${`#/dead-letters?queue=${encodeURIComponent(q.queue)}`}>${q.dead}</a>`,
         html`<${State} state=${q.paused ? "paused" : "active"} />`,
         `${q.workers} (${q.concurrency})`,
+        html`<${Limits} limits=${q.limits} />`,
         ...(session.readOnly
           ? []
           : [
@@ -68,5 +79,5 @@ export function QueuesPage({ session }: PageProps) {
             ]),
       ])}
     />
-    <p class="muted">Rate and concurrency limits are task options; the workers column sums the concurrency of live workers consuming each queue.</p>`;
+    <p class="muted">Rate limits are task options, shown under the queue each task is sent to, as this process's task registry or the live workers' heartbeats report them; the workers column sums the concurrency of live workers consuming each queue.</p>`;
 }
