@@ -31,7 +31,7 @@ export {
   type Enqueuer,
 } from "./core/definition.ts";
 export { parseDuration, formatDuration, type DurationInput } from "./core/duration.ts";
-export type { EnqueueOptions } from "./core/enqueue-options.ts";
+export type { EnqueueOptions, LinkedCall } from "./core/enqueue-options.ts";
 export { type Envelope, Headers, MetaKeys, buildEnvelope } from "./core/envelope.ts";
 export {
   StemError,
@@ -46,7 +46,12 @@ export {
   type ErrorClass,
   type ErrorFilter,
 } from "./core/failure-control.ts";
-export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
+export {
+  parseRateLimit,
+  type RateLimit,
+  type RateLimitFailMode,
+  type RateLimitKey,
+} from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";
 export {

@@ -384,6 +384,14 @@ export interface RateLimiter {
     key: string,
     rate: { tokens: number; intervalMs: number; burst?: number },
   ): Promise<RateLimitDecision>;
+  /**
+   * Deletes the buckets that are full again (the same as no bucket); returns how many went.
+   * Stores also do this on their own (Redis key expiry, the SQLite prune, the Postgres
+   * sweep, the memory limiter now and then), so a bucket per key (per tenant) stays bounded.
+   */
+  dropIdle(): Promise<number>;
+  /** How many buckets the store holds whose key starts with `prefix`. */
+  countBuckets(prefix: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,4 @@
 import { hostname as osHostname } from "node:os";
-import { logger } from "../core/logger.ts";
 import type {
   Broker,
   Delivery,
@@ -9,27 +8,28 @@ import type {
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
-import { attemptNumber } from "../core/envelope.ts";
 import { parseDuration } from "../core/duration.ts";
+import { attemptNumber } from "../core/envelope.ts";
 import { StemError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
+import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
 import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
+import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
-import { TaskCounts } from "./task-counts.ts";
-import { type Middleware, checkMiddleware } from "../core/middleware.ts";
-import { type ControlHandle, attachControl } from "./control.ts";
+import { attachControl, type ControlHandle } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
-import { Revocations, loadPausedQueues } from "./revocations.ts";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
+import { loadPausedQueues, Revocations } from "./revocations.ts";
+import { TaskCounts } from "./task-counts.ts";
 import { type HeldTask, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
-import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 
 export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
@@ -602,7 +602,7 @@ export class Worker {
     const timeoutMs = parseDuration(this.options.shutdownTimeout ?? "30s", "shutdownTimeout");
     const deadline = Date.now() + timeoutMs;
     while ((this.running.size > 0 || this.finishing.size > 0) && Date.now() < deadline) {
-      await Bun.sleep(20);
+      await systemClock.sleep(20);
     }
     if (this.running.size > 0) {
       logger.warn(

@@ -2,7 +2,7 @@
  * Drives the built `stem` binary as a user would: from a temporary folder that has a
  * tasks.ts and no node_modules.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { eventually } from "../../src/testing/harness.ts";
@@ -12,9 +12,30 @@ export const BINARY = join(ROOT, "dist/stem");
 
 let built: Promise<void> | null = null;
 
-/** Builds dist/stem once per test process. */
+/** What the binary is built from: a change to any of these makes dist/stem stale. */
+const SOURCES = ["src", "commands", "build.ts", "package.json", "package-lock.json"];
+
+function newestSourceChange(): number {
+  let newest = 0;
+  for (const source of SOURCES) {
+    const path = join(ROOT, source);
+    const stat = statSync(path);
+    newest = Math.max(newest, stat.mtimeMs);
+    if (!stat.isDirectory()) continue;
+    for (const entry of readdirSync(path, { recursive: true, encoding: "utf8" }))
+      newest = Math.max(newest, statSync(join(path, entry)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/stem unless it is newer than every source, at most once per test process.
+ * Test files run in several processes at once (`bun test --parallel`), and each would
+ * otherwise build the same binary again.
+ */
 export function ensureBinary(): Promise<void> {
   built ??= (async () => {
+    if (existsSync(BINARY) && statSync(BINARY).mtimeMs > newestSourceChange()) return;
     const proc = Bun.spawn([process.execPath, join(ROOT, "build.ts")], {
       cwd: ROOT,
       stdout: "pipe",
@@ -40,13 +61,23 @@ export interface RunResult {
 }
 
 /** Runs `stem ARGS` in `dir` and waits for it. */
-export async function stem(
+export function stem(
   dir: string,
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<RunResult> {
-  const proc = Bun.spawn([BINARY, ...args], {
+  return runIn(dir, [BINARY, ...args], env, timeoutMs);
+}
+
+/** Runs `command` (a stem binary and its arguments) in `dir` as stem() does. */
+export async function runIn(
+  dir: string,
+  command: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RunResult> {
+  const proc = Bun.spawn(command, {
     cwd: dir,
     env: { ...cleanEnv(), ...env },
     stdout: "pipe",
@@ -63,9 +94,14 @@ export async function stem(
   return { code, stdout, stderr };
 }
 
-/** Starts a long-running `stem` (a worker) in `dir`. */
-export function spawnStem(dir: string, args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([BINARY, ...args], {
+/** Starts a long-running `stem` (a worker) in `dir`; `binary` is the command running stem. */
+export function spawnStem(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  binary: string[] = [BINARY],
+) {
+  return Bun.spawn([...binary, ...args], {
     cwd: dir,
     env: { ...cleanEnv(), ...env },
     stdout: "pipe",
@@ -93,8 +129,9 @@ export async function startStem(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  binary: string[] = [BINARY],
 ): Promise<{ proc: ReturnType<typeof spawnStem>; log: () => string }> {
-  const proc = spawnStem(dir, args, env);
+  const proc = spawnStem(dir, args, env, binary);
   const log = collectText(proc.stderr as ReadableStream<Uint8Array>);
   await eventually(() => log().includes("ready"), timeoutMs, `stem ${args[0]} ready`);
   return { proc, log };

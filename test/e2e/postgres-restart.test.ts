@@ -1,61 +1,28 @@
 /**
- * A Postgres server restart (`pg_ctlcluster ... restart`) while a worker process drains
- * 5,000 tasks: every task completes, none runs twice, and the worker never exits.
- *
- * The restart briefly drops every connection to the server, so other tests using
- * Postgres at that moment see it too: the test is kept short, and it does not end
- * before the server answers again.
+ * A Postgres server restart while a worker process drains 5,000 tasks: every task
+ * completes, none runs twice, and the worker never exits. The server is a private cluster
+ * of this test's own, so restarting it disturbs no other test running at the same time.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
-import {
-  TEST_POSTGRES_URL,
-  adminClient,
-  dropSchema,
-  randomSchema,
-} from "./fixtures/postgres-test-db.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "./fixtures/private-postgres.ts";
 import { executions } from "./worker-processes.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures/postgres-restart-worker.ts");
 const TASKS = 5000;
 
-/** The local cluster to restart: the one version under /etc/postgresql, cluster `main`. */
-function clusterVersion(): string {
-  const versions = readdirSync("/etc/postgresql");
-  if (versions.length !== 1) {
-    throw new Error(
-      `expected one PostgreSQL version under /etc/postgresql, found: ${versions.join(", ") || "none"}`,
-    );
-  }
-  return versions[0];
-}
-
-async function restartServer(): Promise<void> {
-  const proc = Bun.spawn(
-    ["pg_ctlcluster", "--skip-systemctl-redirect", clusterVersion(), "main", "restart"],
-    {
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const [code, out, err] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  if (code !== 0) throw new Error(`pg_ctlcluster restart failed (exit code ${code}): ${out}${err}`);
-}
+let server: PrivatePostgres;
 
 /** Waits until a fresh connection can run `SELECT 1`. */
 async function waitForServer(timeoutMs: number): Promise<void> {
   await eventually(
     async () => {
-      const sql = postgres(TEST_POSTGRES_URL, { max: 1, connect_timeout: 2, onnotice: () => {} });
+      const sql = postgres(server.url, { max: 1, connect_timeout: 2, onnotice: () => {} });
       try {
         await sql`SELECT 1`;
         return true;
@@ -94,18 +61,16 @@ function startWorker(url: string, log: string) {
   return { proc, ready, output: () => output };
 }
 
-let admin: postgres.Sql;
 beforeAll(async () => {
-  admin = await adminClient();
-});
+  server = await startPrivatePostgres();
+}, 60_000);
 afterAll(async () => {
-  await admin.end({ timeout: 5 });
+  await server?.stop();
 });
 
 describe("Postgres server restart", () => {
   test(`a worker draining ${TASKS} tasks across a restart runs every task exactly once and keeps running`, async () => {
-    const schema = randomSchema("stem_restart");
-    const url = `${TEST_POSTGRES_URL}${TEST_POSTGRES_URL.includes("?") ? "&" : "?"}schema=${schema}`;
+    const url = server.url;
     const dir = mkdtempSync(join(tmpdir(), "stem-pg-restart-"));
     const log = join(dir, "runs.log");
     let worker: ReturnType<typeof startWorker> | undefined;
@@ -136,7 +101,7 @@ describe("Postgres server restart", () => {
         "1,000 tasks run before the restart",
       );
       const beforeRestart = executions(log).size;
-      await restartServer();
+      await server.restart();
       await waitForServer(30_000);
       // The restart must land mid-drain, or it proves nothing.
       expect(beforeRestart).toBeLessThan(TASKS);
@@ -174,9 +139,6 @@ describe("Postgres server restart", () => {
     } finally {
       worker?.proc.kill("SIGKILL");
       await worker?.proc.exited;
-      // Whatever happened, leave the server up for the tests after this one.
-      await waitForServer(60_000);
-      await dropSchema(admin, schema);
       rmSync(dir, { recursive: true, force: true });
     }
   }, 150_000);

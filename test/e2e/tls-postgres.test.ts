@@ -16,14 +16,14 @@ import {
   type TestCertificates,
   tlsEnv,
 } from "./fixtures/tls-certs.ts";
-import { startTlsPostgres, type TlsPostgres } from "./fixtures/tls-postgres.ts";
+import { type PrivatePostgres, startPrivatePostgres } from "./fixtures/private-postgres.ts";
 
 let certs: TestCertificates;
-let server: TlsPostgres;
+let server: PrivatePostgres;
 
 beforeAll(async () => {
   certs = await makeTestCertificates();
-  server = await startTlsPostgres(certs);
+  server = await startPrivatePostgres(certs);
 }, 90_000);
 
 afterAll(async () => {

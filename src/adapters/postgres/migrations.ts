@@ -360,6 +360,19 @@ $$;
   },
   {
     version: 9,
+    name: "rate limit bucket expiry",
+    sql: `
+-- When each bucket is full again (the same as no bucket), so the sweep can delete idle
+-- ones: with a bucket per key (per tenant) the table would otherwise only grow. Buckets
+-- from before have no refill time; they count as full now, which at worst hands out one
+-- early token per key.
+ALTER TABLE {schema}.rate_limits ADD COLUMN full_at_ms double precision;
+UPDATE {schema}.rate_limits SET full_at_ms = coalesce(updated_at_ms, 0);
+CREATE INDEX rate_limits_full_at_idx ON {schema}.rate_limits (full_at_ms);
+`,
+  },
+  {
+    version: 10,
     name: "per-minute counters",
     sql: `
 -- Task outcomes and durations, and sampled queue depth, per minute (kept a day).

@@ -13,16 +13,19 @@ interface QueueView {
   paused: boolean;
   workers: number;
   concurrency: number;
-  limits: { task: string; rateLimit?: string; source: string }[];
+  /** Per task: `rateLimit` and any other limit a worker advertises (shown as `name value`). */
+  limits: { task: string; queue?: string; source: string; [limit: string]: unknown }[];
 }
 
-/** A queue's task limits, one line each: `task 10/s`. */
+/** A queue's task limits, one line each: `task 10/s per args.tenant` (other limits as `name value`). */
 function Limits({ limits }: { limits: QueueView["limits"] }) {
   if (limits.length === 0) return html`<span class="muted">none</span>`;
-  return html`<ul class="plain">${limits.map(
-    (l) =>
-      html`<li title=${`from ${l.source === "registry" ? "this process's task registry" : "a live worker's heartbeat"}`}>${l.task} <span class="mono">${l.rateLimit ?? ""}</span></li>`,
-  )}</ul>`;
+  return html`<ul class="plain">${limits.map(({ task, queue: _, source, ...rest }) => {
+    const text = Object.entries(rest)
+      .map(([k, v]) => (k === "rateLimit" ? String(v) : `${k} ${String(v)}`))
+      .join(", ");
+    return html`<li title=${`from ${source === "registry" ? "this process's task registry" : "a live worker's heartbeat"}`}>${task} <span class="mono">${text}</span></li>`;
+  })}</ul>`;
 }
 
 export function QueuesPage({ session }: PageProps) {
@@ -41,7 +44,7 @@ export function QueuesPage({ session }: PageProps) {
       label="queues"
       empty="no queues yet"
       narrow=${[3, 6, 7]}
-      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", "rate limits", ...(session.readOnly ? [] : ["actions"])]}
+      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", "limits", ...(session.readOnly ? [] : ["actions"])]}
       rows=${data.queues.map((q) => [
         html`<span data-queue=${q.queue}>${q.queue}</span>`,
         q.pending,
