@@ -5,7 +5,7 @@
  * writers only ever add to, so any number of workers and dashboards can write at once
  * and every reader sees the same history. Kept for MINUTE_COUNTS_RETENTION_MS.
  */
-import type { MinuteCount } from "../adapters/contracts.ts";
+import type { MinuteCount, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "./states.ts";
 
 export const MINUTE_MS = 60_000;
@@ -20,6 +20,22 @@ export function minuteOf(t: number): number {
 /** The oldest minute still kept at `now`: prune everything before it. */
 export function oldestKeptMinute(now: number): number {
   return minuteOf(now) - MINUTE_COUNTS_RETENTION_MS;
+}
+
+/**
+ * Deletes counters past the retention, at most once per ten minutes: every writer (worker
+ * or dashboard) runs one, so the counters stay bounded whichever of them is running.
+ */
+export class MinuteCountPruner {
+  private nextAt = 0;
+
+  constructor(private readonly backend: ResultBackend) {}
+
+  async maybePrune(now: number): Promise<void> {
+    if (now < this.nextAt) return;
+    this.nextAt = now + 10 * MINUTE_MS;
+    await this.backend.pruneMinuteCounts(oldestKeptMinute(now));
+  }
 }
 
 /**

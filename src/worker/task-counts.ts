@@ -7,24 +7,30 @@
 import type { MinuteCount, ResultBackend } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import { logger } from "../core/logger.ts";
-import { mergeCells, oldestKeptMinute, statusCounts } from "../core/minute-counts.ts";
+import {
+  MinuteCountPruner,
+  mergeCells,
+  oldestKeptMinute,
+  statusCounts,
+} from "../core/minute-counts.ts";
 import type { TaskStatus } from "../core/states.ts";
 
 const FLUSH_INTERVAL_MS = 1000;
-const PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export class TaskCounts {
   private pending: MinuteCount[] = [];
   private timer?: ReturnType<typeof setInterval>;
   private writing: Promise<void> | null = null;
   private failing = false;
-  private nextPruneAt = 0;
+  private readonly pruner: MinuteCountPruner;
 
   constructor(
     private readonly backend: ResultBackend,
     private readonly clock: Clock,
     private readonly workerId: string,
-  ) {}
+  ) {
+    this.pruner = new MinuteCountPruner(backend);
+  }
 
   /** Counts statuses that were stored (finished runs and retries; other states add nothing). */
   count(statuses: TaskStatus[]): void {
@@ -56,10 +62,7 @@ export class TaskCounts {
     const now = this.clock.now();
     try {
       if (cells.length > 0) await this.backend.addMinuteCounts(cells);
-      if (now >= this.nextPruneAt) {
-        this.nextPruneAt = now + PRUNE_INTERVAL_MS;
-        await this.backend.pruneMinuteCounts(oldestKeptMinute(now));
-      }
+      await this.pruner.maybePrune(now);
       if (this.failing) logger.info(`worker ${this.workerId}: storing task counters works again`);
       this.failing = false;
     } catch (error) {

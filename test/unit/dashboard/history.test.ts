@@ -1,8 +1,9 @@
-/** The dashboard's history reader: settled minutes are read once, recent ones every time. */
+/** The dashboard's history: settled minutes are read once, recent ones every time; depth samples; pruning. */
 import { expect, test } from "bun:test";
 import { MemoryResultBackend } from "../../../src/adapters/memory/result-backend.ts";
 import { MINUTE_MS, minuteOf, statusCounts } from "../../../src/core/minute-counts.ts";
 import type { TaskStatus } from "../../../src/core/states.ts";
+import { DepthSampler } from "../../../src/dashboard/depth-sampler.ts";
 import { MinuteCountReader, readHistory, tasksTotal } from "../../../src/dashboard/history.ts";
 import { injectFaults } from "../../../src/testing/faults.ts";
 
@@ -64,4 +65,24 @@ test("a day is read in 120 buckets of 12 minutes, every one present", async () =
   expect(day.buckets[1].t - day.buckets[0].t).toBe(12 * MINUTE_MS);
   expect(day.buckets.at(-1)?.t).toBe(minuteOf(now) + MINUTE_MS);
   expect(tasksTotal(day.totals).succeeded).toBe(1);
+});
+
+test("the depth sampler records depth and prunes counters older than a day, with no worker running", async () => {
+  const backend = new MemoryResultBackend();
+  const now = T0 + 5_000;
+  await backend.addMinuteCounts(statusCounts(succeeded(T0 - 25 * 60 * MINUTE_MS)));
+  await backend.addMinuteCounts(statusCounts(succeeded(T0 - 23 * 60 * MINUTE_MS)));
+  const sampler = new DepthSampler(
+    async () => [{ queue: "q", pending: 4, inflight: 0, delayed: 2, dead: 0 }],
+    backend,
+    1000,
+    () => now,
+  );
+  await sampler.sample();
+  const kept = await backend.readMinuteCounts({ from: 0, to: now + MINUTE_MS });
+  expect(new Set(kept.map((c) => c.minute))).toEqual(
+    new Set([T0 - 23 * 60 * MINUTE_MS, minuteOf(now)]),
+  );
+  const day = await readHistory(new MinuteCountReader(backend, () => now), now, 15 * MINUTE_MS);
+  expect(day.buckets.at(-1)?.depth.get("q")).toBe(6);
 });
