@@ -186,6 +186,10 @@ export interface TaskStatusQuery {
   state?: TaskStatus["state"];
   queue?: string;
   name?: string;
+  /** Only statuses last updated at or after this time. */
+  updatedSince?: number;
+  /** Only statuses last updated at or before this time. */
+  updatedUntil?: number;
   limit?: number;
   offset?: number;
 }
@@ -224,7 +228,28 @@ export interface WorkerHeartbeat {
   extras?: Record<string, unknown>;
 }
 
-/** Keeps task states and results, group counters and worker heartbeats. */
+/**
+ * One per-minute counter cell: `value` added up for (`minute`, `series`, `counter`).
+ * Series and counter names are the caller's (see core/minute-counts.ts).
+ */
+export interface MinuteCount {
+  /** Start of the minute (epoch ms, a multiple of 60,000). */
+  minute: number;
+  series: string;
+  counter: string;
+  value: number;
+}
+
+export interface MinuteCountQuery {
+  /** First minute read (inclusive). */
+  from: number;
+  /** Minutes before this one are read (exclusive). */
+  to: number;
+  /** Only this series. */
+  series?: string;
+}
+
+/** Keeps task states and results, group counters, worker heartbeats and per-minute counters. */
 export interface ResultBackend {
   /** Upserts statuses (whole records). Expire after `ttlMs` when given, else the backend default. */
   set(statuses: TaskStatus[], ttlMs?: number): Promise<void>;
@@ -256,6 +281,15 @@ export interface ResultBackend {
   listHeartbeats(): Promise<WorkerHeartbeat[]>;
   /** Forgets a worker's heartbeat (a worker that stops removes its own); no-op when absent. */
   removeHeartbeat(workerId: string): Promise<void>;
+  /**
+   * Adds each value to its stored cell (a missing cell counts from 0), atomically per call:
+   * concurrent writers never lose an increment. Cells older than a day may be dropped.
+   */
+  addMinuteCounts(counts: MinuteCount[]): Promise<void>;
+  /** The stored cells of minutes in [from, to), oldest minute first. */
+  readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]>;
+  /** Deletes every cell of minutes before `before`. */
+  pruneMinuteCounts(before: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
+import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { Autoscaler } from "./autoscale.ts";
@@ -25,6 +26,7 @@ import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 import { loadPausedQueues, Revocations } from "./revocations.ts";
+import { TaskCounts } from "./task-counts.ts";
 import { type HeldTask, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
@@ -59,6 +61,7 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly executor: Executor;
   private readonly completions: Completions;
+  private readonly taskCounts: TaskCounts;
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
@@ -130,8 +133,13 @@ export class Worker {
             maxTasksPerThread: options.maxTasksPerThread,
           })
         : new InlineExecutor();
-    this.completions = new Completions(this.broker, this.backend, (error) =>
-      logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+    this.taskCounts = new TaskCounts(this.backend, this.clock, this.id);
+    this.completions = new Completions(
+      this.broker,
+      this.backend,
+      (error) =>
+        logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+      this.taskCounts,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
     this.leases = new LeaseKeeper({
@@ -222,6 +230,8 @@ export class Worker {
         `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
       );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
+    // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
+    this.advertise("limits", taskLimits(this.registry));
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();
@@ -608,6 +618,7 @@ export class Worker {
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
+    await this.taskCounts.close();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
     clearTimeout(this.beatTimer);

@@ -12,6 +12,7 @@ import {
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -36,6 +37,10 @@ brokerContract(
   shared(() => new MemoryBroker()),
 );
 resultBackendContract(
+  "memory",
+  shared(() => new MemoryResultBackend()),
+);
+minuteCountsContract(
   "memory",
   shared(() => new MemoryResultBackend()),
 );

@@ -12,6 +12,7 @@ import {
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -60,6 +61,10 @@ brokerContract(
   postgresFactory((c) => c.broker()),
 );
 resultBackendContract(
+  "postgres",
+  postgresFactory((c) => c.resultBackend()),
+);
+minuteCountsContract(
   "postgres",
   postgresFactory((c) => c.resultBackend()),
 );

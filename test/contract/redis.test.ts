@@ -11,6 +11,7 @@ import {
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -55,6 +56,10 @@ brokerContract(
   onRedis((c) => c.broker()),
 );
 resultBackendContract(
+  "redis",
+  onRedis((c) => c.resultBackend()),
+);
+minuteCountsContract(
   "redis",
   onRedis((c) => c.resultBackend()),
 );

@@ -14,6 +14,7 @@ import {
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -68,6 +69,10 @@ for (const [label, factory] of [
     factory((c) => c.broker()),
   );
   resultBackendContract(
+    label,
+    factory((c) => c.resultBackend()),
+  );
+  minuteCountsContract(
     label,
     factory((c) => c.resultBackend()),
   );

@@ -371,6 +371,20 @@ UPDATE {schema}.rate_limits SET full_at_ms = coalesce(updated_at_ms, 0);
 CREATE INDEX rate_limits_full_at_idx ON {schema}.rate_limits (full_at_ms);
 `,
   },
+  {
+    version: 10,
+    name: "per-minute counters",
+    sql: `
+-- Task outcomes and durations, and sampled queue depth, per minute (kept a day).
+CREATE TABLE {schema}.minute_counts (
+  minute bigint NOT NULL,
+  series text NOT NULL,
+  counter text NOT NULL,
+  value double precision NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -74,6 +74,14 @@ export class RedisKeys {
   get resultsByUpdated(): string {
     return `${this.prefix}:results:updated`;
   }
+  /** Key prefix of the per-minute counter hashes (the minute's epoch ms follows). */
+  get minuteCountPrefix(): string {
+    return `${this.prefix}:minute-counts:`;
+  }
+  /** ZSET: minute → minute, every minute with a counter hash. */
+  get minuteCountIndex(): string {
+    return `${this.prefix}:minute-counts`;
+  }
   /** ZSET: task id → expiry time (lazy index cleanup). */
   get resultsByExpiry(): string {
     return `${this.prefix}:results:expiry`;

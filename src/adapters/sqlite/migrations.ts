@@ -224,6 +224,18 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "delivery count per job (the worker's delivery limit)",
     sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 5,
+    description: "per-minute counters (task outcomes and durations, queue depth)",
+    sql: `
+CREATE TABLE stem_minute_counts (
+  minute INTEGER NOT NULL,
+  series TEXT NOT NULL,
+  counter TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+) WITHOUT ROWID;`,
+  },
 ];
 
 /** The newest schema version this build knows. */
