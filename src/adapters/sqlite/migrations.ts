@@ -224,6 +224,22 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "delivery count per job (the worker's delivery limit)",
     sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 5,
+    description: "global concurrency limits and their leased slots",
+    sql: `
+CREATE TABLE stem_concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_slots INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stem_concurrency_slots (
+  key TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */
