@@ -28,6 +28,13 @@ export interface TaskOptions {
    * `maxDeliveries`, else 3 × (maxRetries + 1).
    */
   maxDeliveries?: number;
+  /**
+   * At most this many of this task running at once across every worker on the same store
+   * (a positive integer). A task over the limit goes back to the queue, without costing
+   * an attempt or a delivery, and is tried again shortly. Slots are leased like the task
+   * itself (its visibility timeout), so a crashed worker's slots come back.
+   */
+  globalConcurrency?: number;
   /** Refuse a second enqueue of an identical task while the first is pending. */
   unique?: boolean;
   /** How long uniqueness lasts. Default: visibilityTimeout, else 5 minutes. */
@@ -62,6 +69,7 @@ export interface ResolvedTaskOptions {
   hardTimeLimitMs?: number;
   visibilityTimeoutMs?: number;
   maxDeliveries?: number;
+  globalConcurrency?: number;
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
@@ -131,6 +139,15 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
   ) {
     throw new StemError("invalid_task_options", `${field("queue")} must be a non-empty string`);
   }
+  if (
+    options.globalConcurrency !== undefined &&
+    (!Number.isInteger(options.globalConcurrency) || options.globalConcurrency < 1)
+  ) {
+    throw new StemError(
+      "invalid_task_options",
+      `${field("globalConcurrency")} must be a positive integer, got ${options.globalConcurrency}`,
+    );
+  }
   if (options.ignoreResult !== undefined && typeof options.ignoreResult !== "boolean") {
     throw new StemError("invalid_task_options", `${field("ignoreResult")} must be a boolean`);
   }
@@ -144,6 +161,7 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
     visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
     maxDeliveries: options.maxDeliveries,
+    globalConcurrency: options.globalConcurrency,
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,

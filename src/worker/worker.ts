@@ -18,6 +18,7 @@ import { signals } from "../core/signals.ts";
 import { Stem } from "../core/stem.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
+import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Middleware, checkMiddleware } from "../core/middleware.ts";
 import { type ControlHandle, attachControl } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
@@ -63,6 +64,8 @@ export class Worker {
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
   private readonly leases: LeaseKeeper;
+  /** Global concurrency limits (task names, queues), when the worker has a slots store. */
+  private readonly gate?: ConcurrencyGate;
   private readonly held = new Map<string, HeldTask>();
   /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
   private readonly middleware: Middleware[];
@@ -142,6 +145,20 @@ export class Worker {
       leaseMs: this.leaseMs,
       held: () => this.held.values(),
     });
+    if (options.concurrencySlots) {
+      this.gate = new ConcurrencyGate({
+        workerId: this.id,
+        slots: options.concurrencySlots,
+        broker: this.broker,
+        queueLimits: options.queueGlobalConcurrency ?? {},
+        leaseOf: (held) => this.leases.leaseOf(held),
+      });
+    } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
+      throw new StemError(
+        "invalid_argument",
+        "queueGlobalConcurrency needs concurrencySlots (the store the limits are kept in)",
+      );
+    }
     const stem =
       options.stem ??
       new Stem({
@@ -222,6 +239,7 @@ export class Worker {
         `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
       );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
+    await declareLimits(this.id, this.registry, this.gate);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();
@@ -377,6 +395,12 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
+    if (this.gate && !(await this.gate.enterOrSendBack(held))) {
+      this.running.delete(held);
+      this.release(held);
+      this.pump();
+      return;
+    }
     logger.info(
       `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
     );
@@ -385,6 +409,7 @@ export class Worker {
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
       if (!this.running.delete(held)) return;
+      void this.gate?.leave(held);
       this.finishing.add(held);
       this.pump();
       this.wakeLoop?.();
@@ -414,6 +439,7 @@ export class Worker {
       );
       await this.returnSoon(held);
     } finally {
+      await this.gate?.leave(held);
       this.running.delete(held);
       this.finishing.delete(held);
       this.release(held);
@@ -610,6 +636,7 @@ export class Worker {
     await this.completions.flush().catch(() => {});
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
+    this.gate?.stop();
     clearTimeout(this.beatTimer);
     // A stopped worker is not listed as alive (nor as lost).
     await this.beating;

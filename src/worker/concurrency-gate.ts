@@ -1,0 +1,240 @@
+/**
+ * Global concurrency: before a task runs, the worker takes a slot of each limit that
+ * applies to it (its task name's `globalConcurrency`, its queue's limit) from the store's
+ * ConcurrencySlots, shared by every worker. A task that cannot get one does not wait in
+ * the worker: it goes back to the broker with a short backoff, so the worker's slots stay
+ * free for tasks it can run. Slots are leased like the task (its visibility timeout),
+ * renewed while it runs and released when its handler settles; a crashed worker's slots
+ * come back when their lease runs out.
+ */
+import type { Broker, ConcurrencySlots } from "../adapters/contracts.ts";
+import { StemError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
+import type { TaskRegistry } from "../core/registry.ts";
+import type { HeldTask } from "./task-runner.ts";
+
+/** The slots key of a task name's limit. */
+export const taskSlotsKey = (name: string) => `task:${name}`;
+/** The slots key of a queue's limit. */
+export const queueSlotsKey = (queue: string) => `queue:${queue}`;
+
+/** The delay step per denial in a row: a task denied a slot comes back after 100 ms, 200 ms, ... */
+const BACKOFF_STEP_MS = 100;
+/** The longest delay a task denied a slot is sent back with. */
+const MAX_BACKOFF_MS = 1000;
+/** How soon a task comes back when the slots store failed: soon, but not in a hot loop. */
+const ERROR_BACKOFF_MS = 1000;
+
+export interface ConcurrencyGateDeps {
+  workerId: string;
+  slots: ConcurrencySlots;
+  /** Where a task denied a slot is sent back to. */
+  broker: Broker;
+  /** Queue name → the most tasks of it running at once across every worker. */
+  queueLimits: Record<string, number>;
+  /** The lease a task runs under (its slots share it). */
+  leaseOf: (held: HeldTask) => number;
+}
+
+interface Claim {
+  key: string;
+  limit: number;
+}
+
+interface Entered {
+  holder: string;
+  keys: string[];
+  renewal: ReturnType<typeof setInterval>;
+}
+
+/** Takes, keeps and gives back the global concurrency slots of the tasks a worker runs. */
+export class ConcurrencyGate {
+  private readonly entered = new Map<HeldTask, Entered>();
+  /** Denials in a row per key, for the backoff (reset when a task of the key gets in). */
+  private readonly denials = new Map<string, number>();
+
+  constructor(private readonly deps: ConcurrencyGateDeps) {
+    for (const [queue, limit] of Object.entries(deps.queueLimits)) {
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new StemError(
+          "invalid_argument",
+          `global concurrency of queue "${queue}" must be a positive integer, got ${limit}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Takes the task's slots, or sends it back to the broker for a while and returns false:
+   * when one is taken everywhere, or the slots store failed. A task sent back never ran,
+   * so neither an attempt nor a delivery is counted.
+   */
+  async enterOrSendBack(held: HeldTask): Promise<boolean> {
+    const { delivery } = held;
+    let delayMs: number;
+    try {
+      delayMs = await this.enter(held);
+    } catch (error) {
+      logger.error(
+        `worker ${this.deps.workerId}: task ${delivery.envelope.id}: taking its concurrency slots failed, returning it: ${(error as Error).message}`,
+      );
+      delayMs = ERROR_BACKOFF_MS;
+    }
+    if (delayMs === 0) return true;
+    await this.deps.broker
+      .nack(delivery, { requeue: true, delayMs, countAttempt: false })
+      .catch((error) =>
+        logger.warn(
+          `worker ${this.deps.workerId}: returning task ${delivery.envelope.id} failed (its lease will run out): ${(error as Error).message}`,
+        ),
+      );
+    return false;
+  }
+
+  /**
+   * Records the limits this worker enforces (its queues' and those of `globalConcurrency`
+   * tasks), so observers see them before any task runs.
+   */
+  async declare(taskLimits: Iterable<[string, number]>): Promise<void> {
+    const claims = [
+      ...Object.entries(this.deps.queueLimits).map(([q, limit]) => [queueSlotsKey(q), limit]),
+      ...[...taskLimits].map(([name, limit]) => [taskSlotsKey(name), limit]),
+    ] as [string, number][];
+    await Promise.all(claims.map(([key, limit]) => this.deps.slots.setLimit(key, limit)));
+  }
+
+  /** The limits a task is under. */
+  private claims(held: HeldTask): Claim[] {
+    const claims: Claim[] = [];
+    const own = held.task?.options.globalConcurrency;
+    if (own !== undefined)
+      claims.push({ key: taskSlotsKey(held.delivery.envelope.name), limit: own });
+    const queue = this.deps.queueLimits[held.delivery.queue];
+    if (queue !== undefined) claims.push({ key: queueSlotsKey(held.delivery.queue), limit: queue });
+    return claims;
+  }
+
+  /**
+   * Takes every slot the task needs: 0 when it may run now, else the delay (ms) to send it
+   * back with. All or nothing: a task denied one slot gives back those it took.
+   */
+  async enter(held: HeldTask): Promise<number> {
+    const claims = this.claims(held);
+    if (claims.length === 0) return 0;
+    const { slots, workerId } = this.deps;
+    const holder = `${workerId}/${held.delivery.envelope.id}`;
+    const leaseMs = this.deps.leaseOf(held);
+    const taken: string[] = [];
+    try {
+      for (const { key, limit } of claims) {
+        if (!(await slots.acquire(key, holder, limit, leaseMs))) {
+          await this.giveBack(taken, holder);
+          return this.backoff(key);
+        }
+        taken.push(key);
+        this.denials.delete(key);
+      }
+    } catch (error) {
+      await this.giveBack(taken, holder);
+      throw error;
+    }
+    // Renewed at a third of the lease, so one failed renewal still leaves time for the next.
+    const renewal = setInterval(() => void this.renew(held), Math.max(20, leaseMs / 3));
+    this.entered.set(held, { holder, keys: taken, renewal });
+    return 0;
+  }
+
+  /** Gives back the task's slots (once; a no-op for a task that took none). */
+  async leave(held: HeldTask): Promise<void> {
+    const entered = this.entered.get(held);
+    if (!entered) return;
+    this.entered.delete(held);
+    clearInterval(entered.renewal);
+    await this.giveBack(entered.keys, entered.holder);
+  }
+
+  /** Slots held by tasks of this worker now. */
+  get held(): number {
+    let n = 0;
+    for (const entered of this.entered.values()) n += entered.keys.length;
+    return n;
+  }
+
+  private async giveBack(keys: string[], holder: string): Promise<void> {
+    await Promise.all(
+      keys.map((key) =>
+        this.deps.slots.release(key, holder).catch((error) => {
+          logger.warn(
+            `worker ${this.deps.workerId}: releasing concurrency slot ${key} failed (it frees when its lease runs out): ${(error as Error).message}`,
+          );
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Extends the task's slots. A slot whose lease ran out meanwhile (the store was out of
+   * reach longer than the lease) is taken again if it is free; if not, the limit is
+   * exceeded until the task ends, which is worth a warning but not stopping the task.
+   */
+  private async renew(held: HeldTask): Promise<void> {
+    const entered = this.entered.get(held);
+    if (!entered) return;
+    const leaseMs = this.deps.leaseOf(held);
+    const limits = new Map(this.claims(held).map((c) => [c.key, c.limit]));
+    await Promise.all(
+      entered.keys.map(async (key) => {
+        const { slots, workerId } = this.deps;
+        try {
+          if (await slots.renew(key, entered.holder, leaseMs)) return;
+          if (await slots.acquire(key, entered.holder, limits.get(key) ?? 1, leaseMs)) return;
+          logger.warn(
+            `worker ${workerId}: task ${held.delivery.envelope.id} lost its concurrency slot ${key} (its lease ran out) and all are taken; the limit is exceeded until it ends`,
+          );
+        } catch (error) {
+          logger.warn(
+            `worker ${workerId}: renewing concurrency slot ${key} failed: ${(error as Error).message}`,
+          );
+        }
+      }),
+    );
+  }
+
+  /**
+   * The delay for a task denied a slot of `key`: longer with each denial in a row (up to a
+   * second), with jitter so that tasks sent back together do not all return together.
+   */
+  private backoff(key: string): number {
+    const denials = (this.denials.get(key) ?? 0) + 1;
+    this.denials.set(key, denials);
+    const ceiling = Math.min(MAX_BACKOFF_MS, BACKOFF_STEP_MS * denials);
+    return Math.ceil(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  /** Stops renewing (the worker has stopped; its tasks' slots were given back or will expire). */
+  stop(): void {
+    for (const entered of this.entered.values()) clearInterval(entered.renewal);
+    this.entered.clear();
+  }
+}
+
+/**
+ * Records the limits a starting worker enforces; without a gate (no slots store) warns
+ * that its tasks' `globalConcurrency` is not enforced.
+ */
+export async function declareLimits(
+  workerId: string,
+  registry: TaskRegistry,
+  gate: ConcurrencyGate | undefined,
+): Promise<void> {
+  const limited: [string, number][] = [];
+  for (const name of registry.names()) {
+    const limit = registry.get(name)?.options.globalConcurrency;
+    if (limit !== undefined) limited.push([name, limit]);
+  }
+  if (gate) return gate.declare(limited);
+  if (limited.length > 0)
+    logger.warn(
+      `worker ${workerId}: no concurrencySlots store, so the globalConcurrency of ${limited.map(([n]) => n).join(", ")} is not enforced`,
+    );
+}
