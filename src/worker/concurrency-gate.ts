@@ -13,10 +13,12 @@ import { logger } from "../core/logger.ts";
 import type { TaskRegistry } from "../core/registry.ts";
 import type { HeldTask } from "./task-runner.ts";
 
+const TASK_KEY = "task:";
+const QUEUE_KEY = "queue:";
 /** The slots key of a task name's limit. */
-export const taskSlotsKey = (name: string) => `task:${name}`;
+export const taskSlotsKey = (name: string) => `${TASK_KEY}${name}`;
 /** The slots key of a queue's limit. */
-export const queueSlotsKey = (queue: string) => `queue:${queue}`;
+export const queueSlotsKey = (queue: string) => `${QUEUE_KEY}${queue}`;
 
 /** The delay step per denial in a row: a task denied a slot comes back after 100 ms, 200 ms, ... */
 const BACKOFF_STEP_MS = 100;
@@ -237,4 +239,29 @@ export async function declareLimits(
     logger.warn(
       `worker ${workerId}: no concurrencySlots store, so the globalConcurrency of ${limited.map(([n]) => n).join(", ")} is not enforced`,
     );
+}
+
+/** A global concurrency limit as observers show it. */
+export interface LimitUsage {
+  limit: number;
+  /** Slots held now (tasks running under the limit). */
+  used: number;
+  /** Who holds them: `<worker id>/<task id>`. */
+  holders: string[];
+}
+
+/** Every global concurrency limit on the store: per queue, and per task name. */
+export async function globalConcurrencyUsage(slots: ConcurrencySlots): Promise<{
+  queues: Map<string, LimitUsage>;
+  tasks: ({ task: string } & LimitUsage)[];
+}> {
+  const queues = new Map<string, LimitUsage>();
+  const tasks: ({ task: string } & LimitUsage)[] = [];
+  for (const { key, limit, used, holders } of await slots.list()) {
+    if (key.startsWith(QUEUE_KEY))
+      queues.set(key.slice(QUEUE_KEY.length), { limit, used, holders });
+    else if (key.startsWith(TASK_KEY))
+      tasks.push({ task: key.slice(TASK_KEY.length), limit, used, holders });
+  }
+  return { queues, tasks };
 }
