@@ -115,14 +115,14 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
       `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`,
     );
   }
-  if (
-    options.maxDeliveries !== undefined &&
-    (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
-  ) {
-    throw new StemError(
-      "invalid_task_options",
-      `${field("maxDeliveries")} must be a positive integer, got ${options.maxDeliveries}`,
-    );
+  for (const name of ["maxDeliveries", "globalConcurrency"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new StemError(
+        "invalid_task_options",
+        `${field(name)} must be a positive integer, got ${value}`,
+      );
+    }
   }
   if (
     options.priority !== undefined &&
@@ -138,15 +138,6 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     (typeof options.queue !== "string" || options.queue.trim() === "")
   ) {
     throw new StemError("invalid_task_options", `${field("queue")} must be a non-empty string`);
-  }
-  if (
-    options.globalConcurrency !== undefined &&
-    (!Number.isInteger(options.globalConcurrency) || options.globalConcurrency < 1)
-  ) {
-    throw new StemError(
-      "invalid_task_options",
-      `${field("globalConcurrency")} must be a positive integer, got ${options.globalConcurrency}`,
-    );
   }
   if (options.ignoreResult !== undefined && typeof options.ignoreResult !== "boolean") {
     throw new StemError("invalid_task_options", `${field("ignoreResult")} must be a boolean`);

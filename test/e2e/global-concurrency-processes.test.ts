@@ -11,27 +11,14 @@ import { join } from "node:path";
 import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
+import { startWorkerScript } from "./worker-processes.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures/concurrency-worker-process.ts");
 const TASKS = 100;
 const LIMIT = 3;
 
 function startWorker(url: string, log: string, workerId: string) {
-  const proc = Bun.spawn([process.execPath, FIXTURE, url, log, workerId], {
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { ...process.env, STEM_LOG_LEVEL: "warn" },
-  });
-  let output = "";
-  const ready = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
-      output += decoder.decode(chunk);
-      if (output.includes("worker-ready")) return;
-    }
-    throw new Error(`worker exited before it was ready: ${output}`);
-  })();
-  return { proc, ready };
+  return startWorkerScript(FIXTURE, [url, log, workerId]);
 }
 
 interface Run {

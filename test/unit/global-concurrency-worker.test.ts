@@ -1,0 +1,83 @@
+/**
+ * The worker's concurrency gate, in memory: bad limits are refused, a slot is renewed while
+ * a task outlives its lease, and a slots store that fails sends the task back (no attempt
+ * counted) instead of running it unlimited or crashing the worker.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { MemoryConcurrencySlots } from "../../src/adapters/memory/concurrency-slots.ts";
+import { defineTask, StemApp, StemClient } from "../../src/index.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
+
+let client: StemClient | undefined;
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+});
+
+describe("global concurrency options", () => {
+  test("a task's globalConcurrency must be a positive integer, named in the error", () => {
+    for (const bad of [0, -1, 1.5])
+      expect(() =>
+        defineTask({ name: "x.bad", options: { globalConcurrency: bad }, run: () => {} }),
+      ).toThrow(`task "x.bad": globalConcurrency must be a positive integer, got ${bad}`);
+  });
+
+  test("a queue's global concurrency must be a positive integer", async () => {
+    client = await StemClient.inMemory();
+    expect(() => client!.createWorker({ queueGlobalConcurrency: { emails: 0 } })).toThrow(
+      'global concurrency of queue "emails" must be a positive integer, got 0',
+    );
+  });
+
+  test("a queue limit without a slots store is refused", async () => {
+    client = await StemClient.inMemory();
+    expect(() =>
+      client!.createWorker({
+        concurrencySlots: undefined,
+        queueGlobalConcurrency: { emails: 2 },
+      }),
+    ).toThrow("queueGlobalConcurrency needs concurrencySlots");
+  });
+});
+
+describe("the concurrency gate in a worker", () => {
+  test("a task that outlives its lease keeps its slot: the next one waits", async () => {
+    const spans: string[] = [];
+    const long = defineTask<{ n: number }>({
+      name: "gate.long",
+      // The slot's lease is the task's: 150 ms, renewed while the 600 ms handler runs.
+      options: { globalConcurrency: 1, visibilityTimeout: 150 },
+      run: async (_ctx, { n }) => {
+        spans.push(`start ${n}`);
+        await Bun.sleep(600);
+        spans.push(`end ${n}`);
+      },
+    });
+    const app = await StemApp.inMemory({ tasks: [long] });
+    client = app;
+    const ids = await app.stem.enqueueMany([0, 1].map((n) => ({ name: "gate.long", args: { n } })));
+    for (const id of ids)
+      expect((await app.waitForTask(id, { timeout: 10_000 })).state).toBe("succeeded");
+    // Never two at once: each start follows the previous end.
+    expect(spans[1]).toStartWith("end");
+    expect(spans[2]).toStartWith("start");
+  }, 20_000);
+
+  test("a failing slots store sends the task back without counting an attempt", async () => {
+    const slots = injectFaults(new MemoryConcurrencySlots(), { method: "acquire", times: 2 });
+    const ran: number[] = [];
+    const task = defineTask({
+      name: "gate.faulty",
+      options: { globalConcurrency: 1, maxDeliveries: 1 },
+      run: (ctx) => void ran.push(ctx.attempt),
+    });
+    client = await StemClient.inMemory({ tasks: [task] });
+    await client.createWorker({ concurrencySlots: slots.store }).start();
+    const id = await client.enqueue("gate.faulty", {});
+    const result = await client.waitForTask(id, { timeout: 15_000 });
+    expect(result.state).toBe("succeeded");
+    expect(slots.injected()).toBe(2);
+    // It ran once, as its first attempt, and its one delivery was not spent by the faults.
+    expect(ran).toEqual([1]);
+  }, 20_000);
+});
