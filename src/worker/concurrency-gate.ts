@@ -221,8 +221,9 @@ export class ConcurrencyGate {
 }
 
 /**
- * Records the limits a starting worker enforces; without a gate (no slots store) warns
- * that its tasks' `globalConcurrency` is not enforced.
+ * Records the limits a starting worker enforces (a failure is logged: they are recorded
+ * again with every acquire); without a gate (no slots store) warns that its tasks'
+ * `globalConcurrency` is not enforced.
  */
 export async function declareLimits(
   workerId: string,
@@ -234,7 +235,17 @@ export async function declareLimits(
     const limit = registry.get(name)?.options.globalConcurrency;
     if (limit !== undefined) limited.push([name, limit]);
   }
-  if (gate) return gate.declare(limited);
+  if (gate) {
+    // Only for observers: a store out of reach now must not stop the worker from starting.
+    await gate
+      .declare(limited)
+      .catch((error) =>
+        logger.warn(
+          `worker ${workerId}: recording its global concurrency limits failed: ${(error as Error).message}`,
+        ),
+      );
+    return;
+  }
   if (limited.length > 0)
     logger.warn(
       `worker ${workerId}: no concurrencySlots store, so the globalConcurrency of ${limited.map(([n]) => n).join(", ")} is not enforced`,

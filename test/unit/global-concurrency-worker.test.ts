@@ -7,6 +7,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { MemoryConcurrencySlots } from "../../src/adapters/memory/concurrency-slots.ts";
 import { defineTask, StemApp, StemClient } from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
+import { ConcurrencyGate } from "../../src/worker/concurrency-gate.ts";
+import type { HeldTask } from "../../src/worker/task-runner.ts";
+import { MemoryBroker } from "../../src/adapters/memory/broker.ts";
 
 let client: StemClient | undefined;
 afterEach(async () => {
@@ -80,4 +83,36 @@ describe("the concurrency gate in a worker", () => {
     // It ran once, as its first attempt, and its one delivery was not spent by the faults.
     expect(ran).toEqual([1]);
   }, 20_000);
+});
+
+describe("the concurrency gate", () => {
+  test("a task under a task limit and a queue limit takes both or neither", async () => {
+    const slots = new MemoryConcurrencySlots();
+    const gate = new ConcurrencyGate({
+      workerId: "w",
+      slots,
+      broker: new MemoryBroker(),
+      queueLimits: { emails: 1 },
+      leaseOf: () => 5000,
+    });
+    const held = (id: string) =>
+      ({
+        delivery: { envelope: { id, name: "send" }, queue: "emails" },
+        task: { options: { globalConcurrency: 2 } },
+      }) as unknown as HeldTask;
+    const first = held("t1");
+    expect(await gate.enter(first)).toBe(0);
+    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1"]);
+    expect((await slots.usage("queue:emails"))?.holders).toEqual(["w/t1"]);
+    // The task slot is free, the queue's is not: the second takes neither.
+    const delay = await gate.enter(held("t2"));
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThanOrEqual(1000);
+    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1"]);
+    await gate.leave(first);
+    expect((await slots.usage("task:send"))?.used).toBe(0);
+    expect((await slots.usage("queue:emails"))?.used).toBe(0);
+    expect(await gate.enter(held("t2"))).toBe(0);
+    gate.stop();
+  });
 });
