@@ -25,6 +25,8 @@ interface Run {
   id: string;
   worker: string;
   start: number;
+  /** How long the handler sleeps. */
+  ms: number;
   end?: number;
 }
 
@@ -34,9 +36,9 @@ function runs(log: string): Run[] {
   const open = new Map<string, Run>();
   const all: Run[] = [];
   for (const line of readFileSync(log, "utf8").split("\n")) {
-    const [what, id, worker, at] = line.split(" ");
+    const [what, id, worker, at, ms] = line.split(" ");
     if (what === "start") {
-      const run = { id, worker, start: Number(at) };
+      const run = { id, worker, start: Number(at), ms: Number(ms) };
       open.set(`${id} ${worker}`, run);
       all.push(run);
     } else if (what === "end") {
@@ -78,22 +80,38 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       const client = await StemClient.fromUrl(store.url);
       try {
         await Promise.all(workers.map((w) => w.ready));
+        // Every tenth task runs long, so that the victim can be killed in the middle of one.
         const ids = await client.stem.enqueueMany(
-          Array.from({ length: TASKS }, () => ({ name: "gc.capped", args: { ms: 60 } })),
+          Array.from({ length: TASKS }, (_, n) => ({
+            name: "gc.capped",
+            args: { ms: n % 10 === 5 ? 1500 : 60 },
+          })),
         );
-        // Kill the victim while it holds a slot, once some tasks are done.
+        // Kill the victim just after it started a long task, once some tasks are done.
         await eventually(
-          async () => {
-            const done = runs(log).filter((r) => r.end !== undefined).length;
-            const usage = await client.concurrencySlots.usage("task:gc.capped");
-            return done >= 15 && usage?.holders.some((h) => h.startsWith("gc-victim/"));
+          () => {
+            const all = runs(log);
+            const now = performance.timeOrigin + performance.now();
+            return (
+              all.filter((r) => r.end !== undefined).length >= 15 &&
+              all.some(
+                (r) =>
+                  r.worker === "gc-victim" &&
+                  r.ms > 1000 &&
+                  r.end === undefined &&
+                  now - r.start < 700,
+              )
+            );
           },
           60_000,
-          "the victim holding a slot mid-run",
+          "the victim in the middle of a long task",
         );
         workers[0].proc.kill("SIGKILL");
         await workers[0].proc.exited;
         const killedAt = performance.timeOrigin + performance.now();
+        // It held a slot when it died; nothing will release it but its lease.
+        const held = await client.concurrencySlots.usage("task:gc.capped");
+        expect(held?.holders.some((h) => h.startsWith("gc-victim/"))).toBe(true);
 
         for (const id of ids)
           expect((await client.waitForTask(id, { timeout: 60_000 })).state).toBe("succeeded");
