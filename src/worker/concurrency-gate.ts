@@ -2,12 +2,15 @@
  * Global concurrency: before a task runs, the worker takes a slot of each limit that
  * applies to it (its task name's `globalConcurrency`, its queue's limit) from the store's
  * ConcurrencySlots, shared by every worker. A task that cannot get one does not wait in
- * the worker: it goes back to the broker with a short backoff, so the worker's slots stay
- * free for tasks it can run. Slots are leased like the task (its visibility timeout),
+ * the worker: it goes back to the broker until its turn, so the worker's slots stay free
+ * for tasks it can run. Turns are spaced by how often a slot should free up (the key's run
+ * time as this worker has seen it, divided by the limit), so a backlog comes back about
+ * as fast as it can run rather than all at once, again and again. Slots are leased like the task (its visibility timeout),
  * renewed while it runs and released when its handler settles; a crashed worker's slots
  * come back when their lease runs out.
  */
 import type { Broker, ConcurrencySlots } from "../adapters/contracts.ts";
+import type { Clock } from "../core/clock.ts";
 import { StemError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { TaskRegistry } from "../core/registry.ts";
@@ -20,10 +23,14 @@ export const taskSlotsKey = (name: string) => `${TASK_KEY}${name}`;
 /** The slots key of a queue's limit. */
 export const queueSlotsKey = (queue: string) => `${QUEUE_KEY}${queue}`;
 
-/** The delay step per denial in a row: a task denied a slot comes back after 100 ms, 200 ms, ... */
-const BACKOFF_STEP_MS = 100;
-/** The longest delay a task denied a slot is sent back with. */
-const MAX_BACKOFF_MS = 1000;
+/** The shortest delay a task denied a slot is sent back with. */
+const MIN_TURN_MS = 50;
+/** The longest: beyond it a large backlog comes back once a minute, not all at once. */
+const MAX_TURN_MS = 60_000;
+/** The run time assumed for a key's tasks until this worker has seen one finish. */
+const DEFAULT_RUN_MS = 200;
+/** Weight of the latest run in a key's running average of run times. */
+const RUN_WEIGHT = 0.2;
 /** How soon a task comes back when the slots store failed: soon, but not in a hot loop. */
 const ERROR_BACKOFF_MS = 1000;
 
@@ -36,6 +43,7 @@ export interface ConcurrencyGateDeps {
   queueLimits: Record<string, number>;
   /** The lease a task runs under (its slots share it). */
   leaseOf: (held: HeldTask) => number;
+  clock: Clock;
 }
 
 interface Claim {
@@ -45,6 +53,7 @@ interface Claim {
 
 interface Entered {
   holder: string;
+  enteredAt: number;
   keys: string[];
   renewal: ReturnType<typeof setInterval>;
 }
@@ -52,8 +61,8 @@ interface Entered {
 /** Takes, keeps and gives back the global concurrency slots of the tasks a worker runs. */
 export class ConcurrencyGate {
   private readonly entered = new Map<HeldTask, Entered>();
-  /** Denials in a row per key, for the backoff (reset when a task of the key gets in). */
-  private readonly denials = new Map<string, number>();
+  /** Per key: its tasks' average run time here, and the latest turn handed out. */
+  private readonly pace = new Map<string, { runMs?: number; lastTurn: number }>();
 
   constructor(private readonly deps: ConcurrencyGateDeps) {
     for (const [queue, limit] of Object.entries(deps.queueLimits)) {
@@ -131,10 +140,9 @@ export class ConcurrencyGate {
       for (const { key, limit } of claims) {
         if (!(await slots.acquire(key, holder, limit, leaseMs))) {
           await this.giveBack(taken, holder);
-          return this.backoff(key);
+          return this.turn(key, limit);
         }
         taken.push(key);
-        this.denials.delete(key);
       }
     } catch (error) {
       await this.giveBack(taken, holder);
@@ -142,7 +150,7 @@ export class ConcurrencyGate {
     }
     // Renewed at a third of the lease, so one failed renewal still leaves time for the next.
     const renewal = setInterval(() => void this.renew(held), Math.max(20, leaseMs / 3));
-    this.entered.set(held, { holder, keys: taken, renewal });
+    this.entered.set(held, { holder, keys: taken, renewal, enteredAt: this.deps.clock.now() });
     return 0;
   }
 
@@ -152,6 +160,12 @@ export class ConcurrencyGate {
     if (!entered) return;
     this.entered.delete(held);
     clearInterval(entered.renewal);
+    const ranMs = this.deps.clock.now() - entered.enteredAt;
+    for (const key of entered.keys) {
+      const pace = this.paceOf(key);
+      pace.runMs =
+        pace.runMs === undefined ? ranMs : (1 - RUN_WEIGHT) * pace.runMs + RUN_WEIGHT * ranMs;
+    }
     await this.giveBack(entered.keys, entered.holder);
   }
 
@@ -203,14 +217,28 @@ export class ConcurrencyGate {
   }
 
   /**
-   * The delay for a task denied a slot of `key`: longer with each denial in a row (up to a
-   * second), with jitter so that tasks sent back together do not all return together.
+   * The delay for a task denied a slot of `key`: the next turn, one slot interval (run
+   * time / limit) after the previous turn handed out, at least 50 ms and at most a minute
+   * away. Each task sent back is denied about once, however long the backlog.
    */
-  private backoff(key: string): number {
-    const denials = (this.denials.get(key) ?? 0) + 1;
-    this.denials.set(key, denials);
-    const ceiling = Math.min(MAX_BACKOFF_MS, BACKOFF_STEP_MS * denials);
-    return Math.ceil(ceiling / 2 + (Math.random() * ceiling) / 2);
+  private turn(key: string, limit: number): number {
+    const now = this.deps.clock.now();
+    const pace = this.paceOf(key);
+    const spacing = (pace.runMs ?? DEFAULT_RUN_MS) / limit;
+    pace.lastTurn = Math.min(
+      now + MAX_TURN_MS,
+      Math.max(now + MIN_TURN_MS, pace.lastTurn + spacing),
+    );
+    return Math.ceil(pace.lastTurn - now);
+  }
+
+  private paceOf(key: string): { runMs?: number; lastTurn: number } {
+    let pace = this.pace.get(key);
+    if (!pace) {
+      pace = { lastTurn: 0 };
+      this.pace.set(key, pace);
+    }
+    return pace;
   }
 
   /** Stops renewing (the worker has stopped; its tasks' slots were given back or will expire). */

@@ -152,6 +152,7 @@ export class Worker {
         broker: this.broker,
         queueLimits: options.queueGlobalConcurrency ?? {},
         leaseOf: (held) => this.leases.leaseOf(held),
+        clock: this.clock,
       });
     } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
       throw new StemError(

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { MemoryConcurrencySlots } from "../../src/adapters/memory/concurrency-slots.ts";
-import { defineTask, StemApp, StemClient } from "../../src/index.ts";
+import { defineTask, FakeClock, StemApp, StemClient, systemClock } from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
 import { ConcurrencyGate } from "../../src/worker/concurrency-gate.ts";
 import type { HeldTask } from "../../src/worker/task-runner.ts";
@@ -94,6 +94,7 @@ describe("the concurrency gate", () => {
       broker: new MemoryBroker(),
       queueLimits: { emails: 1 },
       leaseOf: () => 5000,
+      clock: systemClock,
     });
     const held = (id: string) =>
       ({
@@ -107,12 +108,44 @@ describe("the concurrency gate", () => {
     // The task slot is free, the queue's is not: the second takes neither.
     const delay = await gate.enter(held("t2"));
     expect(delay).toBeGreaterThan(0);
-    expect(delay).toBeLessThanOrEqual(1000);
+    expect(delay).toBeLessThanOrEqual(60_000);
     expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1"]);
     await gate.leave(first);
     expect((await slots.usage("task:send"))?.used).toBe(0);
     expect((await slots.usage("queue:emails"))?.used).toBe(0);
     expect(await gate.enter(held("t2"))).toBe(0);
+    gate.stop();
+  });
+
+  test("tasks denied a slot get turns one slot interval apart, learnt from run times", async () => {
+    const clock = new FakeClock();
+    const slots = new MemoryConcurrencySlots(clock);
+    const gate = new ConcurrencyGate({
+      workerId: "w",
+      slots,
+      broker: new MemoryBroker(clock),
+      queueLimits: {},
+      leaseOf: () => 60_000,
+      clock,
+    });
+    const held = (id: string) =>
+      ({
+        delivery: { envelope: { id, name: "render" }, queue: "default" },
+        task: { options: { globalConcurrency: 2 } },
+      }) as unknown as HeldTask;
+    const running = [held("a"), held("b")];
+    for (const h of running) expect(await gate.enter(h)).toBe(0);
+    // No run seen yet: 200 ms assumed, so a slot frees every 100 ms; the first turn is 50 ms away.
+    const before = [];
+    for (const id of ["c", "d", "e"]) before.push(await gate.enter(held(id)));
+    expect(before).toEqual([50, 150, 250]);
+    // A run of 1 s seen: from now on a slot frees every 500 ms.
+    await clock.advance(1000);
+    await gate.leave(running[0]);
+    expect(await gate.enter(held("a2"))).toBe(0);
+    expect(await gate.enter(held("f"))).toBe(50);
+    expect(await gate.enter(held("g"))).toBe(550);
+    expect(await gate.enter(held("h"))).toBe(1050);
     gate.stop();
   });
 });
