@@ -51,6 +51,15 @@ interface Claim {
   limit: number;
 }
 
+interface Pace {
+  /** Average run time of the key's tasks on this worker (none seen yet: undefined). */
+  runMs?: number;
+  /** The latest turn handed out. */
+  lastTurn: number;
+  /** Turns of tasks sent back and not seen since, by task id, in the order handed out. */
+  waiting: Map<string, number>;
+}
+
 interface Entered {
   holder: string;
   enteredAt: number;
@@ -61,8 +70,8 @@ interface Entered {
 /** Takes, keeps and gives back the global concurrency slots of the tasks a worker runs. */
 export class ConcurrencyGate {
   private readonly entered = new Map<HeldTask, Entered>();
-  /** Per key: its tasks' average run time here, and the latest turn handed out. */
-  private readonly pace = new Map<string, { runMs?: number; lastTurn: number }>();
+  /** Per key: its tasks' average run time here, and the turns handed out. */
+  private readonly pace = new Map<string, Pace>();
 
   constructor(private readonly deps: ConcurrencyGateDeps) {
     for (const [queue, limit] of Object.entries(deps.queueLimits)) {
@@ -140,9 +149,10 @@ export class ConcurrencyGate {
       for (const { key, limit } of claims) {
         if (!(await slots.acquire(key, holder, limit, leaseMs))) {
           await this.giveBack(taken, holder);
-          return this.turn(key, limit);
+          return this.turn(key, limit, held.delivery.envelope.id);
         }
         taken.push(key);
+        this.pace.get(key)?.waiting.delete(held.delivery.envelope.id);
       }
     } catch (error) {
       await this.giveBack(taken, holder);
@@ -219,23 +229,29 @@ export class ConcurrencyGate {
   /**
    * The delay for a task denied a slot of `key`: the next turn, one slot interval (run
    * time / limit) after the previous turn handed out, at least 50 ms and at most a minute
-   * away. Each task sent back is denied about once, however long the backlog.
+   * away. Each task sent back is denied about once, however long the backlog. When no
+   * task sent back is still due here (each got in, or its turn passed a while ago: another
+   * worker took it), the line starts afresh.
    */
-  private turn(key: string, limit: number): number {
+  private turn(key: string, limit: number, taskId: string): number {
     const now = this.deps.clock.now();
     const pace = this.paceOf(key);
     const spacing = (pace.runMs ?? DEFAULT_RUN_MS) / limit;
-    pace.lastTurn = Math.min(
-      now + MAX_TURN_MS,
-      Math.max(now + MIN_TURN_MS, pace.lastTurn + spacing),
-    );
+    pace.waiting.delete(taskId);
+    for (const [id, turn] of pace.waiting) {
+      if (turn + Math.max(1000, spacing) >= now) break;
+      pace.waiting.delete(id);
+    }
+    const last = pace.waiting.size > 0 ? pace.lastTurn : 0;
+    pace.lastTurn = Math.min(now + MAX_TURN_MS, Math.max(now + MIN_TURN_MS, last + spacing));
+    pace.waiting.set(taskId, pace.lastTurn);
     return Math.ceil(pace.lastTurn - now);
   }
 
-  private paceOf(key: string): { runMs?: number; lastTurn: number } {
+  private paceOf(key: string): Pace {
     let pace = this.pace.get(key);
     if (!pace) {
-      pace = { lastTurn: 0 };
+      pace = { lastTurn: 0, waiting: new Map() };
       this.pace.set(key, pace);
     }
     return pace;

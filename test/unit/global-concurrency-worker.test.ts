@@ -142,10 +142,22 @@ describe("the concurrency gate", () => {
     // A run of 1 s seen: from now on a slot frees every 500 ms.
     await clock.advance(1000);
     await gate.leave(running[0]);
-    expect(await gate.enter(held("a2"))).toBe(0);
+    const a2 = held("a2");
+    expect(await gate.enter(a2)).toBe(0);
     expect(await gate.enter(held("f"))).toBe(50);
     expect(await gate.enter(held("g"))).toBe(550);
     expect(await gate.enter(held("h"))).toBe(1050);
+    // The line empties (every task sent back got in): the next one is not put behind it.
+    await gate.leave(running[1]);
+    await gate.leave(a2);
+    for (const id of ["c", "d", "e", "f", "g", "h"]) {
+      const back = held(id);
+      expect(await gate.enter(back)).toBe(0);
+      await gate.leave(back);
+    }
+    const full = [held("y"), held("z")];
+    for (const h of full) expect(await gate.enter(h)).toBe(0);
+    expect(await gate.enter(held("late"))).toBe(50);
     gate.stop();
   });
 });
