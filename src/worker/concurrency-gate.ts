@@ -179,13 +179,6 @@ export class ConcurrencyGate {
     await this.giveBack(entered.keys, entered.holder);
   }
 
-  /** Slots held by tasks of this worker now. */
-  get held(): number {
-    let n = 0;
-    for (const entered of this.entered.values()) n += entered.keys.length;
-    return n;
-  }
-
   private async giveBack(keys: string[], holder: string): Promise<void> {
     await Promise.all(
       keys.map((key) =>
