@@ -11,6 +11,7 @@ export {
   MemoryLockStore,
   MemoryRevokeStore,
   MemoryRateLimiter,
+  MemoryConcurrencySlots,
   MemoryControlBus,
 } from "./adapters/memory/index.ts";
 
@@ -77,6 +78,7 @@ export {
 export type { SettledHook } from "./worker/task-runner.ts";
 export type { AutoscaleOptions } from "./worker/autoscale.ts";
 export { sendControl } from "./worker/control-client.ts";
+export { globalConcurrencyUsage, type LimitUsage } from "./worker/concurrency-gate.ts";
 export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts";
 
 export { FakeStem, type RecordedEnqueue } from "./testing/fake-stem.ts";

@@ -396,6 +396,47 @@ export interface RateLimiter {
 }
 
 // ---------------------------------------------------------------------------------------
+// Global concurrency
+
+/** What a concurrency key looks like right now: its limit and its live holders. */
+export interface SlotUsage {
+  key: string;
+  /** The limit last set or acquired with. */
+  limit: number;
+  /** Live (unexpired) slots. */
+  used: number;
+  /** Who holds them, sorted. */
+  holders: string[];
+}
+
+/**
+ * Counting semaphores shared by every process on the same store: at most `limit` holders
+ * of a key at once. Each slot is a lease: a holder that stops renewing (a crashed
+ * worker) loses its slot when the lease runs out. Every operation is atomic on the
+ * store, and times are the store's clock where it has one (Redis, Postgres).
+ */
+export interface ConcurrencySlots {
+  /**
+   * Takes a slot of `key` for `holder` for `leaseMs` when fewer than `limit` others hold
+   * one, and records `limit` as the key's limit. True when `holder` now holds a slot; a
+   * holder that already holds one keeps it, with its lease renewed (a retried acquire
+   * whose reply was lost is granted again).
+   */
+  acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  /** Extends `holder`'s live slot to now + leaseMs; false when it holds none (expired or released). */
+  renew(key: string, holder: string, leaseMs: number): Promise<boolean>;
+  /** Gives the slot up; false when `holder` held no live slot. */
+  release(key: string, holder: string): Promise<boolean>;
+  /** Records `limit` for `key` without taking a slot (so observers see it before any task runs). */
+  setLimit(key: string, limit: number): Promise<void>;
+  /** The key's limit and live holders; null for a key never limited. */
+  usage(key: string): Promise<SlotUsage | null>;
+  /** Every limited key, sorted by key. */
+  list(): Promise<SlotUsage[]>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
 // Control channel
 
 /**
@@ -667,6 +708,8 @@ export interface StoreConnection {
   lockStore(): LockStore;
   revokeStore(): RevokeStore;
   rateLimiter(): RateLimiter;
+  /** Global concurrency limits shared by every worker on the store. */
+  concurrencySlots(): ConcurrencySlots;
   controlBus(): ControlBus;
   workflowStore(): WorkflowStore;
   /** One round trip to the backend; throws when it is unreachable. */

@@ -22,6 +22,7 @@ import { registerWorker, unregisterWorker } from "../observability/instrumentati
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
+import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
@@ -66,6 +67,8 @@ export class Worker {
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
   private readonly leases: LeaseKeeper;
+  /** Global concurrency limits (task names, queues), when the worker has a slots store. */
+  private readonly gate?: ConcurrencyGate;
   private readonly held = new Map<string, HeldTask>();
   /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
   private readonly middleware: Middleware[];
@@ -150,6 +153,21 @@ export class Worker {
       leaseMs: this.leaseMs,
       held: () => this.held.values(),
     });
+    if (options.concurrencySlots) {
+      this.gate = new ConcurrencyGate({
+        workerId: this.id,
+        slots: options.concurrencySlots,
+        broker: this.broker,
+        queueLimits: options.queueGlobalConcurrency ?? {},
+        leaseOf: (held) => this.leases.leaseOf(held),
+        clock: this.clock,
+      });
+    } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
+      throw new StemError(
+        "invalid_argument",
+        "queueGlobalConcurrency needs concurrencySlots (the store the limits are kept in)",
+      );
+    }
     const stem =
       options.stem ??
       new Stem({
@@ -232,6 +250,7 @@ export class Worker {
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
     this.advertise("limits", taskLimits(this.registry));
+    await declareLimits(this.id, this.registry, this.gate);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();
@@ -387,6 +406,12 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
+    if (this.gate && !(await this.gate.enterOrSendBack(held))) {
+      this.running.delete(held);
+      this.release(held);
+      this.pump();
+      return;
+    }
     logger.info(
       `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
     );
@@ -395,6 +420,7 @@ export class Worker {
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
       if (!this.running.delete(held)) return;
+      void this.gate?.leave(held);
       this.finishing.add(held);
       this.pump();
       this.wakeLoop?.();
@@ -424,6 +450,7 @@ export class Worker {
       );
       await this.returnSoon(held);
     } finally {
+      await this.gate?.leave(held);
       this.running.delete(held);
       this.finishing.delete(held);
       this.release(held);
@@ -621,6 +648,7 @@ export class Worker {
     await this.taskCounts.close();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
+    this.gate?.stop();
     clearTimeout(this.beatTimer);
     // A stopped worker is not listed as alive (nor as lost).
     await this.beating;

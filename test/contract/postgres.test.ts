@@ -8,6 +8,7 @@ import type postgres from "postgres";
 import { openPostgres, type PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
@@ -83,6 +84,10 @@ revokeStoreContract(
 rateLimiterContract(
   "postgres",
   postgresFactory((c) => c.rateLimiter()),
+);
+concurrencySlotsContract(
+  "postgres",
+  postgresFactory((c) => c.concurrencySlots()),
 );
 controlBusContract(
   "postgres",

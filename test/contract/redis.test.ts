@@ -7,6 +7,7 @@ import { beforeAll } from "bun:test";
 import { openRedisConnection, type RedisConnection } from "../../src/adapters/redis/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
@@ -74,6 +75,10 @@ revokeStoreContract(
 rateLimiterContract(
   "redis",
   onRedis((c) => c.rateLimiter()),
+);
+concurrencySlotsContract(
+  "redis",
+  onRedis((c) => c.concurrencySlots()),
 );
 scheduleStoreContract(
   "redis",

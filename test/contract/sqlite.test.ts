@@ -10,6 +10,7 @@ import type { StoreConnection } from "../../src/adapters/contracts.ts";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
@@ -87,6 +88,10 @@ for (const [label, factory] of [
   rateLimiterContract(
     label,
     factory((c) => c.rateLimiter()),
+  );
+  concurrencySlotsContract(
+    label,
+    factory((c) => c.concurrencySlots()),
   );
   scheduleStoreContract(
     label,

@@ -385,6 +385,25 @@ CREATE TABLE {schema}.minute_counts (
 );
 `,
   },
+  {
+    version: 11,
+    name: "global concurrency slots",
+    sql: `
+-- A limit per concurrency key (a task name or a queue); its row is locked by every
+-- acquire, so acquires of one key take turns.
+CREATE TABLE {schema}.concurrency_limits (
+  key text PRIMARY KEY,
+  max_slots integer NOT NULL
+);
+-- The leased slots: a holder's slot counts until expires_at.
+CREATE TABLE {schema}.concurrency_slots (
+  key text NOT NULL,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, holder)
+);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -129,6 +129,14 @@ export class RedisKeys {
   rateBucket(key: string): string {
     return `${this.prefix}:rate:${key}`;
   }
+  /** ZSET: holder → lease deadline (ms, server time) of one concurrency key's slots. */
+  slots(key: string): string {
+    return `${this.prefix}:slots:{${key}}`;
+  }
+  /** HASH: concurrency key → its limit. */
+  get slotLimits(): string {
+    return `${this.prefix}:slot-limits`;
+  }
   control(channel: string): string {
     return `${this.prefix}:control:${channel}`;
   }

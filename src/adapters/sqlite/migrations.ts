@@ -236,6 +236,22 @@ CREATE TABLE stem_minute_counts (
   PRIMARY KEY (minute, series, counter)
 ) WITHOUT ROWID;`,
   },
+  {
+    version: 6,
+    description: "global concurrency limits and their leased slots",
+    sql: `
+CREATE TABLE stem_concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_slots INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stem_concurrency_slots (
+  key TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */
