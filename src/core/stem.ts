@@ -17,6 +17,7 @@ import { type Middleware, checkMiddleware } from "./middleware.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { logger } from "./logger.ts";
+import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
@@ -37,6 +38,11 @@ export interface StemOptions {
   beforePublish?: EnvelopeHook[];
   /** Middleware (see `use`); this array is used as given, so later additions apply. */
   middleware?: Middleware[];
+  /**
+   * Envelopes larger than this (bytes of JSON, after the `beforePublish` hooks) are
+   * refused at enqueue. Default: STEM_MAX_ENVELOPE_BYTES, else 1 MiB.
+   */
+  maxEnvelopeBytes?: number;
 }
 
 /** The outcome of a task, as `waitForTask` returns it. */
@@ -61,6 +67,7 @@ export class Stem implements Enqueuer {
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
   private readonly ignoredResults = new IgnoredResults();
+  private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
   readonly middleware: Middleware[];
 
@@ -78,6 +85,7 @@ export class Stem implements Enqueuer {
       options.defaultQueue ?? process.env.STEM_DEFAULT_QUEUE ?? "default",
     );
     this.lockStore = options.lockStore;
+    this.maxEnvelopeBytes = resolveMaxEnvelopeBytes(options.maxEnvelopeBytes);
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
     this.middleware = options.middleware ?? [];
@@ -201,6 +209,7 @@ export class Stem implements Enqueuer {
     const resultless: Envelope[] = [];
     for (let envelope of prepared) {
       for (const hook of this.hooks) envelope = await hook(envelope);
+      checkEnvelopeSize(envelope, this.maxEnvelopeBytes);
       if (resultIgnored(envelope)) {
         this.ignoredResults.add(envelope.id);
         resultless.push(envelope);
