@@ -8,6 +8,9 @@
  * postgres-vs-peers.ts).
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
+ * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
+ * one queue of that many tasks: `stem observe queues` store time and purge time (see
+ * large-queue.ts).
  */
 import { parseArgs } from "node:util";
 import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
@@ -55,9 +58,14 @@ if (values.suite === "redis-vs-bullmq") {
     `${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`,
   );
   process.exit(0);
+} else if (values.suite === "large-queue") {
+  const { runLargeQueue } = await import("./large-queue.ts");
+  const results = await runLargeQueue(values.adapter!.split(","), tasks);
+  process.stdout.write(`${JSON.stringify({ suite: "large-queue", results }, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers or beat)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat or large-queue)`,
   );
 }
 const results: Record<string, unknown> = {};
