@@ -1,10 +1,13 @@
 /**
- * Large queues: for each adapter, fills one queue with `tasks` tasks (a tenth of them
- * delayed), then times what `stem observe queues` asks the store (every queue's stats,
- * then the named ones; median of 5) and a purge of the queue. On Redis a second
+ * Large queues: for each adapter, fills one queue with `tasks` tasks (1% of them delayed),
+ * then times what `stem observe queues` asks the store (every queue's stats, then the
+ * named ones; median of 5) and a purge of the queue. On Postgres the stats are timed again
+ * after a VACUUM of the jobs table (what autovacuum does in production; the test server
+ * runs with it off): until then, counting delayed jobs visits their heap pages. On Redis a second
  * connection PINGs in a loop during the purge: its slowest reply is how long Redis was
  * blocked at most (plus scheduling noise on a busy machine).
  */
+import type { PostgresStoreConnection } from "../src/adapters/postgres/index.ts";
 import { connect } from "../src/adapters/url.ts";
 import { fillQueue } from "../src/testing/fill-queue.ts";
 import { storeTarget } from "./targets.ts";
@@ -14,6 +17,8 @@ export interface LargeQueueFigures {
   fillPerSecond: number;
   /** Store time of `stem observe queues` (both stats calls), median of 5, ms. */
   observeQueuesMs: number;
+  /** Postgres only: the same after VACUUM (the visibility map set, as autovacuum would). */
+  observeQueuesAfterVacuumMs?: number;
   purgeMs: number;
   purged: number;
   /** Redis only: the slowest PING reply during the purge, ms. */
@@ -61,12 +66,20 @@ async function measure(adapter: string, url: string, tasks: number): Promise<Lar
   try {
     const broker = connection.broker();
     let start = performance.now();
-    await fillQueue(broker, QUEUE, tasks, { delayEvery: 10 });
+    await fillQueue(broker, QUEUE, tasks, { delayEvery: 100 });
     const fillPerSecond = Math.round(tasks / ((performance.now() - start) / 1000));
-    const observeQueuesMs = await median(5, async () => {
-      const known = (await broker.stats()).map((s) => s.queue);
-      await broker.stats(known);
-    });
+    const observeQueues = () =>
+      median(5, async () => {
+        const known = (await broker.stats()).map((s) => s.queue);
+        await broker.stats(known);
+      });
+    const observeQueuesMs = await observeQueues();
+    let observeQueuesAfterVacuumMs: number | undefined;
+    if (adapter === "postgres") {
+      const pg = connection as PostgresStoreConnection;
+      await pg.sql.unsafe(`VACUUM "${pg.schema}".jobs`);
+      observeQueuesAfterVacuumMs = Math.round((await observeQueues()) * 10) / 10;
+    }
     const pings = adapter === "redis" ? await pingLoop(url) : null;
     start = performance.now();
     const purged = await broker.purge(QUEUE);
@@ -76,6 +89,7 @@ async function measure(adapter: string, url: string, tasks: number): Promise<Lar
       tasks,
       fillPerSecond,
       observeQueuesMs: Math.round(observeQueuesMs * 10) / 10,
+      ...(observeQueuesAfterVacuumMs !== undefined ? { observeQueuesAfterVacuumMs } : {}),
       purgeMs: Math.round(purgeMs),
       purged,
       ...(slowest !== undefined ? { slowestPingDuringPurgeMs: Math.round(slowest * 10) / 10 } : {}),
