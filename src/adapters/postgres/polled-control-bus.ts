@@ -20,12 +20,16 @@ const LOOKBACK_MS = 10_000;
  * too), and subscribers poll the table every 250 ms. Delivery is to subscribers live at
  * the time, in the order messages were stored.
  */
+/** A channel's handlers and when (database time, ms) it was first subscribed. */
+interface Subscription {
+  since: number;
+  handlers: Set<Handler>;
+}
+
 export class PolledControlBus implements ControlBus {
-  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly channels = new Map<string, Subscription>();
   /** Ids handed over, with their creation time, to skip them when re-read. */
   private readonly seen = new Map<string, number>();
-  /** Only messages created from here on are delivered (set by the first subscription). */
-  private since: Date | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private polling: Promise<void> = Promise.resolve();
   private closed = false;
@@ -38,20 +42,28 @@ export class PolledControlBus implements ControlBus {
     );
   }
 
+  /** Resolves once messages published from now on reach `handler`. */
   async subscribe(channel: string, handler: Handler): Promise<() => Promise<void>> {
-    this.since ??= await this.db.run("subscribe", (sql) => databaseNow(sql));
-    let set = this.handlers.get(channel);
-    if (!set) this.handlers.set(channel, (set = new Set()));
-    set.add(handler);
+    let subscription = this.channels.get(channel);
+    if (!subscription) {
+      const since = (await this.db.run("subscribe", (sql) => databaseNow(sql))).getTime();
+      // Another subscribe to the channel may have finished meanwhile.
+      subscription = this.channels.get(channel) ?? { since, handlers: new Set() };
+      this.channels.set(channel, subscription);
+    }
+    const { handlers } = subscription;
+    handlers.add(handler);
     this.schedule();
     return async () => {
-      set.delete(handler);
-      if (set.size === 0 && this.handlers.get(channel) === set) this.handlers.delete(channel);
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.channels.get(channel) === subscription) {
+        this.channels.delete(channel);
+      }
     };
   }
 
   private schedule(): void {
-    if (this.timer || this.closed || this.handlers.size === 0) return;
+    if (this.timer || this.closed || this.channels.size === 0) return;
     this.timer = setTimeout(() => {
       this.polling = this.poll().finally(() => {
         this.timer = null;
@@ -61,14 +73,16 @@ export class PolledControlBus implements ControlBus {
   }
 
   private async poll(): Promise<void> {
+    if (this.channels.size === 0) return;
+    const since = Math.min(...[...this.channels.values()].map((c) => c.since));
     let rows;
     try {
       rows = await this.db.run("read control messages", (sql) =>
         readControlMessagesSince(
           sql,
           this.db.schema,
-          [...this.handlers.keys()],
-          this.since!,
+          [...this.channels.keys()],
+          new Date(since),
           LOOKBACK_MS,
         ),
       );
@@ -80,7 +94,10 @@ export class PolledControlBus implements ControlBus {
     for (const row of rows) {
       if (this.seen.has(row.id) || this.closed) continue;
       this.seen.set(row.id, row.at);
-      const handlers = [...(this.handlers.get(row.channel) ?? [])];
+      const subscription = this.channels.get(row.channel);
+      // Sent before this channel was subscribed: not for these handlers.
+      if (!subscription || row.at < subscription.since) continue;
+      const handlers = [...subscription.handlers];
       for (const handler of handlers) {
         try {
           handler(handlers.length > 1 ? structuredClone(row.message) : row.message);
@@ -96,7 +113,7 @@ export class PolledControlBus implements ControlBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.handlers.clear();
+    this.channels.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.polling;
