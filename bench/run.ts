@@ -8,6 +8,7 @@
  * postgres-vs-peers.ts).
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
+ * `npm run bench -- --suite startup [--rounds 21]`: start-up time of dist/stem (see startup.ts).
  * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
  * one queue of that many tasks: `stem observe queues` store time and purge time (see
  * large-queue.ts).
@@ -58,6 +59,11 @@ if (values.suite === "redis-vs-bullmq") {
     `${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`,
   );
   process.exit(0);
+} else if (values.suite === "startup") {
+  const { runStartupSuite } = await import("./startup.ts");
+  const report = await runStartupSuite(Math.max(Number(values.rounds), 21));
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite === "large-queue") {
   const { runLargeQueue } = await import("./large-queue.ts");
   const results = await runLargeQueue(values.adapter!.split(","), tasks);
@@ -65,7 +71,7 @@ if (values.suite === "redis-vs-bullmq") {
   process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat or large-queue)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup or large-queue)`,
   );
 }
 const results: Record<string, unknown> = {};

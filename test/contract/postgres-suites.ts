@@ -10,10 +10,12 @@ import { openPostgres, type PostgresStoreConnection } from "../../src/adapters/p
 import type { Clock } from "../../src/core/clock.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   type ContractSubject,
   controlBusContract,
   lockStoreContract,
+  minuteCountsContract,
   rateLimiterContract,
   resultBackendContract,
   revokeStoreContract,

@@ -1,5 +1,5 @@
 /**
- * Postgres queue sizes (migration 9): the per-queue job totals that `stats` sums stay
+ * Postgres queue sizes (migration 12): the per-queue job totals that `stats` sums stay
  * equal to the rows in the jobs table while several connections publish, roll back,
  * ack, dead-letter and purge at once, and folding a queue's deltas keeps its total.
  */

@@ -207,7 +207,7 @@ CREATE INDEX stem_workflow_runs_finished ON stem_workflow_runs (updated_at)
  * one writer, so the counter row costs no contention), and indexes on leases and due
  * times so the in-flight and delayed counts read only those rows.
  */
-const V5_SQL = `
+const QUEUE_SIZES_SQL = `
 CREATE TABLE stem_queue_sizes (
   queue TEXT PRIMARY KEY,
   jobs INTEGER NOT NULL
@@ -255,8 +255,36 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: "per-minute counters (task outcomes and durations, queue depth)",
+    sql: `
+CREATE TABLE stem_minute_counts (
+  minute INTEGER NOT NULL,
+  series TEXT NOT NULL,
+  counter TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+) WITHOUT ROWID;`,
+  },
+  {
+    version: 6,
+    description: "global concurrency limits and their leased slots",
+    sql: `
+CREATE TABLE stem_concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_slots INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stem_concurrency_slots (
+  key TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 7,
     description: "per-queue job counts and lease and due-time indexes (fast queue stats)",
-    sql: V5_SQL,
+    sql: QUEUE_SIZES_SQL,
   },
 ];
 

@@ -4,7 +4,7 @@ import { type Queryable, table } from "../database.ts";
 /**
  * Pending, in-flight, delayed and dead counts for `queues` (every queue ever published
  * to, by name, when omitted). A job whose lease ran out counts as pending. The job total
- * is the sum of the queue's rows in queue_size_deltas (migration 9), in-flight and
+ * is the sum of the queue's rows in queue_size_deltas (migration 12), in-flight and
  * delayed counts read their partial indexes, so a million pending jobs cost no more to
  * count than none.
  */
