@@ -12,6 +12,8 @@ export interface TaskLimits {
   queue?: string;
   /** The task's rate limit in words: `"10/s"`, `"10/s per args.tenant, group smtp, fail open"`. */
   rateLimit?: string;
+  /** At most this many running at once across every worker (`globalConcurrency`). */
+  globalConcurrency?: number;
 }
 
 /** The limits of every registered task that has one, by task name. */
@@ -19,8 +21,12 @@ export function taskLimits(registry: TaskRegistry): Record<string, TaskLimits> {
   const out: Record<string, TaskLimits> = {};
   for (const name of registry.names()) {
     const options = registry.get(name)?.options;
-    if (!options?.rateLimit) continue;
-    out[name] = { queue: options.queue, rateLimit: describeRateLimit(options.rateLimit) };
+    if (!options?.rateLimit && options?.globalConcurrency === undefined) continue;
+    out[name] = {
+      queue: options.queue,
+      rateLimit: options.rateLimit ? describeRateLimit(options.rateLimit) : undefined,
+      globalConcurrency: options.globalConcurrency,
+    };
   }
   return out;
 }

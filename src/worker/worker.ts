@@ -50,6 +50,12 @@ const ERROR_RELEASE_DELAY_MS = 1000;
  * retries with backoff, dead-letters exhausted tasks, reports heartbeats and answers
  * control commands. `start()` resolves once the worker is consuming.
  */
+/**
+ * How long one fetch may wait for work. Brokers wake a waiting fetch when work arrives or
+ * comes due; this only bounds how often an idle worker asks again.
+ */
+const FETCH_WAIT_MS = 5000;
+
 export class Worker {
   readonly id: string;
   readonly host: string;
@@ -304,7 +310,8 @@ export class Worker {
           max: Math.min(room, batch),
           leaseMs: this.leaseMs,
           consumer: this.id,
-          waitMs: 1000,
+          // Long: a pause or shutdown aborts the wait, and an idle worker costs less.
+          waitMs: FETCH_WAIT_MS,
           signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
         });
       } catch (error) {

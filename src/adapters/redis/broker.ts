@@ -332,6 +332,9 @@ export class RedisBroker implements Broker {
       if (left <= 0 || options.signal?.aborted) return out;
       const wait = reply[1] >= 0 ? Math.min(left, reply[1]) : left;
       if (wait > 0) await this.waiter.wait(waitKeys, reply[2], wait, options.signal);
+      // Waited out the whole time with nothing due sooner: the caller's next fetch looks
+      // again (looking here too would run the script twice per wait on an idle queue).
+      if (wait === left && Date.now() >= deadline) return out;
     }
   }
 

@@ -160,10 +160,16 @@ describe("queues and workers", () => {
     expect((await fx.call("POST", "/api/queues/no-such-queue/pause")).status).toBe(404);
   });
 
-  test("a queue shows its tasks' rate limits, from the task registry or else the workers' heartbeats", async () => {
+  test("a queue shows its tasks' rate and concurrency limits, from the task registry or else the workers' heartbeats", async () => {
     const limited = (await fx.call("GET", "/api/queues/limited")).body;
     expect(limited.limits).toEqual([
-      { task: "dash.limited", queue: "limited", rateLimit: "600/m", source: "registry" },
+      {
+        task: "dash.limited",
+        queue: "limited",
+        rateLimit: "600/m",
+        globalConcurrency: 2,
+        source: "registry",
+      },
     ]);
     expect((await fx.call("GET", "/api/queues/default")).body.limits).toEqual([]);
     // A dashboard without the app's tasks (`stem dashboard`) reads them from live workers.
@@ -172,7 +178,13 @@ describe("queues and workers", () => {
     try {
       const response = await dashboard.fetch(new Request("http://127.0.0.1/api/queues/limited"));
       expect(((await response.json()) as { limits: unknown[] }).limits).toEqual([
-        { task: "dash.limited", queue: "limited", rateLimit: "600/m", source: "workers" },
+        {
+          task: "dash.limited",
+          queue: "limited",
+          rateLimit: "600/m",
+          globalConcurrency: 2,
+          source: "workers",
+        },
       ]);
     } finally {
       dashboard.close();
