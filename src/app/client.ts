@@ -47,6 +47,8 @@ export interface StemClientOptions {
    * it off.
    */
   signer?: PayloadSigner | null;
+  /** Refuse envelopes larger than this many bytes at enqueue (default STEM_MAX_ENVELOPE_BYTES, else 1 MiB). */
+  maxEnvelopeBytes?: number;
 }
 
 /** Every store a client uses, resolved from its configuration. */
@@ -122,6 +124,7 @@ export class StemClient {
       defaultQueue: config.defaultQueue,
       lockStore: this.lockStore,
       clock: options.clock,
+      maxEnvelopeBytes: options.maxEnvelopeBytes,
       // Signing comes last: the signature covers what the other hooks set.
       beforePublish: [
         ...(options.beforePublish ?? []),

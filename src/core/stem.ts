@@ -20,6 +20,7 @@ import type { AnyTaskHandler } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { uuidv7 } from "./uuid.ts";
+import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -39,6 +40,11 @@ export interface StemOptions {
   beforePublish?: EnvelopeHook[];
   /** Middleware (see `use`); this array is used as given, so later additions apply. */
   middleware?: Middleware[];
+  /**
+   * Envelopes larger than this (bytes of JSON, after the `beforePublish` hooks) are
+   * refused at enqueue. Default: STEM_MAX_ENVELOPE_BYTES, else 1 MiB.
+   */
+  maxEnvelopeBytes?: number;
 }
 
 /** The outcome of a task, as `waitForTask` returns it. */
@@ -63,6 +69,7 @@ export class Stem implements Enqueuer {
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
   private readonly ignoredResults = new IgnoredResults();
+  private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
   readonly middleware: Middleware[];
 
@@ -80,6 +87,7 @@ export class Stem implements Enqueuer {
       options.defaultQueue ?? process.env.STEM_DEFAULT_QUEUE ?? "default",
     );
     this.lockStore = options.lockStore;
+    this.maxEnvelopeBytes = resolveMaxEnvelopeBytes(options.maxEnvelopeBytes);
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
     this.middleware = options.middleware ?? [];
@@ -203,6 +211,7 @@ export class Stem implements Enqueuer {
     const resultless: Envelope[] = [];
     for (let envelope of prepared) {
       for (const hook of this.hooks) envelope = await hook(envelope);
+      checkEnvelopeSize(envelope, this.maxEnvelopeBytes);
       if (resultIgnored(envelope)) {
         this.ignoredResults.add(envelope.id);
         resultless.push(envelope);

@@ -17,3 +17,4 @@ export {
 } from "./workflow-store-contract.ts";
 export { workflowFencingContract } from "./workflow-fencing-contract.ts";
 export { injectFaults, type FaultPlan, type FaultyStore } from "./faults.ts";
+export { fillQueue, type FillOptions } from "./fill-queue.ts";

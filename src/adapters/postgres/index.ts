@@ -5,6 +5,12 @@
  * (default `stem`), `max` (query pool size) and `resultTtlMs`/`resultTtl` are read by
  * Stem; `sslmode` (with `sslrootcert`, `sslcert`, `sslkey` or STEM_TLS_*) sets TLS; any
  * other parameter is passed to the server as a connection parameter.
+ *
+ * Behind PgBouncer in transaction pooling mode add `pgbouncer=true`: queries then use no
+ * named prepared statements, and LISTEN (which needs a session) goes to a direct URL
+ * given as `listen=postgres://...` (percent-encoded when it has a query of its own).
+ * Without one, waiting workers poll every 500 ms and control messages travel through a
+ * table polled every 250 ms.
  */
 import postgres from "postgres";
 import type { PublishResult, StoreConnection } from "../contracts.ts";
@@ -19,6 +25,7 @@ import {
   resolvePostgresOptions,
 } from "./connection-options.ts";
 import { PostgresControlBus } from "./control-bus.ts";
+import { PolledControlBus } from "./polled-control-bus.ts";
 import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
 import { NotificationListener } from "./listener.ts";
 import { PostgresLockStore } from "./lock-store.ts";
@@ -124,6 +131,9 @@ export async function openPostgres(
     backoff: reconnectBackoff,
     onnotice: (notice) => log.debug(`notice: ${notice.message}`),
     connection: { application_name: `stem:${schema}` },
+    // PgBouncer in transaction mode hands each transaction to any server connection, where
+    // a statement prepared on another one does not exist.
+    prepare: !resolved.pgbouncer,
   };
   const sql = postgres(resolved.clientUrl, { ...clientOptions, max: resolved.max });
   try {
@@ -137,7 +147,14 @@ export async function openPostgres(
 
   const outage = new OutageLog(displayUrl);
   const db = new PgDatabase(sql, schema, displayUrl, outage);
-  const listener = new NotificationListener(resolved.clientUrl, clientOptions, outage);
+  // Null behind PgBouncer without a direct URL: LISTEN needs a session of its own.
+  const listener = resolved.listen
+    ? new NotificationListener(
+        resolved.listen.clientUrl,
+        { ...clientOptions, ssl: resolved.listen.ssl },
+        outage,
+      )
+    : null;
   const broker = new PostgresBroker(db, listener);
   const backend = new PostgresResultBackend(db, resolved.resultTtlMs);
   const schedules = new PostgresScheduleStore(db);
@@ -145,7 +162,9 @@ export async function openPostgres(
   const revokes = new PostgresRevokeStore(db);
   const limiter = new PostgresRateLimiter(db);
   const slots = new PostgresConcurrencySlots(db);
-  const control = new PostgresControlBus(db, listener);
+  const control = listener
+    ? new PostgresControlBus(db, listener, resolved.pgbouncer)
+    : new PolledControlBus(db);
   const workflows = new PostgresWorkflowStore(db, options.clock ?? systemClock);
 
   let sweeping: Promise<unknown> = Promise.resolve();
@@ -192,7 +211,7 @@ export async function openPostgres(
         clearInterval(sweeper);
         await Promise.all([broker.close(), control.close()]);
         await sweeping;
-        await Promise.all([listener.close(), sql.end({ timeout: 5 })]);
+        await Promise.all([listener?.close(), sql.end({ timeout: 5 })]);
       })();
       return closing;
     },
