@@ -12,6 +12,7 @@ import { signals } from "./signals.ts";
 import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
 import { uniqueKeyFor } from "./unique.ts";
+import { queuedEntry } from "./timeline.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { type Middleware, checkMiddleware } from "./middleware.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
@@ -317,6 +318,7 @@ export class Stem implements Enqueuer {
       },
       createdAt: now,
       updatedAt: now,
+      timeline: [queuedEntry(envelope, now)],
     };
   }
 

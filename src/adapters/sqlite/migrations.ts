@@ -224,6 +224,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "delivery count per job (the worker's delivery limit)",
     sql: "ALTER TABLE stem_jobs ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 5,
+    description: "task timelines (a JSON array of entries beside each status)",
+    sql: "ALTER TABLE stem_task_statuses ADD COLUMN timeline TEXT;",
+  },
 ];
 
 /** The newest schema version this build knows. */
