@@ -557,7 +557,12 @@ export class TaskRunner {
           startedAt: started,
           meta: { maxRetries, nextRetryAt: now + delayMs, retryDelayMs: delayMs },
           timeline: [
-            this.entry("retried", { attempt, error: taskError.message, dueAt: now + delayMs }),
+            this.entry("retried", {
+              at: now,
+              attempt,
+              error: taskError.message,
+              dueAt: now + delayMs,
+            }),
           ],
         }),
       );

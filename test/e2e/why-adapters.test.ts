@@ -189,7 +189,12 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
       ]);
       await c.createWorker({ concurrency: 2 }).start();
       await c.waitForTask(done, { timeout: 20_000 });
-      await eventually(() => c.broker.getDeadLetter(failed), 20_000, "the dead letter");
+      // eventually() takes null for an answer: wait for the dead letter itself.
+      await eventually(
+        async () => (await c.broker.getDeadLetter(failed)) ?? undefined,
+        20_000,
+        "the dead letter",
+      );
       await eventually(
         async () => (await c.getTaskStatus(waiting))?.timeline?.at(-1)?.event === "rate-limited",
         20_000,
