@@ -3,19 +3,14 @@
  * task, each delivery and start, retries, dead letters and replays, a lost lease, the
  * outcome, in order.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { FixedRetryStrategy, StemClient, buildEnvelope, defineTask } from "../../src/index.ts";
 import type { TimelineEntry } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 const failedOnce = new Set<string>();
 /** Fails the first time it sees a key, then succeeds. */
@@ -46,11 +41,7 @@ const events = (timeline: TimelineEntry[] | undefined) => (timeline ?? []).map((
 
 for (const adapter of ADAPTERS) {
   describe(`task timelines on ${adapter.name}`, () => {
-    async function open(): Promise<StemClient> {
-      store = await adapter.open("timeline");
-      client = await StemClient.fromUrl(store.url, { tasks: TASKS });
-      return client;
-    }
+    const open = () => openClient(adapter, "timeline", { tasks: TASKS });
 
     async function finished(c: StemClient, id: string) {
       await c.waitForTask(id, { timeout: 20_000 });

@@ -4,20 +4,15 @@
  * cause and its key fact (the due time, the paused queue, the missing workers, the
  * exhausted limit, the silent worker and its lease end, the missing chord members, ...).
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { StemClient, defineTask, explainTask, task } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { persistPause } from "../../src/worker/revocations.ts";
 import { revokeEntries } from "../../src/worker/revoke-entries.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 const ok = defineTask<{ n: number }>({ name: "why.ok", run: (_ctx, { n }) => n * 2 });
 const broken = defineTask({
@@ -52,11 +47,7 @@ function heartbeat(workerId: string, queues: string[], timestamp: number, inflig
 
 for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
   describe(`stem observe why on ${adapter.name}`, () => {
-    async function open(): Promise<StemClient> {
-      store = await adapter.open("why");
-      client = await StemClient.fromUrl(store.url, { tasks: TASKS });
-      return client;
-    }
+    const open = () => openClient(adapter, "why", { tasks: TASKS });
 
     test("not due yet: the due time and how long until it", async () => {
       const c = await open();
