@@ -7,11 +7,6 @@ import { isLost } from "../worker/liveness.ts";
 import { type WhyFacts, span } from "./why-facts.ts";
 import type { WhyExplanation } from "./why-types.ts";
 
-/** The window finished tasks are counted over for the drain rate. */
-const DRAIN_WINDOW_MS = 5 * 60_000;
-/** Finished statuses read per state to measure the drain rate. */
-const DRAIN_SAMPLE = 500;
-
 /** Live workers (heartbeat not lost), sorted by id. */
 export function liveWorkers(facts: WhyFacts): WorkerHeartbeat[] {
   return facts.heartbeats
@@ -19,16 +14,15 @@ export function liveWorkers(facts: WhyFacts): WorkerHeartbeat[] {
     .sort((a, b) => a.workerId.localeCompare(b.workerId));
 }
 
-/** Tasks of `queue` finished per minute over the last five minutes (from their statuses). */
-async function drainPerMinute(facts: WhyFacts, queue: string): Promise<number> {
-  const since = facts.now - DRAIN_WINDOW_MS;
-  const lists = await Promise.all(
-    (["succeeded", "failed"] as const).map((state) =>
-      facts.sources.backend.list({ queue, state, limit: DRAIN_SAMPLE }),
-    ),
-  );
-  const finished = lists.flat().filter((s) => (s.finishedAt ?? s.updatedAt) >= since).length;
-  return finished / (DRAIN_WINDOW_MS / 60_000);
+/**
+ * Tasks the workers finish per minute, on average since each started (from their
+ * heartbeats' counters: cheap on every backend, but across all of a worker's queues).
+ */
+function drainPerMinute(workers: WorkerHeartbeat[]): number {
+  return workers.reduce((sum, b) => {
+    const minutes = (b.timestamp - b.startedAt) / 60_000;
+    return minutes > 0 ? sum + b.processed / minutes : sum;
+  }, 0);
 }
 
 /** No live worker reads the task's queue. */
@@ -53,16 +47,16 @@ export function noWorker(facts: WhyFacts, queue: string): WhyExplanation | null 
 export async function queuedBehind(facts: WhyFacts, queue: string): Promise<WhyExplanation> {
   const [stats] = await facts.sources.broker.stats([queue]);
   const ready = stats?.pending ?? 0;
-  const perMinute = await drainPerMinute(facts, queue);
   const consumers = liveWorkers(facts).filter((b) => b.queues.includes(queue));
+  const perMinute = drainPerMinute(consumers);
   const slots = consumers.reduce((n, b) => n + b.concurrency, 0);
   const busy = consumers.reduce((n, b) => n + b.inflight, 0);
   const ahead = Math.max(0, ready - 1);
   const estimateMs = perMinute > 0 ? (ahead / perMinute) * 60_000 : undefined;
   const rate =
     perMinute > 0
-      ? `the queue drains about ${round(perMinute)} tasks a minute, so it should start in about ${span(estimateMs ?? 0)}`
-      : "no task of this queue finished in the last 5 minutes, so no start can be estimated";
+      ? `its consumers finish about ${round(perMinute)} tasks a minute (on average since they started), so it should start in about ${span(estimateMs ?? 0)}`
+      : "its consumers have finished no task yet, so no start can be estimated";
   return {
     cause: "queued",
     summary:

@@ -29,7 +29,13 @@ const TASKS = [ok, broken, limited, unique];
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A heartbeat for a worker that is not a real process (a busy or a silent one). */
-function heartbeat(workerId: string, queues: string[], timestamp: number, inflight = 0) {
+function heartbeat(
+  workerId: string,
+  queues: string[],
+  timestamp: number,
+  inflight = 0,
+  processed = 0,
+) {
   return {
     workerId,
     host: "h",
@@ -37,9 +43,9 @@ function heartbeat(workerId: string, queues: string[], timestamp: number, inflig
     queues,
     concurrency: 1,
     inflight,
-    processed: 0,
+    processed,
     failed: 0,
-    startedAt: timestamp - 1000,
+    startedAt: timestamp - 60_000,
     timestamp,
     extras: { heartbeatIntervalMs: 1000 },
   };
@@ -72,7 +78,8 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
 
     test("queued behind others on a busy queue: the ready count and the consumers", async () => {
       const c = await open();
-      await c.backend.setHeartbeat(heartbeat("w-busy", ["default"], Date.now(), 1), 60_000);
+      // 120 tasks in its minute alive: 2 a second.
+      await c.backend.setHeartbeat(heartbeat("w-busy", ["default"], Date.now(), 1, 120), 60_000);
       await c.stem.enqueueMany([1, 2].map((n) => ({ name: "why.ok", args: { n } })));
       const id = await c.stem.enqueue("why.ok", { n: 3 });
       const why = await explainTask(c, id);
@@ -80,6 +87,9 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
       expect(why.evidence).toMatchObject({ queue: "default", ready: 3 });
       expect(why.summary).toContain("3 task(s) are ready");
       expect(why.summary).toContain("1 of 1 slot(s) busy");
+      expect(why.summary).toContain("about 120 tasks a minute");
+      expect(why.summary).toContain("should start in about 1s");
+      expect(why.evidence.drainPerMinute).toBe(120);
     });
 
     test("the queue is paused: which queue, since when, by whom, and the resume command", async () => {
