@@ -57,11 +57,17 @@ export async function queuedBehind(facts: WhyFacts, queue: string): Promise<WhyE
     perMinute > 0
       ? `its consumers finish about ${round(perMinute)} tasks a minute (on average since they started), so it should start in about ${span(estimateMs ?? 0)}`
       : "its consumers have finished no task yet, so no start can be estimated";
+  const workers = `${consumers.length} live worker(s) consume it with ${busy} of ${slots} slot(s) busy`;
+  // The status says queued, yet the broker has nothing ready on the queue.
+  const nothingReady =
+    `Queued on ${queue}, but no task is ready there now (${stats?.delayed ?? 0} delayed, ${stats?.inflight ?? 0} in flight): ` +
+    "it is delayed or being delivered, or its message was never published (a producer that failed between storing its status and publishing)";
   return {
     cause: "queued",
     summary:
-      `Queued on ${queue}, waiting its turn: ${ready} task(s) are ready on the queue (this one included, in priority then arrival order); ` +
-      `${consumers.length} live worker(s) consume it with ${busy} of ${slots} slot(s) busy; ${rate}.`,
+      ready === 0
+        ? `${nothingReady}; ${workers}.`
+        : `Queued on ${queue}, waiting its turn: ${ready} task(s) are ready on the queue (this one included, in priority then arrival order); ${workers}; ${rate}.`,
     fix:
       busy >= slots
         ? `add workers or concurrency on ${queue}: stem worker --tasks ./tasks.ts --queue ${queue} --concurrency N`

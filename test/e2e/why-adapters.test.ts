@@ -92,6 +92,30 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
       expect(why.evidence.drainPerMinute).toBe(120);
     });
 
+    test("a queued status the broker holds nothing for: said so, with the likely reasons", async () => {
+      const c = await open();
+      await c.backend.setHeartbeat(heartbeat("w-idle", ["default"], Date.now()), 60_000);
+      const now = Date.now();
+      const id = "why-never-published";
+      // What a producer that died between storing the status and publishing leaves.
+      await c.backend.set([
+        {
+          id,
+          name: "why.ok",
+          queue: "default",
+          state: "queued",
+          attempt: 0,
+          meta: {},
+          createdAt: now,
+          updatedAt: now,
+        },
+      ]);
+      const why = await explainTask(c, id);
+      expect(why.cause).toBe("queued");
+      expect(why.summary).toContain("no task is ready there now (0 delayed, 0 in flight)");
+      expect(why.summary).toContain("never published");
+    });
+
     test("the queue is paused: which queue, since when, by whom, and the resume command", async () => {
       const c = await open();
       await persistPause(c.revokeStore, ["default"], true, Date.now(), "ops-alice");
