@@ -361,38 +361,32 @@ $$;
   {
     version: 9,
     name: "task timelines",
-    // timeline_append does what appendTimeline in core/timeline.ts does, on the server, so
-    // a status write appends to its task's timeline in the same statement.
+    // timeline_append(stored, added, cap) does what appendTimeline in core/timeline.ts does,
+    // on the server, for an `added` that is itself already collapsed (upsertStatuses makes
+    // it so): a status write appends to its task's timeline in the same statement. A plain
+    // SQL function, so the planner can inline it.
     sql: `
 ALTER TABLE {schema}.task_results ADD COLUMN timeline jsonb;
 
+CREATE FUNCTION {schema}.timeline_capped(joined jsonb, cap integer)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_array(joined->0) || (
+    SELECT jsonb_agg(value ORDER BY ord)
+    FROM jsonb_array_elements(joined) WITH ORDINALITY AS t(value, ord)
+    WHERE ord > jsonb_array_length(joined) - cap + 1)
+$$;
+
+-- One expression (no FROM), so the planner inlines it into the upsert.
 CREATE FUNCTION {schema}.timeline_append(stored jsonb, added jsonb, cap integer)
-RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-  kept jsonb := coalesce(stored, '[]'::jsonb);
-  entry jsonb;
-  n integer;
-BEGIN
-  FOR entry IN SELECT value FROM jsonb_array_elements(coalesce(added, '[]'::jsonb)) LOOP
-    n := jsonb_array_length(kept);
-    IF entry->>'event' = 'progress' AND n > 0 AND kept->(n - 1)->>'event' = 'progress' THEN
-      kept := jsonb_set(kept, ARRAY[(n - 1)::text], entry);
-    ELSE
-      kept := kept || jsonb_build_array(entry);
-    END IF;
-  END LOOP;
-  n := jsonb_array_length(kept);
-  IF n = 0 THEN
-    RETURN NULL;
-  END IF;
-  IF n > cap THEN
-    kept := jsonb_build_array(kept->0) || (
-      SELECT jsonb_agg(value ORDER BY ord)
-      FROM jsonb_array_elements(kept) WITH ORDINALITY AS t(value, ord)
-      WHERE ord > n - cap + 1);
-  END IF;
-  RETURN kept;
-END
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN stored->-1->>'event' = 'progress' AND added->0->>'event' = 'progress' THEN
+      CASE WHEN jsonb_array_length(stored) + jsonb_array_length(added) - 1 <= cap
+        THEN (stored - -1) || added
+        ELSE {schema}.timeline_capped((stored - -1) || added, cap) END
+    WHEN jsonb_array_length(stored) + jsonb_array_length(added) <= cap THEN stored || added
+    ELSE {schema}.timeline_capped(stored || added, cap)
+  END
 $$;
 `,
   },

@@ -1,7 +1,12 @@
 import type postgres from "postgres";
 import type { TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
-import { TIMELINE_CAP, latestWithTimelines } from "../../../core/timeline.ts";
+import {
+  TIMELINE_CAP,
+  appendTimeline,
+  latestWithTimelines,
+  withoutTimeline,
+} from "../../../core/timeline.ts";
 import { type Queryable, json, table } from "../database.ts";
 
 /**
@@ -17,21 +22,29 @@ export function upsertStatuses(
   ttlMs: number,
 ): postgres.PendingQuery<postgres.Row[]> {
   checkStatusesStorable(statuses);
-  const latest = latestWithTimelines(statuses);
+  // Each status's entries collapsed here, so the server only joins them to the stored ones.
+  const latest = latestWithTimelines(statuses).map((status) =>
+    status.timeline?.length
+      ? { ...status, timeline: appendTimeline([], status.timeline, TIMELINE_CAP) }
+      : withoutTimeline(status),
+  );
   return sql`
     INSERT INTO ${table(sql, schema, "task_results")} AS r
       (id, state, name, queue, status, timeline, updated_at, expires_at)
     SELECT s->>'id', s->>'state', coalesce(s->>'name', ''), coalesce(s->>'queue', ''),
-      s - 'timeline', ${sql(schema)}.timeline_append(NULL, s->'timeline', ${TIMELINE_CAP}::integer),
+      s - 'timeline', s->'timeline',
       coalesce(to_timestamp((s->>'updatedAt')::double precision / 1000), now()),
       now() + interval '1 millisecond' * ${ttlMs}::double precision
     FROM jsonb_array_elements(${json(sql, latest)}) AS t(s)
     ON CONFLICT (id) DO UPDATE SET
       state = excluded.state, name = excluded.name, queue = excluded.queue,
       status = excluded.status, updated_at = excluded.updated_at, expires_at = excluded.expires_at,
-      timeline = ${sql(schema)}.timeline_append(
-        CASE WHEN r.expires_at > now() THEN r.timeline END, excluded.timeline,
-        ${TIMELINE_CAP}::integer)`;
+      timeline = CASE
+        WHEN r.expires_at <= now() THEN excluded.timeline
+        WHEN excluded.timeline IS NULL OR r.timeline IS NULL
+          THEN coalesce(excluded.timeline, r.timeline)
+        ELSE ${sql(schema)}.timeline_append(r.timeline, excluded.timeline, ${TIMELINE_CAP}::integer)
+      END`;
 }
 
 /** Upserts whole task statuses in one statement (see `upsertStatuses`). */
