@@ -89,20 +89,22 @@ end
  */
 export const STORE_STATUSES = `
 local function append_timeline(key, lines, ttl, cap)
-  local progress = '"event":"progress"'
-  for line in string.gmatch(lines, '[^\\n]+') do
-    local last = redis.call('LINDEX', key, -1)
-    if string.find(line, progress, 1, true) and last and string.find(last, progress, 1, true) then
-      redis.call('LSET', key, -1, line)
-    else
-      redis.call('RPUSH', key, line)
+  if lines ~= '' then
+    local progress = '"event":"progress"'
+    for line in string.gmatch(lines, '[^\\n]+') do
+      local last = string.find(line, progress, 1, true) and redis.call('LINDEX', key, -1)
+      if last and string.find(last, progress, 1, true) then
+        redis.call('LSET', key, -1, line)
+      else
+        redis.call('RPUSH', key, line)
+      end
     end
-  end
-  local n = redis.call('LLEN', key)
-  if n > cap then
-    local first = redis.call('LINDEX', key, 0)
-    redis.call('LTRIM', key, n - cap + 1, -1)
-    redis.call('LPUSH', key, first)
+    local n = redis.call('LLEN', key)
+    if n > cap then
+      local first = redis.call('LINDEX', key, 0)
+      redis.call('LTRIM', key, n - cap + 1, -1)
+      redis.call('LPUSH', key, first)
+    end
   end
   redis.call('PEXPIRE', key, ttl)
 end
