@@ -8,6 +8,7 @@
  * postgres-vs-peers.ts).
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
+ * `npm run bench -- --suite startup [--rounds 21]`: start-up time of dist/stem (see startup.ts).
  */
 import { parseArgs } from "node:util";
 import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
@@ -55,9 +56,14 @@ if (values.suite === "redis-vs-bullmq") {
     `${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`,
   );
   process.exit(0);
+} else if (values.suite === "startup") {
+  const { runStartupSuite } = await import("./startup.ts");
+  const report = await runStartupSuite(Math.max(Number(values.rounds), 21));
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers or beat)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat or startup)`,
   );
 }
 const results: Record<string, unknown> = {};

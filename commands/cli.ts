@@ -10,21 +10,10 @@ import { registerStemModule } from "../src/app/stem-module.ts";
 import { StemError, type StemErrorCode } from "../src/core/errors.ts";
 import { checkLogLevelEnv } from "../src/core/logger.ts";
 import { checkCommandLine } from "./args-check.ts";
-import { beatCommand } from "./beat.ts";
-import { dashboardCommand } from "./dashboard.ts";
-import { dlqCommand } from "./dlq.ts";
-import { enqueueCommand } from "./enqueue.ts";
-import { healthCommand } from "./health.ts";
-import { keysCommand } from "./keys.ts";
-import { observeCommand } from "./observe.ts";
 import { renderHelp, withExamples } from "./output/help.ts";
 import { showWide, stripAnsi } from "./output/terminal.ts";
-import { resultCommand } from "./result.ts";
-import { scheduleCommand } from "./schedule.ts";
 import { missingStoreHint } from "./store-access.ts";
-import { tasksCommand } from "./tasks.ts";
-import { wfCommand } from "./wf.ts";
-import { workerCommand } from "./worker.ts";
+import { versionLine } from "./version.ts";
 
 export const main = defineCommand({
   meta: {
@@ -32,19 +21,21 @@ export const main = defineCommand({
     version: pkg.version,
     description: "Background jobs for TypeScript: workers, queues and operator tools",
   },
+  // Each command is loaded when it is run (or its help is shown): `stem --version` and
+  // `stem enqueue` do not pay for the worker's, the dashboard's or the adapters' code.
   subCommands: {
-    worker: workerCommand,
-    wf: wfCommand,
-    enqueue: enqueueCommand,
-    result: resultCommand,
-    tasks: tasksCommand,
-    health: healthCommand,
-    dlq: dlqCommand,
-    observe: observeCommand,
-    keys: keysCommand,
-    beat: beatCommand,
-    schedule: scheduleCommand,
-    dashboard: dashboardCommand,
+    worker: () => import("./worker.ts").then((m) => m.workerCommand),
+    wf: () => import("./wf.ts").then((m) => m.wfCommand),
+    enqueue: () => import("./enqueue.ts").then((m) => m.enqueueCommand),
+    result: () => import("./result.ts").then((m) => m.resultCommand),
+    tasks: () => import("./tasks.ts").then((m) => m.tasksCommand),
+    health: () => import("./health.ts").then((m) => m.healthCommand),
+    dlq: () => import("./dlq.ts").then((m) => m.dlqCommand),
+    observe: () => import("./observe.ts").then((m) => m.observeCommand),
+    keys: () => import("./keys.ts").then((m) => m.keysCommand),
+    beat: () => import("./beat.ts").then((m) => m.beatCommand),
+    schedule: () => import("./schedule.ts").then((m) => m.scheduleCommand),
+    dashboard: () => import("./dashboard.ts").then((m) => m.dashboardCommand),
   },
 });
 
@@ -96,7 +87,7 @@ export async function run(rawArgs: string[]): Promise<void> {
       return;
     }
     if (rawArgs.length === 1 && ["--version", "-v", "version"].includes(rawArgs[0])) {
-      process.stdout.write(`${pkg.version}\n`);
+      process.stdout.write(`${versionLine()}\n`);
       return;
     }
     await checkCommandLine(main, rawArgs);

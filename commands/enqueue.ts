@@ -15,6 +15,7 @@ import {
 import { printResult } from "./result.ts";
 import { requireDurable } from "./store-access.ts";
 import { waitRefused } from "../src/core/ignore-result.ts";
+import { linkArgs, linksFrom } from "./link-flags.ts";
 
 export const enqueueCommand = defineCommand({
   meta: {
@@ -63,11 +64,13 @@ export const enqueueCommand = defineCommand({
       type: "boolean",
       description: "Keep no status or result for this task (cannot be combined with --wait)",
     },
+    ...linkArgs,
     wait: { type: "boolean", alias: "w", description: "Wait for the result" },
     timeout: { type: "string", default: "30s", description: "With --wait: how long to wait" },
   },
-  run: async ({ args }) => {
+  run: async ({ args, rawArgs }) => {
     const taskArgs = parseJsonFlag(args.args, "args") ?? {};
+    const links = linksFrom(rawArgs);
     const priority = args.priority === undefined ? undefined : Number(args.priority);
     if (priority !== undefined && (!Number.isInteger(priority) || priority < 0 || priority > 9)) {
       throw new UsageError(`--priority must be an integer from 0 to 9, got "${args.priority}"`);
@@ -125,6 +128,7 @@ export const enqueueCommand = defineCommand({
         hardTimeLimit,
         maxDeliveries,
         unique,
+        ...links,
       };
       // Refused before enqueuing: the task would run with nobody able to see its outcome.
       if (args.wait && client.stem.ignoresResult(args.name, options)) {
@@ -148,4 +152,5 @@ export const enqueueCommand = defineCommand({
 withExamples(enqueueCommand, [
   `stem enqueue email.send --args '{"to":"a@b.c"}'`,
   "stem enqueue reports.build -q reports --delay 10m -w --timeout 15m",
+  `stem enqueue invoice.charge --args '{"id":7}' --link invoice.receipt --link-error 'ops.page={"team":"billing"}'`,
 ]);

@@ -131,6 +131,14 @@ export function iso(ms: number | undefined | null): string {
  * or its one-letter alias; citty keeps only the last one.
  */
 export function repeatedFlag(rawArgs: string[], name: string, short?: string): string[] {
+  return flagValues(rawArgs, name, short)
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** Every value given to a repeatable flag, as given (not split on commas). */
+export function flagValues(rawArgs: string[], name: string, short?: string): string[] {
   const values: string[] = [];
   const spellings = short ? [`--${name}`, `-${short}`] : [`--${name}`];
   for (let i = 0; i < rawArgs.length; i++) {
@@ -140,8 +148,5 @@ export function repeatedFlag(rawArgs: string[], name: string, short?: string): s
       else if (arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1));
     }
   }
-  return values
-    .flatMap((v) => v.split(","))
-    .map((v) => v.trim())
-    .filter(Boolean);
+  return values;
 }

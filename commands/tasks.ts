@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { loadTaskModule } from "../src/app/task-module.ts";
 import { TaskRegistry } from "../src/core/registry.ts";
 import { formatDuration } from "../src/core/duration.ts";
+import { describeRateLimit } from "../src/core/rate-limit.ts";
 import { withExamples } from "./output/help.ts";
 import { jsonArg, out, printJson, printTable } from "./shared.ts";
 
@@ -18,13 +19,17 @@ const list = defineCommand({
   run: async ({ args }) => {
     const module = await loadTaskModule(args.tasks);
     const registry = new TaskRegistry(module.tasks);
-    const tasks = registry.all().map(({ handler, options }) => ({
+    const registered = registry.all();
+    const tasks = registered.map(({ handler, options }) => ({
       name: handler.name,
       description: handler.metadata?.description,
       queue: options.queue,
       maxRetries: options.maxRetries,
       priority: options.priority,
       rateLimit: handler.options?.rateLimit,
+      rateLimitKey: options.rateLimit?.keySpec,
+      rateLimitGroup: options.rateLimit?.group,
+      rateLimitFailMode: options.rateLimit?.failMode,
       softTimeLimitMs: options.softTimeLimitMs,
       hardTimeLimitMs: options.hardTimeLimitMs,
       visibilityTimeoutMs: options.visibilityTimeoutMs,
@@ -50,12 +55,12 @@ const list = defineCommand({
         { name: "unique", optional: 2 },
         { name: "description", optional: 1 },
       ],
-      tasks.map((r) => [
+      tasks.map((r, i) => [
         r.name,
         r.queue ?? "(default)",
         r.maxRetries,
         r.priority ?? 0,
-        r.rateLimit,
+        registered[i].options.rateLimit ? describeRateLimit(registered[i].options.rateLimit) : "",
         ms(r.softTimeLimitMs),
         ms(r.hardTimeLimitMs),
         ms(r.visibilityTimeoutMs),

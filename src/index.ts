@@ -11,6 +11,7 @@ export {
   MemoryLockStore,
   MemoryRevokeStore,
   MemoryRateLimiter,
+  MemoryConcurrencySlots,
   MemoryControlBus,
 } from "./adapters/memory/index.ts";
 
@@ -31,7 +32,7 @@ export {
   type Enqueuer,
 } from "./core/definition.ts";
 export { parseDuration, formatDuration, type DurationInput } from "./core/duration.ts";
-export type { EnqueueOptions } from "./core/enqueue-options.ts";
+export type { EnqueueOptions, LinkedCall } from "./core/enqueue-options.ts";
 export { type Envelope, Headers, MetaKeys, buildEnvelope } from "./core/envelope.ts";
 export {
   StemError,
@@ -46,7 +47,12 @@ export {
   type ErrorClass,
   type ErrorFilter,
 } from "./core/failure-control.ts";
-export { parseRateLimit, type RateLimit } from "./core/rate-limit.ts";
+export {
+  parseRateLimit,
+  type RateLimit,
+  type RateLimitFailMode,
+  type RateLimitKey,
+} from "./core/rate-limit.ts";
 export { UnstorableValueError, checkStorable, unstorableReason } from "./core/storable.ts";
 export { TaskRegistry } from "./core/registry.ts";
 export {
@@ -78,6 +84,7 @@ export {
 export type { SettledHook } from "./worker/task-runner.ts";
 export type { AutoscaleOptions } from "./worker/autoscale.ts";
 export { sendControl } from "./worker/control-client.ts";
+export { globalConcurrencyUsage, type LimitUsage } from "./worker/concurrency-gate.ts";
 export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts";
 
 export { FakeStem, type RecordedEnqueue } from "./testing/fake-stem.ts";

@@ -32,3 +32,10 @@ export function takeToken(
     retryAfterMs: Math.ceil((1 - tokens) / perMs),
   };
 }
+
+/** When a bucket in `state` will be back to capacity, which is the same as no bucket: it may be deleted then. */
+export function bucketFullAt(state: BucketState, rate: BucketRate): number {
+  const capacity = Math.max(1, rate.burst ?? 1);
+  const perMs = rate.tokens / rate.intervalMs;
+  return state.updatedAt + Math.ceil(Math.max(0, capacity - state.tokens) / perMs);
+}

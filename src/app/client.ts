@@ -1,5 +1,6 @@
 import type {
   Broker,
+  ConcurrencySlots,
   ConnectOptions,
   ControlBus,
   LockStore,
@@ -55,6 +56,7 @@ interface ClientStores {
   lockStore: LockStore;
   revokeStore: RevokeStore;
   rateLimiter: RateLimiter;
+  concurrencySlots: ConcurrencySlots;
   controlBus: ControlBus;
 }
 
@@ -81,6 +83,8 @@ export class StemClient {
   readonly lockStore: LockStore;
   readonly revokeStore: RevokeStore;
   readonly rateLimiter: RateLimiter;
+  /** Global concurrency limits (on the broker's store), shared by every worker. */
+  readonly concurrencySlots: ConcurrencySlots;
   readonly controlBus: ControlBus;
   protected readonly options: StemClientOptions;
   private readonly connections: Connections;
@@ -107,6 +111,7 @@ export class StemClient {
     this.lockStore = stores.lockStore;
     this.revokeStore = stores.revokeStore;
     this.rateLimiter = stores.rateLimiter;
+    this.concurrencySlots = stores.concurrencySlots;
     this.controlBus = stores.controlBus;
     this.stem = new Stem({
       broker: this.broker,
@@ -158,6 +163,7 @@ export class StemClient {
         lockStore: locks.lockStore(),
         revokeStore: backend.revokeStore(),
         rateLimiter: broker.rateLimiter(),
+        concurrencySlots: broker.concurrencySlots(),
         controlBus: broker.controlBus(),
       },
     };
@@ -255,6 +261,7 @@ export class StemClient {
       backend: this.backend,
       tasks: this.registry,
       rateLimiter: this.rateLimiter,
+      concurrencySlots: this.concurrencySlots,
       revokeStore: this.revokeStore,
       lockStore: this.lockStore,
       controlBus: this.controlBus,

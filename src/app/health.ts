@@ -7,6 +7,7 @@
  */
 import type { StoreConnection } from "../adapters/contracts.ts";
 import { connect, redactUrl } from "../adapters/url.ts";
+import { uuidv7 } from "../core/uuid.ts";
 import type { StemConfig } from "./config.ts";
 
 export interface HealthCheck {
@@ -39,7 +40,7 @@ function before<T>(promise: Promise<T>, deadline: number, what: string, timeoutM
 /** A lock taken, read back and released: a write and a read through the store. */
 async function roundTrip(connection: StoreConnection): Promise<void> {
   const locks = connection.lockStore();
-  const key = `stem:health:${Bun.randomUUIDv7()}`;
+  const key = `stem:health:${uuidv7()}`;
   const owner = `health-${process.pid}`;
   if (!(await locks.acquire(key, owner, 10_000)))
     throw new Error("write/read round trip: a fresh lock could not be taken");

@@ -3,8 +3,6 @@
  * Stem, so a user with only the compiled binary and a .ts file can run tasks, and the
  * tasks they define are the same classes the worker checks for.
  */
-import * as stem from "../index.ts";
-
 let registered = false;
 
 export function registerStemModule(): void {
@@ -13,8 +11,9 @@ export function registerStemModule(): void {
   Bun.plugin({
     name: "stem-self",
     setup(build) {
-      build.module("stem", () => ({
-        exports: stem as unknown as Record<string, unknown>,
+      // Loaded when a task module first imports "stem", not when the CLI starts.
+      build.module("stem", async () => ({
+        exports: (await import("../index.ts")) as unknown as Record<string, unknown>,
         loader: "object",
       }));
     },

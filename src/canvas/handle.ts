@@ -4,9 +4,10 @@
  * result backend, so a handle made in another process (`canvas.handle(id)`) works too.
  */
 import type { ResultBackend } from "../adapters/contracts.ts";
+import { systemClock } from "../core/clock.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError, TimeoutError } from "../core/errors.ts";
-import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "../core/states.ts";
+import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "../core/states.ts";
 import { CanvasMeta, type MemberRef } from "./nodes.ts";
 import type { CanvasKind } from "./signatures.ts";
 
@@ -125,7 +126,7 @@ export class CanvasHandle<T = unknown> {
           `${kindOf(record)} ${this.id} did not finish within ${timeoutMs} ms (state: ${record.state})`,
         );
       }
-      await Bun.sleep(Math.min(pause, left));
+      await systemClock.sleep(Math.min(pause, left));
       pause = Math.min(pause * 2, 100);
     }
   }

@@ -9,7 +9,7 @@ export {
 } from "./handle.ts";
 export { canvasSettledHook } from "./settle.ts";
 export { CHORD_TIMEOUT_TASK, type ChordTimeoutArgs } from "./chord-timeout.ts";
-export type { ChordMemberFailure } from "./launch.ts";
+export type { ChordMemberFailure, LinkedFailure } from "./launch.ts";
 export {
   type CanvasKind,
   type ChainSignature,

@@ -28,6 +28,17 @@ export interface LaunchInput {
   results?: unknown[];
   /** For the callback of a partial chord: its failed members, passed as `args.failures`. */
   failures?: ChordMemberFailure[];
+  /** For an error callback (`linkError`): the task that failed, passed as `args.failure`. */
+  failure?: LinkedFailure;
+}
+
+/** What an error callback (`linkError`) gets as `args.failure`: the task that failed for good. */
+export interface LinkedFailure {
+  id: string;
+  /** The failed task's name. */
+  name: string;
+  /** Its error as stored: type, message, and the stack when the handler's error had one. */
+  error: TaskError;
 }
 
 /** A failed member, as the callback of a chord with `onMemberFailure: "partial"` gets it. */
@@ -195,6 +206,7 @@ export function leafArgs(node: TaskNode, input: LaunchInput): Record<string, unk
   let args: Record<string, unknown> = { ...node.args };
   if (input.results !== undefined) args.results = input.results;
   if (input.failures !== undefined) args.failures = input.failures;
+  if (input.failure !== undefined) args.failure = input.failure;
   if (input.previous) {
     const value = input.previous.value;
     if (node.previousAs !== undefined) args[node.previousAs] = value;

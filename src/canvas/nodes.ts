@@ -3,16 +3,18 @@
  * worker, in any process, can continue it. Signatures are compiled into nodes with their
  * ids assigned up front; frames say what to do when a node finishes.
  */
+
+import { parseDuration } from "../core/duration.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
 import { StemError } from "../core/errors.ts";
 import type { TaskRegistry } from "../core/registry.ts";
-import { parseDuration } from "../core/duration.ts";
+import { uuidv7 } from "../core/uuid.ts";
 import {
   type CanvasKind,
   type ChordSignature,
+  isComposite,
   type Signature,
   type TaskSignature,
-  isComposite,
 } from "./signatures.ts";
 
 /** Meta keys the canvas uses. */
@@ -93,7 +95,16 @@ export interface ChordFrame {
   callback: MemberRef;
   createdAt: number;
 }
-export type Frame = ChainFrame | GroupFrame | ChordFrame;
+/**
+ * The callbacks of one task (`link` / `linkError`, see links.ts): `onSuccess` start when it
+ * succeeds, `onError` when it fails for good. Always the innermost frame of its task.
+ */
+export interface LinkFrame {
+  t: "link";
+  onSuccess: TaskNode[];
+  onError: TaskNode[];
+}
+export type Frame = ChainFrame | GroupFrame | ChordFrame | LinkFrame;
 
 /** What a group (or chord) keeps in its group meta. */
 export interface GroupMeta {
@@ -137,10 +148,14 @@ export function subtree(node: CanvasNode): CanvasNode[] {
  * task names are registered (when the producer knows its tasks) and not unique, and makes
  * the options plain JSON.
  */
-export function compile(signature: Signature, registry?: TaskRegistry): CanvasNode {
+export function compile(
+  signature: Signature,
+  registry?: TaskRegistry,
+  where = "canvas",
+): CanvasNode {
   const seen = new Set<string>();
   const claim = (id: string | undefined): string => {
-    const value = id ?? Bun.randomUUIDv7();
+    const value = id ?? uuidv7();
     if (typeof value !== "string" || value.length === 0) {
       throw new StemError("invalid_argument", "a canvas id must be a non-empty string");
     }
@@ -180,7 +195,7 @@ export function compile(signature: Signature, registry?: TaskRegistry): CanvasNo
     }
     return taskNode(sig as TaskSignature, where, registry, claim);
   };
-  return visit(signature, "canvas");
+  return visit(signature, where);
 }
 
 /** A chord's policy as node fields, checked. */

@@ -1,9 +1,10 @@
 /**
  * The worker side of canvas: a settled hook that, when a canvas member reaches its final
- * state, settles the frames its envelope carries, innermost first: a chain starts its
- * next step or finishes; a group records the member and, on its last member, finishes
- * (a chord starts its callback); a chord callback finishes its chord. Completion travels
- * outward until something is still waiting.
+ * state, settles the frames its envelope carries, innermost first: a task's own callbacks
+ * start (`link` / `linkError`, see links.ts); a chain starts its next step or finishes; a
+ * group records the member and, on its last member, finishes (a chord starts its
+ * callback); a chord callback finishes its chord. Completion travels outward until
+ * something is still waiting.
  *
  * The hook runs before the member is acked, so a worker that dies part way leaves the
  * member to be delivered again, and its hook runs again. Every step here therefore
@@ -24,6 +25,7 @@ import { type TaskError, type TaskStatus, isTerminal, taskErrorFrom } from "../c
 import type { Stem } from "../core/stem.ts";
 import type { SettledHook } from "../worker/task-runner.ts";
 import { LaunchPlan, queueOfTask } from "./launch.ts";
+import { startLinks } from "./links.ts";
 import {
   type CanvasNode,
   CanvasMeta,
@@ -102,7 +104,11 @@ export class Settler implements ChordTimeouts {
       const [frame, ...outer] = next.frames;
       if (frame.t === "chain") next = await this.chainStep(frame, outer, next.outcome);
       else if (frame.t === "group") next = await this.groupMember(frame, next.outcome, deferred);
-      else next = await this.chordCallback(frame, outer, next.outcome);
+      else if (frame.t === "link") {
+        // A task's own callbacks; its outcome then goes on outward unchanged.
+        await startLinks(this.stem, frame, next.outcome.status, this.clock.now());
+        next = { outcome: next.outcome, frames: outer };
+      } else next = await this.chordCallback(frame, outer, next.outcome);
     }
     if (deferred.length > 0) await this.backend.set(deferred);
   }

@@ -1,6 +1,6 @@
 import type { TaskContext } from "./context.ts";
 import type { DurationInput } from "./duration.ts";
-import type { EnqueueOptions } from "./enqueue-options.ts";
+import type { EnqueueOptions, LinkedCall } from "./enqueue-options.ts";
 import {
   type ResolvedTaskOptions,
   type TaskHandler,
@@ -121,6 +121,16 @@ export class TaskEnqueueBuilder {
     this.options.taskId = id;
     return this;
   }
+  /** Adds a task to start once this one succeeds (see `EnqueueOptions.link`). */
+  link(call: LinkedCall): this {
+    this.options.link = [...listOf(this.options.link), call];
+    return this;
+  }
+  /** Adds a task to start once this one fails for good (see `EnqueueOptions.linkError`). */
+  linkError(call: LinkedCall): this {
+    this.options.linkError = [...listOf(this.options.linkError), call];
+    return this;
+  }
   /** The call as built so far. */
   build(): TaskCall {
     return { name: this.base.name, args: this.base.args, options: { ...this.options } };
@@ -128,4 +138,9 @@ export class TaskEnqueueBuilder {
   enqueueWith(enqueuer: Enqueuer): Promise<string> {
     return enqueuer.enqueue(this.base.name, this.base.args, this.build().options);
   }
+}
+
+function listOf(value: LinkedCall | LinkedCall[] | undefined): LinkedCall[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
 }

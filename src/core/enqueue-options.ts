@@ -32,4 +32,31 @@ export interface EnqueueOptions {
    * else 5 minutes. `false` turns a unique task's uniqueness off for this call.
    */
   unique?: boolean | { key?: string; ttl?: DurationInput };
+  /**
+   * Tasks to start once this one succeeds (Celery's `link`), each with its result as
+   * `ctx.previousResult` (and in its args with `previousAs` / `mergePrevious`). Started
+   * exactly once by the worker that settles this task; see `linkError` for failures.
+   */
+  link?: LinkedCall | LinkedCall[];
+  /**
+   * Tasks to start once this one fails for good (Celery's `link_error`): retries exhausted,
+   * unrecoverable, or dead-lettered over its delivery limit; not on a retry, nor when it is
+   * revoked or expires. Each gets `args.failure`: `{ id, name, error }`.
+   */
+  linkError?: LinkedCall | LinkedCall[];
+}
+
+/**
+ * A callback for `link` / `linkError`: a task call (`definition.call(args)` or
+ * `task(name, args)`), with its own enqueue options. By default its id is derived from the
+ * linking task's (`<id>:link:0`, `<id>:link-error:0`); a `taskId` in its options wins.
+ */
+export interface LinkedCall {
+  name: string;
+  args?: Record<string, unknown>;
+  options?: EnqueueOptions;
+  /** Put the linking task's result into this arg (see `PreviousResultOptions`). */
+  previousAs?: string;
+  /** Merge the linking task's result into the args (see `PreviousResultOptions`). */
+  mergePrevious?: boolean;
 }

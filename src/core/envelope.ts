@@ -2,6 +2,8 @@
  * The message a broker carries: everything a worker needs to run one task.
  * Times are epoch milliseconds. `id` stays the same across retries and redeliveries.
  */
+import { uuidv7 } from "./uuid.ts";
+
 export interface Envelope {
   id: string;
   name: string;
@@ -126,7 +128,7 @@ export function buildEnvelope(
   now = Date.now(),
 ): Envelope {
   return {
-    id: fields.id ?? Bun.randomUUIDv7(),
+    id: fields.id ?? uuidv7(),
     name: fields.name,
     args: fields.args ?? {},
     headers: fields.headers ?? {},

@@ -6,6 +6,7 @@ import {
   validateTaskName,
 } from "./task.ts";
 import { TaskDefinition } from "./definition.ts";
+import { checkGroupRate } from "./rate-limit.ts";
 
 /** A registered handler with its validated options. */
 export interface RegisteredTask {
@@ -34,6 +35,13 @@ export class TaskRegistry {
       handler instanceof TaskDefinition
         ? handler.resolved
         : resolveTaskOptions(name, handler.options);
+    if (options.rateLimit?.group !== undefined) {
+      checkGroupRate(
+        name,
+        options.rateLimit,
+        [...this.tasks].map(([other, task]) => ({ name: other, limit: task.options.rateLimit })),
+      );
+    }
     this.tasks.set(name, { handler, options });
     return this;
   }

@@ -1,24 +1,26 @@
 import type { Broker, LockStore, ResultBackend } from "../adapters/contracts.ts";
+import { addLinkFrame } from "../canvas/links.ts";
+import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
+import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
-import { type Envelope, MetaKeys, clampPriority } from "./envelope.ts";
-import { perCallLimitMeta } from "./per-call-limits.ts";
+import { clampPriority, type Envelope, MetaKeys } from "./envelope.ts";
 import { StemError, TimeoutError } from "./errors.ts";
+import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
+import { logger } from "./logger.ts";
+import { checkMiddleware, type Middleware } from "./middleware.ts";
+import { perCallLimitMeta } from "./per-call-limits.ts";
 import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
-import { type TaskError, type TaskState, type TaskStatus, isTerminal } from "./states.ts";
+import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
-import { uniqueKeyFor } from "./unique.ts";
 import { queuedEntry } from "./timeline.ts";
-import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
-import { type Middleware, checkMiddleware } from "./middleware.ts";
-import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
+import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
-import { logger } from "./logger.ts";
-import { currentInstrumentation } from "../observability/instrumentation.ts";
+import { uuidv7 } from "./uuid.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -264,8 +266,10 @@ export class Stem implements Enqueuer {
     if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
     else delete meta[MetaKeys.ignoreResult];
     Object.assign(meta, perCallLimitMeta(o));
+    const id = o.taskId ?? uuidv7();
+    addLinkFrame(meta, id, o, this.registry);
     return {
-      id: o.taskId ?? Bun.randomUUIDv7(),
+      id,
       name: call.name,
       args: call.args ?? {},
       headers: { ...o.headers },
@@ -367,7 +371,7 @@ export class Stem implements Enqueuer {
           `task ${id} did not finish within ${timeoutMs} ms (state: ${status?.state ?? "unknown"})`,
         );
       }
-      await Bun.sleep(Math.min(pause, left));
+      await systemClock.sleep(Math.min(pause, left));
       pause = Math.min(pause * 2, 200);
     }
   }

@@ -2,7 +2,12 @@ import type { TaskContext } from "./context.ts";
 import { type DurationInput, parseDuration } from "./duration.ts";
 import { StemError } from "./errors.ts";
 import { type ErrorFilter, checkErrorFilter } from "./failure-control.ts";
-import { type RateLimit, requireRateLimit } from "./rate-limit.ts";
+import {
+  type RateLimitFailMode,
+  type RateLimitKey,
+  type ResolvedRateLimit,
+  resolveRateLimit,
+} from "./rate-limit.ts";
 import { type RetryBackoff, type RetryStrategy, retryStrategyFrom } from "./retry.ts";
 
 /** Per-task settings. Durations accept ms or strings like `30s`. */
@@ -15,6 +20,25 @@ export interface TaskOptions {
   priority?: number;
   /** `"10/s"`, `"100/m"`, `"5/h"`: shared by every worker on the same store. */
   rateLimit?: string;
+  /**
+   * One `rateLimit` bucket per key instead of one for the task, e.g. one `10/s` per tenant:
+   * `"args.tenant"` (a dotted path into the args), `"headers.x-tenant"` (an enqueue header)
+   * or a function `(args, headers) => key`. A delivery whose key is missing is dead-lettered
+   * (reason `rate-limit-key`). Idle buckets expire once full again.
+   */
+  rateLimitKey?: RateLimitKey;
+  /**
+   * Tasks naming the same group share one bucket (per key when keyed), e.g. every task that
+   * sends mail through one SMTP server. Each of them declares the group's one `rateLimit`;
+   * two tasks registered with one group and different rates are an error.
+   */
+  rateLimitGroup?: string;
+  /**
+   * When the limiter store cannot be reached: `"closed"` (default) sends the task back to
+   * the broker until the store answers (no attempt or delivery spent), `"open"` runs it
+   * without its limit. Either way the worker logs once per outage.
+   */
+  rateLimitFailMode?: RateLimitFailMode;
   /** Fires the context's AbortSignal when exceeded; the handler may clean up. */
   softTimeLimit?: DurationInput;
   /** Fails the attempt when exceeded; a thread-isolated handler is terminated. */
@@ -28,6 +52,13 @@ export interface TaskOptions {
    * `maxDeliveries`, else 3 × (maxRetries + 1).
    */
   maxDeliveries?: number;
+  /**
+   * At most this many of this task running at once across every worker on the same store
+   * (a positive integer). A task over the limit goes back to the queue, without costing
+   * an attempt or a delivery, and is tried again shortly. Slots are leased like the task
+   * itself (its visibility timeout), so a crashed worker's slots come back.
+   */
+  globalConcurrency?: number;
   /** Refuse a second enqueue of an identical task while the first is pending. */
   unique?: boolean;
   /** How long uniqueness lasts. Default: visibilityTimeout, else 5 minutes. */
@@ -57,11 +88,12 @@ export interface ResolvedTaskOptions {
   queue?: string;
   maxRetries: number;
   priority?: number;
-  rateLimit?: RateLimit;
+  rateLimit?: ResolvedRateLimit;
   softTimeLimitMs?: number;
   hardTimeLimitMs?: number;
   visibilityTimeoutMs?: number;
   maxDeliveries?: number;
+  globalConcurrency?: number;
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
@@ -107,14 +139,14 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
       `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`,
     );
   }
-  if (
-    options.maxDeliveries !== undefined &&
-    (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
-  ) {
-    throw new StemError(
-      "invalid_task_options",
-      `${field("maxDeliveries")} must be a positive integer, got ${options.maxDeliveries}`,
-    );
+  for (const name of ["maxDeliveries", "globalConcurrency"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new StemError(
+        "invalid_task_options",
+        `${field(name)} must be a positive integer, got ${value}`,
+      );
+    }
   }
   if (
     options.priority !== undefined &&
@@ -138,12 +170,12 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     queue: options.queue,
     maxRetries,
     priority: options.priority,
-    rateLimit:
-      options.rateLimit === undefined ? undefined : requireRateLimit(options.rateLimit, name),
+    rateLimit: resolveRateLimit(name, options),
     softTimeLimitMs: ms(options.softTimeLimit, "softTimeLimit"),
     hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
     visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
     maxDeliveries: options.maxDeliveries,
+    globalConcurrency: options.globalConcurrency,
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,

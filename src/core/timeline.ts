@@ -60,7 +60,7 @@ export const TIMELINE_CAP = 50;
 /**
  * The stored timeline with `added` appended: consecutive progress entries collapse into
  * the latest, and past `cap` entries the first is kept with the latest `cap - 1`. The
- * Redis and Postgres adapters do the same on the server (lua/shared.ts, migration 9).
+ * Redis and Postgres adapters do the same on the server (lua/shared.ts, Postgres migration "task timelines").
  */
 export function appendTimeline(
   stored: readonly TimelineEntry[] | undefined,

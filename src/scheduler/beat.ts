@@ -35,103 +35,30 @@
  * `endAt`) are disabled after their last dispatch.
  */
 import { hostname } from "node:os";
-import type { LockStore, ResultBackend, ScheduleStore } from "../adapters/contracts.ts";
+import type { LockStore, ScheduleStore } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
-import type { TaskCall } from "../core/definition.ts";
-import { type DurationInput, formatDuration, parseDuration } from "../core/duration.ts";
-import { Headers } from "../core/envelope.ts";
-import { isTransientError, StemError, toError, VersionConflictError } from "../core/errors.ts";
+import { formatDuration, parseDuration } from "../core/duration.ts";
+import { toError, VersionConflictError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
 import { wasPublished } from "../core/states.ts";
 import { updateEntry } from "./apply.ts";
 import { scheduledTaskId } from "./dispatch-id.ts";
+import { byDueTime, type Dispatch, publishDispatches, reportDispatch } from "./beat-dispatch.ts";
+import {
+  type BeatOptions,
+  type BeatProducer,
+  type BeatSkip,
+  type BeatStats,
+  resolveBeatSettings,
+} from "./beat-options.ts";
 import { HeldLocks } from "./held-locks.ts";
-import { DEFAULT_LOCK_TTL_MS, decideMissedRuns, defaultMissedRunGrace } from "./missed-runs.ts";
+import { decideMissedRuns } from "./missed-runs.ts";
 import { type NextRunOptions, nextRunAt } from "./next-run.ts";
 
+export type { BeatOptions, BeatProducer, BeatSkip, BeatStats } from "./beat-options.ts";
 export { scheduleLockKey } from "./held-locks.ts";
-
-/** What Beat needs of the producer (`Stem` provides it). */
-export interface BeatProducer {
-  enqueueMany(calls: TaskCall[]): Promise<string[]>;
-  readonly backend: Pick<ResultBackend, "getMany">;
-}
-
-/** Runs Beat did not fire, or could not compute, reported to `onSkip`. */
-export interface BeatSkip {
-  entryId: string;
-  /** `missed-runs`: the missed-run policy skipped due times; `no-event`: days without a solar event. */
-  reason: "missed-runs" | "no-event";
-  message: string;
-  /** How many due times were skipped (missed-runs). */
-  skipped?: number;
-}
-
-export interface BeatOptions {
-  scheduleStore: ScheduleStore;
-  lockStore: LockStore;
-  /** The producer tasks are enqueued through. */
-  stem: BeatProducer;
-  clock?: Clock;
-  /** How long an entry's lock lasts unless renewed (renewed while dispatching). Default 10s. */
-  lockTtl?: DurationInput;
-  /** Overdue by more than this, an entry fires once for its latest missed due time. Default 2 × lockTtl. */
-  missedRunGrace?: DurationInput;
-  /** Most entries dispatched in one batch (all are published before any is recorded). Default 1000. */
-  maxBatch?: number;
-  /** How often the store's change token is checked while sleeping. Default 1s. */
-  pollInterval?: DurationInput;
-  /**
-   * How long before a due time Beat takes the entries' locks and re-reads them, so that at
-   * the due time only the publish is left. Default 500ms.
-   */
-  prepareAhead?: DurationInput;
-  /** How long an entry locked by another Beat (or failing to record) waits before a retry. Default 250ms. */
-  retryDelay?: DurationInput;
-  /** This Beat's lock owner id. Default `beat-<host>-<pid>-<random>`. */
-  id?: string;
-  /** Random numbers in [0, 1) for jitter. Default Math.random. */
-  random?: () => number;
-  /** Called for runs skipped by the missed-run policy and solar days without the event; default: logged. */
-  onSkip?: (skip: BeatSkip) => void;
-}
-
-/** Counters since the Beat was made. */
-export interface BeatStats {
-  /** Times Beat woke and looked for due entries. */
-  ticks: number;
-  /** Tasks this Beat published. */
-  dispatched: number;
-  /** Due times found already dispatched (by another Beat, or by this one before a crash). */
-  alreadyDispatched: number;
-  /** Dispatches whose publish failed (recorded with the error). */
-  failed: number;
-  /** Entries skipped because another Beat held their lock. */
-  contended: number;
-  /** Due times skipped by the missed-run policy. */
-  skippedRuns: number;
-  /** Entries disabled because they were past expireAt. */
-  expired: number;
-}
-
-/** One due time being dispatched. */
-interface Dispatch {
-  entry: ScheduleEntry;
-  scheduledFor: number;
-  skipped: number;
-  moreSkipped: boolean;
-  jitterMs: number;
-  taskId: string;
-  next: number | null;
-  /** Its task is known to have been published before (see wasPublished). */
-  already: boolean;
-  executedAt?: number;
-  error?: string;
-  /** The publish failed in a way that may pass (see isTransientError): worth retrying. */
-  retryable?: boolean;
-}
 
 const LOG_REPEAT_MS = 60_000;
 
@@ -183,30 +110,13 @@ export class Beat {
     this.locks = options.lockStore;
     this.stem = options.stem;
     this.clock = options.clock ?? systemClock;
-    this.lockTtlMs =
-      options.lockTtl === undefined
-        ? DEFAULT_LOCK_TTL_MS
-        : parseDuration(options.lockTtl, "lockTtl");
-    if (this.lockTtlMs < 100) {
-      throw new StemError(
-        "invalid_argument",
-        `lockTtl must be at least 100ms, got ${this.lockTtlMs}ms`,
-      );
-    }
-    this.graceMs =
-      options.missedRunGrace === undefined
-        ? defaultMissedRunGrace(this.lockTtlMs)
-        : parseDuration(options.missedRunGrace, "missedRunGrace");
-    this.maxBatch = options.maxBatch ?? 1000;
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
-      throw new StemError(
-        "invalid_argument",
-        `maxBatch must be a positive integer, got ${this.maxBatch}`,
-      );
-    }
-    this.pollMs = Math.max(1, parseDuration(options.pollInterval ?? "1s", "pollInterval"));
-    this.retryMs = Math.max(1, parseDuration(options.retryDelay ?? "250ms", "retryDelay"));
-    this.aheadMs = parseDuration(options.prepareAhead ?? "500ms", "prepareAhead");
+    const settings = resolveBeatSettings(options);
+    this.lockTtlMs = settings.lockTtlMs;
+    this.graceMs = settings.graceMs;
+    this.maxBatch = settings.maxBatch;
+    this.pollMs = settings.pollMs;
+    this.retryMs = settings.retryMs;
+    this.aheadMs = settings.aheadMs;
     this.id =
       options.id ?? `beat-${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.random = options.random ?? Math.random;
@@ -503,21 +413,6 @@ export class Beat {
     }
   }
 
-  private call(d: Dispatch): TaskCall {
-    const e = d.entry;
-    return {
-      name: e.taskName,
-      args: e.args,
-      options: {
-        taskId: d.taskId,
-        queue: e.queue,
-        headers: { [Headers.scheduledFrom]: "beat", [Headers.scheduleId]: e.id },
-        meta: { ...e.meta, kwargs: e.kwargs },
-        eta: d.jitterMs > 0 ? d.scheduledFor + d.jitterMs : undefined,
-      },
-    };
-  }
-
   /**
    * Publishes a due time's dispatches (those not published before) and returns those to
    * record. A publish that fails in a way that may pass (a broker failover at the due
@@ -528,7 +423,11 @@ export class Beat {
    * while it waits is left to the Beat that holds it now (not recorded here).
    */
   private async publishDue(dispatches: Dispatch[], held: HeldLocks): Promise<Dispatch[]> {
-    await this.publish(dispatches.filter((d) => !d.already));
+    await publishDispatches(
+      this.stem,
+      this.clock,
+      dispatches.filter((d) => !d.already),
+    );
     let pause = this.retryMs;
     const lost = new Set<Dispatch>();
     for (;;) {
@@ -557,38 +456,9 @@ export class Beat {
         d.error = undefined;
         d.retryable = undefined;
       }
-      await this.publish(again);
+      await publishDispatches(this.stem, this.clock, again);
     }
     return dispatches.filter((d) => !lost.has(d));
-  }
-
-  /** Publishes in one batch; when the batch fails, one by one so each entry gets its own outcome. */
-  private async publish(dispatches: Dispatch[]): Promise<void> {
-    if (dispatches.length === 0) return;
-    const failed = (d: Dispatch, error: unknown) => {
-      d.error = toError(error).message;
-      d.retryable = isTransientError(error);
-    };
-    try {
-      await this.stem.enqueueMany(dispatches.map((d) => this.call(d)));
-      const at = this.clock.now();
-      for (const d of dispatches) d.executedAt = at;
-      return;
-    } catch (error) {
-      if (dispatches.length === 1) {
-        failed(dispatches[0], error);
-        dispatches[0].executedAt = this.clock.now();
-        return;
-      }
-    }
-    for (const d of dispatches) {
-      try {
-        await this.stem.enqueueMany([this.call(d)]);
-      } catch (error) {
-        failed(d, error);
-      }
-      d.executedAt = this.clock.now();
-    }
   }
 
   /** Records each run, unless another Beat already did (the entry's version moved). */
@@ -636,51 +506,8 @@ export class Beat {
         }
         if (recorded === null)
           logger.warn(`schedule "${e.id}" was removed while it was being dispatched`);
-        this.report(d, driftMs);
+        reportDispatch(d, driftMs, this.stats, this.onSkip);
       }),
     );
   }
-
-  private report(d: Dispatch, driftMs: number): void {
-    const e = d.entry;
-    if (d.skipped > 0) {
-      this.stats.skippedRuns += d.skipped;
-      const count = `${d.moreSkipped ? "more than " : ""}${d.skipped}`;
-      this.onSkip({
-        entryId: e.id,
-        reason: "missed-runs",
-        skipped: d.skipped,
-        message:
-          `schedule "${e.id}": ${formatDuration(Math.max(0, (d.executedAt ?? d.scheduledFor) - (e.nextRunAt as number)))} overdue; ` +
-          `fired the latest missed run (${new Date(d.scheduledFor).toISOString()}) once and skipped ${count} earlier run(s)`,
-      });
-    }
-    const payload = { entryId: e.id, taskName: e.taskName, scheduledFor: d.scheduledFor };
-    if (d.error !== undefined) {
-      this.stats.failed++;
-      logger.warn(
-        `dispatch of ${e.id} failed: could not enqueue ${e.taskName}: ${d.error} (next try at the next due time)`,
-      );
-      signals.scheduleEntryFailed.emit({ ...payload, error: d.error });
-      return;
-    }
-    if (d.already) this.stats.alreadyDispatched++;
-    else this.stats.dispatched++;
-    logger.info(
-      `${d.already ? "recorded (already published)" : "dispatched"} ${e.id} → task ${d.taskId}, drift ${driftMs} ms`,
-    );
-    signals.scheduleEntryDispatched.emit({ ...payload, taskId: d.taskId, driftMs });
-    if (d.next === null) logger.info(`schedule "${e.id}" has no more runs; disabled`);
-  }
-}
-
-/** Dispatches grouped by due time, earliest first. */
-function byDueTime(dispatches: Dispatch[]): Dispatch[][] {
-  const groups = new Map<number, Dispatch[]>();
-  for (const d of dispatches) {
-    const group = groups.get(d.scheduledFor);
-    if (group) group.push(d);
-    else groups.set(d.scheduledFor, [d]);
-  }
-  return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([, group]) => group);
 }

@@ -1,5 +1,6 @@
 import type { Enqueuer, TaskCall } from "../core/definition.ts";
 import type { EnqueueOptions } from "../core/enqueue-options.ts";
+import { uuidv7 } from "../core/uuid.ts";
 
 /** One enqueue recorded by FakeStem. */
 export interface RecordedEnqueue {
@@ -21,7 +22,7 @@ export class FakeStem implements Enqueuer {
     args: Record<string, unknown> = {},
     options: EnqueueOptions = {},
   ): Promise<string> {
-    const id = options.taskId ?? Bun.randomUUIDv7();
+    const id = options.taskId ?? uuidv7();
     this.enqueues.push({ id, name, args, options });
     return id;
   }

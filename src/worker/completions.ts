@@ -2,6 +2,7 @@ import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { checkStatusStorable } from "../core/storable.ts";
 import { latestWithTimelines } from "../core/timeline.ts";
+import type { TaskCounts } from "./task-counts.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
   return broker.ackWithStatuses?.(backend) ?? null;
@@ -17,6 +18,7 @@ interface Waiter {
  * finished deliveries are acked in one call. A task is acked only after its final status
  * is stored; when the write fails the task is not acked and its lease brings it back.
  * A broker that can store and ack in one step for this backend (`ackWithStatuses`) does both.
+ * Stored statuses are also counted into the per-minute task counters (`counts`).
  */
 export class Completions {
   private statuses = new Map<string, TaskStatus>();
@@ -30,6 +32,7 @@ export class Completions {
     private readonly broker: Broker,
     private readonly backend: ResultBackend,
     private readonly onError: (error: unknown) => void,
+    private readonly counts?: TaskCounts,
   ) {
     this.combined = combinedWriter(broker, backend);
   }
@@ -72,6 +75,11 @@ export class Completions {
   ack(delivery: Delivery): Promise<void> {
     this.acks.push(delivery);
     return this.wait();
+  }
+
+  /** Counts a final status that is not stored (a task that keeps none) in the task counters. */
+  count(status: TaskStatus): void {
+    this.counts?.count([status]);
   }
 
   /**
@@ -122,6 +130,7 @@ export class Completions {
           if (statuses.length > 0) await this.backend.set(statuses);
           if (acks.length > 0) await this.broker.ack(acks);
         }
+        this.counts?.count(statuses);
         for (const w of waiters) w.resolve();
       } catch (error) {
         this.onError(error);

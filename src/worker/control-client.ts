@@ -1,4 +1,5 @@
 import type { ControlBus } from "../adapters/contracts.ts";
+import { uuidv7 } from "../core/uuid.ts";
 import {
   BROADCAST_CHANNEL,
   type ControlCommand,
@@ -30,7 +31,7 @@ export async function sendControl(
   type: ControlCommand,
   options: ControlSendOptions = {},
 ): Promise<ControlReply[]> {
-  const requestId = Bun.randomUUIDv7();
+  const requestId = uuidv7();
   const replies = new Map<string, ControlReply>();
   const targets = options.workers?.length ? new Set(options.workers) : undefined;
   const awaited = targets ?? (options.expected ? new Set(options.expected) : undefined);

@@ -10,13 +10,16 @@ export type StatusSink = Pick<Completions, "note" | "write" | "finish">;
 /**
  * The sink for one task's statuses. A task enqueued with `ignoreResult` stores none: its
  * statuses are dropped and its final ack goes out alone (still batched), while retries and
- * dead letters happen as for any task.
+ * dead letters happen as for any task. Its outcome is still counted in the task counters.
  */
 export function statusSinkFor(envelope: Envelope, completions: Completions): StatusSink {
   if (!resultIgnored(envelope)) return completions;
   return {
     note: () => {},
     write: async () => {},
-    finish: (_status: TaskStatus, delivery: Delivery) => completions.ack(delivery),
+    finish: async (status: TaskStatus, delivery: Delivery) => {
+      await completions.ack(delivery);
+      completions.count(status);
+    },
   };
 }

@@ -19,6 +19,7 @@ import type { Stem } from "../core/stem.ts";
 import type { Completions } from "./completions.ts";
 import { type Executor, HandlerCrashed } from "./executor.ts";
 import { RateGate } from "./rate-gate.ts";
+import { rateLimitBucket } from "../core/rate-limit.ts";
 import type { Revocations } from "./revocations.ts";
 import { taskContext } from "./task-context.ts";
 import { type StatusSink, statusSinkFor } from "./status-sink.ts";
@@ -33,8 +34,10 @@ export type EnvelopeVerifier = (envelope: Envelope) => Promise<string | null> | 
 
 /**
  * Called with a task's final status (succeeded, failed or revoked) before it is stored and
- * acked (canvas: group and chain bookkeeping). Not called for messages dead-lettered
- * before checks passed (unknown task, bad signature): their meta is not trusted.
+ * acked (canvas: group and chain bookkeeping, task callbacks). A hook may add keys to
+ * `status.meta` (the callbacks it started); the status is stored as the hooks leave it.
+ * Not called for messages dead-lettered before checks passed (unknown task, bad
+ * signature): their meta is not trusted.
  */
 export type SettledHook = (envelope: Envelope, status: TaskStatus) => Promise<void>;
 
@@ -113,7 +116,9 @@ export class TaskRunner {
   private readonly rateGate?: RateGate;
 
   constructor(private readonly deps: RunnerDeps) {
-    if (deps.rateLimiter) this.rateGate = new RateGate(deps.rateLimiter, deps.clock);
+    if (deps.rateLimiter) {
+      this.rateGate = new RateGate(deps.rateLimiter, deps.clock, deps.workerId);
+    }
   }
 
   /** Where this task's statuses go (nowhere for an `ignoreResult` task). */
@@ -188,7 +193,14 @@ export class TaskRunner {
     }
     const rate = task.options.rateLimit;
     if (rate && this.rateGate) {
-      const delayMs = await this.rateGate.admit(`rate:${envelope.name}`, rate, envelope.id);
+      let bucket: string;
+      try {
+        bucket = rateLimitBucket(envelope, rate);
+      } catch (error) {
+        await this.deadLetter(delivery, "rate-limit-key", (error as Error).message);
+        return false;
+      }
+      const delayMs = await this.rateGate.admit(bucket, rate, envelope.id);
       if (delayMs > 0) {
         // No token: back to the broker until one will be free, so the task holds no
         // prefetch slot meanwhile. Not an attempt: it never ran. Its status says why

@@ -1,5 +1,4 @@
 import { hostname as osHostname } from "node:os";
-import { logger } from "../core/logger.ts";
 import type {
   Broker,
   Delivery,
@@ -9,25 +8,29 @@ import type {
 } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
-import { attemptNumber } from "../core/envelope.ts";
 import { parseDuration } from "../core/duration.ts";
+import { attemptNumber } from "../core/envelope.ts";
 import { StemError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
+import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
+import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
+import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { Completions } from "./completions.ts";
-import { type Middleware, checkMiddleware } from "../core/middleware.ts";
-import { type ControlHandle, attachControl } from "./control.ts";
+import { attachControl, type ControlHandle } from "./control.ts";
+import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
-import { Revocations, loadPausedQueues } from "./revocations.ts";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
+import { loadPausedQueues, Revocations } from "./revocations.ts";
+import { TaskCounts } from "./task-counts.ts";
 import { type HeldTask, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
-import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 
 export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
@@ -59,10 +62,13 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly executor: Executor;
   private readonly completions: Completions;
+  private readonly taskCounts: TaskCounts;
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
   private readonly leases: LeaseKeeper;
+  /** Global concurrency limits (task names, queues), when the worker has a slots store. */
+  private readonly gate?: ConcurrencyGate;
   private readonly held = new Map<string, HeldTask>();
   /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
   private readonly middleware: Middleware[];
@@ -130,8 +136,13 @@ export class Worker {
             maxTasksPerThread: options.maxTasksPerThread,
           })
         : new InlineExecutor();
-    this.completions = new Completions(this.broker, this.backend, (error) =>
-      logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+    this.taskCounts = new TaskCounts(this.backend, this.clock, this.id);
+    this.completions = new Completions(
+      this.broker,
+      this.backend,
+      (error) =>
+        logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+      this.taskCounts,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
     this.leases = new LeaseKeeper({
@@ -142,6 +153,21 @@ export class Worker {
       leaseMs: this.leaseMs,
       held: () => this.held.values(),
     });
+    if (options.concurrencySlots) {
+      this.gate = new ConcurrencyGate({
+        workerId: this.id,
+        slots: options.concurrencySlots,
+        broker: this.broker,
+        queueLimits: options.queueGlobalConcurrency ?? {},
+        leaseOf: (held) => this.leases.leaseOf(held),
+        clock: this.clock,
+      });
+    } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
+      throw new StemError(
+        "invalid_argument",
+        "queueGlobalConcurrency needs concurrencySlots (the store the limits are kept in)",
+      );
+    }
     const stem =
       options.stem ??
       new Stem({
@@ -222,6 +248,9 @@ export class Worker {
         `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
       );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
+    // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
+    this.advertise("limits", taskLimits(this.registry));
+    await declareLimits(this.id, this.registry, this.gate);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();
@@ -377,6 +406,12 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
+    if (this.gate && !(await this.gate.enterOrSendBack(held))) {
+      this.running.delete(held);
+      this.release(held);
+      this.pump();
+      return;
+    }
     logger.info(
       `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
     );
@@ -385,6 +420,7 @@ export class Worker {
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
       if (!this.running.delete(held)) return;
+      void this.gate?.leave(held);
       this.finishing.add(held);
       this.pump();
       this.wakeLoop?.();
@@ -414,6 +450,7 @@ export class Worker {
       );
       await this.returnSoon(held);
     } finally {
+      await this.gate?.leave(held);
       this.running.delete(held);
       this.finishing.delete(held);
       this.release(held);
@@ -592,7 +629,7 @@ export class Worker {
     const timeoutMs = parseDuration(this.options.shutdownTimeout ?? "30s", "shutdownTimeout");
     const deadline = Date.now() + timeoutMs;
     while ((this.running.size > 0 || this.finishing.size > 0) && Date.now() < deadline) {
-      await Bun.sleep(20);
+      await systemClock.sleep(20);
     }
     if (this.running.size > 0) {
       logger.warn(
@@ -608,8 +645,10 @@ export class Worker {
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
+    await this.taskCounts.close();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
+    this.gate?.stop();
     clearTimeout(this.beatTimer);
     // A stopped worker is not listed as alive (nor as lost).
     await this.beating;

@@ -11,6 +11,7 @@ import type {
   WorkflowWatcherResolution,
 } from "../adapters/contracts.ts";
 import { StemError, WorkflowFenceError } from "../core/errors.ts";
+import { uuidv7 } from "../core/uuid.ts";
 
 /** A run plus the store-internal due time (its score in the due set; null = not due). */
 export interface StoredRun {
@@ -53,7 +54,7 @@ export function newRun(input: CreateWorkflowRun, now: number): StoredRun {
   return {
     dueAt: null,
     run: {
-      id: input.runId ?? Bun.randomUUIDv7(),
+      id: input.runId ?? uuidv7(),
       workflow: input.workflow,
       status: "running",
       cursor: 0,

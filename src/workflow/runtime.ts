@@ -15,8 +15,8 @@ import { type DurationInput, parseDuration } from "../core/duration.ts";
 import { StemError, TimeoutError, WorkflowFenceError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import type { RetryBackoff } from "../core/retry.ts";
-import type { TaskHandler } from "../core/task.ts";
 import { signals } from "../core/signals.ts";
+import type { TaskHandler } from "../core/task.ts";
 import { type AnyWorkflowDefinition, WorkflowRegistry } from "./definition.ts";
 import { ScriptExecution } from "./execution.ts";
 import { LeaseKeeper, type RunClaim } from "./lease-keeper.ts";
@@ -45,6 +45,8 @@ export type {
   WorkflowRunDetail,
   WorkflowRuntimeOptions,
 } from "./runtime-options.ts";
+
+import { uuidv7 } from "../core/uuid.ts";
 
 /** How often, at most, a sweep prunes finished runs. */
 const PRUNE_INTERVAL_MS = 10 * 60_000;
@@ -88,8 +90,7 @@ export class WorkflowRuntime {
     this.recoverAfterMs = parseDuration(options.recoverAfter ?? "5m", "recoverAfter");
     this.eventRetentionMs = parseDuration(options.eventRetention ?? "24h", "eventRetention");
     this.runRetentionMs = parseDuration(options.runRetention ?? "7d", "runRetention");
-    this.runtimeId =
-      options.runtimeId ?? `${process.pid}.${Bun.randomUUIDv7().slice(-12)}.${++runtimes}`;
+    this.runtimeId = options.runtimeId ?? `${process.pid}.${uuidv7().slice(-12)}.${++runtimes}`;
   }
 
   register(definition: AnyWorkflowDefinition): this {
@@ -320,7 +321,7 @@ export class WorkflowRuntime {
           `workflow run ${runId} did not finish within ${timeoutMs} ms (status: ${run.status})`,
         );
       }
-      await Bun.sleep(Math.min(pause, left));
+      await systemClock.sleep(Math.min(pause, left));
       pause = Math.min(pause * 2, 100);
     }
   }

@@ -61,13 +61,23 @@ export interface RunResult {
 }
 
 /** Runs `stem ARGS` in `dir` and waits for it. */
-export async function stem(
+export function stem(
   dir: string,
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 30_000,
 ): Promise<RunResult> {
-  const proc = Bun.spawn([BINARY, ...args], {
+  return runIn(dir, [BINARY, ...args], env, timeoutMs);
+}
+
+/** Runs `command` (a stem binary and its arguments) in `dir` as stem() does. */
+export async function runIn(
+  dir: string,
+  command: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RunResult> {
+  const proc = Bun.spawn(command, {
     cwd: dir,
     env: { ...cleanEnv(), ...env },
     stdout: "pipe",
@@ -84,9 +94,14 @@ export async function stem(
   return { code, stdout, stderr };
 }
 
-/** Starts a long-running `stem` (a worker) in `dir`. */
-export function spawnStem(dir: string, args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([BINARY, ...args], {
+/** Starts a long-running `stem` (a worker) in `dir`; `binary` is the command running stem. */
+export function spawnStem(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+  binary: string[] = [BINARY],
+) {
+  return Bun.spawn([...binary, ...args], {
     cwd: dir,
     env: { ...cleanEnv(), ...env },
     stdout: "pipe",
@@ -114,8 +129,9 @@ export async function startStem(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 20_000,
+  binary: string[] = [BINARY],
 ): Promise<{ proc: ReturnType<typeof spawnStem>; log: () => string }> {
-  const proc = spawnStem(dir, args, env);
+  const proc = spawnStem(dir, args, env, binary);
   const log = collectText(proc.stderr as ReadableStream<Uint8Array>);
   await eventually(() => log().includes("ready"), timeoutMs, `stem ${args[0]} ready`);
   return { proc, log };

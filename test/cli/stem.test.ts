@@ -39,7 +39,10 @@ describe("stem binary", () => {
       expect(r.stdout).toContain("USAGE");
     }
     const v = await stem(ws.dir, ["--version"]);
-    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const platform = `${process.platform}-${process.arch}`;
+    expect(v.stdout.trim()).toMatch(
+      new RegExp(`^\\d+\\.\\d+\\.\\d+ \\(commit ([0-9a-f]+|unknown), ${platform}\\)$`),
+    );
   });
 
   test("enqueue --wait round-trips through a worker on the embedded default", async () => {

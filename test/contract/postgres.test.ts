@@ -8,10 +8,12 @@ import type postgres from "postgres";
 import { openPostgres, type PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -63,6 +65,10 @@ resultBackendContract(
   "postgres",
   postgresFactory((c) => c.resultBackend()),
 );
+minuteCountsContract(
+  "postgres",
+  postgresFactory((c) => c.resultBackend()),
+);
 scheduleStoreContract(
   "postgres",
   postgresFactory((c) => c.scheduleStore()),
@@ -78,6 +84,10 @@ revokeStoreContract(
 rateLimiterContract(
   "postgres",
   postgresFactory((c) => c.rateLimiter()),
+);
+concurrencySlotsContract(
+  "postgres",
+  postgresFactory((c) => c.concurrencySlots()),
 );
 controlBusContract(
   "postgres",

@@ -1,7 +1,8 @@
 /**
  * Rate-limited tasks wait in the broker, not in the worker: on every adapter a burst of
  * a `1/m` task leaves the worker free to run other tasks from the same queue, and
- * same-priority rate-limited tasks run in the order they were enqueued.
+ * same-priority rate-limited tasks run in the order they were enqueued; keyed limits keep
+ * a bucket per key and a group's tasks share one.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { defineTask, StemClient } from "../../src/index.ts";
@@ -66,6 +67,42 @@ for (const adapter of ADAPTERS) {
       await client.createWorker({ concurrency: 4, prefetch: 8 }).start();
       for (const id of ids) await client.waitForTask(id, { timeout: 20_000 });
       expect(ran).toEqual(Array.from({ length: 8 }, (_, n) => `limited ${n}`));
+    }, 30_000);
+
+    test("a 1/m bucket per tenant key, and one 1/m bucket for a group's two tasks", async () => {
+      store = await adapter.open("ratelimit");
+      const ran: string[] = [];
+      const keyed = defineTask<{ tenant: string; n: number }>({
+        name: "rl.keyed",
+        options: { rateLimit: "1/m", rateLimitKey: "args.tenant" },
+        run: (_ctx, { tenant, n }) => void ran.push(`${tenant}${n}`),
+      });
+      const grouped = ["rl.welcome", "rl.digest"].map((name) =>
+        defineTask({
+          name,
+          options: { rateLimit: "1/m", rateLimitGroup: "rl.smtp" },
+          run: () => void ran.push(name),
+        }),
+      );
+      client = await StemClient.fromUrl(store.url, { tasks: [keyed, ...grouped] });
+      const ids = await client.stem.enqueueMany([
+        { name: "rl.keyed", args: { tenant: "a", n: 1 } },
+        { name: "rl.keyed", args: { tenant: "b", n: 1 } },
+        { name: "rl.keyed", args: { tenant: "a", n: 2 } },
+        { name: "rl.welcome", args: {} },
+        { name: "rl.digest", args: {} },
+      ]);
+      await client.createWorker({ concurrency: 2, prefetch: 4 }).start();
+      for (const id of [ids[0], ids[1]]) {
+        expect((await client.waitForTask(id, { timeout: 20_000 })).state).toBe("succeeded");
+      }
+      // The second task of tenant a and the group's second task wait for their buckets.
+      await eventually(async () => {
+        const [s] = await client!.broker.stats(["default"]);
+        return s.delayed === 2 && s.inflight === 0;
+      }, 10_000);
+      expect(ran.filter((r) => !r.startsWith("rl.")).sort()).toEqual(["a1", "b1"]);
+      expect(ran.filter((r) => r.startsWith("rl."))).toHaveLength(1);
     }, 30_000);
   });
 }

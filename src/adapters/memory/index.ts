@@ -1,6 +1,7 @@
 import type { ConnectOptions, StoreConnection } from "../contracts.ts";
 import type { Clock } from "../../core/clock.ts";
 import { MemoryBroker } from "./broker.ts";
+import { MemoryConcurrencySlots } from "./concurrency-slots.ts";
 import { MemoryControlBus } from "./control-bus.ts";
 import { MemoryLockStore } from "./lock-store.ts";
 import { MemoryRateLimiter } from "./rate-limiter.ts";
@@ -11,6 +12,7 @@ import { MemoryWorkflowStore } from "./workflow-store.ts";
 
 export {
   MemoryBroker,
+  MemoryConcurrencySlots,
   MemoryControlBus,
   MemoryLockStore,
   MemoryRateLimiter,
@@ -31,6 +33,7 @@ export function openMemory(
   const locks = new MemoryLockStore(options.clock);
   const revokes = new MemoryRevokeStore();
   const limiter = new MemoryRateLimiter(options.clock);
+  const slots = new MemoryConcurrencySlots(options.clock);
   const control = new MemoryControlBus();
   const workflows = new MemoryWorkflowStore(options.clock);
   return {
@@ -41,6 +44,7 @@ export function openMemory(
     lockStore: () => locks,
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
+    concurrencySlots: () => slots,
     controlBus: () => control,
     workflowStore: () => workflows,
     ping: async () => {},

@@ -1,6 +1,8 @@
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
@@ -27,6 +29,8 @@ export class MemoryResultBackend implements ResultBackend {
   private readonly statuses = new Map<string, Expiring<TaskStatus>>();
   private readonly groups = new Map<string, Expiring<GroupStatus>>();
   private readonly heartbeats = new Map<string, Expiring<WorkerHeartbeat>>();
+  /** Minute → "series\ncounter" → value. */
+  private readonly minuteCounts = new Map<number, Map<string, number>>();
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -72,7 +76,9 @@ export class MemoryResultBackend implements ResultBackend {
           s !== null &&
           (query.state === undefined || s.state === query.state) &&
           (query.queue === undefined || s.queue === query.queue) &&
-          (query.name === undefined || s.name === query.name),
+          (query.name === undefined || s.name === query.name) &&
+          (query.updatedSince === undefined || s.updatedAt >= query.updatedSince) &&
+          (query.updatedUntil === undefined || s.updatedAt <= query.updatedUntil),
       )
       .sort((a, b) => b.updatedAt - a.updatedAt);
     const offset = query.offset ?? 0;
@@ -143,6 +149,36 @@ export class MemoryResultBackend implements ResultBackend {
 
   async removeHeartbeat(workerId: string): Promise<void> {
     this.heartbeats.delete(workerId);
+  }
+
+  async addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    for (const c of counts) {
+      let cells = this.minuteCounts.get(c.minute);
+      if (!cells) this.minuteCounts.set(c.minute, (cells = new Map()));
+      const key = `${c.series}\n${c.counter}`;
+      cells.set(key, (cells.get(key) ?? 0) + c.value);
+    }
+  }
+
+  async readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    const out: MinuteCount[] = [];
+    const minutes = [...this.minuteCounts.keys()].filter((m) => m >= query.from && m < query.to);
+    for (const minute of minutes.sort((a, b) => a - b)) {
+      for (const [key, value] of this.minuteCounts.get(minute) ?? []) {
+        // Counter names never hold a newline; series (task names) might.
+        const cut = key.lastIndexOf("\n");
+        const series = key.slice(0, cut);
+        const counter = key.slice(cut + 1);
+        if (query.series === undefined || series === query.series)
+          out.push({ minute, series, counter, value });
+      }
+    }
+    return out;
+  }
+
+  async pruneMinuteCounts(before: number): Promise<void> {
+    for (const minute of this.minuteCounts.keys())
+      if (minute < before) this.minuteCounts.delete(minute);
   }
 
   async close(): Promise<void> {}

@@ -12,6 +12,7 @@ import { type Clock, systemClock } from "../../core/clock.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { StemError, StoreMissingError } from "../../core/errors.ts";
 import { PostgresBroker } from "./broker.ts";
+import { PostgresConcurrencySlots } from "./concurrency-slots.ts";
 import {
   type PostgresConnectOptions,
   checkSchemaName,
@@ -31,6 +32,7 @@ import { sweepExpired } from "./sql/sweep-expired.ts";
 import { PostgresWorkflowStore } from "./workflow-store.ts";
 
 export { PostgresBroker } from "./broker.ts";
+export { PostgresConcurrencySlots } from "./concurrency-slots.ts";
 export { PostgresControlBus } from "./control-bus.ts";
 export { PostgresLockStore } from "./lock-store.ts";
 export { PostgresRateLimiter } from "./rate-limiter.ts";
@@ -142,6 +144,7 @@ export async function openPostgres(
   const locks = new PostgresLockStore(db);
   const revokes = new PostgresRevokeStore(db);
   const limiter = new PostgresRateLimiter(db);
+  const slots = new PostgresConcurrencySlots(db);
   const control = new PostgresControlBus(db, listener);
   const workflows = new PostgresWorkflowStore(db, options.clock ?? systemClock);
 
@@ -167,6 +170,7 @@ export async function openPostgres(
     lockStore: () => locks,
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
+    concurrencySlots: () => slots,
     controlBus: () => control,
     workflowStore: () => workflows,
     ping: async () => {

@@ -360,6 +360,52 @@ $$;
   },
   {
     version: 9,
+    name: "rate limit bucket expiry",
+    sql: `
+-- When each bucket is full again (the same as no bucket), so the sweep can delete idle
+-- ones: with a bucket per key (per tenant) the table would otherwise only grow. Buckets
+-- from before have no refill time; they count as full now, which at worst hands out one
+-- early token per key.
+ALTER TABLE {schema}.rate_limits ADD COLUMN full_at_ms double precision;
+UPDATE {schema}.rate_limits SET full_at_ms = coalesce(updated_at_ms, 0);
+CREATE INDEX rate_limits_full_at_idx ON {schema}.rate_limits (full_at_ms);
+`,
+  },
+  {
+    version: 10,
+    name: "per-minute counters",
+    sql: `
+-- Task outcomes and durations, and sampled queue depth, per minute (kept a day).
+CREATE TABLE {schema}.minute_counts (
+  minute bigint NOT NULL,
+  series text NOT NULL,
+  counter text NOT NULL,
+  value double precision NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+);
+`,
+  },
+  {
+    version: 11,
+    name: "global concurrency slots",
+    sql: `
+-- A limit per concurrency key (a task name or a queue); its row is locked by every
+-- acquire, so acquires of one key take turns.
+CREATE TABLE {schema}.concurrency_limits (
+  key text PRIMARY KEY,
+  max_slots integer NOT NULL
+);
+-- The leased slots: a holder's slot counts until expires_at.
+CREATE TABLE {schema}.concurrency_slots (
+  key text NOT NULL,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, holder)
+);
+`,
+  },
+  {
+    version: 12,
     name: "task timelines",
     // timeline_append(stored, added, cap) does what appendTimeline in core/timeline.ts does,
     // on the server, for an `added` that is itself already collapsed (upsertStatuses makes

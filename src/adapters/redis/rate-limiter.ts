@@ -38,6 +38,24 @@ export class RedisRateLimiter implements RateLimiter {
     return { allowed: allowed === 1, retryAfterMs };
   }
 
+  /** Nothing to do: each bucket key expires on its own once the bucket is full again. */
+  async dropIdle(): Promise<number> {
+    return 0;
+  }
+
+  async countBuckets(prefix: string): Promise<number> {
+    const pattern = `${this.keys.rateBucket(prefix).replace(/[*?[\]\\]/g, "\\$&")}*`;
+    // SCAN may return a key twice; a set counts it once.
+    const found = new Set<string>();
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      for (const key of keys) found.add(key);
+      cursor = next;
+    } while (cursor !== "0");
+    return found.size;
+  }
+
   /** Nothing of its own to release; the connection owns the client. */
   async close(): Promise<void> {}
 }

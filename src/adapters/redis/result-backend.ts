@@ -7,6 +7,8 @@ import type { Redis } from "ioredis";
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
@@ -20,6 +22,12 @@ import { addGroupResultScript } from "./lua/add-group-result-2.ts";
 import { claimChordScript } from "./lua/claim-chord-1.ts";
 import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
 import { initGroupScript } from "./lua/init-group-2.ts";
+import {
+  MINUTE_COUNT_SCRIPTS,
+  addMinuteCounts,
+  pruneMinuteCounts,
+  readMinuteCounts,
+} from "./minute-counts.ts";
 import { pruneResultsScript } from "./lua/prune-results-2.ts";
 import { setStatusesScript } from "./lua/set-statuses-2.ts";
 import { type LuaScript, type ScriptArg, execPipeline, runScript } from "./scripts.ts";
@@ -32,6 +40,7 @@ export const RESULT_SCRIPTS: readonly LuaScript[] = [
   addGroupResultScript,
   claimChordScript,
   forgetHeartbeatsScript,
+  ...MINUTE_COUNT_SCRIPTS,
 ];
 
 /** Index entries of expired results dropped per prune. */
@@ -169,10 +178,14 @@ export class RedisResultBackend implements ResultBackend {
     const limit = query.limit ?? 50;
     const matches: TaskStatus[] = [];
     for (let start = 0; matches.length < offset + limit; start += LIST_PAGE) {
-      const ids = await this.client.zrevrange(
+      // The index is scored by updatedAt: a time filter reads only that score range.
+      const ids = await this.client.zrevrangebyscore(
         this.keys.resultsByUpdated,
+        query.updatedUntil ?? "+inf",
+        query.updatedSince ?? "-inf",
+        "LIMIT",
         start,
-        start + LIST_PAGE - 1,
+        LIST_PAGE,
       );
       if (ids.length === 0) break;
       const statuses = await this.getStatusesOnly(ids);
@@ -288,6 +301,18 @@ export class RedisResultBackend implements ResultBackend {
     await execPipeline(
       this.client.multi().del(this.keys.heartbeat(workerId)).srem(this.keys.heartbeats, workerId),
     );
+  }
+
+  addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    return addMinuteCounts(this.client, this.keys, counts);
+  }
+
+  readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    return readMinuteCounts(this.client, this.keys, query);
+  }
+
+  pruneMinuteCounts(before: number): Promise<void> {
+    return pruneMinuteCounts(this.client, this.keys, before);
   }
 
   /** Nothing of its own to release; the connection owns the client. */

@@ -4,10 +4,11 @@
  * Writes are compare-and-set on the entry version in Lua.
  */
 import type { Redis } from "ioredis";
-import type { ScheduleStore } from "../contracts.ts";
-import type { ScheduleEntry, ScheduleExecution, ScheduleRunRecord } from "../../core/schedule.ts";
+import { systemClock } from "../../core/clock.ts";
 import { StemError, VersionConflictError } from "../../core/errors.ts";
-import { SCHEDULE_HISTORY_LIMIT, checkVersion, executed, upserted } from "../schedule-state.ts";
+import type { ScheduleEntry, ScheduleExecution, ScheduleRunRecord } from "../../core/schedule.ts";
+import type { ScheduleStore } from "../contracts.ts";
+import { checkVersion, executed, SCHEDULE_HISTORY_LIMIT, upserted } from "../schedule-state.ts";
 import type { RedisKeys } from "./keys.ts";
 import { removeScheduleScript } from "./lua/remove-schedule-4.ts";
 import { writeScheduleScript } from "./lua/write-schedule-4.ts";
@@ -123,7 +124,7 @@ export class RedisScheduleStore implements ScheduleStore {
       const { next, run } = change(stored);
       if ((await this.write(next, stored.version, run)).written) return next;
       // Lost the race: back off a random, growing while so competing writers spread out.
-      await Bun.sleep(Math.random() * Math.min(100, 2 ** attempt));
+      await systemClock.sleep(Math.random() * Math.min(100, 2 ** attempt));
     }
     throw new StemError(
       "conflict",

@@ -226,6 +226,34 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: "per-minute counters (task outcomes and durations, queue depth)",
+    sql: `
+CREATE TABLE stem_minute_counts (
+  minute INTEGER NOT NULL,
+  series TEXT NOT NULL,
+  counter TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+) WITHOUT ROWID;`,
+  },
+  {
+    version: 6,
+    description: "global concurrency limits and their leased slots",
+    sql: `
+CREATE TABLE stem_concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_slots INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stem_concurrency_slots (
+  key TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 7,
     description: "task timelines (a JSON array of entries beside each status)",
     sql: "ALTER TABLE stem_task_statuses ADD COLUMN timeline TEXT;",
   },

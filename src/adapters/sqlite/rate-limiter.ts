@@ -3,7 +3,7 @@
  * refills and writes its bucket inside one BEGIN IMMEDIATE transaction.
  */
 import type { RateLimitDecision, RateLimiter } from "../contracts.ts";
-import { type BucketRate, type BucketState, takeToken } from "../token-bucket.ts";
+import { type BucketRate, type BucketState, bucketFullAt, takeToken } from "../token-bucket.ts";
 import type { SqliteDatabase } from "./database.ts";
 
 const SELECT = "SELECT tokens, updated_at AS updatedAt FROM stem_rate_limits WHERE key = ?";
@@ -13,6 +13,9 @@ const UPSERT = `
 INSERT INTO stem_rate_limits (key, tokens, updated_at, full_at) VALUES ($key, $tokens, $updatedAt, $fullAt)
 ON CONFLICT (key) DO UPDATE SET
   tokens = excluded.tokens, updated_at = excluded.updated_at, full_at = excluded.full_at`;
+
+const DROP_IDLE = "DELETE FROM stem_rate_limits WHERE full_at <= ?";
+const COUNT = "SELECT count(*) AS n FROM stem_rate_limits WHERE substr(key, 1, length(?1)) = ?1";
 
 /** One token bucket per key, shared by every process using the file. */
 export class SqliteRateLimiter implements RateLimiter {
@@ -31,19 +34,22 @@ export class SqliteRateLimiter implements RateLimiter {
         key,
         tokens: state.tokens,
         updatedAt: state.updatedAt,
-        fullAt: fullAt(state, rate),
+        fullAt: bucketFullAt(state, rate),
       });
       return { allowed, retryAfterMs };
     });
   }
 
+  /** The prune does this too, once a minute at most. */
+  async dropIdle(): Promise<number> {
+    return this.db.write(() => this.db.statement(DROP_IDLE).run(this.db.now()).changes);
+  }
+
+  async countBuckets(prefix: string): Promise<number> {
+    const count = this.db.statement<{ n: number }, [string]>(COUNT);
+    return count.get(prefix)?.n ?? 0;
+  }
+
   /** The connection owns the database; nothing to release here. */
   async close(): Promise<void> {}
-}
-
-/** When a bucket in `state` will be back to capacity. */
-function fullAt(state: BucketState, rate: BucketRate): number {
-  const capacity = Math.max(1, rate.burst ?? 1);
-  const perMs = rate.tokens / rate.intervalMs;
-  return state.updatedAt + Math.ceil(Math.max(0, capacity - state.tokens) / perMs);
 }

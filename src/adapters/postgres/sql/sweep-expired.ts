@@ -1,11 +1,12 @@
 import { type Queryable, table } from "../database.ts";
+import { dropIdleRateBuckets } from "./rate-buckets.ts";
 
 /** Rows deleted per table per sweep, so a sweep never holds locks for long. */
 const SWEEP_BATCH = 1000;
 
 /**
  * Deletes a batch of expired statuses, groups (with their results), heartbeats and
- * locks, and control messages older than a minute. Reads already ignore expired rows;
+ * locks, idle rate-limit buckets, and control messages older than a minute. Reads already ignore expired rows;
  * this only reclaims space. Returns how many rows went.
  */
 export async function sweepExpired(sql: Queryable, schema: string): Promise<number> {
@@ -26,6 +27,7 @@ export async function sweepExpired(sql: Queryable, schema: string): Promise<numb
         SELECT key FROM ${locks} WHERE expires_at <= now() LIMIT ${SWEEP_BATCH}
       )`
   ).count;
+  removed += await dropIdleRateBuckets(sql, schema);
   const messages = table(sql, schema, "control_messages");
   removed += (
     await sql`

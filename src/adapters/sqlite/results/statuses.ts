@@ -26,6 +26,8 @@ WHERE expires_at > $now
   AND ($state IS NULL OR state = $state)
   AND ($queue IS NULL OR queue = $queue)
   AND ($name IS NULL OR name = $name)
+  AND ($since IS NULL OR updated_at >= $since)
+  AND ($until IS NULL OR updated_at <= $until)
 ORDER BY updated_at DESC
 LIMIT $limit OFFSET $offset`;
 
@@ -106,6 +108,8 @@ export function listStatuses(
         state: string | null;
         queue: string | null;
         name: string | null;
+        since: number | null;
+        until: number | null;
         limit: number;
         offset: number;
       },
@@ -117,6 +121,8 @@ export function listStatuses(
       state: query.state ?? null,
       queue: query.queue ?? null,
       name: query.name ?? null,
+      since: query.updatedSince ?? null,
+      until: query.updatedUntil ?? null,
       limit: query.limit ?? DEFAULT_LIST_LIMIT,
       offset: query.offset ?? 0,
     }),
