@@ -213,7 +213,7 @@ export class TaskRunner {
             timeline: [
               this.entry("rate-limited", {
                 dueAt,
-                reason: `${rate.tokens} per ${formatDuration(rate.intervalMs)} for ${envelope.name}`,
+                reason: `${rate.tokens} per ${formatDuration(rate.intervalMs)}, bucket ${bucket}`,
               }),
             ],
           }),

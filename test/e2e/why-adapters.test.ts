@@ -239,7 +239,7 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
 
       const limitedWhy = await explainTask(c, waiting);
       expect(limitedWhy.cause).toBe("rate-limited");
-      expect(limitedWhy.summary).toContain("1 per 1m for why.limited");
+      expect(limitedWhy.summary).toContain("1 per 1m, bucket rate:why.limited");
       expect(limitedWhy.evidence.dueAt as number).toBeGreaterThan(Date.now());
     }, 40_000);
 
