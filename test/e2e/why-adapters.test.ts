@@ -5,7 +5,7 @@
  * exhausted limit, the silent worker and its lease end, the missing chord members, ...).
  */
 import { describe, expect, test } from "bun:test";
-import { StemClient, defineTask, explainTask, task } from "../../src/index.ts";
+import { defineTask, explainTask, task } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { persistPause } from "../../src/worker/revocations.ts";
 import { revokeEntries } from "../../src/worker/revoke-entries.ts";
