@@ -6,6 +6,7 @@ import { globalConcurrencyUsage } from "../src/worker/concurrency-gate.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { isLost } from "../src/worker/liveness.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
+import { whyCommand } from "./observe-why.ts";
 import {
   iso,
   jsonArg,
@@ -212,8 +213,11 @@ const schedules = defineCommand({
 });
 
 export const observeCommand = defineCommand({
-  meta: { name: "observe", description: "Queue, worker and schedule overviews" },
-  subCommands: { queues, workers, schedules },
+  meta: {
+    name: "observe",
+    description: "Queue, worker and schedule overviews; why a task does not run",
+  },
+  subCommands: { queues, workers, schedules, why: whyCommand },
 });
 
 withExamples(queues, ["stem observe queues", "stem observe queues --watch --json"]);

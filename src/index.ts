@@ -66,6 +66,12 @@ export type * from "./core/schedule.ts";
 export { signals, Signal, type StemSignals } from "./core/signals.ts";
 export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
 export { Stem, type StemOptions, type TaskResult } from "./core/stem.ts";
+export {
+  type TimelineEntry,
+  type TimelineEvent,
+  TIMELINE_CAP,
+  appendTimeline,
+} from "./core/timeline.ts";
 export * from "./scheduler/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
@@ -94,6 +100,15 @@ export {
   type Telemetry,
   type TelemetryOptions,
 } from "./observability/telemetry.ts";
+
+export {
+  explainTask,
+  type WhyCause,
+  type WhyExplanation,
+  type WhyReport,
+  type WhySources,
+} from "./observability/why.ts";
+export { describeEntry, timelineRows, type TimelineRow } from "./observability/timeline-text.ts";
 
 export * from "./workflow/index.ts";
 export { MemoryWorkflowStore } from "./adapters/memory/workflow-store.ts";

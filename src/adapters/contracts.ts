@@ -251,12 +251,17 @@ export interface MinuteCountQuery {
 
 /** Keeps task states and results, group counters, worker heartbeats and per-minute counters. */
 export interface ResultBackend {
-  /** Upserts statuses (whole records). Expire after `ttlMs` when given, else the backend default. */
+  /**
+   * Upserts statuses (whole records), except `timeline`: its entries are appended to the
+   * task's kept history (`appendTimeline` in core/timeline.ts), in the same write. Expire
+   * after `ttlMs` when given, else the backend default.
+   */
   set(statuses: TaskStatus[], ttlMs?: number): Promise<void>;
-  /** Null when missing or expired. */
+  /** Null when missing or expired. With the task's timeline, when it has one. */
   get(id: string): Promise<TaskStatus | null>;
+  /** As `get`, for many ids. */
   getMany(ids: string[]): Promise<(TaskStatus | null)[]>;
-  /** Newest first. */
+  /** Newest first; timelines may be left out. */
   list(query?: TaskStatusQuery): Promise<TaskStatus[]>;
   /** Resets a status's time to live. */
   expire(id: string, ttlMs: number): Promise<void>;

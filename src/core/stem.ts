@@ -17,6 +17,7 @@ import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
 import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
+import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { uuidv7 } from "./uuid.ts";
@@ -330,6 +331,7 @@ export class Stem implements Enqueuer {
       },
       createdAt: now,
       updatedAt: now,
+      timeline: [queuedEntry(envelope, now)],
     };
   }
 

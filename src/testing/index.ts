@@ -2,6 +2,7 @@
 export * from "./harness.ts";
 export { brokerContract } from "./broker-contract.ts";
 export { resultBackendContract } from "./result-backend-contract.ts";
+export { timelineContract } from "./timeline-contract.ts";
 export { minuteCountsContract } from "./minute-counts-contract.ts";
 export { lockStoreContract } from "./lock-store-contract.ts";
 export { revokeStoreContract } from "./revoke-store-contract.ts";

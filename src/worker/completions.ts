@@ -1,6 +1,7 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { checkStatusStorable } from "../core/storable.ts";
+import { latestWithTimelines } from "../core/timeline.ts";
 import type { TaskCounts } from "./task-counts.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
@@ -40,7 +41,7 @@ export class Completions {
   note(status: TaskStatus): void {
     const unstorable = this.refuse(status);
     if (unstorable) return this.onError(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     this.schedule();
   }
 
@@ -48,7 +49,7 @@ export class Completions {
   write(status: TaskStatus): Promise<void> {
     const unstorable = this.refuse(status);
     if (unstorable) return Promise.reject(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     return this.wait();
   }
 
@@ -56,9 +57,18 @@ export class Completions {
   finish(status: TaskStatus, delivery: Delivery): Promise<void> {
     const unstorable = this.refuse(status);
     if (unstorable) return Promise.reject(unstorable);
-    this.statuses.set(status.id, status);
+    this.keep(status);
     this.acks.push(delivery);
     return this.wait();
+  }
+
+  /**
+   * Queues a status for the next batch. A later status of the same task replaces an
+   * earlier one not yet written, but keeps its timeline entries.
+   */
+  private keep(status: TaskStatus): void {
+    const earlier = this.statuses.get(status.id);
+    this.statuses.set(status.id, earlier ? latestWithTimelines([earlier, status])[0] : status);
   }
 
   /** Acks the delivery with no status (a task that keeps none); resolves when acked. */

@@ -4,17 +4,12 @@
  * the limit, a task sent back for want of a slot costs neither an attempt nor a delivery,
  * and the worker stays free for other tasks meanwhile.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { defineTask, StemClient } from "../../src/index.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { describe, expect, test } from "bun:test";
+import { defineTask } from "../../src/index.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 /** Counts how many handlers run at once, per label. */
 function overlapMeter() {
@@ -35,7 +30,6 @@ function overlapMeter() {
 for (const adapter of ADAPTERS) {
   describe(`global concurrency on ${adapter.name}`, () => {
     test("two workers never run more of a task than its globalConcurrency", async () => {
-      store = await adapter.open("gconc");
       const meter = overlapMeter();
       const limited = defineTask<{ n: number }>({
         name: "gc.limited",
@@ -47,7 +41,7 @@ for (const adapter of ADAPTERS) {
         name: "gc.other",
         run: () => meter.run("other", 1),
       });
-      client = await StemClient.fromUrl(store.url, { tasks: [limited, other] });
+      const client = await openClient(adapter, "gconc", { tasks: [limited, other] });
       const ids = await client.stem.enqueueMany(
         Array.from({ length: 16 }, (_, n) => ({ name: "gc.limited", args: { n } })),
       );
@@ -76,7 +70,6 @@ for (const adapter of ADAPTERS) {
     }, 60_000);
 
     test("a queue's global concurrency covers every task name on it", async () => {
-      store = await adapter.open("gconcq");
       const meter = overlapMeter();
       const list = ["gc.one", "gc.two"].map((name) =>
         defineTask<{ n: number }>({
@@ -85,7 +78,7 @@ for (const adapter of ADAPTERS) {
           run: () => meter.run("slow", 30),
         }),
       );
-      client = await StemClient.fromUrl(store.url, { tasks: list });
+      const client = await openClient(adapter, "gconcq", { tasks: list });
       const ids = await client.stem.enqueueMany(
         Array.from({ length: 10 }, (_, n) => ({ name: n % 2 ? "gc.one" : "gc.two", args: { n } })),
       );

@@ -10,6 +10,7 @@ import type {
 import type { TaskStatus } from "../../core/states.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { checkStatusesStorable } from "../../core/storable.ts";
+import { appendTimeline, withoutTimeline } from "../../core/timeline.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
 export const DEFAULT_RESULT_TTL_MS = 86_400_000;
@@ -50,7 +51,12 @@ export class MemoryResultBackend implements ResultBackend {
     const expiresAt = this.clock.now() + ttlMs;
     checkStatusesStorable(statuses);
     // Stored as the real backends store it: as JSON (undefined fields and functions dropped).
-    for (const s of statuses) this.statuses.set(s.id, { value: asJson(s), expiresAt });
+    for (const s of statuses) {
+      const value = asJson(withoutTimeline(s));
+      const timeline = appendTimeline(this.live(this.statuses, s.id)?.timeline, s.timeline);
+      if (timeline.length > 0) value.timeline = asJson(timeline);
+      this.statuses.set(s.id, { value, expiresAt });
+    }
   }
 
   async get(id: string): Promise<TaskStatus | null> {

@@ -457,6 +457,38 @@ CREATE TRIGGER jobs_counted_delete AFTER DELETE ON {schema}.jobs
   FOR EACH STATEMENT EXECUTE FUNCTION {schema}.jobs_counted();
 `,
   },
+  {
+    version: 13,
+    name: "task timelines",
+    // timeline_append(stored, added, cap) does what appendTimeline in core/timeline.ts does,
+    // on the server, for an `added` that is itself already collapsed (upsertStatuses makes
+    // it so): a status write appends to its task's timeline in the same statement. A plain
+    // SQL function, so the planner can inline it.
+    sql: `
+ALTER TABLE {schema}.task_results ADD COLUMN timeline jsonb;
+
+CREATE FUNCTION {schema}.timeline_capped(joined jsonb, cap integer)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_array(joined->0) || (
+    SELECT jsonb_agg(value ORDER BY ord)
+    FROM jsonb_array_elements(joined) WITH ORDINALITY AS t(value, ord)
+    WHERE ord > jsonb_array_length(joined) - cap + 1)
+$$;
+
+-- One expression (no FROM), so the planner inlines it into the upsert.
+CREATE FUNCTION {schema}.timeline_append(stored jsonb, added jsonb, cap integer)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN stored->-1->>'event' = 'progress' AND added->0->>'event' = 'progress' THEN
+      CASE WHEN jsonb_array_length(stored) + jsonb_array_length(added) - 1 <= cap
+        THEN (stored - -1) || added
+        ELSE {schema}.timeline_capped((stored - -1) || added, cap) END
+    WHEN jsonb_array_length(stored) + jsonb_array_length(added) <= cap THEN stored || added
+    ELSE {schema}.timeline_capped(stored || added, cap)
+  END
+$$;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -70,6 +70,14 @@ export class RedisKeys {
   get resultPrefix(): string {
     return `${this.prefix}:result:`;
   }
+  /** LIST: a task's timeline entries (JSON), oldest first. */
+  timeline(id: string): string {
+    return `${this.prefix}:timeline:${id}`;
+  }
+  /** Key prefix of task timelines, for scripts that build timeline keys from ids. */
+  get timelinePrefix(): string {
+    return `${this.prefix}:timeline:`;
+  }
   /** ZSET: task id → updatedAt (list order). */
   get resultsByUpdated(): string {
     return `${this.prefix}:results:updated`;

@@ -15,6 +15,7 @@ import type {
 } from "../contracts.ts";
 import type { TaskStatus } from "../../core/states.ts";
 import { checkStatusesStorable } from "../../core/storable.ts";
+import { TIMELINE_CAP, type TimelineEntry, withoutTimeline } from "../../core/timeline.ts";
 import { DEFAULT_RESULT_TTL_MS } from "../memory/result-backend.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addGroupResultScript } from "./lua/add-group-result-2.ts";
@@ -105,14 +106,25 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   /**
-   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result key
-   * prefix, ttl, expiry time, count, then id, updatedAt and JSON of each status.
+   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result and
+   * timeline key prefixes, ttl, expiry time, timeline cap, count, then id, updatedAt, JSON
+   * and timeline entries (JSON lines) of each status.
    */
   statusArgs(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptArg[] {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     checkStatusesStorable(statuses);
-    const args: ScriptArg[] = [this.keys.resultPrefix, ttl, Date.now() + ttl, statuses.length];
-    for (const status of statuses) args.push(status.id, status.updatedAt, JSON.stringify(status));
+    const args: ScriptArg[] = [
+      this.keys.resultPrefix,
+      this.keys.timelinePrefix,
+      ttl,
+      Date.now() + ttl,
+      TIMELINE_CAP,
+      statuses.length,
+    ];
+    for (const status of statuses) {
+      const entries = (status.timeline ?? []).map((entry) => JSON.stringify(entry)).join("\n");
+      args.push(status.id, status.updatedAt, JSON.stringify(withoutTimeline(status)), entries);
+    }
     return args;
   }
 
@@ -133,12 +145,29 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   async get(id: string): Promise<TaskStatus | null> {
-    const text = await this.client.get(this.keys.result(id));
-    return text === null ? null : (JSON.parse(text) as TaskStatus);
+    return (await this.getMany([id]))[0];
   }
 
+  /** Statuses with their timelines: one pipelined round trip. */
   async getMany(ids: string[]): Promise<(TaskStatus | null)[]> {
     if (ids.length === 0) return [];
+    const pipeline = this.client.pipeline().mget(ids.map((id) => this.keys.result(id)));
+    for (const id of ids) pipeline.lrange(this.keys.timeline(id), 0, -1);
+    const [texts, ...timelines] = (await execPipeline(pipeline)) as [
+      (string | null)[],
+      ...string[][],
+    ];
+    return texts.map((text, i) => {
+      if (text === null) return null;
+      const status = JSON.parse(text) as TaskStatus;
+      if (timelines[i].length > 0)
+        status.timeline = timelines[i].map((line) => JSON.parse(line) as TimelineEntry);
+      return status;
+    });
+  }
+
+  /** Statuses without their timelines (for listing). */
+  private async getStatusesOnly(ids: string[]): Promise<(TaskStatus | null)[]> {
     const texts = await this.client.mget(ids.map((id) => this.keys.result(id)));
     return texts.map((text) => (text === null ? null : (JSON.parse(text) as TaskStatus)));
   }
@@ -159,7 +188,7 @@ export class RedisResultBackend implements ResultBackend {
         LIST_PAGE,
       );
       if (ids.length === 0) break;
-      const statuses = await this.getMany(ids);
+      const statuses = await this.getStatusesOnly(ids);
       // A null is a result that expired since the last prune; prune() drops its index entry.
       for (const status of statuses) {
         if (
@@ -177,7 +206,9 @@ export class RedisResultBackend implements ResultBackend {
 
   async expire(id: string, ttlMs: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const replies = await execPipeline(this.client.multi().pexpire(this.keys.result(id), ttl));
+    const replies = await execPipeline(
+      this.client.multi().pexpire(this.keys.result(id), ttl).pexpire(this.keys.timeline(id), ttl),
+    );
     if (replies[0] === 1) await this.client.zadd(this.keys.resultsByExpiry, Date.now() + ttl, id);
   }
 

@@ -286,6 +286,11 @@ CREATE TABLE stem_concurrency_slots (
     description: "per-queue job counts and lease and due-time indexes (fast queue stats)",
     sql: QUEUE_SIZES_SQL,
   },
+  {
+    version: 8,
+    description: "task timelines (a JSON array of entries beside each status)",
+    sql: "ALTER TABLE stem_task_statuses ADD COLUMN timeline TEXT;",
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -8,6 +8,7 @@ import { revokeEntries } from "../../worker/revoke-entries.ts";
 import type { DashboardContext } from "../context.ts";
 import { badRequest, enumParam, intParam, notFound, stringField, timeParam } from "../http.ts";
 import type { Route } from "../routes.ts";
+import { timelineRows } from "../../observability/timeline-text.ts";
 
 export const TASK_STATES: TaskState[] = [
   "pending",
@@ -65,6 +66,7 @@ async function taskDetail(ctx: DashboardContext, id: string) {
     rootId: status.meta[MetaKeys.rootTaskId] ?? null,
     canvas: members?.map(({ status: _, ...m }) => m) ?? null,
     deadLetter,
+    timeline: timelineRows(status.timeline),
   };
 }
 

@@ -86,6 +86,17 @@ describe("tasks", () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error).toContain("STEM_DASHBOARD_TOKEN");
   });
+
+  test("a task's detail carries its timeline, each entry in words", async () => {
+    const id = await fx.client.enqueue("dash.ok", { n: 2 });
+    await settled(id);
+    const detail = await fx.call("GET", `/api/tasks/${id}`);
+    const timeline = detail.body.timeline as { at: number; event: string; detail: string }[];
+    expect(timeline.map((e) => e.event)).toEqual(["queued", "delivered", "started", "succeeded"]);
+    expect(timeline[0].detail).toMatch(/^queued by producer /);
+    expect(timeline[3].detail).toBe(`succeeded on dash-worker-${process.pid} (attempt 1)`);
+    expect(detail.body.status.timeline).toHaveLength(4);
+  });
 });
 
 describe("dead letters", () => {

@@ -112,6 +112,8 @@ interface TaskDetailView {
   rootId: string | null;
   canvas: { index: number; id: string; name: string; role: string; state: string }[] | null;
   deadLetter: { reason: string; deadAt: number } | null;
+  /** The task's history, oldest first (`stem result --timeline`). */
+  timeline: { at: number; event: string; detail: string }[];
 }
 
 function taskLink(id: string | null) {
@@ -177,5 +179,8 @@ function TaskDetail({ id, session }: { id: string; session: PageProps["session"]
       rows=${data.canvas.map((m) => [m.index, taskLink(m.id), m.name, m.role, html`<${State} state=${m.state} />`])} />`
         : null
     }
+    <h3>Timeline</h3><${Table} label="timeline" empty="no timeline kept for this task"
+      head=${["time", "event", "detail"]}
+      rows=${data.timeline.map((e) => [time(e.at), e.event, e.detail])} />
     <h3>Meta</h3><${Json} value=${s.meta} />`;
 }
