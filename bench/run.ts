@@ -9,6 +9,9 @@
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
  * `npm run bench -- --suite startup [--rounds 21]`: start-up time of dist/stem (see startup.ts).
+ * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
+ * one queue of that many tasks: `stem observe queues` store time and purge time (see
+ * large-queue.ts).
  */
 import { parseArgs } from "node:util";
 import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
@@ -61,9 +64,14 @@ if (values.suite === "redis-vs-bullmq") {
   const report = await runStartupSuite(Math.max(Number(values.rounds), 21));
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "large-queue") {
+  const { runLargeQueue } = await import("./large-queue.ts");
+  const results = await runLargeQueue(values.adapter!.split(","), tasks);
+  process.stdout.write(`${JSON.stringify({ suite: "large-queue", results }, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat or startup)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup or large-queue)`,
   );
 }
 const results: Record<string, unknown> = {};

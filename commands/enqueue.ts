@@ -26,7 +26,11 @@ export const enqueueCommand = defineCommand({
     ...storeArgs,
     ...jsonArg,
     name: { type: "positional", description: "Task name", required: true },
-    args: { type: "string", description: "Arguments as a JSON object" },
+    args: {
+      type: "string",
+      description:
+        "Arguments as a JSON object (the whole task at most STEM_MAX_ENVELOPE_BYTES, default 1 MiB)",
+    },
     queue: {
       type: "string",
       alias: "q",

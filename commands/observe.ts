@@ -3,9 +3,11 @@ import { withExamples } from "./output/help.ts";
 import { eventsCommand } from "./observe-events.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { loadPausedQueues } from "../src/worker/revocations.ts";
+import { globalConcurrencyUsage } from "../src/worker/concurrency-gate.ts";
 import { scheduleOverview } from "../src/scheduler/overview.ts";
 import { isLost } from "../src/worker/liveness.ts";
 import { schedulePaths, schedulesArg, withScheduleStore } from "./schedule.ts";
+import { whyCommand } from "./observe-why.ts";
 import {
   iso,
   jsonArg,
@@ -42,7 +44,11 @@ function queuesWithPauses(queues: string[], paused: unknown): string {
 }
 
 const queues = defineCommand({
-  meta: { name: "queues", description: "Depth, in flight, delayed and dead per queue" },
+  meta: {
+    name: "queues",
+    description:
+      "Depth, in flight, delayed and dead per queue, with global concurrency limits and the slots in use",
+  },
   args: { ...storeArgs, ...jsonArg, ...watchArg },
   run: ({ args }) =>
     withClient(args, (client) =>
@@ -50,16 +56,22 @@ const queues = defineCommand({
         args,
         async () => {
           const paused = await loadPausedQueues(client.revokeStore, Date.now());
+          const limits = await globalConcurrencyUsage(client.concurrencySlots);
           const known = (await client.broker.stats()).map((s) => s.queue);
-          // A paused queue is listed even when no task has been sent to it yet.
-          const missing = [...paused].filter((q) => !known.includes(q));
+          // A paused or limited queue is listed even when no task has been sent to it yet.
+          const missing = [...new Set([...paused, ...limits.queues.keys()])].filter(
+            (q) => !known.includes(q),
+          );
           const all = missing.length ? [...known, ...missing] : undefined;
           return (await client.broker.stats(all)).map((s) => ({
             ...s,
             paused: paused.has(s.queue),
+            globalConcurrency: limits.queues.get(s.queue) ?? null,
+            // Task-name limits hold across queues: the same list on every queue.
+            taskConcurrency: limits.tasks,
           }));
         },
-        (stats) =>
+        (stats) => {
           printTable(
             [
               { name: "queue", shorten: "middle" },
@@ -68,6 +80,7 @@ const queues = defineCommand({
               "delayed",
               "dead",
               "paused",
+              { name: "running/limit", optional: 1 },
             ],
             stats.map((s) => [
               s.queue,
@@ -76,11 +89,25 @@ const queues = defineCommand({
               s.delayed,
               s.dead,
               s.paused ? "yes" : "",
+              s.globalConcurrency ? slotsCell(s.globalConcurrency) : "",
             ]),
-          ),
+          );
+          const tasks = stats[0]?.taskConcurrency ?? [];
+          if (tasks.length === 0) return;
+          out("\n");
+          printTable(
+            [{ name: "task", shorten: "middle" }, "running/limit"],
+            tasks.map((t) => [t.task, slotsCell(t)]),
+          );
+        },
       ),
     ),
 });
+
+/** `2 / 3` */
+function slotsCell(usage: { used: number; limit: number }): string {
+  return `${usage.used} / ${usage.limit}`;
+}
 
 const workers = defineCommand({
   meta: {
@@ -187,8 +214,11 @@ const schedules = defineCommand({
 });
 
 export const observeCommand = defineCommand({
-  meta: { name: "observe", description: "Queue, worker and schedule overviews; task events" },
-  subCommands: { queues, workers, schedules, events: eventsCommand },
+  meta: {
+    name: "observe",
+    description: "Queue, worker and schedule overviews; why a task does not run; task events",
+  },
+  subCommands: { queues, workers, schedules, why: whyCommand, events: eventsCommand },
 });
 
 withExamples(queues, ["stem observe queues", "stem observe queues --watch --json"]);

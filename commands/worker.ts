@@ -301,6 +301,11 @@ export const workerCommand = defineCommand({
       description:
         "Run handlers inline or in threads. Only thread isolation can kill a handler (hard time limit, revoke --terminate); an inline one is only signalled and keeps its slot until it returns",
     },
+    "global-concurrency": {
+      type: "string",
+      description:
+        "At most N tasks of a queue running at once across every worker on the store: QUEUE=N (comma-separated or repeated; give every worker of the queue the same limit)",
+    },
     "max-deliveries": {
       type: "string",
       description:
@@ -325,12 +330,14 @@ export const workerCommand = defineCommand({
       return n;
     };
     const queues = repeatedFlag(rawArgs, "queue", "q");
+    const queueGlobalConcurrency = queueLimits(repeatedFlag(rawArgs, "global-concurrency"));
     const client = await openClient(args, module.tasks, "write");
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
       concurrency: integer(args.concurrency, "concurrency"),
       prefetch: integer(args.prefetch, "prefetch"),
       maxDeliveries: integer(args["max-deliveries"], "max-deliveries"),
+      queueGlobalConcurrency,
       isolation: args.isolation as "inline" | "thread",
       tasksModule: module.path,
       hostname: args.hostname,
@@ -358,6 +365,22 @@ export const workerCommand = defineCommand({
   },
 });
 
+/** `--global-concurrency emails=3,reports=1` as `{ emails: 3, reports: 1 }`. */
+function queueLimits(values: string[]): Record<string, number> | undefined {
+  if (values.length === 0) return undefined;
+  const limits: Record<string, number> = {};
+  for (const value of values) {
+    const match = /^(.+)=(\d+)$/.exec(value);
+    const limit = Number(match?.[2]);
+    if (!match || !Number.isInteger(limit) || limit < 1)
+      throw new UsageError(
+        `--global-concurrency takes QUEUE=N with N a positive integer, got "${value}"`,
+      );
+    limits[match[1]] = limit;
+  }
+  return limits;
+}
+
 withExamples(ping, [
   "stem worker ping",
   "stem worker ping --worker web-1.4242 --timeout 5s --json",
@@ -376,5 +399,6 @@ withExamples(shutdown, [
 ]);
 withExamples(workerCommand, [
   "stem worker -t ./tasks.ts -q default,emails -c 4",
+  "stem worker -t ./tasks.ts -q emails --global-concurrency emails=3",
   "stem worker ping",
 ]);

@@ -11,6 +11,7 @@ export {
   MemoryLockStore,
   MemoryRevokeStore,
   MemoryRateLimiter,
+  MemoryConcurrencySlots,
   MemoryControlBus,
 } from "./adapters/memory/index.ts";
 
@@ -66,6 +67,12 @@ export { signals, Signal, type StemSignals } from "./core/signals.ts";
 export { type TaskState, type TaskStatus, type TaskError, isTerminal } from "./core/states.ts";
 export { Stem, type StemOptions, type TaskResult, type WaitOptions } from "./core/stem.ts";
 export * from "./events/index.ts";
+export {
+  type TimelineEntry,
+  type TimelineEvent,
+  TIMELINE_CAP,
+  appendTimeline,
+} from "./core/timeline.ts";
 export * from "./scheduler/index.ts";
 export type { TaskHandler, TaskOptions, TaskMetadata, AnyTaskHandler } from "./core/task.ts";
 
@@ -78,6 +85,7 @@ export {
 export type { SettledHook } from "./worker/task-runner.ts";
 export type { AutoscaleOptions } from "./worker/autoscale.ts";
 export { sendControl } from "./worker/control-client.ts";
+export { globalConcurrencyUsage, type LimitUsage } from "./worker/concurrency-gate.ts";
 export type { ControlCommand, ControlReply } from "./worker/control-protocol.ts";
 
 export { FakeStem, type RecordedEnqueue } from "./testing/fake-stem.ts";
@@ -93,6 +101,15 @@ export {
   type Telemetry,
   type TelemetryOptions,
 } from "./observability/telemetry.ts";
+
+export {
+  explainTask,
+  type WhyCause,
+  type WhyExplanation,
+  type WhyReport,
+  type WhySources,
+} from "./observability/why.ts";
+export { describeEntry, timelineRows, type TimelineRow } from "./observability/timeline-text.ts";
 
 export * from "./workflow/index.ts";
 export { MemoryWorkflowStore } from "./adapters/memory/workflow-store.ts";

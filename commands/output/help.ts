@@ -56,5 +56,11 @@ export async function renderHelp(root: AnyCommand, rawArgs: string[]): Promise<s
   const examples = examplesOf.get(command);
   if (examples?.length) text += `\n\nEXAMPLES\n\n${examples.map((e) => `  ${e}`).join("\n")}`;
   text = text.replace(/[ \t]+$/gm, ""); // citty pads every line to the widest
+  // citty shows every alias with one dash; a word-long alias is a long option (--timezone).
+  // (A colour code may stand on either side.)
+  text = text.replace(
+    /(^|[ ,]|\x1b\[[\d;]*m)-([a-z][a-z-]+)(?=(?:\x1b\[[\d;]*m)*, --)/gm,
+    "$1--$2",
+  );
   return useEscapes(process.stdout) ? `${text}\n` : `${stripAnsi(text)}\n`;
 }

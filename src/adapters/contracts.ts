@@ -187,6 +187,10 @@ export interface TaskStatusQuery {
   state?: TaskStatus["state"];
   queue?: string;
   name?: string;
+  /** Only statuses last updated at or after this time. */
+  updatedSince?: number;
+  /** Only statuses last updated at or before this time. */
+  updatedUntil?: number;
   limit?: number;
   offset?: number;
 }
@@ -225,14 +229,40 @@ export interface WorkerHeartbeat {
   extras?: Record<string, unknown>;
 }
 
-/** Keeps task states and results, group counters and worker heartbeats. */
+/**
+ * One per-minute counter cell: `value` added up for (`minute`, `series`, `counter`).
+ * Series and counter names are the caller's (see core/minute-counts.ts).
+ */
+export interface MinuteCount {
+  /** Start of the minute (epoch ms, a multiple of 60,000). */
+  minute: number;
+  series: string;
+  counter: string;
+  value: number;
+}
+
+export interface MinuteCountQuery {
+  /** First minute read (inclusive). */
+  from: number;
+  /** Minutes before this one are read (exclusive). */
+  to: number;
+  /** Only this series. */
+  series?: string;
+}
+
+/** Keeps task states and results, group counters, worker heartbeats and per-minute counters. */
 export interface ResultBackend {
-  /** Upserts statuses (whole records). Expire after `ttlMs` when given, else the backend default. */
+  /**
+   * Upserts statuses (whole records), except `timeline`: its entries are appended to the
+   * task's kept history (`appendTimeline` in core/timeline.ts), in the same write. Expire
+   * after `ttlMs` when given, else the backend default.
+   */
   set(statuses: TaskStatus[], ttlMs?: number): Promise<void>;
-  /** Null when missing or expired. */
+  /** Null when missing or expired. With the task's timeline, when it has one. */
   get(id: string): Promise<TaskStatus | null>;
+  /** As `get`, for many ids. */
   getMany(ids: string[]): Promise<(TaskStatus | null)[]>;
-  /** Newest first. */
+  /** Newest first; timelines may be left out. */
   list(query?: TaskStatusQuery): Promise<TaskStatus[]>;
   /** Resets a status's time to live. */
   expire(id: string, ttlMs: number): Promise<void>;
@@ -257,6 +287,15 @@ export interface ResultBackend {
   listHeartbeats(): Promise<WorkerHeartbeat[]>;
   /** Forgets a worker's heartbeat (a worker that stops removes its own); no-op when absent. */
   removeHeartbeat(workerId: string): Promise<void>;
+  /**
+   * Adds each value to its stored cell (a missing cell counts from 0), atomically per call:
+   * concurrent writers never lose an increment. Cells older than a day may be dropped.
+   */
+  addMinuteCounts(counts: MinuteCount[]): Promise<void>;
+  /** The stored cells of minutes in [from, to), oldest minute first. */
+  readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]>;
+  /** Deletes every cell of minutes before `before`. */
+  pruneMinuteCounts(before: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -359,6 +398,47 @@ export interface RateLimiter {
   dropIdle(): Promise<number>;
   /** How many buckets the store holds whose key starts with `prefix`. */
   countBuckets(prefix: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Global concurrency
+
+/** What a concurrency key looks like right now: its limit and its live holders. */
+export interface SlotUsage {
+  key: string;
+  /** The limit last set or acquired with. */
+  limit: number;
+  /** Live (unexpired) slots. */
+  used: number;
+  /** Who holds them, sorted. */
+  holders: string[];
+}
+
+/**
+ * Counting semaphores shared by every process on the same store: at most `limit` holders
+ * of a key at once. Each slot is a lease: a holder that stops renewing (a crashed
+ * worker) loses its slot when the lease runs out. Every operation is atomic on the
+ * store, and times are the store's clock where it has one (Redis, Postgres).
+ */
+export interface ConcurrencySlots {
+  /**
+   * Takes a slot of `key` for `holder` for `leaseMs` when fewer than `limit` others hold
+   * one, and records `limit` as the key's limit. True when `holder` now holds a slot; a
+   * holder that already holds one keeps it, with its lease renewed (a retried acquire
+   * whose reply was lost is granted again).
+   */
+  acquire(key: string, holder: string, limit: number, leaseMs: number): Promise<boolean>;
+  /** Extends `holder`'s live slot to now + leaseMs; false when it holds none (expired or released). */
+  renew(key: string, holder: string, leaseMs: number): Promise<boolean>;
+  /** Gives the slot up; false when `holder` held no live slot. */
+  release(key: string, holder: string): Promise<boolean>;
+  /** Records `limit` for `key` without taking a slot (so observers see it before any task runs). */
+  setLimit(key: string, limit: number): Promise<void>;
+  /** The key's limit and live holders; null for a key never limited. */
+  usage(key: string): Promise<SlotUsage | null>;
+  /** Every limited key, sorted by key. */
+  list(): Promise<SlotUsage[]>;
   close(): Promise<void>;
 }
 
@@ -650,6 +730,8 @@ export interface StoreConnection {
   lockStore(): LockStore;
   revokeStore(): RevokeStore;
   rateLimiter(): RateLimiter;
+  /** Global concurrency limits shared by every worker on the store. */
+  concurrencySlots(): ConcurrencySlots;
   controlBus(): ControlBus;
   /** Task lifecycle events of the tasks whose statuses this store keeps. */
   taskEvents(): TaskEventBus;

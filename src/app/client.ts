@@ -1,5 +1,6 @@
 import type {
   Broker,
+  ConcurrencySlots,
   ConnectOptions,
   ControlBus,
   LockStore,
@@ -48,6 +49,8 @@ export interface StemClientOptions {
    * it off.
    */
   signer?: PayloadSigner | null;
+  /** Refuse envelopes larger than this many bytes at enqueue (default STEM_MAX_ENVELOPE_BYTES, else 1 MiB). */
+  maxEnvelopeBytes?: number;
 }
 
 /** Every store a client uses, resolved from its configuration. */
@@ -57,6 +60,7 @@ interface ClientStores {
   lockStore: LockStore;
   revokeStore: RevokeStore;
   rateLimiter: RateLimiter;
+  concurrencySlots: ConcurrencySlots;
   controlBus: ControlBus;
   taskEvents: TaskEventBus;
 }
@@ -84,6 +88,8 @@ export class StemClient {
   readonly lockStore: LockStore;
   readonly revokeStore: RevokeStore;
   readonly rateLimiter: RateLimiter;
+  /** Global concurrency limits (on the broker's store), shared by every worker. */
+  readonly concurrencySlots: ConcurrencySlots;
   readonly controlBus: ControlBus;
   /** Task lifecycle events on the result backend's store (see `events()`). */
   readonly taskEvents: TaskEventBus;
@@ -114,6 +120,7 @@ export class StemClient {
     this.lockStore = stores.lockStore;
     this.revokeStore = stores.revokeStore;
     this.rateLimiter = stores.rateLimiter;
+    this.concurrencySlots = stores.concurrencySlots;
     this.controlBus = stores.controlBus;
     this.taskEvents = stores.taskEvents;
     this.stem = new Stem({
@@ -125,6 +132,7 @@ export class StemClient {
       defaultQueue: config.defaultQueue,
       lockStore: this.lockStore,
       clock: options.clock,
+      maxEnvelopeBytes: options.maxEnvelopeBytes,
       // Signing comes last: the signature covers what the other hooks set.
       beforePublish: [
         ...(options.beforePublish ?? []),
@@ -167,6 +175,7 @@ export class StemClient {
         lockStore: locks.lockStore(),
         revokeStore: backend.revokeStore(),
         rateLimiter: broker.rateLimiter(),
+        concurrencySlots: broker.concurrencySlots(),
         controlBus: broker.controlBus(),
         taskEvents: backend.taskEvents(),
       },
@@ -285,6 +294,7 @@ export class StemClient {
       backend: this.backend,
       tasks: this.registry,
       rateLimiter: this.rateLimiter,
+      concurrencySlots: this.concurrencySlots,
       revokeStore: this.revokeStore,
       lockStore: this.lockStore,
       controlBus: this.controlBus,

@@ -1,3 +1,5 @@
+import type { TimelineEntry } from "./timeline.ts";
+
 /** Where a task is in its life. */
 export type TaskState =
   | "pending"
@@ -63,6 +65,11 @@ export interface TaskStatus {
   finishedAt?: number;
   /** Worker that last touched the task. */
   workerId?: string;
+  /**
+   * Written: the history entries this write adds, which the backend appends to those it
+   * keeps (see core/timeline.ts). Read: the whole kept history, oldest first.
+   */
+  timeline?: TimelineEntry[];
 }
 
 /** Builds a TaskError from anything a handler threw. */

@@ -21,9 +21,11 @@ import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
 import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
+import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { uuidv7 } from "./uuid.ts";
+import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -43,6 +45,11 @@ export interface StemOptions {
   beforePublish?: EnvelopeHook[];
   /** Middleware (see `use`); this array is used as given, so later additions apply. */
   middleware?: Middleware[];
+  /**
+   * Envelopes larger than this (bytes of JSON, after the `beforePublish` hooks) are
+   * refused at enqueue. Default: STEM_MAX_ENVELOPE_BYTES, else 1 MiB.
+   */
+  maxEnvelopeBytes?: number;
   /**
    * Task events of the backend's store: the producer announces `queued` on it, and
    * `waitForTask` waits on it instead of polling.
@@ -83,6 +90,7 @@ export class Stem implements Enqueuer {
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
   private readonly ignoredResults = new IgnoredResults();
+  private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
   readonly middleware: Middleware[];
   /** The shared subscription to task events, when the producer has them. */
@@ -103,6 +111,7 @@ export class Stem implements Enqueuer {
       options.defaultQueue ?? process.env.STEM_DEFAULT_QUEUE ?? "default",
     );
     this.lockStore = options.lockStore;
+    this.maxEnvelopeBytes = resolveMaxEnvelopeBytes(options.maxEnvelopeBytes);
     this.clock = options.clock ?? systemClock;
     this.hooks = options.beforePublish ?? [];
     this.middleware = options.middleware ?? [];
@@ -235,6 +244,7 @@ export class Stem implements Enqueuer {
     const resultless: Envelope[] = [];
     for (let envelope of prepared) {
       for (const hook of this.hooks) envelope = await hook(envelope);
+      checkEnvelopeSize(envelope, this.maxEnvelopeBytes);
       if (resultIgnored(envelope)) {
         this.ignoredResults.add(envelope.id);
         resultless.push(envelope);
@@ -354,6 +364,7 @@ export class Stem implements Enqueuer {
       },
       createdAt: now,
       updatedAt: now,
+      timeline: [queuedEntry(envelope, now)],
     };
   }
 

@@ -52,6 +52,13 @@ export interface TaskOptions {
    * `maxDeliveries`, else 3 × (maxRetries + 1).
    */
   maxDeliveries?: number;
+  /**
+   * At most this many of this task running at once across every worker on the same store
+   * (a positive integer). A task over the limit goes back to the queue, without costing
+   * an attempt or a delivery, and is tried again shortly. Slots are leased like the task
+   * itself (its visibility timeout), so a crashed worker's slots come back.
+   */
+  globalConcurrency?: number;
   /** Refuse a second enqueue of an identical task while the first is pending. */
   unique?: boolean;
   /** How long uniqueness lasts. Default: visibilityTimeout, else 5 minutes. */
@@ -86,6 +93,7 @@ export interface ResolvedTaskOptions {
   hardTimeLimitMs?: number;
   visibilityTimeoutMs?: number;
   maxDeliveries?: number;
+  globalConcurrency?: number;
   unique: boolean;
   uniqueForMs?: number;
   retryStrategy?: RetryStrategy;
@@ -131,14 +139,14 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
       `${field("maxRetries")} must be a non-negative integer, got ${maxRetries}`,
     );
   }
-  if (
-    options.maxDeliveries !== undefined &&
-    (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
-  ) {
-    throw new StemError(
-      "invalid_task_options",
-      `${field("maxDeliveries")} must be a positive integer, got ${options.maxDeliveries}`,
-    );
+  for (const name of ["maxDeliveries", "globalConcurrency"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new StemError(
+        "invalid_task_options",
+        `${field(name)} must be a positive integer, got ${value}`,
+      );
+    }
   }
   if (
     options.priority !== undefined &&
@@ -167,6 +175,7 @@ export function resolveTaskOptions(name: string, options: TaskOptions = {}): Res
     hardTimeLimitMs: ms(options.hardTimeLimit, "hardTimeLimit"),
     visibilityTimeoutMs: ms(options.visibilityTimeout, "visibilityTimeout"),
     maxDeliveries: options.maxDeliveries,
+    globalConcurrency: options.globalConcurrency,
     unique: options.unique ?? false,
     uniqueForMs: ms(options.uniqueFor, "uniqueFor"),
     retryStrategy: options.retryBackoff ? retryStrategyFrom(options.retryBackoff) : undefined,

@@ -1,6 +1,7 @@
 /**
  * What every dashboard route reads from: the client's stores, the schedule store, a
- * workflow runtime, and the throughput sampler. Opened once per dashboard.
+ * workflow runtime, the counter history reader and the depth sampler. Opened once per
+ * dashboard.
  */
 import type { ScheduleStore } from "../adapters/contracts.ts";
 import type { StemClient } from "../app/client.ts";
@@ -9,13 +10,17 @@ import { loadPausedQueues } from "../worker/revocations.ts";
 import { sendControl } from "../worker/control-client.ts";
 import type { ControlCommand, ControlReply } from "../worker/control-protocol.ts";
 import { WorkflowRuntime } from "../workflow/runtime.ts";
-import { ThroughputSampler } from "./throughput.ts";
+import { DepthSampler } from "./depth-sampler.ts";
+import { MinuteCountReader } from "./history.ts";
 
 export interface DashboardContext {
   client: StemClient;
   schedules: ScheduleStore;
   workflows: WorkflowRuntime;
-  throughput: ThroughputSampler;
+  /** Samples queue depth into the per-minute counters. */
+  depth: DepthSampler;
+  /** Reads the per-minute counters (task throughput and durations, depth). */
+  counts: MinuteCountReader;
   readOnly: boolean;
   now(): number;
   /** Sends a control command to live workers (or the given ones) and gathers replies. */
@@ -45,14 +50,9 @@ export async function openContext(
     stem: client.stem,
     queue: config.defaultQueue,
   });
-  const throughput = new ThroughputSampler(
-    async () => {
-      const [heartbeats, stats] = await Promise.all([
-        client.backend.listHeartbeats(),
-        client.broker.stats(),
-      ]);
-      return { heartbeats, depth: stats.reduce((n, s) => n + s.pending + s.delayed, 0) };
-    },
+  const depth = new DepthSampler(
+    () => client.broker.stats(),
+    client.backend,
     options.sampleIntervalMs,
     options.now,
   );
@@ -60,7 +60,8 @@ export async function openContext(
     client,
     schedules,
     workflows,
-    throughput,
+    depth,
+    counts: new MinuteCountReader(client.backend, options.now),
     readOnly: options.readOnly,
     now: options.now,
     async control(type, payload = {}, workers) {

@@ -33,7 +33,7 @@ export interface DashboardOptions {
   requireAuth?: boolean;
   /** Only these Host names are answered (protects a loopback dashboard from DNS rebinding). */
   allowedHosts?: string[];
-  /** How often throughput is sampled and the live stream pushes (ms, default 2000). */
+  /** How often queue depth is sampled and the live stream pushes (ms, default 2000). */
   sampleIntervalMs?: number;
   /** Clock (for tests). */
   now?: () => number;
@@ -44,7 +44,7 @@ export interface Dashboard {
   fetch(request: Request): Promise<Response>;
   /** Every route: the JSON API, the session, the OpenAPI document and /metrics. */
   readonly routes: Route[];
-  /** Stops the throughput sampler (the client stays open: it is the caller's). */
+  /** Stops the depth sampler (the client stays open: it is the caller's). */
   close(): void;
 }
 
@@ -123,7 +123,7 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
       now,
     }).then(
       (ctx) => {
-        ctx.throughput.start();
+        ctx.depth.start();
         return ctx;
       },
       (error) => {
@@ -187,7 +187,7 @@ export function createDashboard(client: StemClient, options: DashboardOptions = 
     close() {
       // A context that failed to open started nothing: there is nothing to stop.
       void context?.then(
-        (ctx) => ctx.throughput.stop(),
+        (ctx) => ctx.depth.stop(),
         () => {},
       );
     },

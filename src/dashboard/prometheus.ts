@@ -1,10 +1,15 @@
 /**
  * `GET /metrics` in the Prometheus text format: queue depths, in flight, delayed, dead,
- * paused; worker counters from heartbeats; schedule runs and drift.
+ * paused; worker counters from heartbeats; task outcomes and duration percentiles over
+ * the last five minutes from the per-minute counters; schedule runs and drift.
  */
 import { isLost } from "../worker/liveness.ts";
 import type { DashboardContext } from "./context.ts";
 import { queueViews } from "./api/queues.ts";
+import { readHistory, summary } from "./history.ts";
+
+/** The window the task gauges cover: long enough to be stable between scrapes. */
+const TASK_WINDOW_MS = 5 * 60_000;
 
 /** Escapes a label value as the exposition format requires. */
 export function labelValue(value: string): string {
@@ -26,11 +31,29 @@ function family(name: string, type: "gauge" | "counter", help: string, samples: 
 
 export async function prometheusText(ctx: DashboardContext): Promise<string> {
   const now = ctx.now();
-  const [queues, beats, entries] = await Promise.all([
+  const [queues, beats, entries, history] = await Promise.all([
     queueViews(ctx),
     ctx.client.backend.listHeartbeats(),
     ctx.schedules.list(),
+    readHistory(ctx.counts, now, TASK_WINDOW_MS),
   ]);
+  const tasks = [...history.totals.entries()].map(([task, c]) => ({ task, ...summary(c) }));
+  const outcomes: Sample[] = tasks.flatMap((t) =>
+    (["succeeded", "failed", "retried"] as const).map(
+      (outcome): Sample => [{ task: t.task, outcome }, t[outcome]],
+    ),
+  );
+  const quantiles: Sample[] = tasks.flatMap((t) =>
+    (
+      [
+        ["0.5", t.p50],
+        ["0.95", t.p95],
+        ["0.99", t.p99],
+      ] as const
+    )
+      .filter(([, v]) => v !== undefined)
+      .map(([quantile, v]): Sample => [{ task: t.task, quantile }, v as number]),
+  );
   const perQueue = (key: "pending" | "inflight" | "delayed" | "dead"): Sample[] =>
     queues.map((q) => [{ queue: q.queue }, q[key]]);
   const alive = beats.filter((b) => !isLost(b, now));
@@ -63,6 +86,18 @@ export async function prometheusText(ctx: DashboardContext): Promise<string> {
       "counter",
       "Tasks that failed on a live worker since it started",
       perWorker("failed"),
+    ),
+    family(
+      "stem_task_outcomes_5m",
+      "gauge",
+      "Task runs per outcome (succeeded, failed, retried) in the last 5 minutes, from the workers' counters",
+      outcomes,
+    ),
+    family(
+      "stem_task_duration_ms_5m",
+      "gauge",
+      "Task run duration percentiles in ms over the last 5 minutes (from a log-scale histogram, within ~10%)",
+      quantiles,
     ),
     family(
       "stem_schedule_runs_total",

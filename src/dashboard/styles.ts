@@ -35,6 +35,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; font-size: .8rem; white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
 tr:last-child td { border-bottom: 0; }
 .mono, code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 pre { background: var(--code); padding: .6rem; border-radius: 6px; overflow: auto; max-height: 24rem; white-space: pre-wrap; word-break: break-word; }

@@ -3,6 +3,8 @@
  * key prefix or schema) and returns the subject, a way to open a second instance on the
  * same store (another "process"), and a cleanup that removes everything it made.
  */
+import { afterEach, beforeEach } from "bun:test";
+
 export interface ContractFactory<T> {
   create(): Promise<ContractSubject<T>>;
 }
@@ -12,6 +14,29 @@ export interface ContractSubject<T> {
   /** Another instance on the same underlying store. */
   peer(): Promise<T>;
   cleanup(): Promise<void>;
+}
+
+/**
+ * Opens a fresh subject from `factory` before each test of the enclosing describe and
+ * cleans it up after; tests read it as `fresh.current`.
+ */
+export function freshSubjectEachTest<T>(factory: ContractFactory<T>): {
+  readonly current: ContractSubject<T>;
+} {
+  let current: ContractSubject<T> | undefined;
+  beforeEach(async () => {
+    current = await factory.create();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return {
+    get current() {
+      if (!current) throw new Error("no subject: read it inside a test");
+      return current;
+    },
+  };
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,6 +1,8 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { checkStatusStorable } from "../core/storable.ts";
+import { latestWithTimelines } from "../core/timeline.ts";
+import type { TaskCounts } from "./task-counts.ts";
 import type { TaskEventPublisher } from "../events/publisher.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
@@ -17,6 +19,7 @@ interface Waiter {
  * finished deliveries are acked in one call. A task is acked only after its final status
  * is stored; when the write fails the task is not acked and its lease brings it back.
  * A broker that can store and ack in one step for this backend (`ackWithStatuses`) does both.
+ * Stored statuses are also counted into the per-minute task counters (`counts`).
  * With `events`, each status is announced as task events once its batch is stored (every
  * status given, even those a later one in the same batch replaces).
  */
@@ -34,6 +37,7 @@ export class Completions {
     private readonly broker: Broker,
     private readonly backend: ResultBackend,
     private readonly onError: (error: unknown) => void,
+    private readonly counts?: TaskCounts,
     private readonly events?: TaskEventPublisher,
   ) {
     this.combined = combinedWriter(broker, backend);
@@ -62,11 +66,6 @@ export class Completions {
     this.schedule();
   }
 
-  private keep(status: TaskStatus): void {
-    this.statuses.set(status.id, status);
-    if (this.events) this.told.push(status);
-  }
-
   /** Stores the final status, then acks the delivery; resolves when both are done. */
   finish(status: TaskStatus, delivery: Delivery): Promise<void> {
     const unstorable = this.refuse(status);
@@ -76,10 +75,25 @@ export class Completions {
     return this.wait();
   }
 
+  /**
+   * Queues a status for the next batch (and, with events, for announcing). A later status
+   * of the same task replaces an earlier one not yet written, but keeps its timeline entries.
+   */
+  private keep(status: TaskStatus): void {
+    const earlier = this.statuses.get(status.id);
+    this.statuses.set(status.id, earlier ? latestWithTimelines([earlier, status])[0] : status);
+    if (this.events) this.told.push(status);
+  }
+
   /** Acks the delivery with no status (a task that keeps none); resolves when acked. */
   ack(delivery: Delivery): Promise<void> {
     this.acks.push(delivery);
     return this.wait();
+  }
+
+  /** Counts a final status that is not stored (a task that keeps none) in the task counters. */
+  count(status: TaskStatus): void {
+    this.counts?.count([status]);
   }
 
   /**
@@ -139,6 +153,7 @@ export class Completions {
           if (statuses.length > 0) await this.backend.set(statuses);
           if (acks.length > 0) await this.broker.ack(acks);
         }
+        this.counts?.count(statuses);
         this.events?.statuses(told);
         for (const w of waiters) w.resolve();
       } catch (error) {

@@ -26,6 +26,7 @@ import { type StatusSink, statusSinkFor } from "./status-sink.ts";
 import { executeThrough } from "./execute-middleware.ts";
 import type { Middleware } from "../core/middleware.ts";
 import { checkStatusStorable } from "../core/storable.ts";
+import { type TimelineEntry, type TimelineEvent, startEntries } from "../core/timeline.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
 
 /** Checks an envelope before it runs (payload signatures); a reason means "dead-letter it". */
@@ -80,6 +81,8 @@ export interface HeldTask {
    */
   leaseUntil: number;
   task?: RegisteredTask;
+  /** When the worker took the delivery in (before it waited for a slot). */
+  admittedAt?: number;
   startedAt?: number;
   /** Set while running: stops the handler for the given reason. */
   interrupt?: (abort: TaskAbort) => void;
@@ -144,6 +147,11 @@ export class TaskRunner {
     };
   }
 
+  /** A timeline entry for an event this worker sees now. */
+  private entry(event: TimelineEvent, fields: Partial<TimelineEntry> = {}): TimelineEntry {
+    return { event, at: this.deps.clock.now(), worker: this.deps.workerId, ...fields };
+  }
+
   /**
    * Checks a fresh delivery before it takes a slot: unknown task, bad signature, revoked,
    * expired, rate limit (no token: sent back to the broker until its turn). Returns false
@@ -152,6 +160,7 @@ export class TaskRunner {
   async admit(held: HeldTask): Promise<boolean> {
     const { delivery } = held;
     const envelope = delivery.envelope;
+    held.admittedAt = this.deps.clock.now();
     const task = this.deps.registry.get(envelope.name);
     if (!task) {
       await this.deadLetter(
@@ -194,7 +203,21 @@ export class TaskRunner {
       const delayMs = await this.rateGate.admit(bucket, rate, envelope.id);
       if (delayMs > 0) {
         // No token: back to the broker until one will be free, so the task holds no
-        // prefetch slot meanwhile. Not an attempt: it never ran.
+        // prefetch slot meanwhile. Not an attempt: it never ran. Its status says why
+        // (`stem observe why`), written before the nack as in `handBack`.
+        const dueAt = this.deps.clock.now() + delayMs;
+        await this.sink(envelope).write(
+          this.status(envelope, "queued", {
+            attempt: envelope.attempt,
+            workerId: undefined,
+            timeline: [
+              this.entry("rate-limited", {
+                dueAt,
+                reason: `${rate.tokens} per ${formatDuration(rate.intervalMs)}, bucket ${bucket}`,
+              }),
+            ],
+          }),
+        );
         await this.deps.broker.nack(delivery, { requeue: true, delayMs, countAttempt: false });
         return false;
       }
@@ -210,6 +233,7 @@ export class TaskRunner {
       this.status(envelope, "dead", {
         error: { type: reason, message },
         finishedAt: this.deps.clock.now(),
+        timeline: [this.entry("dead-lettered", { reason, error: message })],
       }),
     );
     await this.deps.broker.deadLetter(delivery, reason, {
@@ -268,6 +292,7 @@ export class TaskRunner {
       meta: { revokedReason: reason },
       finishedAt: this.deps.clock.now(),
       startedAt: held.startedAt,
+      timeline: [this.entry(reason === "expired" ? "expired" : "revoked", { reason })],
     });
     await this.afterSettled(envelope, status);
     await this.sink(envelope).finish(status, held.delivery);
@@ -290,7 +315,11 @@ export class TaskRunner {
     const envelope = held.delivery.envelope;
     if (held.startedAt !== undefined) {
       await this.sink(envelope).write(
-        this.status(envelope, "queued", { attempt: envelope.attempt, workerId: undefined }),
+        this.status(envelope, "queued", {
+          attempt: envelope.attempt,
+          workerId: undefined,
+          timeline: [this.entry("returned", { reason: "the worker is shutting down" })],
+        }),
       );
     }
     await this.deps.broker.nack(held.delivery, { countAttempt: false });
@@ -312,7 +341,12 @@ export class TaskRunner {
     const started = this.deps.clock.now();
     held.startedAt = started;
     const base = { envelope, workerId: this.deps.workerId };
-    this.sink(envelope).note(this.status(envelope, "running", { startedAt: started }));
+    const timeline = startEntries(envelope, delivery, this.deps.workerId, {
+      deliveredAt: held.admittedAt ?? started,
+      now: started,
+      leaseMs: this.leaseMsOf(envelope, task),
+    });
+    this.sink(envelope).note(this.status(envelope, "running", { startedAt: started, timeline }));
     signals.taskReceived.emit(base);
     signals.taskPrerun.emit(base);
 
@@ -452,7 +486,7 @@ export class TaskRunner {
       workerId: deps.workerId,
       signal,
       stem: deps.stem,
-      leaseMs: envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? deps.leaseMs,
+      leaseMs: this.leaseMsOf(envelope, task),
       extendLease: async (byMs) => {
         const asked = deps.clock.now();
         const ok = await deps.broker.extendLease(delivery, byMs);
@@ -467,6 +501,7 @@ export class TaskRunner {
           this.status(envelope, "running", {
             startedAt: held.startedAt,
             progress: { percent, data, at: deps.clock.now() },
+            timeline: [this.entry("progress", { percent })],
           }),
         );
       },
@@ -479,6 +514,7 @@ export class TaskRunner {
       result: value === undefined ? null : value,
       startedAt: started,
       finishedAt: this.deps.clock.now(),
+      timeline: [this.entry("succeeded", { attempt: attemptNumber(envelope) })],
     });
     try {
       checkStatusStorable(status);
@@ -532,6 +568,14 @@ export class TaskRunner {
           error: taskError,
           startedAt: started,
           meta: { maxRetries, nextRetryAt: now + delayMs, retryDelayMs: delayMs },
+          timeline: [
+            this.entry("retried", {
+              at: now,
+              attempt,
+              error: taskError.message,
+              dueAt: now + delayMs,
+            }),
+          ],
         }),
       );
       await this.deps.broker.nack(delivery, { requeue: true, delayMs });
@@ -572,6 +616,10 @@ export class TaskRunner {
       startedAt: started,
       finishedAt: this.deps.clock.now(),
       meta: { maxRetries, deadLettered: true, deliveries: delivery.deliveries },
+      timeline: [
+        this.entry("failed", { attempt, error: taskError.message }),
+        this.entry("dead-lettered", { reason, error: taskError.message }),
+      ],
     });
     await this.afterSettled(envelope, status);
     await this.sink(envelope).write(status);
@@ -591,6 +639,11 @@ export class TaskRunner {
       error: taskError,
       deadLettered: true,
     });
+  }
+
+  /** The lease a task runs under: its own, its task's, or the worker's. */
+  private leaseMsOf(envelope: Envelope, task: RegisteredTask): number {
+    return envelope.visibilityTimeoutMs ?? task.options.visibilityTimeoutMs ?? this.deps.leaseMs;
   }
 
   private async afterSettled(envelope: Envelope, status: TaskStatus): Promise<void> {

@@ -1,6 +1,7 @@
 /** What a Worker is built with, and what it reports. */
 import type {
   Broker,
+  ConcurrencySlots,
   ControlBus,
   LockStore,
   RateLimiter,
@@ -52,6 +53,16 @@ export interface WorkerOptions {
    */
   maxDeliveries?: number;
   rateLimiter?: RateLimiter;
+  /**
+   * Where global concurrency slots are kept (tasks with `globalConcurrency`, queues in
+   * `queueGlobalConcurrency`); without it those limits are not enforced.
+   */
+  concurrencySlots?: ConcurrencySlots;
+  /**
+   * Queue name → the most tasks of that queue running at once across every worker on
+   * the store. Give every worker that consumes the queue the same limit.
+   */
+  queueGlobalConcurrency?: Record<string, number>;
   revokeStore?: RevokeStore;
   lockStore?: LockStore;
   controlBus?: ControlBus;

@@ -16,16 +16,19 @@ import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
+import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { Autoscaler } from "./autoscale.ts";
 import { TaskEventPublisher } from "../events/publisher.ts";
 import { Completions } from "./completions.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
+import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 import { loadPausedQueues, Revocations } from "./revocations.ts";
+import { TaskCounts } from "./task-counts.ts";
 import { type HeldTask, TaskRunner } from "./task-runner.ts";
 import { ThreadExecutor } from "./thread-executor.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
@@ -48,6 +51,12 @@ const ERROR_RELEASE_DELAY_MS = 1000;
  * retries with backoff, dead-letters exhausted tasks, reports heartbeats and answers
  * control commands. `start()` resolves once the worker is consuming.
  */
+/**
+ * How long one fetch may wait for work. Brokers wake a waiting fetch when work arrives or
+ * comes due; this only bounds how often an idle worker asks again.
+ */
+const FETCH_WAIT_MS = 5000;
+
 export class Worker {
   readonly id: string;
   readonly host: string;
@@ -60,11 +69,14 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly executor: Executor;
   private readonly completions: Completions;
+  private readonly taskCounts: TaskCounts;
   private readonly events?: TaskEventPublisher;
   private readonly revocations: Revocations;
   private readonly runner: TaskRunner;
   private readonly autoscaler?: Autoscaler;
   private readonly leases: LeaseKeeper;
+  /** Global concurrency limits (task names, queues), when the worker has a slots store. */
+  private readonly gate?: ConcurrencyGate;
   private readonly held = new Map<string, HeldTask>();
   /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
   private readonly middleware: Middleware[];
@@ -132,12 +144,14 @@ export class Worker {
             maxTasksPerThread: options.maxTasksPerThread,
           })
         : new InlineExecutor();
+    this.taskCounts = new TaskCounts(this.backend, this.clock, this.id);
     this.events = options.events && new TaskEventPublisher(options.events);
     this.completions = new Completions(
       this.broker,
       this.backend,
       (error) =>
         logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
+      this.taskCounts,
       this.events,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
@@ -149,6 +163,21 @@ export class Worker {
       leaseMs: this.leaseMs,
       held: () => this.held.values(),
     });
+    if (options.concurrencySlots) {
+      this.gate = new ConcurrencyGate({
+        workerId: this.id,
+        slots: options.concurrencySlots,
+        broker: this.broker,
+        queueLimits: options.queueGlobalConcurrency ?? {},
+        leaseOf: (held) => this.leases.leaseOf(held),
+        clock: this.clock,
+      });
+    } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
+      throw new StemError(
+        "invalid_argument",
+        "queueGlobalConcurrency needs concurrencySlots (the store the limits are kept in)",
+      );
+    }
     const stem =
       options.stem ??
       new Stem({
@@ -230,6 +259,9 @@ export class Worker {
         `worker ${this.id}: queue ${pausedHere.join(", ")} is paused; nothing is fetched from it until \`stem worker resume --queue ${pausedHere.join(",")}\``,
       );
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
+    // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
+    this.advertise("limits", taskLimits(this.registry));
+    await declareLimits(this.id, this.registry, this.gate);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
     this.leases.schedule();
@@ -283,7 +315,8 @@ export class Worker {
           max: Math.min(room, batch),
           leaseMs: this.leaseMs,
           consumer: this.id,
-          waitMs: 1000,
+          // Long: a pause or shutdown aborts the wait, and an idle worker costs less.
+          waitMs: FETCH_WAIT_MS,
           signal: AbortSignal.any([this.stopFetching.signal, this.fetchAbort.signal]),
         });
       } catch (error) {
@@ -385,6 +418,12 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
+    if (this.gate && !(await this.gate.enterOrSendBack(held))) {
+      this.running.delete(held);
+      this.release(held);
+      this.pump();
+      return;
+    }
     logger.info(
       `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
     );
@@ -393,6 +432,7 @@ export class Worker {
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
       if (!this.running.delete(held)) return;
+      void this.gate?.leave(held);
       this.finishing.add(held);
       this.pump();
       this.wakeLoop?.();
@@ -422,6 +462,7 @@ export class Worker {
       );
       await this.returnSoon(held);
     } finally {
+      await this.gate?.leave(held);
       this.running.delete(held);
       this.finishing.delete(held);
       this.release(held);
@@ -616,9 +657,11 @@ export class Worker {
     }
     this.held.clear();
     await this.completions.flush().catch(() => {});
+    await this.taskCounts.close();
     await this.events?.flush();
     for (const t of this.timers) clearInterval(t);
     this.leases.stop();
+    this.gate?.stop();
     clearTimeout(this.beatTimer);
     // A stopped worker is not listed as alive (nor as lost).
     await this.beating;

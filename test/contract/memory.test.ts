@@ -1,4 +1,5 @@
 import { MemoryBroker } from "../../src/adapters/memory/broker.ts";
+import { MemoryConcurrencySlots } from "../../src/adapters/memory/concurrency-slots.ts";
 import { MemoryControlBus } from "../../src/adapters/memory/control-bus.ts";
 import { MemoryLockStore } from "../../src/adapters/memory/lock-store.ts";
 import { MemoryRateLimiter } from "../../src/adapters/memory/rate-limiter.ts";
@@ -8,10 +9,12 @@ import { MemoryScheduleStore } from "../../src/adapters/memory/schedule-store.ts
 import { MemoryWorkflowStore } from "../../src/adapters/memory/workflow-store.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -39,6 +42,10 @@ resultBackendContract(
   "memory",
   shared(() => new MemoryResultBackend()),
 );
+minuteCountsContract(
+  "memory",
+  shared(() => new MemoryResultBackend()),
+);
 lockStoreContract(
   "memory",
   shared(() => new MemoryLockStore()),
@@ -50,6 +57,10 @@ revokeStoreContract(
 rateLimiterContract(
   "memory",
   shared(() => new MemoryRateLimiter()),
+);
+concurrencySlotsContract(
+  "memory",
+  shared(() => new MemoryConcurrencySlots()),
 );
 scheduleStoreContract(
   "memory",

@@ -7,10 +7,12 @@ import { beforeAll } from "bun:test";
 import { openRedisConnection, type RedisConnection } from "../../src/adapters/redis/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -58,6 +60,10 @@ resultBackendContract(
   "redis",
   onRedis((c) => c.resultBackend()),
 );
+minuteCountsContract(
+  "redis",
+  onRedis((c) => c.resultBackend()),
+);
 lockStoreContract(
   "redis",
   onRedis((c) => c.lockStore()),
@@ -69,6 +75,10 @@ revokeStoreContract(
 rateLimiterContract(
   "redis",
   onRedis((c) => c.rateLimiter()),
+);
+concurrencySlotsContract(
+  "redis",
+  onRedis((c) => c.concurrencySlots()),
 );
 scheduleStoreContract(
   "redis",

@@ -10,10 +10,12 @@ import type { StoreConnection } from "../../src/adapters/contracts.ts";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
 import {
   brokerContract,
+  concurrencySlotsContract,
   type ContractFactory,
   controlBusContract,
   lockStoreContract,
   rateLimiterContract,
+  minuteCountsContract,
   resultBackendContract,
   revokeStoreContract,
   scheduleStoreContract,
@@ -71,6 +73,10 @@ for (const [label, factory] of [
     label,
     factory((c) => c.resultBackend()),
   );
+  minuteCountsContract(
+    label,
+    factory((c) => c.resultBackend()),
+  );
   lockStoreContract(
     label,
     factory((c) => c.lockStore()),
@@ -82,6 +88,10 @@ for (const [label, factory] of [
   rateLimiterContract(
     label,
     factory((c) => c.rateLimiter()),
+  );
+  concurrencySlotsContract(
+    label,
+    factory((c) => c.concurrencySlots()),
   );
   scheduleStoreContract(
     label,

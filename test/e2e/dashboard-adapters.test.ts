@@ -1,6 +1,7 @@
 /** The dashboard's main endpoints on Redis and Postgres (the SQLite run is test/unit/dashboard/api.test.ts). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type DashboardFixture, XSS, openDashboard, until } from "../fixtures/dashboard.ts";
+import { dashboardHistoryTests } from "../fixtures/dashboard-history.ts";
 import { type TestStore, postgresStore, redisStore } from "./fixtures/canvas-stores.ts";
 
 for (const [name, open] of [
@@ -63,6 +64,8 @@ for (const [name, open] of [
         'stem_queue_dead{queue="default"} 1',
       );
     });
+
+    dashboardHistoryTests(() => fx);
 
     test("schedules enable/disable and a workflow completed by an emitted event", async () => {
       const schedules = (await fx.client.connection(fx.client.config.brokerUrl)).scheduleStore();

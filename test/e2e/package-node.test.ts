@@ -3,13 +3,15 @@
  * project installs the tarball (no access to this repository's sources), type-checks a
  * consumer against its declarations with `tsc --strict`, and runs it with `node`. The
  * consumer enqueues a typed task on Redis and on Postgres; `stem worker` from the built
- * binary runs them; the Node script reads the results.
+ * binary runs them; the Node script reads the results. examples/web-app/server.mjs, run
+ * by node in that project, enqueues over HTTP and answers with the result.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureBinary, runIn, startStem } from "../cli/binary.ts";
+import { collectText, ensureBinary, runIn, startStem } from "../cli/binary.ts";
+import { eventually } from "../../src/testing/harness.ts";
 import { openTestStore, type TestStore } from "./fixtures/test-stores.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -85,6 +87,8 @@ beforeAll(async () => {
   writeFileSync(join(app, "consumer.ts"), CONSUMER);
   writeFileSync(join(app, "mistyped.ts"), MISTYPED);
   writeFileSync(join(app, "worker-tasks.ts"), WORKER_TASKS);
+  for (const file of ["server.mjs", "tasks.ts"])
+    copyFileSync(join(ROOT, "examples/web-app", file), join(app, `web-app-${file}`));
 }, 400_000);
 
 afterAll(async () => {
@@ -131,6 +135,40 @@ describe("the npm package on Node", () => {
     } finally {
       for (const worker of workers) worker.proc.kill("SIGTERM");
       await Promise.all(workers.map((w) => w.proc.exited));
+    }
+  }, 120_000);
+
+  test("examples/web-app on node: POST enqueues, GET ?wait answers with the worker's result", async () => {
+    const app = join(dir, "app");
+    const env = { STEM_BROKER_URL: stores[0].url };
+    const worker = await startStem(app, ["worker", "--tasks", "./web-app-tasks.ts"], env);
+    const server = Bun.spawn(["node", "web-app-server.mjs"], {
+      cwd: app,
+      env: { ...process.env, ...env, PORT: "0" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const output = collectText(server.stdout as ReadableStream<Uint8Array>);
+    try {
+      await eventually(() => output().includes("listening on"), 20_000, "the web app listening");
+      const base = /listening on (http:\/\/[\d.:]+)/.exec(output())?.[1];
+      const posted = await fetch(`${base}/reports`, {
+        method: "POST",
+        body: JSON.stringify({ customer: "acme" }),
+      });
+      expect(posted.status).toBe(202);
+      const { id } = (await posted.json()) as { id: string };
+      const answer = await fetch(`${base}/reports/${id}?wait=20s`);
+      expect(await answer.json()).toEqual({
+        id,
+        state: "succeeded",
+        result: { customer: "acme", rows: 400 },
+      });
+      expect((await fetch(`${base}/reports`, { method: "POST", body: "{}" })).status).toBe(400);
+    } finally {
+      server.kill("SIGTERM");
+      worker.proc.kill("SIGTERM");
+      await Promise.all([server.exited, worker.proc.exited]);
     }
   }, 120_000);
 });

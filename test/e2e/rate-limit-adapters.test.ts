@@ -4,18 +4,13 @@
  * same-priority rate-limited tasks run in the order they were enqueued; keyed limits keep
  * a bucket per key and a group's tasks share one.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { defineTask, StemClient } from "../../src/index.ts";
+import { describe, expect, test } from "bun:test";
+import { defineTask } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 function tasks(rateLimit: string) {
   const ran: string[] = [];
@@ -34,9 +29,8 @@ function tasks(rateLimit: string) {
 for (const adapter of ADAPTERS) {
   describe(`rate limits on ${adapter.name}`, () => {
     test("a 1/m burst does not block another task name on the same queue", async () => {
-      store = await adapter.open("ratelimit");
       const { ran, list } = tasks("1/m");
-      client = await StemClient.fromUrl(store.url, { tasks: list });
+      const client = await openClient(adapter, "ratelimit", { tasks: list });
       const calls = [
         ...Array.from({ length: 6 }, (_, n) => ({ name: "rl.limited", args: { n }, options: {} })),
         ...Array.from({ length: 3 }, (_, n) => ({ name: "rl.other", args: { n }, options: {} })),
@@ -49,18 +43,17 @@ for (const adapter of ADAPTERS) {
       expect(ran.filter((r) => r.startsWith("limited"))).toEqual(["limited 0"]);
       // The rest wait in the broker for their turns, holding nothing in the worker.
       const [stats] = await eventually(async () => {
-        const s = await client!.broker.stats(["default"]);
+        const s = await client.broker.stats(["default"]);
         return s[0].delayed === 5 ? s : undefined;
       }, 10_000);
       expect(stats).toMatchObject({ delayed: 5, inflight: 0, pending: 0 });
-      const statuses = await Promise.all(ids.slice(1, 6).map((id) => client!.getTaskStatus(id)));
+      const statuses = await Promise.all(ids.slice(1, 6).map((id) => client.getTaskStatus(id)));
       expect(statuses.map((s) => s?.state)).toEqual(Array(5).fill("queued"));
     }, 30_000);
 
     test("same-priority rate-limited tasks run in the order they were enqueued", async () => {
-      store = await adapter.open("ratelimit");
       const { ran, list } = tasks("5/s");
-      client = await StemClient.fromUrl(store.url, { tasks: list });
+      const client = await openClient(adapter, "ratelimit", { tasks: list });
       const ids = await client.stem.enqueueMany(
         Array.from({ length: 8 }, (_, n) => ({ name: "rl.limited", args: { n }, options: {} })),
       );
@@ -70,7 +63,6 @@ for (const adapter of ADAPTERS) {
     }, 30_000);
 
     test("a 1/m bucket per tenant key, and one 1/m bucket for a group's two tasks", async () => {
-      store = await adapter.open("ratelimit");
       const ran: string[] = [];
       const keyed = defineTask<{ tenant: string; n: number }>({
         name: "rl.keyed",
@@ -84,7 +76,7 @@ for (const adapter of ADAPTERS) {
           run: () => void ran.push(name),
         }),
       );
-      client = await StemClient.fromUrl(store.url, { tasks: [keyed, ...grouped] });
+      const client = await openClient(adapter, "ratelimit", { tasks: [keyed, ...grouped] });
       const ids = await client.stem.enqueueMany([
         { name: "rl.keyed", args: { tenant: "a", n: 1 } },
         { name: "rl.keyed", args: { tenant: "b", n: 1 } },
@@ -98,7 +90,7 @@ for (const adapter of ADAPTERS) {
       }
       // The second task of tenant a and the group's second task wait for their buckets.
       await eventually(async () => {
-        const [s] = await client!.broker.stats(["default"]);
+        const [s] = await client.broker.stats(["default"]);
         return s.delayed === 2 && s.inflight === 0;
       }, 10_000);
       expect(ran.filter((r) => !r.startsWith("rl.")).sort()).toEqual(["a1", "b1"]);

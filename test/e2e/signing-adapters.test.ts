@@ -3,10 +3,11 @@
  * must hand those back exactly as published, through a first delivery and a retry, or
  * signed tasks would be refused.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { defineTask, FixedRetryStrategy, PayloadSigner, StemClient } from "../../src/index.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { defineTask, FixedRetryStrategy, PayloadSigner } from "../../src/index.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
 const flaky = defineTask({
   name: "signed.flaky",
@@ -17,23 +18,16 @@ const flaky = defineTask({
   },
 });
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 for (const adapter of ADAPTERS) {
   describe(`signed tasks on ${adapter.name}`, () => {
     test("a signed task with its own queue, priority, retries and lease verifies on every delivery", async () => {
-      store = await adapter.open("signed");
       const signer = new PayloadSigner({
         keys: { k1: randomBytes(32).toString("base64") },
         activeKey: "k1",
       });
-      client = await StemClient.fromUrl(store.url, { tasks: [flaky], signer });
+      const client = await openClient(adapter, "signed", { tasks: [flaky], signer });
       await client
         .createWorker({ queues: ["signed"], retryStrategy: new FixedRetryStrategy(10) })
         .start();

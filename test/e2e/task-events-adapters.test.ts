@@ -49,7 +49,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       dir = mkdtempSync(join(tmpdir(), "stem-events-"));
       worker = startWorker(store.url, join(dir, "runs.log"), 10, "default,other");
       await worker.ready;
-    });
+    }, 30_000);
 
     afterEach(async () => {
       worker.proc.kill("SIGTERM");
@@ -57,7 +57,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       await client.close();
       await store.cleanup();
       rmSync(dir, { recursive: true, force: true });
-    });
+    }, 30_000);
 
     test("a stream sees every lifecycle event a worker process sends, in order per task", async () => {
       const stream = client.events();
@@ -90,7 +90,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       expect(failed.workerId).toBeString();
       // The stream is closed by the break: nothing more arrives.
       expect(await stream.next()).toEqual({ value: undefined, done: true });
-    });
+    }, 30_000);
 
     test("filters by queue, task name and state", async () => {
       const finals = client.events({ state: ["succeeded", "failed"] });
@@ -112,7 +112,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       expect(workerStates(onOther, b)).toEqual(["started", "progress", "succeeded"]);
       const dead = await collect(failures, () => true);
       expect(dead.map((e) => [e.taskId, e.state])).toEqual([[c, "dead-lettered"]]);
-    });
+    }, 30_000);
 
     test("a batch of events larger than a NOTIFY payload arrives whole", async () => {
       const stream = client.events({ state: "queued" });
@@ -127,7 +127,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       );
       const events = await collect(stream, (all) => all.length === 300);
       expect(events.map((e) => e.taskId)).toEqual(ids);
-    });
+    }, 30_000);
 
     test("waitForTask is woken by the worker's event instead of polling the backend", async () => {
       const backend = client.stem.backend;
@@ -145,6 +145,6 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       // The read before waiting and the read after the final event (polling every 5 to
       // 200 ms, as before, reads about eight times in 800 ms).
       expect(reads).toBeLessThanOrEqual(2);
-    });
+    }, 30_000);
   });
 }

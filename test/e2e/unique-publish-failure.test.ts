@@ -3,11 +3,12 @@
  * adapter's LockStore, the next enqueue for the same key publishes a new task instead of
  * returning the id of one that was never published.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Broker, ResultBackend } from "../../src/adapters/contracts.ts";
-import { defineTask, Stem, StemClient } from "../../src/index.ts";
+import { defineTask, Stem } from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
-import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
+import { ADAPTERS } from "./fixtures/adapter-stores.ts";
+import { clientPerTest } from "./fixtures/client-per-test.ts";
 
 const report = defineTask<{ day: string }>({
   name: "unique.report",
@@ -30,19 +31,12 @@ function failFirstPublish(broker: Broker): Broker {
   });
 }
 
-let store: TestStore | undefined;
-let client: StemClient | undefined;
-afterEach(async () => {
-  await client?.close();
-  await store?.cleanup();
-  client = store = undefined;
-});
+const openClient = clientPerTest();
 
 for (const adapter of ADAPTERS) {
   describe(`unique tasks on ${adapter.name}`, () => {
     test("a failed publish releases the uniqueness lock", async () => {
-      store = await adapter.open("unique");
-      client = await StemClient.fromUrl(store.url, { tasks: [report] });
+      const client = await openClient(adapter, "unique", { tasks: [report] });
       const stem = new Stem({
         broker: failFirstPublish(client.broker),
         backend: client.backend,

@@ -13,7 +13,12 @@ import { eventually } from "../../src/testing/harness.ts";
 const FIXTURE = join(import.meta.dir, "fixtures/worker-process.ts");
 
 export function startWorker(url: string, log: string, concurrency = 10, queues = "default") {
-  const proc = Bun.spawn([process.execPath, FIXTURE, url, log, String(concurrency), queues], {
+  return startWorkerScript(FIXTURE, [url, log, String(concurrency), queues]);
+}
+
+/** Runs a worker fixture script; `ready` resolves once it writes "worker-ready" to stderr. */
+export function startWorkerScript(script: string, args: string[]) {
+  const proc = Bun.spawn([process.execPath, script, ...args], {
     stdout: "ignore",
     stderr: "pipe",
     env: { ...process.env, STEM_LOG_LEVEL: "warn" },

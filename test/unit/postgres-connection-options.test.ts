@@ -110,4 +110,52 @@ describe("Postgres URL and options", () => {
       /cannot read TLS CA certificate/,
     );
   });
+
+  test("without pgbouncer, LISTEN uses the query URL and prepared statements stay on", () => {
+    const resolved = resolvePostgresOptions("postgres://h/db?application_name=a", noTls);
+    expect(resolved.pgbouncer).toBe(false);
+    expect(resolved.listen).toEqual({
+      clientUrl: "postgres://h/db?application_name=a",
+      ssl: false,
+    });
+  });
+
+  test("pgbouncer=true alone: no LISTEN connection (polling), parameters stripped", () => {
+    const resolved = resolvePostgresOptions("postgres://h:6432/db?pgbouncer=true&schema=s", noTls);
+    expect(resolved).toMatchObject({ pgbouncer: true, listen: null });
+    expect(resolved.clientUrl).toBe("postgres://h:6432/db");
+    expect(resolvePostgresOptions("postgres://h/db?pgbouncer=false", noTls).pgbouncer).toBe(false);
+    expect(resolvePostgresOptions("postgres://h/db", { ...noTls, pgbouncer: true }).listen).toBe(
+      null,
+    );
+  });
+
+  test("listen= names the direct URL LISTEN uses, with its own TLS; its password is hidden", () => {
+    const direct = "postgres://u:hidden@db-direct:5432/db?sslmode=require";
+    const resolved = resolvePostgresOptions(
+      `postgres://u:secret@bouncer:6432/db?pgbouncer=true&listen=${encodeURIComponent(direct)}`,
+      noTls,
+    );
+    expect(resolved.clientUrl).toBe("postgres://u:secret@bouncer:6432/db");
+    expect(resolved.ssl).toBe(false);
+    expect(resolved.listen).toEqual({
+      clientUrl: "postgres://u:hidden@db-direct:5432/db",
+      ssl: { rejectUnauthorized: false },
+    });
+    expect(resolved.displayUrl).not.toContain("secret");
+    expect(resolved.displayUrl).not.toContain("hidden");
+    expect(resolved.displayUrl).toContain("listen=postgres://u:***@db-direct:5432/db");
+  });
+
+  test("a bad pgbouncer value, or listen without pgbouncer, is refused with a clear error", () => {
+    expect(() => resolvePostgresOptions("postgres://h/db?pgbouncer=yes", noTls)).toThrow(
+      /pgbouncer in the Postgres URL: expected true or false, got "yes"/,
+    );
+    expect(() => resolvePostgresOptions("postgres://h/db?listen=postgres://d/db", noTls)).toThrow(
+      /listen in the Postgres URL is for PgBouncer: add pgbouncer=true/,
+    );
+    expect(() =>
+      resolvePostgresOptions("postgres://h/db?pgbouncer=true&listen=redis://d", noTls),
+    ).toThrow(/not a Postgres URL/);
+  });
 });

@@ -1,6 +1,7 @@
 import type { ConnectOptions, StoreConnection } from "../contracts.ts";
 import type { Clock } from "../../core/clock.ts";
 import { MemoryBroker } from "./broker.ts";
+import { MemoryConcurrencySlots } from "./concurrency-slots.ts";
 import { MemoryControlBus } from "./control-bus.ts";
 import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { MemoryLockStore } from "./lock-store.ts";
@@ -12,6 +13,7 @@ import { MemoryWorkflowStore } from "./workflow-store.ts";
 
 export {
   MemoryBroker,
+  MemoryConcurrencySlots,
   MemoryControlBus,
   MemoryLockStore,
   MemoryRateLimiter,
@@ -32,6 +34,7 @@ export function openMemory(
   const locks = new MemoryLockStore(options.clock);
   const revokes = new MemoryRevokeStore();
   const limiter = new MemoryRateLimiter(options.clock);
+  const slots = new MemoryConcurrencySlots(options.clock);
   const control = new MemoryControlBus();
   const events = new ControlBusTaskEvents(control);
   const workflows = new MemoryWorkflowStore(options.clock);
@@ -43,6 +46,7 @@ export function openMemory(
     lockStore: () => locks,
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
+    concurrencySlots: () => slots,
     controlBus: () => control,
     taskEvents: () => events,
     workflowStore: () => workflows,

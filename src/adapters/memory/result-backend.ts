@@ -1,6 +1,8 @@
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
@@ -8,6 +10,7 @@ import type {
 import type { TaskStatus } from "../../core/states.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { checkStatusesStorable } from "../../core/storable.ts";
+import { appendTimeline, withoutTimeline } from "../../core/timeline.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
 export const DEFAULT_RESULT_TTL_MS = 86_400_000;
@@ -26,6 +29,8 @@ export class MemoryResultBackend implements ResultBackend {
   private readonly statuses = new Map<string, Expiring<TaskStatus>>();
   private readonly groups = new Map<string, Expiring<GroupStatus>>();
   private readonly heartbeats = new Map<string, Expiring<WorkerHeartbeat>>();
+  /** Minute → "series\ncounter" → value. */
+  private readonly minuteCounts = new Map<number, Map<string, number>>();
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -46,7 +51,12 @@ export class MemoryResultBackend implements ResultBackend {
     const expiresAt = this.clock.now() + ttlMs;
     checkStatusesStorable(statuses);
     // Stored as the real backends store it: as JSON (undefined fields and functions dropped).
-    for (const s of statuses) this.statuses.set(s.id, { value: asJson(s), expiresAt });
+    for (const s of statuses) {
+      const value = asJson(withoutTimeline(s));
+      const timeline = appendTimeline(this.live(this.statuses, s.id)?.timeline, s.timeline);
+      if (timeline.length > 0) value.timeline = asJson(timeline);
+      this.statuses.set(s.id, { value, expiresAt });
+    }
   }
 
   async get(id: string): Promise<TaskStatus | null> {
@@ -66,7 +76,9 @@ export class MemoryResultBackend implements ResultBackend {
           s !== null &&
           (query.state === undefined || s.state === query.state) &&
           (query.queue === undefined || s.queue === query.queue) &&
-          (query.name === undefined || s.name === query.name),
+          (query.name === undefined || s.name === query.name) &&
+          (query.updatedSince === undefined || s.updatedAt >= query.updatedSince) &&
+          (query.updatedUntil === undefined || s.updatedAt <= query.updatedUntil),
       )
       .sort((a, b) => b.updatedAt - a.updatedAt);
     const offset = query.offset ?? 0;
@@ -137,6 +149,36 @@ export class MemoryResultBackend implements ResultBackend {
 
   async removeHeartbeat(workerId: string): Promise<void> {
     this.heartbeats.delete(workerId);
+  }
+
+  async addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    for (const c of counts) {
+      let cells = this.minuteCounts.get(c.minute);
+      if (!cells) this.minuteCounts.set(c.minute, (cells = new Map()));
+      const key = `${c.series}\n${c.counter}`;
+      cells.set(key, (cells.get(key) ?? 0) + c.value);
+    }
+  }
+
+  async readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    const out: MinuteCount[] = [];
+    const minutes = [...this.minuteCounts.keys()].filter((m) => m >= query.from && m < query.to);
+    for (const minute of minutes.sort((a, b) => a - b)) {
+      for (const [key, value] of this.minuteCounts.get(minute) ?? []) {
+        // Counter names never hold a newline; series (task names) might.
+        const cut = key.lastIndexOf("\n");
+        const series = key.slice(0, cut);
+        const counter = key.slice(cut + 1);
+        if (query.series === undefined || series === query.series)
+          out.push({ minute, series, counter, value });
+      }
+    }
+    return out;
+  }
+
+  async pruneMinuteCounts(before: number): Promise<void> {
+    for (const minute of this.minuteCounts.keys())
+      if (minute < before) this.minuteCounts.delete(minute);
   }
 
   async close(): Promise<void> {}

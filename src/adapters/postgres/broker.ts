@@ -37,7 +37,10 @@ import { replayDeadLetters } from "./sql/replay-dead-letters.ts";
 
 /** Re-check the store at least this often while waiting, in case a notification was lost. */
 const FALLBACK_POLL_MS = 5000;
-/** ...and this often while the LISTEN connection is being restored. */
+/**
+ * ...and this often while the LISTEN connection is being restored, or when there is none
+ * (behind PgBouncer without a `listen=` URL: waiting is polling).
+ */
 const DEGRADED_POLL_MS = 500;
 /** Never re-check sooner than this (a lease expiring "now" must not spin the loop). */
 const MIN_PAUSE_MS = 5;
@@ -60,7 +63,8 @@ interface Waiter {
  * out makes the row claimable again (counted as an attempt). Waiting fetches sleep on
  * LISTEN/NOTIFY: every insert into the jobs table notifies the queue's name on commit,
  * so a publish from any process wakes them at once; they also wake for the next
- * delayed job or lease expiry, and poll slowly in case a notification was lost.
+ * delayed job or lease expiry, and poll slowly in case a notification was lost. Without
+ * a listener (PgBouncer in transaction mode, no direct URL) they poll every 500 ms.
  */
 export class PostgresBroker implements Broker {
   private readonly waiters = new Set<Waiter>();
@@ -70,7 +74,7 @@ export class PostgresBroker implements Broker {
 
   constructor(
     private readonly db: PgDatabase,
-    private readonly listener: NotificationListener,
+    private readonly listener: NotificationListener | null,
   ) {}
 
   /**
@@ -114,7 +118,7 @@ export class PostgresBroker implements Broker {
     const waiter: Waiter = { queues: new Set(queues), notified: false };
     this.waiters.add(waiter);
     try {
-      await this.startListening(deadline, options.signal);
+      if (this.listener) await this.startListening(this.listener, deadline, options.signal);
       for (;;) {
         waiter.notified = false;
         let pause: number;
@@ -131,7 +135,7 @@ export class PostgresBroker implements Broker {
             MIN_PAUSE_MS,
             Math.min(
               next ?? Number.POSITIVE_INFINITY,
-              this.listener.healthy ? FALLBACK_POLL_MS : DEGRADED_POLL_MS,
+              this.listener?.healthy ? FALLBACK_POLL_MS : DEGRADED_POLL_MS,
             ),
           );
         } catch (error) {
@@ -187,8 +191,12 @@ export class PostgresBroker implements Broker {
   }
 
   /** LISTENs on the jobs channel once per broker, waiting at most until `deadline`. */
-  private async startListening(deadline: number, signal?: AbortSignal): Promise<void> {
-    this.listening ??= this.listener
+  private async startListening(
+    listener: NotificationListener,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.listening ??= listener
       .listen(this.db.jobsChannel, {
         onMessage: (queue) => this.notify((w) => w.queues.has(queue)),
         onResync: () => this.notify(() => true),

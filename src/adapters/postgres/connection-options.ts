@@ -1,6 +1,7 @@
 /**
  * Turns a Stem Postgres URL and ConnectOptions into what postgres.js needs: the URL
- * without Stem's own query parameters, the schema, the pool size and the TLS settings.
+ * without Stem's own query parameters, the schema, the pool size, the TLS settings, and
+ * where LISTEN goes (the same server, a direct URL beside PgBouncer, or nowhere).
  */
 import type { ConnectOptions, TlsOptions } from "../contracts.ts";
 import { StemError } from "../../core/errors.ts";
@@ -12,6 +13,18 @@ import { redactUrl } from "../url.ts";
 export interface PostgresConnectOptions extends ConnectOptions {
   /** Connections in the query pool (default 10; URL `?max=`). LISTEN uses one more. */
   max?: number;
+  /**
+   * The URL reaches Postgres through PgBouncer in transaction pooling mode (URL
+   * `?pgbouncer=true`): queries use no named prepared statements, and LISTEN goes to
+   * `listenUrl` or, without one, is replaced by polling.
+   */
+  pgbouncer?: boolean;
+  /**
+   * A direct (not pooled) URL of the same database for LISTEN/NOTIFY wake-ups and control
+   * messages (URL `?listen=`, percent-encoded when it has a query of its own). Only used
+   * with `pgbouncer`.
+   */
+  listenUrl?: string;
 }
 
 /** The schema used when neither the options nor the URL name one. */
@@ -26,7 +39,7 @@ const DEFAULT_POOL_MAX = 10;
 const SCHEMA_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
 /** Query parameters Stem reads itself; postgres.js would send them to the server. */
-const STEM_PARAMS = ["schema", "prefix", "resultTtlMs", "resultTtl", "max"];
+const STEM_PARAMS = ["schema", "prefix", "resultTtlMs", "resultTtl", "max", "pgbouncer", "listen"];
 
 /** The TLS settings postgres.js receives as its `ssl` option. */
 export type PostgresSsl =
@@ -50,6 +63,13 @@ export interface ResolvedPostgresOptions {
   max: number;
   resultTtlMs?: number;
   ssl: PostgresSsl;
+  /** Behind PgBouncer: no named prepared statements (postgres.js `prepare: false`). */
+  pgbouncer: boolean;
+  /**
+   * Where the LISTEN connection goes: the query server itself, a direct URL given with
+   * `listen=`, or null behind PgBouncer without one (waiting and control messages poll).
+   */
+  listen: { clientUrl: string; ssl: PostgresSsl } | null;
 }
 
 /** Throws unless `schema` is a plain identifier Stem can use as a schema name. */
@@ -107,18 +127,34 @@ export function resolveSsl(sslmode: string | null, tls: TlsOptions): PostgresSsl
   }
 }
 
+function booleanParam(value: string | null, what: string): boolean | undefined {
+  if (value === null) return undefined;
+  if (value === "true" || value === "1" || value === "") return true;
+  if (value === "false" || value === "0") return false;
+  throw new StemError("invalid_argument", `${what}: expected true or false, got "${value}"`);
+}
+
+/** `url` with its password and the `listen` URL's password replaced, safe to print. */
+function displayPostgresUrl(url: string, parsed: URL | null): string {
+  const listen = parsed?.searchParams.get("listen");
+  if (!parsed || !listen) return redactUrl(url);
+  const shown = new URL(redactUrl(url));
+  shown.searchParams.set("listen", redactUrl(listen));
+  return decodeURIComponent(shown.toString());
+}
+
 /** Reads a `postgres://` or `postgresql://` URL and the options into pool settings. */
 export function resolvePostgresOptions(
   url: string,
   options: PostgresConnectOptions = {},
 ): ResolvedPostgresOptions {
-  const displayUrl = redactUrl(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new StemError("invalid_argument", `invalid Postgres URL "${displayUrl}"`);
+    throw new StemError("invalid_argument", `invalid Postgres URL "${redactUrl(url)}"`);
   }
+  const displayUrl = displayPostgresUrl(url, parsed);
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new StemError(
       "unsupported_url",
@@ -153,8 +189,33 @@ export function resolvePostgresOptions(
   const sslmode = params.get("sslmode") ?? (rootCert === "system" ? "verify-full" : null);
   const ssl = resolveSsl(sslmode, tls);
 
+  const pgbouncer =
+    options.pgbouncer ?? booleanParam(params.get("pgbouncer"), "pgbouncer in the Postgres URL");
+  const listenUrl = options.listenUrl ?? params.get("listen") ?? undefined;
+  if (listenUrl !== undefined && !pgbouncer) {
+    throw new StemError(
+      "invalid_argument",
+      "listen in the Postgres URL is for PgBouncer: add pgbouncer=true, or drop listen (LISTEN then uses the URL itself)",
+    );
+  }
+
   for (const name of [...STEM_PARAMS, "sslmode", "sslrootcert", "sslcert", "sslkey"]) {
     params.delete(name);
   }
-  return { clientUrl: parsed.toString(), displayUrl, schema, max, resultTtlMs, ssl };
+  const clientUrl = parsed.toString();
+  let listen: ResolvedPostgresOptions["listen"] = pgbouncer ? null : { clientUrl, ssl };
+  if (listenUrl !== undefined) {
+    const direct = resolvePostgresOptions(listenUrl, { tls: options.tls });
+    listen = { clientUrl: direct.clientUrl, ssl: direct.ssl };
+  }
+  return {
+    clientUrl,
+    displayUrl,
+    schema,
+    max,
+    resultTtlMs,
+    ssl,
+    pgbouncer: pgbouncer ?? false,
+    listen,
+  };
 }

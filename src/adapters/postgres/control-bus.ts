@@ -17,14 +17,19 @@ export class PostgresControlBus implements ControlBus {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /**
+   * With `storeEvery` (behind PgBouncer), every message is also stored, so processes
+   * polling for control messages (PolledControlBus) see it too.
+   */
   constructor(
     private readonly db: PgDatabase,
     private readonly listener: NotificationListener,
+    private readonly storeEvery = false,
   ) {}
 
   async publish(channel: string, message: Record<string, unknown>): Promise<void> {
     await this.db.run("publish control message", (sql) =>
-      notifyControl(sql, this.db.schema, this.db.controlChannel, channel, message),
+      notifyControl(sql, this.db.schema, this.db.controlChannel, channel, message, this.storeEvery),
     );
   }
 

@@ -5,6 +5,12 @@
  * (default `stem`), `max` (query pool size) and `resultTtlMs`/`resultTtl` are read by
  * Stem; `sslmode` (with `sslrootcert`, `sslcert`, `sslkey` or STEM_TLS_*) sets TLS; any
  * other parameter is passed to the server as a connection parameter.
+ *
+ * Behind PgBouncer in transaction pooling mode add `pgbouncer=true`: queries then use no
+ * named prepared statements, and LISTEN (which needs a session) goes to a direct URL
+ * given as `listen=postgres://...` (percent-encoded when it has a query of its own).
+ * Without one, waiting workers poll every 500 ms and control messages travel through a
+ * table polled every 250 ms.
  */
 import postgres from "postgres";
 import type { PublishResult, StoreConnection } from "../contracts.ts";
@@ -12,12 +18,14 @@ import { type Clock, systemClock } from "../../core/clock.ts";
 import type { Envelope } from "../../core/envelope.ts";
 import { StemError, StoreMissingError } from "../../core/errors.ts";
 import { PostgresBroker } from "./broker.ts";
+import { PostgresConcurrencySlots } from "./concurrency-slots.ts";
 import {
   type PostgresConnectOptions,
   checkSchemaName,
   resolvePostgresOptions,
 } from "./connection-options.ts";
 import { PostgresControlBus } from "./control-bus.ts";
+import { PolledControlBus } from "./polled-control-bus.ts";
 import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { OutageLog, PgDatabase, isConnectionError, log } from "./database.ts";
 import { NotificationListener } from "./listener.ts";
@@ -32,6 +40,7 @@ import { sweepExpired } from "./sql/sweep-expired.ts";
 import { PostgresWorkflowStore } from "./workflow-store.ts";
 
 export { PostgresBroker } from "./broker.ts";
+export { PostgresConcurrencySlots } from "./concurrency-slots.ts";
 export { PostgresControlBus } from "./control-bus.ts";
 export { PostgresLockStore } from "./lock-store.ts";
 export { PostgresRateLimiter } from "./rate-limiter.ts";
@@ -126,6 +135,9 @@ export async function openPostgres(
     backoff: reconnectBackoff,
     onnotice: (notice) => log.debug(`notice: ${notice.message}`),
     connection: { application_name: `stem:${schema}` },
+    // PgBouncer in transaction mode hands each transaction to any server connection, where
+    // a statement prepared on another one does not exist.
+    prepare: !resolved.pgbouncer,
   };
   const sql = postgres(resolved.clientUrl, { ...clientOptions, max: resolved.max });
   try {
@@ -139,14 +151,24 @@ export async function openPostgres(
 
   const outage = new OutageLog(displayUrl);
   const db = new PgDatabase(sql, schema, displayUrl, outage);
-  const listener = new NotificationListener(resolved.clientUrl, clientOptions, outage);
+  // Null behind PgBouncer without a direct URL: LISTEN needs a session of its own.
+  const listener = resolved.listen
+    ? new NotificationListener(
+        resolved.listen.clientUrl,
+        { ...clientOptions, ssl: resolved.listen.ssl },
+        outage,
+      )
+    : null;
   const broker = new PostgresBroker(db, listener);
   const backend = new PostgresResultBackend(db, resolved.resultTtlMs);
   const schedules = new PostgresScheduleStore(db);
   const locks = new PostgresLockStore(db);
   const revokes = new PostgresRevokeStore(db);
   const limiter = new PostgresRateLimiter(db);
-  const control = new PostgresControlBus(db, listener);
+  const slots = new PostgresConcurrencySlots(db);
+  const control = listener
+    ? new PostgresControlBus(db, listener, resolved.pgbouncer)
+    : new PolledControlBus(db);
   // Batches small enough to travel inline in a NOTIFY payload.
   const events = new ControlBusTaskEvents(control, MAX_EVENT_NOTIFY_BYTES);
   const workflows = new PostgresWorkflowStore(db, options.clock ?? systemClock);
@@ -173,6 +195,7 @@ export async function openPostgres(
     lockStore: () => locks,
     revokeStore: () => revokes,
     rateLimiter: () => limiter,
+    concurrencySlots: () => slots,
     controlBus: () => control,
     taskEvents: () => events,
     workflowStore: () => workflows,
@@ -195,7 +218,7 @@ export async function openPostgres(
         clearInterval(sweeper);
         await Promise.all([broker.close(), control.close()]);
         await sweeping;
-        await Promise.all([listener.close(), sql.end({ timeout: 5 })]);
+        await Promise.all([listener?.close(), sql.end({ timeout: 5 })]);
       })();
       return closing;
     },

@@ -371,6 +371,124 @@ UPDATE {schema}.rate_limits SET full_at_ms = coalesce(updated_at_ms, 0);
 CREATE INDEX rate_limits_full_at_idx ON {schema}.rate_limits (full_at_ms);
 `,
   },
+  {
+    version: 10,
+    name: "per-minute counters",
+    sql: `
+-- Task outcomes and durations, and sampled queue depth, per minute (kept a day).
+CREATE TABLE {schema}.minute_counts (
+  minute bigint NOT NULL,
+  series text NOT NULL,
+  counter text NOT NULL,
+  value double precision NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+);
+`,
+  },
+  {
+    version: 11,
+    name: "global concurrency slots",
+    sql: `
+-- A limit per concurrency key (a task name or a queue); its row is locked by every
+-- acquire, so acquires of one key take turns.
+CREATE TABLE {schema}.concurrency_limits (
+  key text PRIMARY KEY,
+  max_slots integer NOT NULL
+);
+-- The leased slots: a holder's slot counts until expires_at.
+CREATE TABLE {schema}.concurrency_slots (
+  key text NOT NULL,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (key, holder)
+);
+`,
+  },
+  {
+    version: 12,
+    name: "queue sizes",
+    sql: `
+-- Job counts per queue without counting rows. Every statement that inserts or deletes
+-- jobs appends one row per queue with its change; readers sum a queue's rows. Appending
+-- never waits on another transaction (one counter row per queue would serialise every
+-- publish and ack of the queue). About one statement in 64 folds the queues it touched
+-- into one row each, taking only rows no other fold holds (SKIP LOCKED), so folds never
+-- wait either; a rolled-back statement takes its delta and its fold with it.
+CREATE TABLE {schema}.queue_size_deltas (
+  id bigserial PRIMARY KEY,
+  queue text NOT NULL,
+  delta bigint NOT NULL
+);
+CREATE INDEX queue_size_deltas_queue_idx ON {schema}.queue_size_deltas (queue);
+INSERT INTO {schema}.queue_size_deltas (queue, delta)
+  SELECT queue, count(*) FROM {schema}.jobs GROUP BY queue;
+
+CREATE FUNCTION {schema}.fold_queue_size(p_queue text) RETURNS void LANGUAGE sql AS $$
+  WITH picked AS (
+    SELECT id FROM {schema}.queue_size_deltas WHERE queue = p_queue FOR UPDATE SKIP LOCKED
+  ), gone AS (
+    DELETE FROM {schema}.queue_size_deltas AS d USING picked WHERE d.id = picked.id
+    RETURNING d.delta
+  )
+  INSERT INTO {schema}.queue_size_deltas (queue, delta)
+    SELECT p_queue, sum(delta) FROM gone HAVING count(*) > 0 AND sum(delta) <> 0;
+$$;
+
+CREATE FUNCTION {schema}.jobs_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  q text;
+BEGIN
+  INSERT INTO {schema}.queue_size_deltas (queue, delta)
+    SELECT queue, CASE WHEN TG_OP = 'INSERT' THEN count(*) ELSE -count(*) END
+    FROM changed GROUP BY queue;
+  IF random() < 1.0 / 64 THEN
+    FOR q IN SELECT DISTINCT queue FROM changed LOOP
+      PERFORM {schema}.fold_queue_size(q);
+    END LOOP;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER jobs_counted_insert AFTER INSERT ON {schema}.jobs
+  REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.jobs_counted();
+CREATE TRIGGER jobs_counted_delete AFTER DELETE ON {schema}.jobs
+  REFERENCING OLD TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION {schema}.jobs_counted();
+`,
+  },
+  {
+    version: 13,
+    name: "task timelines",
+    // timeline_append(stored, added, cap) does what appendTimeline in core/timeline.ts does,
+    // on the server, for an `added` that is itself already collapsed (upsertStatuses makes
+    // it so): a status write appends to its task's timeline in the same statement. A plain
+    // SQL function, so the planner can inline it.
+    sql: `
+ALTER TABLE {schema}.task_results ADD COLUMN timeline jsonb;
+
+CREATE FUNCTION {schema}.timeline_capped(joined jsonb, cap integer)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_array(joined->0) || (
+    SELECT jsonb_agg(value ORDER BY ord)
+    FROM jsonb_array_elements(joined) WITH ORDINALITY AS t(value, ord)
+    WHERE ord > jsonb_array_length(joined) - cap + 1)
+$$;
+
+-- One expression (no FROM), so the planner inlines it into the upsert.
+CREATE FUNCTION {schema}.timeline_append(stored jsonb, added jsonb, cap integer)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN stored->-1->>'event' = 'progress' AND added->0->>'event' = 'progress' THEN
+      CASE WHEN jsonb_array_length(stored) + jsonb_array_length(added) - 1 <= cap
+        THEN (stored - -1) || added
+        ELSE {schema}.timeline_capped((stored - -1) || added, cap) END
+    WHEN jsonb_array_length(stored) + jsonb_array_length(added) <= cap THEN stored || added
+    ELSE {schema}.timeline_capped(stored || added, cap)
+  END
+$$;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

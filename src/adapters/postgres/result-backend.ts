@@ -1,6 +1,8 @@
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
@@ -16,6 +18,7 @@ import { getStatuses } from "./sql/get-statuses.ts";
 import { getHeartbeats, removeHeartbeat, setHeartbeat } from "./sql/heartbeats.ts";
 import { initGroup } from "./sql/init-group.ts";
 import { listStatuses } from "./sql/list-statuses.ts";
+import { addMinuteCounts, pruneMinuteCounts, readMinuteCounts } from "./sql/minute-counts.ts";
 import { setStatuses } from "./sql/set-statuses.ts";
 
 /**
@@ -99,6 +102,20 @@ export class PostgresResultBackend implements ResultBackend {
 
   async removeHeartbeat(workerId: string): Promise<void> {
     await this.db.run("remove heartbeat", (sql) => removeHeartbeat(sql, this.db.schema, workerId));
+  }
+
+  async addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    await this.db.run("add minute counts", (sql) => addMinuteCounts(sql, this.db.schema, counts));
+  }
+
+  readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    return this.db.run("read minute counts", (sql) => readMinuteCounts(sql, this.db.schema, query));
+  }
+
+  async pruneMinuteCounts(before: number): Promise<void> {
+    await this.db.run("prune minute counts", (sql) =>
+      pruneMinuteCounts(sql, this.db.schema, before),
+    );
   }
 
   async close(): Promise<void> {}

@@ -40,7 +40,7 @@ import { nackScript } from "./lua/nack-15.ts";
 import { pruneConsumersScript } from "./lua/prune-consumers-10.ts";
 import { publishScript } from "./lua/publish-15.ts";
 import { publishWithStatusesScript } from "./lua/publish-with-statuses-17.ts";
-import { purgeQueueScript } from "./lua/purge-queue-13.ts";
+import { purgeQueue, purgeQueueScript } from "./lua/purge-queue-13.ts";
 import { queueStatsScript } from "./lua/queue-stats-13.ts";
 import { removeDeadLettersScript } from "./lua/remove-dead-letters-3.ts";
 import { replayDeadLettersScript } from "./lua/replay-dead-letters-18.ts";
@@ -332,6 +332,9 @@ export class RedisBroker implements Broker {
       if (left <= 0 || options.signal?.aborted) return out;
       const wait = reply[1] >= 0 ? Math.min(left, reply[1]) : left;
       if (wait > 0) await this.waiter.wait(waitKeys, reply[2], wait, options.signal);
+      // Waited out the whole time with nothing due sooner: the caller's next fetch looks
+      // again (looking here too would run the script twice per wait on an idle queue).
+      if (wait === left && Date.now() >= deadline) return out;
     }
   }
 
@@ -684,14 +687,9 @@ export class RedisBroker implements Broker {
     return replies.reduce((sum, n) => sum + n, 0);
   }
 
-  async purge(queue: string): Promise<number> {
-    const q = this.queueKeys(queue);
-    return runScript<number>(
-      this.client,
-      purgeQueueScript,
-      [this.keys.taskIds, q.delayed, q.delayedData, ...q.streams],
-      [CONSUMER_GROUP, queue],
-    );
+  /** Deletes in chunks (see lua/purge-queue-13.ts): Redis is never blocked for long. */
+  purge(queue: string): Promise<number> {
+    return purgeQueue(this.client, this.keys.taskIds, CONSUMER_GROUP, queue, this.queueKeys(queue));
   }
 
   async stats(queues?: string[]): Promise<QueueStats[]> {

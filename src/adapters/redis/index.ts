@@ -9,6 +9,7 @@ import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
+import { RedisConcurrencySlots, SLOT_SCRIPTS } from "./concurrency-slots.ts";
 import { ConnectionHealth } from "./connection-health.ts";
 import { type RedisSettings, redisSettings } from "./connection-options.ts";
 import { RedisControlBus } from "./control-bus.ts";
@@ -23,6 +24,7 @@ import { StreamWaiter } from "./stream-waiter.ts";
 import { RedisWorkflowStore, WORKFLOW_SCRIPTS } from "./workflow-store.ts";
 
 export { RedisBroker, UNDECODABLE_REASON } from "./broker.ts";
+export { RedisConcurrencySlots } from "./concurrency-slots.ts";
 export { RedisControlBus } from "./control-bus.ts";
 export { RedisKeys } from "./keys.ts";
 export { RedisLockStore } from "./lock-store.ts";
@@ -40,6 +42,7 @@ const ALL_SCRIPTS = [
   ...LOCK_SCRIPTS,
   ...REVOKE_SCRIPTS,
   ...RATE_SCRIPTS,
+  ...SLOT_SCRIPTS,
   ...WORKFLOW_SCRIPTS,
 ];
 
@@ -58,6 +61,7 @@ export class RedisConnection implements StoreConnection {
     lockStore?: RedisLockStore;
     revokeStore?: RedisRevokeStore;
     rateLimiter?: RedisRateLimiter;
+    concurrencySlots?: RedisConcurrencySlots;
     controlBus?: RedisControlBus;
     taskEvents?: ControlBusTaskEvents;
     workflowStore?: RedisWorkflowStore;
@@ -166,6 +170,11 @@ export class RedisConnection implements StoreConnection {
   rateLimiter(): RedisRateLimiter {
     this.stores.rateLimiter ??= new RedisRateLimiter(this.client, this.keys);
     return this.stores.rateLimiter;
+  }
+
+  concurrencySlots(): RedisConcurrencySlots {
+    this.stores.concurrencySlots ??= new RedisConcurrencySlots(this.client, this.keys);
+    return this.stores.concurrencySlots;
   }
 
   controlBus(): RedisControlBus {

@@ -70,9 +70,25 @@ export class RedisKeys {
   get resultPrefix(): string {
     return `${this.prefix}:result:`;
   }
+  /** LIST: a task's timeline entries (JSON), oldest first. */
+  timeline(id: string): string {
+    return `${this.prefix}:timeline:${id}`;
+  }
+  /** Key prefix of task timelines, for scripts that build timeline keys from ids. */
+  get timelinePrefix(): string {
+    return `${this.prefix}:timeline:`;
+  }
   /** ZSET: task id → updatedAt (list order). */
   get resultsByUpdated(): string {
     return `${this.prefix}:results:updated`;
+  }
+  /** Key prefix of the per-minute counter hashes (the minute's epoch ms follows). */
+  get minuteCountPrefix(): string {
+    return `${this.prefix}:minute-counts:`;
+  }
+  /** ZSET: minute → minute, every minute with a counter hash. */
+  get minuteCountIndex(): string {
+    return `${this.prefix}:minute-counts`;
   }
   /** ZSET: task id → expiry time (lazy index cleanup). */
   get resultsByExpiry(): string {
@@ -120,6 +136,14 @@ export class RedisKeys {
   }
   rateBucket(key: string): string {
     return `${this.prefix}:rate:${key}`;
+  }
+  /** ZSET: holder → lease deadline (ms, server time) of one concurrency key's slots. */
+  slots(key: string): string {
+    return `${this.prefix}:slots:{${key}}`;
+  }
+  /** HASH: concurrency key → its limit. */
+  get slotLimits(): string {
+    return `${this.prefix}:slot-limits`;
   }
   control(channel: string): string {
     return `${this.prefix}:control:${channel}`;

@@ -7,18 +7,27 @@ import type { Redis } from "ioredis";
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
 } from "../contracts.ts";
 import type { TaskStatus } from "../../core/states.ts";
 import { checkStatusesStorable } from "../../core/storable.ts";
+import { TIMELINE_CAP, type TimelineEntry, withoutTimeline } from "../../core/timeline.ts";
 import { DEFAULT_RESULT_TTL_MS } from "../memory/result-backend.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addGroupResultScript } from "./lua/add-group-result-2.ts";
 import { claimChordScript } from "./lua/claim-chord-1.ts";
 import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
 import { initGroupScript } from "./lua/init-group-2.ts";
+import {
+  MINUTE_COUNT_SCRIPTS,
+  addMinuteCounts,
+  pruneMinuteCounts,
+  readMinuteCounts,
+} from "./minute-counts.ts";
 import { pruneResultsScript } from "./lua/prune-results-2.ts";
 import { setStatusesScript } from "./lua/set-statuses-2.ts";
 import { type LuaScript, type ScriptArg, execPipeline, runScript } from "./scripts.ts";
@@ -31,6 +40,7 @@ export const RESULT_SCRIPTS: readonly LuaScript[] = [
   addGroupResultScript,
   claimChordScript,
   forgetHeartbeatsScript,
+  ...MINUTE_COUNT_SCRIPTS,
 ];
 
 /** Index entries of expired results dropped per prune. */
@@ -96,14 +106,25 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   /**
-   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result key
-   * prefix, ttl, expiry time, count, then id, updatedAt and JSON of each status.
+   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result and
+   * timeline key prefixes, ttl, expiry time, timeline cap, count, then id, updatedAt, JSON
+   * and timeline entries (JSON lines) of each status.
    */
   statusArgs(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptArg[] {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     checkStatusesStorable(statuses);
-    const args: ScriptArg[] = [this.keys.resultPrefix, ttl, Date.now() + ttl, statuses.length];
-    for (const status of statuses) args.push(status.id, status.updatedAt, JSON.stringify(status));
+    const args: ScriptArg[] = [
+      this.keys.resultPrefix,
+      this.keys.timelinePrefix,
+      ttl,
+      Date.now() + ttl,
+      TIMELINE_CAP,
+      statuses.length,
+    ];
+    for (const status of statuses) {
+      const entries = (status.timeline ?? []).map((entry) => JSON.stringify(entry)).join("\n");
+      args.push(status.id, status.updatedAt, JSON.stringify(withoutTimeline(status)), entries);
+    }
     return args;
   }
 
@@ -124,12 +145,29 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   async get(id: string): Promise<TaskStatus | null> {
-    const text = await this.client.get(this.keys.result(id));
-    return text === null ? null : (JSON.parse(text) as TaskStatus);
+    return (await this.getMany([id]))[0];
   }
 
+  /** Statuses with their timelines: one pipelined round trip. */
   async getMany(ids: string[]): Promise<(TaskStatus | null)[]> {
     if (ids.length === 0) return [];
+    const pipeline = this.client.pipeline().mget(ids.map((id) => this.keys.result(id)));
+    for (const id of ids) pipeline.lrange(this.keys.timeline(id), 0, -1);
+    const [texts, ...timelines] = (await execPipeline(pipeline)) as [
+      (string | null)[],
+      ...string[][],
+    ];
+    return texts.map((text, i) => {
+      if (text === null) return null;
+      const status = JSON.parse(text) as TaskStatus;
+      if (timelines[i].length > 0)
+        status.timeline = timelines[i].map((line) => JSON.parse(line) as TimelineEntry);
+      return status;
+    });
+  }
+
+  /** Statuses without their timelines (for listing). */
+  private async getStatusesOnly(ids: string[]): Promise<(TaskStatus | null)[]> {
     const texts = await this.client.mget(ids.map((id) => this.keys.result(id)));
     return texts.map((text) => (text === null ? null : (JSON.parse(text) as TaskStatus)));
   }
@@ -140,13 +178,17 @@ export class RedisResultBackend implements ResultBackend {
     const limit = query.limit ?? 50;
     const matches: TaskStatus[] = [];
     for (let start = 0; matches.length < offset + limit; start += LIST_PAGE) {
-      const ids = await this.client.zrevrange(
+      // The index is scored by updatedAt: a time filter reads only that score range.
+      const ids = await this.client.zrevrangebyscore(
         this.keys.resultsByUpdated,
+        query.updatedUntil ?? "+inf",
+        query.updatedSince ?? "-inf",
+        "LIMIT",
         start,
-        start + LIST_PAGE - 1,
+        LIST_PAGE,
       );
       if (ids.length === 0) break;
-      const statuses = await this.getMany(ids);
+      const statuses = await this.getStatusesOnly(ids);
       // A null is a result that expired since the last prune; prune() drops its index entry.
       for (const status of statuses) {
         if (
@@ -164,7 +206,9 @@ export class RedisResultBackend implements ResultBackend {
 
   async expire(id: string, ttlMs: number): Promise<void> {
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const replies = await execPipeline(this.client.multi().pexpire(this.keys.result(id), ttl));
+    const replies = await execPipeline(
+      this.client.multi().pexpire(this.keys.result(id), ttl).pexpire(this.keys.timeline(id), ttl),
+    );
     if (replies[0] === 1) await this.client.zadd(this.keys.resultsByExpiry, Date.now() + ttl, id);
   }
 
@@ -257,6 +301,18 @@ export class RedisResultBackend implements ResultBackend {
     await execPipeline(
       this.client.multi().del(this.keys.heartbeat(workerId)).srem(this.keys.heartbeats, workerId),
     );
+  }
+
+  addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    return addMinuteCounts(this.client, this.keys, counts);
+  }
+
+  readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    return readMinuteCounts(this.client, this.keys, query);
+  }
+
+  pruneMinuteCounts(before: number): Promise<void> {
+    return pruneMinuteCounts(this.client, this.keys, before);
   }
 
   /** Nothing of its own to release; the connection owns the client. */

@@ -5,6 +5,7 @@
  */
 import type {
   Broker,
+  ConcurrencySlots,
   ConnectOptions,
   ControlBus,
   LockStore,
@@ -18,6 +19,7 @@ import type {
 } from "../contracts.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { SqliteBroker } from "./broker/broker.ts";
+import { SqliteConcurrencySlots } from "./concurrency-slots.ts";
 import { SqliteControlBus } from "./control-bus.ts";
 import { openDatabase, type SqliteDatabase } from "./database.ts";
 import { SqliteLockStore } from "./lock-store.ts";
@@ -36,6 +38,7 @@ export { SCHEMA_VERSION } from "./migrations.ts";
 export { parseSqliteUrl } from "./url.ts";
 export {
   SqliteBroker,
+  SqliteConcurrencySlots,
   SqliteControlBus,
   SqliteLockStore,
   SqliteRateLimiter,
@@ -105,6 +108,7 @@ class SqliteConnection implements StoreConnection {
     locks?: SqliteLockStore;
     revokes?: SqliteRevokeStore;
     limiter?: SqliteRateLimiter;
+    slots?: SqliteConcurrencySlots;
     control?: SqliteControlBus;
     events?: SqliteTaskEvents;
     workflows?: SqliteWorkflowStore;
@@ -144,6 +148,11 @@ class SqliteConnection implements StoreConnection {
   rateLimiter(): RateLimiter {
     this.made.limiter ??= new SqliteRateLimiter(this.db);
     return this.made.limiter;
+  }
+
+  concurrencySlots(): ConcurrencySlots {
+    this.made.slots ??= new SqliteConcurrencySlots(this.db);
+    return this.made.slots;
   }
 
   controlBus(): ControlBus {

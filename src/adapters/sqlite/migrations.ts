@@ -202,6 +202,35 @@ CREATE INDEX stem_workflow_runs_finished ON stem_workflow_runs (updated_at)
   WHERE status IN ('completed', 'failed', 'cancelled');
 `;
 
+/**
+ * Queue depths without counting rows: a per-queue job count kept by triggers (SQLite has
+ * one writer, so the counter row costs no contention), and indexes on leases and due
+ * times so the in-flight and delayed counts read only those rows.
+ */
+const QUEUE_SIZES_SQL = `
+CREATE TABLE stem_queue_sizes (
+  queue TEXT PRIMARY KEY,
+  jobs INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO stem_queue_sizes (queue, jobs) SELECT queue, count(*) FROM stem_jobs GROUP BY queue;
+CREATE TRIGGER stem_jobs_count_insert AFTER INSERT ON stem_jobs BEGIN
+  INSERT INTO stem_queue_sizes (queue, jobs) VALUES (NEW.queue, 1)
+    ON CONFLICT (queue) DO UPDATE SET jobs = jobs + 1;
+END;
+CREATE TRIGGER stem_jobs_count_delete AFTER DELETE ON stem_jobs BEGIN
+  UPDATE stem_queue_sizes SET jobs = jobs - 1 WHERE queue = OLD.queue;
+END;
+CREATE TRIGGER stem_jobs_count_move AFTER UPDATE OF queue ON stem_jobs
+WHEN OLD.queue IS NOT NEW.queue BEGIN
+  UPDATE stem_queue_sizes SET jobs = jobs - 1 WHERE queue = OLD.queue;
+  INSERT INTO stem_queue_sizes (queue, jobs) VALUES (NEW.queue, 1)
+    ON CONFLICT (queue) DO UPDATE SET jobs = jobs + 1;
+END;
+CREATE INDEX stem_jobs_leased ON stem_jobs (queue, lease_expires_at)
+  WHERE lease_expires_at IS NOT NULL;
+CREATE INDEX stem_jobs_delayed ON stem_jobs (queue, not_before) WHERE not_before IS NOT NULL;
+`;
+
 /** The schema history, oldest first. Append; never edit a released migration. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -226,6 +255,44 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
+    description: "per-minute counters (task outcomes and durations, queue depth)",
+    sql: `
+CREATE TABLE stem_minute_counts (
+  minute INTEGER NOT NULL,
+  series TEXT NOT NULL,
+  counter TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (minute, series, counter)
+) WITHOUT ROWID;`,
+  },
+  {
+    version: 6,
+    description: "global concurrency limits and their leased slots",
+    sql: `
+CREATE TABLE stem_concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_slots INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE stem_concurrency_slots (
+  key TEXT NOT NULL,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    version: 7,
+    description: "per-queue job counts and lease and due-time indexes (fast queue stats)",
+    sql: QUEUE_SIZES_SQL,
+  },
+  {
+    version: 8,
+    description: "task timelines (a JSON array of entries beside each status)",
+    sql: "ALTER TABLE stem_task_statuses ADD COLUMN timeline TEXT;",
+  },
+  {
+    version: 9,
     description: "task events: a small capped table of recent event batches",
     sql: `CREATE TABLE stem_task_events (
   id INTEGER PRIMARY KEY,

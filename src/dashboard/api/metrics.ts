@@ -1,49 +1,41 @@
 /**
- * Task metrics from the result backend's stored statuses: per task name the count, failure
- * rate and duration percentiles, per time bucket the same for all tasks (or one name), and
- * Beat drift per schedule entry. Computed from the newest finished statuses still stored
- * (results expire after the backend's time to live), at most SCAN_LIMIT per outcome; the
- * reply says when that limit cut the window short.
+ * Task metrics from the per-minute counters the workers keep in the result backend (kept
+ * a day): per task name the count, failure rate, retries and duration percentiles over
+ * the window, the same per time bucket for all tasks (or one name), and Beat drift per
+ * schedule entry and per bucket, from the entries' run history.
  */
-import type { TaskStatus } from "../../core/states.ts";
+import type { ScheduleRunRecord } from "../../core/schedule.ts";
 import type { DashboardContext } from "../context.ts";
+import { type HistoryBucket, readHistory, summary, tasksTotal } from "../history.ts";
 import { badRequest } from "../http.ts";
 import type { Route } from "../routes.ts";
 
-const SCAN_LIMIT = 2000;
-const BUCKETS = 60;
-const WINDOWS: Record<string, number> = { "1h": 60 * 60_000, "24h": 24 * 60 * 60_000 };
+const WINDOWS: Record<string, number> = {
+  "15m": 15 * 60_000,
+  "1h": 60 * 60_000,
+  "24h": 24 * 60 * 60_000,
+};
+/** Runs read per schedule entry for drift. */
+const DRIFT_HISTORY = 1000;
 
-/** Nearest-rank percentile of sorted values; undefined for none. */
-export function percentile(sorted: number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+function average(values: number[]): number | undefined {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : undefined;
 }
 
-interface Summary {
-  count: number;
-  failed: number;
-  failureRate: number;
-  p50?: number;
-  p95?: number;
-  p99?: number;
-}
-
-function summarise(statuses: TaskStatus[]): Summary {
-  const durations = statuses
-    .filter((s) => s.startedAt !== undefined && s.finishedAt !== undefined)
-    .map((s) => (s.finishedAt as number) - (s.startedAt as number))
-    .sort((a, b) => a - b);
-  const failed = statuses.filter((s) => s.state !== "succeeded").length;
-  return {
-    count: statuses.length,
-    failed,
-    failureRate: statuses.length ? failed / statuses.length : 0,
-    p50: percentile(durations, 50),
-    p95: percentile(durations, 95),
-    p99: percentile(durations, 99),
-  };
+/** Drift of the runs in each bucket (the runs' executedAt picks the bucket). */
+function driftSeries(buckets: HistoryBucket[], runs: ScheduleRunRecord[], start: number) {
+  const perBucket: number[][] = buckets.map(() => []);
+  for (const run of runs) {
+    if (run.driftMs === undefined || run.executedAt < start) continue;
+    const i = buckets.findIndex((b) => run.executedAt < b.t);
+    if (i >= 0) perBucket[i].push(run.driftMs);
+  }
+  return buckets.map((b, i) => ({
+    t: b.t,
+    runs: perBucket[i].length,
+    average: average(perBucket[i]),
+    max: perBucket[i].length ? Math.max(...perBucket[i]) : undefined,
+  }));
 }
 
 async function metrics(ctx: DashboardContext, window: string, name?: string) {
@@ -51,52 +43,37 @@ async function metrics(ctx: DashboardContext, window: string, name?: string) {
   if (windowMs === undefined)
     throw badRequest(`window must be one of ${Object.keys(WINDOWS).join(", ")}, got "${window}"`);
   const now = ctx.now();
-  const start = now - windowMs;
-  const [succeeded, failed, entries] = await Promise.all([
-    ctx.client.backend.list({ state: "succeeded", name, limit: SCAN_LIMIT }),
-    ctx.client.backend.list({ state: "failed", name, limit: SCAN_LIMIT }),
+  const [history, entries] = await Promise.all([
+    readHistory(ctx.counts, now, windowMs),
     ctx.schedules.list(),
   ]);
-  // Newest first: a full page whose oldest entry is inside the window means older ones were not read.
-  const cut = [succeeded, failed].some(
-    (page) => page.length === SCAN_LIMIT && (page[page.length - 1].finishedAt ?? 0) > start,
+  const { start } = history;
+  const histories = await Promise.all(
+    entries.map((e) => ctx.schedules.history(e.id, DRIFT_HISTORY)),
   );
-  const finished = [...succeeded, ...failed].filter((s) => (s.finishedAt ?? 0) > start);
-  const byName = new Map<string, TaskStatus[]>();
-  for (const s of finished) {
-    const list = byName.get(s.name);
-    if (list) list.push(s);
-    else byName.set(s.name, [s]);
-  }
-  const width = windowMs / BUCKETS;
-  const buckets: TaskStatus[][] = Array.from({ length: BUCKETS }, () => []);
-  for (const s of finished)
-    buckets[Math.min(BUCKETS - 1, Math.floor(((s.finishedAt as number) - start) / width))].push(s);
-  const drift = await Promise.all(
-    entries.map(async (e) => {
-      const history = await ctx.schedules.history(e.id, 100);
-      const drifts = history.map((h) => h.driftMs).filter((d): d is number => d !== undefined);
-      return {
-        id: e.id,
-        last: e.drift,
-        average: drifts.length ? drifts.reduce((a, b) => a + b, 0) / drifts.length : undefined,
-        max: drifts.length ? Math.max(...drifts) : undefined,
-        runs: drifts.length,
-      };
-    }),
-  );
+  const drift = entries.map((e, i) => {
+    const drifts = histories[i]
+      .filter((h) => h.executedAt >= start)
+      .map((h) => h.driftMs)
+      .filter((d): d is number => d !== undefined);
+    return {
+      id: e.id,
+      last: e.drift,
+      average: average(drifts),
+      max: drifts.length ? Math.max(...drifts) : undefined,
+      runs: drifts.length,
+    };
+  });
   return {
     now,
     window,
-    complete: !cut,
-    tasks: [...byName.entries()]
-      .map(([task, statuses]) => ({ name: task, ...summarise(statuses) }))
-      .sort((a, b) => b.count - a.count),
-    series: buckets.map((statuses, i) => ({
-      t: Math.round(start + (i + 1) * width),
-      ...summarise(statuses),
-    })),
+    tasks: [...history.totals.entries()]
+      .filter(([task]) => name === undefined || task === name)
+      .map(([task, counts]) => ({ name: task, ...summary(counts) }))
+      .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)),
+    series: history.buckets.map((b) => ({ t: b.t, ...summary(tasksTotal(b.tasks, name)) })),
     drift,
+    driftSeries: driftSeries(history.buckets, histories.flat(), start),
   };
 }
 
@@ -105,8 +82,8 @@ export const metricsRoutes: Route[] = [
     method: "GET",
     path: "/api/metrics",
     summary:
-      "Per task name count, failure rate and p50/p95/p99 durations, the same per time bucket, and Beat drift per entry",
-    query: { window: "1h (default) | 24h", name: "only this task name" },
+      "From the per-minute counters (kept a day): per task name count, failures, retries, failure rate and p50/p95/p99 durations, the same per time bucket, and Beat drift per entry and per bucket",
+    query: { window: "15m | 1h (default) | 24h", name: "only this task name" },
     handle: (input, ctx) =>
       metrics(ctx, input.query.get("window") || "1h", input.query.get("name") || undefined),
   },

@@ -1,6 +1,7 @@
-/** The overview: totals, live throughput, queue depths, workers online, schedules due soon, recent failures. */
+/** The overview: totals, throughput and depth history, queue depths, workers online, schedules due soon, recent failures. */
 import { isLost } from "../../worker/liveness.ts";
 import type { DashboardContext } from "../context.ts";
+import { readHistory, tasksTotal } from "../history.ts";
 import { badRequest } from "../http.ts";
 import type { Route } from "../routes.ts";
 import { queueViews } from "./queues.ts";
@@ -18,7 +19,8 @@ export async function overview(ctx: DashboardContext, window = "15m") {
   if (windowMs === undefined)
     throw badRequest(`window must be one of ${Object.keys(WINDOWS).join(", ")}, got "${window}"`);
   const now = ctx.now();
-  const [queues, beats, entries, failures, dead] = await Promise.all([
+  const [history, queues, beats, entries, failures, dead] = await Promise.all([
+    readHistory(ctx.counts, now, windowMs),
     queueViews(ctx),
     ctx.client.backend.listHeartbeats(),
     ctx.schedules.list(),
@@ -40,7 +42,17 @@ export async function overview(ctx: DashboardContext, window = "15m") {
       failed: alive.reduce((n, b) => n + b.failed, 0),
     },
     workers: { alive: alive.length, lost: beats.length - alive.length },
-    throughput: ctx.throughput.series(windowMs),
+    // Per bucket: tasks finished per second (from the workers' counters) and the average
+    // sampled depth summed over queues (null where no dashboard sampled).
+    throughput: history.buckets.map((b) => {
+      const counts = tasksTotal(b.tasks);
+      return {
+        t: b.t,
+        succeededPerSec: counts.succeeded / b.seconds,
+        failedPerSec: counts.failed / b.seconds,
+        depth: b.depth.size ? [...b.depth.values()].reduce((a, d) => a + d, 0) : null,
+      };
+    }),
     queues,
     schedulesDueSoon: entries
       .filter((e) => e.enabled && e.nextRunAt !== undefined)
@@ -96,7 +108,6 @@ function overviewStream(ctx: DashboardContext, window: string, signal: AbortSign
       const push = async () => {
         if (signal.aborted) return;
         try {
-          await ctx.throughput.sample();
           const doc = await overview(ctx, window);
           controller.enqueue(encoder.encode(`event: overview\ndata: ${JSON.stringify(doc)}\n\n`));
         } catch (error) {
@@ -104,7 +115,7 @@ function overviewStream(ctx: DashboardContext, window: string, signal: AbortSign
           const message = JSON.stringify({ error: (error as Error).message });
           controller.enqueue(encoder.encode(`event: error\ndata: ${message}\n\n`));
         }
-        if (!signal.aborted) timer = setTimeout(push, ctx.throughput.intervalMs);
+        if (!signal.aborted) timer = setTimeout(push, ctx.depth.intervalMs);
       };
       signal.addEventListener("abort", () => {
         clearTimeout(timer);

@@ -8,6 +8,7 @@ import { revokeEntries } from "../../worker/revoke-entries.ts";
 import type { DashboardContext } from "../context.ts";
 import { badRequest, enumParam, intParam, notFound, stringField, timeParam } from "../http.ts";
 import type { Route } from "../routes.ts";
+import { timelineRows } from "../../observability/timeline-text.ts";
 
 export const TASK_STATES: TaskState[] = [
   "pending",
@@ -19,9 +20,6 @@ export const TASK_STATES: TaskState[] = [
   "revoked",
   "dead",
 ];
-
-/** With a time filter, at most this many newest statuses are searched. */
-const TIME_FILTER_SCAN = 1000;
 
 async function listTasks(query: URLSearchParams, ctx: DashboardContext) {
   const limit = intParam(query, "limit", 50, 500);
@@ -36,25 +34,15 @@ async function listTasks(query: URLSearchParams, ctx: DashboardContext) {
     name: query.get("name") || undefined,
     queue: query.get("queue") || undefined,
   };
-  const since = timeParam(query, "since");
-  const until = timeParam(query, "until");
-  if (since === undefined && until === undefined) {
-    const tasks = await ctx.client.backend.list({ ...filter, limit, offset });
-    return { tasks, limit, offset };
-  }
-  // The backend has no time index: filter the newest statuses by creation time.
-  const scanned = await ctx.client.backend.list({ ...filter, limit: TIME_FILTER_SCAN });
-  const inWindow = scanned.filter(
-    (s) =>
-      (since === undefined || s.createdAt >= since) &&
-      (until === undefined || s.createdAt <= until),
-  );
-  return {
-    tasks: inWindow.slice(offset, offset + limit),
+  // Answered from the backend's updated-at ordering, so paging is exact on every backend.
+  const tasks = await ctx.client.backend.list({
+    ...filter,
+    updatedSince: timeParam(query, "since"),
+    updatedUntil: timeParam(query, "until"),
     limit,
     offset,
-    scanned: scanned.length,
-  };
+  });
+  return { tasks, limit, offset };
 }
 
 async function requireTask(ctx: DashboardContext, id: string): Promise<TaskStatus> {
@@ -78,6 +66,7 @@ async function taskDetail(ctx: DashboardContext, id: string) {
     rootId: status.meta[MetaKeys.rootTaskId] ?? null,
     canvas: members?.map(({ status: _, ...m }) => m) ?? null,
     deadLetter,
+    timeline: timelineRows(status.timeline),
   };
 }
 
@@ -132,8 +121,8 @@ export const taskRoutes: Route[] = [
       state: TASK_STATES.join(" | "),
       name: "task name",
       queue: "queue name",
-      since: "created at or after (ISO time)",
-      until: "created at or before (ISO time)",
+      since: "last updated at or after (ISO time)",
+      until: "last updated at or before (ISO time)",
       limit: "page size (default 50, at most 500)",
       offset: "skip this many",
     },

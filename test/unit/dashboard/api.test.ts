@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { StemClient } from "../../../src/app/client.ts";
+import { durationBucket, histogramPercentile } from "../../../src/core/minute-counts.ts";
+import { TaskRegistry } from "../../../src/core/registry.ts";
+import { createDashboard } from "../../../src/dashboard/index.ts";
 import { type DashboardFixture, XSS, openDashboard, until } from "../../fixtures/dashboard.ts";
+import { dashboardHistoryTests } from "../../fixtures/dashboard-history.ts";
 
 let dir: string;
 let fx: DashboardFixture;
@@ -81,6 +86,17 @@ describe("tasks", () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error).toContain("STEM_DASHBOARD_TOKEN");
   });
+
+  test("a task's detail carries its timeline, each entry in words", async () => {
+    const id = await fx.client.enqueue("dash.ok", { n: 2 });
+    await settled(id);
+    const detail = await fx.call("GET", `/api/tasks/${id}`);
+    const timeline = detail.body.timeline as { at: number; event: string; detail: string }[];
+    expect(timeline.map((e) => e.event)).toEqual(["queued", "delivered", "started", "succeeded"]);
+    expect(timeline[0].detail).toMatch(/^queued by producer /);
+    expect(timeline[3].detail).toBe(`succeeded on dash-worker-${process.pid} (attempt 1)`);
+    expect(detail.body.status.timeline).toHaveLength(4);
+  });
 });
 
 describe("dead letters", () => {
@@ -153,6 +169,37 @@ describe("queues and workers", () => {
     expect((await fx.call("GET", "/api/queues/default")).body.paused).toBe(false);
     expect(await fx.client.broker.getDeadLetter(waiting)).toBeNull();
     expect((await fx.call("POST", "/api/queues/no-such-queue/pause")).status).toBe(404);
+  });
+
+  test("a queue shows its tasks' rate and concurrency limits, from the task registry or else the workers' heartbeats", async () => {
+    const limited = (await fx.call("GET", "/api/queues/limited")).body;
+    expect(limited.limits).toEqual([
+      {
+        task: "dash.limited",
+        queue: "limited",
+        rateLimit: "600/m",
+        globalConcurrency: 2,
+        source: "registry",
+      },
+    ]);
+    expect((await fx.call("GET", "/api/queues/default")).body.limits).toEqual([]);
+    // A dashboard without the app's tasks (`stem dashboard`) reads them from live workers.
+    const bare = Object.create(fx.client, { registry: { value: new TaskRegistry() } });
+    const dashboard = createDashboard(bare as StemClient);
+    try {
+      const response = await dashboard.fetch(new Request("http://127.0.0.1/api/queues/limited"));
+      expect(((await response.json()) as { limits: unknown[] }).limits).toEqual([
+        {
+          task: "dash.limited",
+          queue: "limited",
+          rateLimit: "600/m",
+          globalConcurrency: 2,
+          source: "workers",
+        },
+      ]);
+    } finally {
+      dashboard.close();
+    }
   });
 
   test("a running task is listed under its worker with its runtime; revoke with terminate stops it", async () => {
@@ -267,6 +314,10 @@ describe("schedules and workflows", () => {
   });
 });
 
+describe("history from the stored counters, and the time filter", () => {
+  dashboardHistoryTests(() => fx);
+});
+
 describe("overview, metrics and documents", () => {
   test("overview counts move with the work done; the stream pushes overviews", async () => {
     const before = (await fx.call("GET", "/api/overview")).body;
@@ -290,37 +341,17 @@ describe("overview, metrics and documents", () => {
     await reader.cancel();
   });
 
-  test("task metrics: count, failure rate and percentiles per name and per bucket", async () => {
-    const name = `dash.ok`;
-    const ids = await Promise.all([1, 2, 3].map((n) => fx.client.enqueue(name, { n })));
-    for (const id of ids) await settled(id);
-    const m = await fx.call("GET", `/api/metrics?name=${name}`);
-    expect(m.status).toBe(200);
-    expect(m.body.complete).toBe(true);
-    const [row] = m.body.tasks;
-    expect(row.name).toBe(name);
-    expect(row.count).toBeGreaterThanOrEqual(3);
-    expect(row.failed).toBe(0);
-    expect(row.p50).toBeGreaterThanOrEqual(0);
-    expect(row.p99).toBeGreaterThanOrEqual(row.p50);
-    expect(m.body.series).toHaveLength(60);
-    expect(m.body.series.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(
-      row.count,
-    );
-    const all = await fx.call("GET", "/api/metrics?window=24h");
-    const boom = all.body.tasks.find((t: { name: string }) => t.name === "dash.boom");
-    expect(boom.failureRate).toBe(1);
-    expect((await fx.call("GET", "/api/metrics?window=7d")).status).toBe(400);
-  });
-
-  test("percentiles are nearest-rank", async () => {
-    const { percentile } = await import("../../../src/dashboard/api/metrics.ts");
-    const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect([percentile(values, 50), percentile(values, 95), percentile(values, 99)]).toEqual([
-      50, 95, 99,
-    ]);
-    expect(percentile([7], 99)).toBe(7);
-    expect(percentile([], 50)).toBeUndefined();
+  test("duration percentiles are read from the log-scale histogram, within a bucket", () => {
+    const buckets = new Map<number, number>();
+    for (let ms = 1; ms <= 1000; ms++) {
+      const i = durationBucket(ms);
+      buckets.set(i, (buckets.get(i) ?? 0) + 1);
+    }
+    for (const p of [50, 95, 99]) {
+      const read = histogramPercentile(buckets, p) ?? 0;
+      expect(Math.abs(read - p * 10) / (p * 10)).toBeLessThan(0.1);
+    }
+    expect(histogramPercentile(new Map(), 50)).toBeUndefined();
   });
 
   test("GET /metrics is Prometheus text with escaped labels", async () => {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { WorkerHeartbeat } from "../../../src/adapters/contracts.ts";
 import type { StemClient } from "../../../src/app/client.ts";
 import { StemError } from "../../../src/core/errors.ts";
 import { createDashboard } from "../../../src/dashboard/index.ts";
-import { ThroughputSampler } from "../../../src/dashboard/throughput.ts";
+import { minuteOf, queueSeries } from "../../../src/core/minute-counts.ts";
+import { DepthSampler } from "../../../src/dashboard/depth-sampler.ts";
 import { injectFaults } from "../../../src/testing/faults.ts";
 import { captureLogs } from "../../fixtures/capture-logs.ts";
 import { type DashboardFixture, openDashboard } from "../../fixtures/dashboard.ts";
@@ -32,7 +32,7 @@ test("a store that is down answers 503 with its message; the next request is ser
   const client = Object.create(fx.client, { broker: { value: faulty.store } }) as StemClient;
   const dashboard = createDashboard(client, { sampleIntervalMs: 60_000 });
   try {
-    // Opens the stores; the throughput sampler's first sample reads the broker's stats.
+    // Opens the stores; the depth sampler's first sample reads the broker's stats.
     expect((await dashboard.fetch(new Request("http://127.0.0.1/api/schedules"))).status).toBe(200);
     while (faulty.calls("stats") < 1) await Bun.sleep(5);
     faulty.add({
@@ -61,50 +61,39 @@ test("a store that is down answers 503 with its message; the next request is ser
   }
 });
 
-test("a failed throughput sample is skipped and logged once; sampling goes on", async () => {
-  let now = 1_000_000;
-  let processed = 0;
+test("a failed depth sample is skipped and logged once; sampling goes on into the counters", async () => {
+  const now = Date.UTC(2002, 0, 1, 12, 0, 30);
   let failures = 0;
-  const beat = (): WorkerHeartbeat => ({
-    workerId: "w1",
-    host: "h",
-    pid: 1,
-    queues: ["default"],
-    concurrency: 1,
-    inflight: 0,
-    processed,
-    failed: 0,
-    startedAt: 0,
-    timestamp: now,
-  });
-  const sampler = new ThroughputSampler(
+  const sampler = new DepthSampler(
     async () => {
       if (failures > 0) {
         failures--;
-        throw new Error("heartbeats unreachable");
+        throw new Error("broker unreachable");
       }
-      return { heartbeats: [beat()], depth: 3 };
+      return [{ queue: "sampled", pending: 2, inflight: 5, delayed: 1, dead: 9 }];
     },
+    fx.client.backend,
     1000,
     () => now,
   );
-  await sampler.sample(); // baseline
-  failures = 2;
-  now += 1000;
-  processed = 10;
   await sampler.sample();
-  now += 1000;
+  failures = 2;
+  await sampler.sample();
   await sampler.sample();
   const warnings = logs.records.filter((r) =>
-    String(r.args[0]).includes("sampling throughput failed"),
+    String(r.args[0]).includes("sampling queue depth failed"),
   );
   expect(warnings).toHaveLength(1);
-  now += 2000;
-  processed = 30;
   await sampler.sample();
-  // Measured across the gap since the last good sample: 30 tasks in 4 s.
-  const series = sampler.series(60_000);
-  expect(series.map((s) => s.succeededPerSec)).toEqual([7.5]);
-  expect(series[0].depth).toBe(3);
   expect(logs.records.some((r) => String(r.args[0]).includes("works again"))).toBe(true);
+  // Two good samples of depth 3 (pending + delayed): a sum and a count per minute.
+  const cells = await fx.client.backend.readMinuteCounts({
+    from: minuteOf(now),
+    to: minuteOf(now) + 60_000,
+    series: queueSeries("sampled"),
+  });
+  expect(Object.fromEntries(cells.map((c) => [c.counter, c.value]))).toEqual({
+    depth_sum: 6,
+    depth_samples: 2,
+  });
 });

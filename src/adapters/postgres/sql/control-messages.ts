@@ -9,16 +9,21 @@ export type ControlPayload =
   | { channel: string; message: Record<string, unknown> }
   | { channel: string; ref: string };
 
-/** Sends `message` on the schema's control channel, inline or by reference. */
+/**
+ * Sends `message` on the schema's control channel, inline or by reference. With `store`,
+ * every message is stored (and notified by reference), so processes that poll the table
+ * instead of listening see it too.
+ */
 export async function notifyControl(
   sql: Queryable,
   schema: string,
   pgChannel: string,
   channel: string,
   message: Record<string, unknown>,
+  store = false,
 ): Promise<void> {
   const inline = JSON.stringify({ channel, message } satisfies ControlPayload);
-  if (Buffer.byteLength(inline) <= MAX_INLINE_PAYLOAD_BYTES) {
+  if (!store && Buffer.byteLength(inline) <= MAX_INLINE_PAYLOAD_BYTES) {
     await sql`SELECT pg_notify(${pgChannel}, ${inline})`;
     return;
   }
@@ -40,4 +45,42 @@ export async function readControlMessage(
   const [row] = await sql<{ message: Record<string, unknown> }[]>`
     SELECT message FROM ${table(sql, schema, "control_messages")} WHERE id = ${id}::bigint`;
   return row?.message ?? null;
+}
+
+/** A stored control message as a poller reads it. */
+export interface StoredControlMessage {
+  id: string;
+  channel: string;
+  message: Record<string, unknown>;
+  /** created_at in epoch ms. */
+  at: number;
+}
+
+/**
+ * Stored messages on `channels` created since `since` (and within the last `lookbackMs`
+ * by the database clock), oldest first. Pollers re-read a window rather than only ids
+ * above the last one seen, because ids are taken before commit and may become visible
+ * out of order.
+ */
+export function readControlMessagesSince(
+  sql: Queryable,
+  schema: string,
+  channels: string[],
+  since: Date,
+  lookbackMs: number,
+): Promise<StoredControlMessage[]> {
+  return sql<StoredControlMessage[]>`
+    SELECT id::text AS id, channel, message,
+      (extract(epoch FROM created_at) * 1000)::double precision AS at
+    FROM ${table(sql, schema, "control_messages")}
+    WHERE created_at >= greatest(${since}::timestamptz,
+        now() - interval '1 millisecond' * ${lookbackMs}::double precision)
+      AND channel = ANY(${channels}::text[])
+    ORDER BY id`;
+}
+
+/** The database's current time (where pollers start reading). */
+export async function databaseNow(sql: Queryable): Promise<Date> {
+  const [row] = await sql<{ now: Date }[]>`SELECT now() AS now`;
+  return row.now;
 }

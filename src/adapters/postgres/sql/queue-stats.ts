@@ -3,7 +3,10 @@ import { type Queryable, table } from "../database.ts";
 
 /**
  * Pending, in-flight, delayed and dead counts for `queues` (every queue ever published
- * to, by name, when omitted). A job whose lease ran out counts as pending.
+ * to, by name, when omitted). A job whose lease ran out counts as pending. The job total
+ * is the sum of the queue's rows in queue_size_deltas (migration 12), in-flight and
+ * delayed counts read their partial indexes, so a million pending jobs cost no more to
+ * count than none.
  */
 export async function queueStats(
   sql: Queryable,
@@ -19,27 +22,34 @@ export async function queueStats(
       ORDER BY 1`
     ).map((r) => r.name);
   if (names.length === 0) return [];
+  const jobs = table(sql, schema, "jobs");
+  // One statement, so the total and the in-flight and delayed counts share a snapshot.
   const rows = await sql<QueueStats[]>`
     SELECT q.name AS queue,
-      coalesce(j.pending, 0)::integer AS pending,
-      coalesce(j.inflight, 0)::integer AS inflight,
-      coalesce(j.delayed, 0)::integer AS delayed,
-      coalesce(d.dead, 0)::integer AS dead
+      greatest(coalesce(s.total, 0) - l.inflight - d.delayed, 0)::integer AS pending,
+      l.inflight::integer AS inflight,
+      d.delayed::integer AS delayed,
+      x.dead::integer AS dead
     FROM unnest(${names}::text[]) AS q(name)
-    LEFT JOIN (
-      SELECT queue,
-        count(*) FILTER (WHERE receipt IS NOT NULL AND lease_expires_at > now()) AS inflight,
-        count(*) FILTER (WHERE NOT (receipt IS NOT NULL AND lease_expires_at > now())
-          AND not_before > now()) AS delayed,
-        count(*) FILTER (WHERE NOT (receipt IS NOT NULL AND lease_expires_at > now())
-          AND (not_before IS NULL OR not_before <= now())) AS pending
-      FROM ${table(sql, schema, "jobs")} WHERE queue = ANY(${names}::text[])
-      GROUP BY queue
-    ) j ON j.queue = q.name
-    LEFT JOIN (
-      SELECT queue, count(*) AS dead FROM ${table(sql, schema, "dead_letters")}
-      WHERE queue = ANY(${names}::text[]) GROUP BY queue
-    ) d ON d.queue = q.name`;
+    LEFT JOIN LATERAL (
+      SELECT sum(delta) AS total FROM ${table(sql, schema, "queue_size_deltas")}
+      WHERE queue = q.name
+    ) s ON true
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS inflight FROM ${jobs}
+      WHERE queue = q.name AND receipt IS NOT NULL AND lease_expires_at > now()
+    ) l
+    -- Delayed = due later and not leased: every job due later (its index alone) minus
+    -- the leased ones due later (only in-flight rows are read).
+    CROSS JOIN LATERAL (
+      SELECT
+        (SELECT count(*) FROM ${jobs} WHERE queue = q.name AND not_before > now())
+        - (SELECT count(*) FROM ${jobs} WHERE queue = q.name AND receipt IS NOT NULL
+            AND lease_expires_at > now() AND not_before > now()) AS delayed
+    ) d
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS dead FROM ${table(sql, schema, "dead_letters")} WHERE queue = q.name
+    ) x`;
   const byName = new Map(rows.map((r) => [r.queue, { ...r }]));
   return names.map((name) => byName.get(name)!);
 }

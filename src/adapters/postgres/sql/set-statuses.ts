@@ -1,12 +1,19 @@
 import type postgres from "postgres";
 import type { TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
+import {
+  TIMELINE_CAP,
+  appendTimeline,
+  latestWithTimelines,
+  withoutTimeline,
+} from "../../../core/timeline.ts";
 import { type Queryable, json, table } from "../database.ts";
 
 /**
  * The upsert of whole task statuses, each expiring `ttlMs` from now by the database
  * clock, as a statement fragment (usable alone or inside a WITH). When an id appears
- * twice, the later status wins. `statuses` must not be empty.
+ * twice, the later status wins. Timeline entries are appended to the live row's (a
+ * timeline whose row has expired is dropped). `statuses` must not be empty.
  */
 export function upsertStatuses(
   sql: Queryable,
@@ -15,17 +22,29 @@ export function upsertStatuses(
   ttlMs: number,
 ): postgres.PendingQuery<postgres.Row[]> {
   checkStatusesStorable(statuses);
-  const latest = [...new Map(statuses.map((s) => [s.id, s])).values()];
+  // Each status's entries collapsed here, so the server only joins them to the stored ones.
+  const latest = latestWithTimelines(statuses).map((status) =>
+    status.timeline?.length
+      ? { ...status, timeline: appendTimeline([], status.timeline, TIMELINE_CAP) }
+      : withoutTimeline(status),
+  );
   return sql`
     INSERT INTO ${table(sql, schema, "task_results")} AS r
-      (id, state, name, queue, status, updated_at, expires_at)
-    SELECT s->>'id', s->>'state', coalesce(s->>'name', ''), coalesce(s->>'queue', ''), s,
+      (id, state, name, queue, status, timeline, updated_at, expires_at)
+    SELECT s->>'id', s->>'state', coalesce(s->>'name', ''), coalesce(s->>'queue', ''),
+      s - 'timeline', s->'timeline',
       coalesce(to_timestamp((s->>'updatedAt')::double precision / 1000), now()),
       now() + interval '1 millisecond' * ${ttlMs}::double precision
     FROM jsonb_array_elements(${json(sql, latest)}) AS t(s)
     ON CONFLICT (id) DO UPDATE SET
       state = excluded.state, name = excluded.name, queue = excluded.queue,
-      status = excluded.status, updated_at = excluded.updated_at, expires_at = excluded.expires_at`;
+      status = excluded.status, updated_at = excluded.updated_at, expires_at = excluded.expires_at,
+      timeline = CASE
+        WHEN r.expires_at <= now() THEN excluded.timeline
+        WHEN excluded.timeline IS NULL OR r.timeline IS NULL
+          THEN coalesce(excluded.timeline, r.timeline)
+        ELSE ${sql(schema)}.timeline_append(r.timeline, excluded.timeline, ${TIMELINE_CAP}::integer)
+      END`;
 }
 
 /** Upserts whole task statuses in one statement (see `upsertStatuses`). */

@@ -7,8 +7,7 @@ import { ACK_RECEIPTS, STORE_STATUSES } from "./shared.ts";
  * before any ack, so an entry is never acked without its status.
  *
  * KEYS: resultsByUpdated, resultsByExpiry, taskIds, leases, stream band 0..9
- * ARGV: group, queue, result key prefix, ttlMs, expiresAt, count,
- *       (id, updatedAt, json) per status, then receipt...
+ * ARGV: group, queue, then the statuses as `store_statuses` in shared.ts takes them, then receipt...
  * Returns how many entries were acked.
  */
 export const ackWithStatusesScript = luaScript(

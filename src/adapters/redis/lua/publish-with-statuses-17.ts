@@ -9,8 +9,7 @@ import { PUBLISH_ENVELOPES, STORE_STATUSES } from "./shared.ts";
  *
  * KEYS: resultsByUpdated, resultsByExpiry, taskIds, queues, delayed, delayedData, wake,
  *       stream band 0..9
- * ARGV: group, queue, result key prefix, ttlMs, expiresAt, count,
- *       (id, updatedAt, json) per status, then (id, band, vt, notBefore, json) per envelope
+ * ARGV: group, queue, then the statuses as `store_statuses` in shared.ts takes them, then (id, band, vt, notBefore, json) per envelope
  * Returns one flag per envelope: 1 accepted, 0 duplicate.
  */
 export const publishWithStatusesScript = luaScript(

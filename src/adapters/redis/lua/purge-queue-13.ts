@@ -1,23 +1,45 @@
-import { luaScript } from "../scripts.ts";
+import type { Redis } from "ioredis";
+import type { QueueKeys } from "../keys.ts";
+import { execPipeline, luaScript, runScript } from "../scripts.ts";
 
 /**
- * Deletes a queue's ready and delayed tasks (not in-flight ones) and forgets their ids.
- * Ready entries are those after the group's last-delivered id; everything before it is
- * leased.
+ * Entries deleted per script call. Redis runs one script at a time and nothing else
+ * meanwhile, so a purge is many short calls (about a millisecond each) rather than one
+ * that blocks the server for as long as a million-entry queue takes.
+ */
+export const PURGE_CHUNK = 500;
+
+/**
+ * Deletes up to `budget` of a queue's ready and delayed tasks (not in-flight ones) and
+ * forgets their ids. Ready entries are those after the group's last-delivered id, up to
+ * the band's `stop` id (its newest entry when the purge began, so a purge racing a
+ * producer ends); everything before the last-delivered id is leased.
  *
  * KEYS: taskIds, delayed, delayedData, stream band 0..9
- * ARGV: group, queue
- * Returns how many tasks were deleted.
+ * ARGV: group, queue, budget, stop id of band 0..9 ('' = empty band)
+ * Returns { deleted, done (1 when nothing is left to delete) }.
  */
 export const purgeQueueScript = luaScript(
   "stemPurgeQueue",
   13,
   `
-local group, queue = ARGV[1], ARGV[2]
+local group, queue, budget = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local removed = 0
 
-local function forget(id)
-  if id and redis.call('HGET', KEYS[1], id) == queue then redis.call('HDEL', KEYS[1], id) end
+-- Ids among \`ids\` that taskIds records for this queue.
+local function owned(ids)
+  local mine = {}
+  local owners = redis.call('HMGET', KEYS[1], unpack(ids))
+  for i, id in ipairs(ids) do
+    if owners[i] == queue then mine[#mine + 1] = id end
+  end
+  return mine
+end
+
+local function forget(ids)
+  if #ids == 0 then return end
+  local mine = owned(ids)
+  if #mine > 0 then redis.call('HDEL', KEYS[1], unpack(mine)) end
 end
 
 local function last_delivered(stream)
@@ -35,31 +57,66 @@ local function last_delivered(stream)
 end
 
 for band = 0, 9 do
-  local stream = KEYS[4 + band]
-  if redis.call('EXISTS', stream) == 1 then
+  local stream, stop = KEYS[4 + band], ARGV[4 + band]
+  if budget > 0 and stop ~= '' then
     local last = last_delivered(stream)
-    local start = last and ('(' .. last) or '-'
-    while true do
-      local entries = redis.call('XRANGE', stream, start, '+', 'COUNT', 500)
-      if #entries == 0 then break end
+    local entries = redis.call('XRANGE', stream, last and ('(' .. last) or '-', stop, 'COUNT', budget)
+    if #entries > 0 then
+      local entry_ids, task_ids = {}, {}
       for _, item in ipairs(entries) do
+        entry_ids[#entry_ids + 1] = item[1]
         local fields = item[2]
         for i = 1, #fields, 2 do
-          if fields[i] == 'id' then forget(fields[i + 1]) end
+          if fields[i] == 'id' then task_ids[#task_ids + 1] = fields[i + 1] end
         end
-        redis.call('XDEL', stream, item[1])
-        removed = removed + 1
-        start = '(' .. item[1]
       end
+      forget(task_ids)
+      redis.call('XDEL', stream, unpack(entry_ids))
+      removed = removed + #entry_ids
+      budget = budget - #entry_ids
     end
   end
 end
 
-for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  forget(id)
-  removed = removed + 1
+if budget > 0 then
+  local ids = redis.call('ZRANGE', KEYS[2], 0, budget - 1)
+  if #ids > 0 then
+    forget(ids)
+    redis.call('ZREM', KEYS[2], unpack(ids))
+    redis.call('HDEL', KEYS[3], unpack(ids))
+    removed = removed + #ids
+    budget = budget - #ids
+  end
 end
-redis.call('DEL', KEYS[2], KEYS[3])
-return removed
+return { removed, budget > 0 and 1 or 0 }
 `,
 );
+
+/**
+ * Purges a queue in chunks of PURGE_CHUNK entries, one script call each, up to the
+ * entries each band held when the purge began. Returns how many tasks were deleted.
+ */
+export async function purgeQueue(
+  client: Redis,
+  taskIds: string,
+  group: string,
+  queue: string,
+  keys: QueueKeys,
+): Promise<number> {
+  const newest = client.pipeline();
+  for (const stream of keys.streams) newest.xrevrange(stream, "+", "-", "COUNT", 1);
+  const stops = ((await execPipeline(newest)) as [string, string[]][][]).map(
+    (entries) => entries[0]?.[0] ?? "",
+  );
+  let total = 0;
+  for (;;) {
+    const [removed, done] = await runScript<[number, number]>(
+      client,
+      purgeQueueScript,
+      [taskIds, keys.delayed, keys.delayedData, ...keys.streams],
+      [group, queue, PURGE_CHUNK, ...stops],
+    );
+    total += removed;
+    if (done === 1) return total;
+  }
+}

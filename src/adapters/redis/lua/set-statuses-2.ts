@@ -5,7 +5,7 @@ import { STORE_STATUSES } from "./shared.ts";
  * Stores task statuses (result backend `set`): one command for a whole batch.
  *
  * KEYS: resultsByUpdated, resultsByExpiry
- * ARGV: result key prefix, ttlMs, expiresAt, count, then (id, updatedAt, json) per status
+ * ARGV: the statuses as `store_statuses` in shared.ts takes them
  * Returns how many statuses were stored.
  */
 export const setStatusesScript = luaScript(
@@ -13,6 +13,6 @@ export const setStatusesScript = luaScript(
   2,
   `${STORE_STATUSES}
 store_statuses(KEYS[1], KEYS[2], 1)
-return tonumber(ARGV[4])
+return tonumber(ARGV[6])
 `,
 );

@@ -80,18 +80,44 @@ end
 
 /**
  * `store_statuses(updated, expiry, i)`: stores task statuses given in ARGV from index `i` as
- * `resultPrefix, ttlMs, expiresAt, count, (id, updatedAt, json) * count`: each JSON under
- * `resultPrefix .. id` with the ttl, indexed by updatedAt in `updated` and by expiresAt
- * in `expiry`. Returns the ARGV index after the statuses.
+ * `resultPrefix, timelinePrefix, ttlMs, expiresAt, timelineCap, count,
+ * (id, updatedAt, json, timelineEntries) * count`: each JSON under `resultPrefix .. id`
+ * with the ttl, indexed by updatedAt in `updated` and by expiresAt in `expiry`; the
+ * timeline entries (JSON objects, one per line) are appended to the LIST
+ * `timelinePrefix .. id` as appendTimeline in core/timeline.ts does, and the list gets
+ * the status's ttl. Returns the ARGV index after the statuses.
  */
 export const STORE_STATUSES = `
+local function append_timeline(key, lines, ttl, cap)
+  if lines ~= '' then
+    local progress = '"event":"progress"'
+    for line in string.gmatch(lines, '[^\\n]+') do
+      local last = string.find(line, progress, 1, true) and redis.call('LINDEX', key, -1)
+      if last and string.find(last, progress, 1, true) then
+        redis.call('LSET', key, -1, line)
+      else
+        redis.call('RPUSH', key, line)
+      end
+    end
+    local n = redis.call('LLEN', key)
+    if n > cap then
+      local first = redis.call('LINDEX', key, 0)
+      redis.call('LTRIM', key, n - cap + 1, -1)
+      redis.call('LPUSH', key, first)
+    end
+  end
+  redis.call('PEXPIRE', key, ttl)
+end
+
 local function store_statuses(updated, expiry, i)
-  local result_prefix, ttl, expires_at, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+  local result_prefix, timeline_prefix, ttl, expires_at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local cap, count = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  i = i + 6
   local by_updated, by_expiry = {}, {}
   for _ = 1, count do
     local id = ARGV[i]
     redis.call('SET', result_prefix .. id, ARGV[i + 2], 'PX', ttl)
+    append_timeline(timeline_prefix .. id, ARGV[i + 3], ttl, cap)
     by_updated[#by_updated + 1] = ARGV[i + 1]
     by_updated[#by_updated + 1] = id
     by_expiry[#by_expiry + 1] = expires_at
@@ -102,7 +128,7 @@ local function store_statuses(updated, expiry, i)
       redis.call('ZADD', expiry, unpack(by_expiry))
       by_updated, by_expiry = {}, {}
     end
-    i = i + 3
+    i = i + 4
   end
   if #by_updated > 0 then
     redis.call('ZADD', updated, unpack(by_updated))

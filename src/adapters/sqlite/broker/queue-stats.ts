@@ -1,4 +1,9 @@
-/** Queue depths: pending, in-flight, delayed and dead counts per queue, from one snapshot. */
+/**
+ * Queue depths: pending, in-flight, delayed and dead counts per queue, from one snapshot.
+ * The job total comes from stem_queue_sizes (kept by triggers), in-flight and delayed
+ * counts from their indexes, so a queue of a million pending jobs costs no more to count
+ * than an empty one.
+ */
 import type { QueueStats } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
 
@@ -7,13 +12,18 @@ SELECT name FROM stem_queues
 UNION SELECT DISTINCT queue FROM stem_dead_letters
 ORDER BY 1`;
 
+// Delayed = due later and not leased. Counted as every job due later (the index alone)
+// minus the leased ones due later (only in-flight rows are read), not by reading every
+// delayed row to look at its lease.
 const COUNT_JOBS = `
 SELECT
-  count(*) AS total,
-  coalesce(sum(CASE WHEN lease_expires_at > $now THEN 1 ELSE 0 END), 0) AS inflight,
-  coalesce(sum(CASE WHEN (lease_expires_at IS NULL OR lease_expires_at <= $now)
-                     AND not_before > $now THEN 1 ELSE 0 END), 0) AS delayed
-FROM stem_jobs WHERE queue = $queue`;
+  coalesce((SELECT jobs FROM stem_queue_sizes WHERE queue = $queue), 0) AS total,
+  (SELECT count(*) FROM stem_jobs INDEXED BY stem_jobs_leased
+    WHERE queue = $queue AND lease_expires_at > $now) AS inflight,
+  (SELECT count(*) FROM stem_jobs INDEXED BY stem_jobs_delayed
+    WHERE queue = $queue AND not_before > $now)
+  - (SELECT count(*) FROM stem_jobs INDEXED BY stem_jobs_leased
+    WHERE queue = $queue AND lease_expires_at > $now AND not_before > $now) AS delayed`;
 
 const COUNT_DEAD = "SELECT count(*) AS dead FROM stem_dead_letters WHERE queue = ?";
 

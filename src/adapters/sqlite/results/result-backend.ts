@@ -1,6 +1,8 @@
 import type {
   GroupDescriptor,
   GroupStatus,
+  MinuteCount,
+  MinuteCountQuery,
   ResultBackend,
   TaskStatusQuery,
   WorkerHeartbeat,
@@ -9,6 +11,7 @@ import type { TaskStatus } from "../../../core/states.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { addGroupResult, claimChord, getGroup, initGroup } from "./groups.ts";
 import { getHeartbeat, listHeartbeats, removeHeartbeat, setHeartbeat } from "./heartbeats.ts";
+import { addMinuteCounts, pruneMinuteCounts, readMinuteCounts } from "./minute-counts.ts";
 import { expireStatus, getStatuses, listStatuses, setStatuses } from "./statuses.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
@@ -79,6 +82,18 @@ export class SqliteResultBackend implements ResultBackend {
 
   async removeHeartbeat(workerId: string): Promise<void> {
     removeHeartbeat(this.db, workerId);
+  }
+
+  async addMinuteCounts(counts: MinuteCount[]): Promise<void> {
+    addMinuteCounts(this.db, counts);
+  }
+
+  async readMinuteCounts(query: MinuteCountQuery): Promise<MinuteCount[]> {
+    return readMinuteCounts(this.db, query);
+  }
+
+  async pruneMinuteCounts(before: number): Promise<void> {
+    pruneMinuteCounts(this.db, before);
   }
 
   /** The connection owns the database; nothing to release here. */

@@ -2,17 +2,22 @@
 import type { TaskStatusQuery } from "../../contracts.ts";
 import type { TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
+import { type TimelineEntry, appendTimeline, withoutTimeline } from "../../../core/timeline.ts";
 import type { SqliteDatabase } from "../database.ts";
 
 const UPSERT = `
-INSERT INTO stem_task_statuses (id, name, queue, state, updated_at, status, expires_at)
-VALUES ($id, $name, $queue, $state, $updatedAt, $status, $expiresAt)
+INSERT INTO stem_task_statuses (id, name, queue, state, updated_at, status, timeline, expires_at)
+VALUES ($id, $name, $queue, $state, $updatedAt, $status, $timeline, $expiresAt)
 ON CONFLICT (id) DO UPDATE SET
   name = excluded.name, queue = excluded.queue, state = excluded.state,
-  updated_at = excluded.updated_at, status = excluded.status, expires_at = excluded.expires_at`;
+  updated_at = excluded.updated_at, status = excluded.status, timeline = excluded.timeline,
+  expires_at = excluded.expires_at`;
+
+const SELECT_TIMELINE =
+  "SELECT timeline FROM stem_task_statuses WHERE id = ? AND expires_at > ? AND timeline IS NOT NULL";
 
 const SELECT_LIVE = `
-SELECT id, status FROM stem_task_statuses
+SELECT id, status, timeline FROM stem_task_statuses
 WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?`;
 
 const LIST = `
@@ -21,6 +26,8 @@ WHERE expires_at > $now
   AND ($state IS NULL OR state = $state)
   AND ($queue IS NULL OR queue = $queue)
   AND ($name IS NULL OR name = $name)
+  AND ($since IS NULL OR updated_at >= $since)
+  AND ($until IS NULL OR updated_at <= $until)
 ORDER BY updated_at DESC
 LIMIT $limit OFFSET $offset`;
 
@@ -37,6 +44,7 @@ type UpsertParams = [
     state: string;
     updatedAt: number;
     status: string;
+    timeline: string | null;
     expiresAt: number;
   },
 ];
@@ -45,15 +53,24 @@ export function setStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresA
   if (statuses.length === 0) return;
   checkStatusesStorable(statuses);
   const upsert = db.statement<unknown, UpsertParams>(UPSERT);
+  const kept = db.statement<{ timeline: string }, [string, number]>(SELECT_TIMELINE);
+  const now = db.now();
   db.write(() => {
     for (const status of statuses) {
+      // Read inside the write transaction: the append is atomic, and costs no round trip.
+      const stored = kept.get(status.id, now)?.timeline;
+      const timeline = appendTimeline(
+        stored ? (JSON.parse(stored) as TimelineEntry[]) : [],
+        status.timeline,
+      );
       upsert.run({
         id: status.id,
         name: status.name,
         queue: status.queue,
         state: status.state,
         updatedAt: status.updatedAt,
-        status: JSON.stringify(status),
+        status: JSON.stringify(withoutTimeline(status)),
+        timeline: timeline.length > 0 ? JSON.stringify(timeline) : null,
         expiresAt,
       });
     }
@@ -63,12 +80,18 @@ export function setStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresA
 /** Live statuses for `ids`, in the order asked, null where missing or expired. */
 export function getStatuses(db: SqliteDatabase, ids: string[], now: number): (TaskStatus | null)[] {
   if (ids.length === 0) return [];
-  const select = db.statement<{ id: string; status: string }, [string, number]>(SELECT_LIVE);
+  const select = db.statement<
+    { id: string; status: string; timeline: string | null },
+    [string, number]
+  >(SELECT_LIVE);
   const rows = db.single(() => select.all(JSON.stringify(ids), now));
-  const byId = new Map(rows.map((row) => [row.id, row.status]));
+  const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => {
-    const text = byId.get(id);
-    return text === undefined ? null : (JSON.parse(text) as TaskStatus);
+    const row = byId.get(id);
+    if (row === undefined) return null;
+    const status = JSON.parse(row.status) as TaskStatus;
+    if (row.timeline !== null) status.timeline = JSON.parse(row.timeline) as TimelineEntry[];
+    return status;
   });
 }
 
@@ -85,6 +108,8 @@ export function listStatuses(
         state: string | null;
         queue: string | null;
         name: string | null;
+        since: number | null;
+        until: number | null;
         limit: number;
         offset: number;
       },
@@ -96,6 +121,8 @@ export function listStatuses(
       state: query.state ?? null,
       queue: query.queue ?? null,
       name: query.name ?? null,
+      since: query.updatedSince ?? null,
+      until: query.updatedUntil ?? null,
       limit: query.limit ?? DEFAULT_LIST_LIMIT,
       offset: query.offset ?? 0,
     }),

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { query } from "../api.ts";
 import { Chart } from "../chart.ts";
-import { Loading, Notice, Table } from "../components.ts";
+import { Loading, Table } from "../components.ts";
 import { duration } from "../format.ts";
 import { html } from "../html.ts";
 import { useResource } from "../hooks.ts";
@@ -11,17 +11,24 @@ import type { PageProps } from "../route.ts";
 interface Summary {
   count: number;
   failed: number;
+  retried: number;
   failureRate: number;
   p50?: number;
   p95?: number;
   p99?: number;
 }
 
+interface Drift {
+  average?: number;
+  max?: number;
+  runs: number;
+}
+
 interface Metrics {
-  complete: boolean;
   tasks: (Summary & { name: string })[];
   series: (Summary & { t: number })[];
-  drift: { id: string; last?: number; average?: number; max?: number; runs: number }[];
+  drift: (Drift & { id: string; last?: number })[];
+  driftSeries: (Drift & { t: number })[];
 }
 
 const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
@@ -35,7 +42,7 @@ export function MetricsPage({ params }: PageProps) {
   return html`
     <h2>Metrics</h2>
     <div class="toolbar">
-      ${["1h", "24h"].map(
+      ${["15m", "1h", "24h"].map(
         (w) =>
           html`<button type="button" class=${w === window ? "primary" : ""} aria-pressed=${w === window} onClick=${() => setWindow(w)}>${w}</button>`,
       )}
@@ -45,11 +52,11 @@ export function MetricsPage({ params }: PageProps) {
       !data
         ? html`<${Loading} error=${error} />`
         : html`
-          ${data.complete ? null : html`<${Notice}>More tasks finished in this window than are read at once: the oldest part of it is not counted.<//>`}
           <div class="grid2">
             <${Chart} title="Tasks finished per bucket" times=${times} series=${[
               { label: "finished", color: "#3b6fe0", values: data.series.map((s) => s.count) },
               { label: "failed", color: "#d64545", values: data.series.map((s) => s.failed) },
+              { label: "retried", color: "#c98a12", values: data.series.map((s) => s.retried) },
             ]} />
             <${Chart} title="Duration (ms)" times=${times} series=${[
               { label: "p50", color: "#2e9e4f", values: data.series.map((s) => s.p50 ?? 0) },
@@ -58,18 +65,27 @@ export function MetricsPage({ params }: PageProps) {
             ]} />
           </div>
           <h3>By task</h3>
-          <${Table} label="task metrics" empty="no task finished in this window" narrow=${[4, 6]}
-            head=${["task", "finished", "failed", "failure rate", "p50", "p95", "p99"]}
+          <${Table} label="task metrics" empty="no task finished in this window" narrow=${[3, 5, 7]}
+            head=${["task", "finished", "failed", "retried", "failure rate", "p50", "p95", "p99"]}
             rows=${data.tasks.map((t) => [
               html`<a href=${`#/tasks?name=${encodeURIComponent(t.name)}`}>${t.name}</a>`,
               t.count,
               t.failed,
+              t.retried,
               percent(t.failureRate),
               ms(t.p50),
               ms(t.p95),
               ms(t.p99),
             ])} />
           <h3>Beat drift</h3>
+          <${Chart} title="Beat drift (ms)" times=${times} series=${[
+            {
+              label: "average",
+              color: "#3b6fe0",
+              values: data.driftSeries.map((d) => d.average ?? 0),
+            },
+            { label: "max", color: "#d64545", values: data.driftSeries.map((d) => d.max ?? 0) },
+          ]} />
           <${Table} label="beat drift" empty="no schedule entries" head=${["entry", "last", "average", "max", "runs measured"]}
             rows=${data.drift.map((d) => [
               html`<a href=${`#/schedules/${encodeURIComponent(d.id)}`}>${d.id}</a>`,
@@ -78,6 +94,6 @@ export function MetricsPage({ params }: PageProps) {
               ms(d.max),
               d.runs,
             ])} />
-          <p class="muted">From the task statuses the result backend still keeps (they expire after its time to live).</p>`
+          <p class="muted">From the per-minute counters the workers keep in the result backend (one day is kept); durations are read from a log-scale histogram, within about 10%. Drift from each entry's run history.</p>`
     }`;
 }

@@ -10,7 +10,8 @@ interface Overview {
   now: number;
   totals: Record<"pending" | "inflight" | "delayed" | "dead" | "processed" | "failed", number>;
   workers: { alive: number; lost: number };
-  throughput: { t: number; succeededPerSec: number; failedPerSec: number; depth: number }[];
+  /** Per bucket; depth is null where no dashboard sampled it. */
+  throughput: { t: number; succeededPerSec: number; failedPerSec: number; depth: number | null }[];
   queues: {
     queue: string;
     pending: number;
@@ -90,7 +91,7 @@ export function OverviewPage() {
         { label: "failed", color: "#d64545", values: data.throughput.map((s) => s.failedPerSec) },
       ]} />
       <${Chart} title="Queue depth (pending + delayed)" times=${times} series=${[
-        { label: "depth", color: "#3b6fe0", values: data.throughput.map((s) => s.depth) },
+        { label: "depth", color: "#3b6fe0", values: data.throughput.map((s) => s.depth ?? 0) },
       ]} />
     </div>
     <div class="grid2">

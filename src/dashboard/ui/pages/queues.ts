@@ -13,6 +13,25 @@ interface QueueView {
   paused: boolean;
   workers: number;
   concurrency: number;
+  /** Per task: `rateLimit` and any other limit a worker advertises (shown as `name value`). */
+  limits: { task: string; queue?: string; source: string; [limit: string]: unknown }[];
+}
+
+/** How a known limit reads; another one shows as `name value`. */
+const LIMIT_WORDS: Record<string, (value: unknown) => string> = {
+  rateLimit: (value) => String(value),
+  globalConcurrency: (value) => `at most ${String(value)} running at once`,
+};
+
+/** A queue's task limits, one line each: `task 10/s per args.tenant` (other limits as `name value`). */
+function Limits({ limits }: { limits: QueueView["limits"] }) {
+  if (limits.length === 0) return html`<span class="muted">none</span>`;
+  return html`<ul class="plain">${limits.map(({ task, queue: _, source, ...rest }) => {
+    const text = Object.entries(rest)
+      .map(([k, v]) => LIMIT_WORDS[k]?.(v) ?? `${k} ${String(v)}`)
+      .join(", ");
+    return html`<li title=${`from ${source === "registry" ? "this process's task registry" : "a live worker's heartbeat"}`}>${task} <span class="mono">${text}</span></li>`;
+  })}</ul>`;
 }
 
 export function QueuesPage({ session }: PageProps) {
@@ -30,8 +49,8 @@ export function QueuesPage({ session }: PageProps) {
     <${Table}
       label="queues"
       empty="no queues yet"
-      narrow=${[3, 6]}
-      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", ...(session.readOnly ? [] : ["actions"])]}
+      narrow=${[3, 6, 7]}
+      head=${["queue", "pending", "in flight", "delayed", "dead", "state", "workers (concurrency)", "limits", ...(session.readOnly ? [] : ["actions"])]}
       rows=${data.queues.map((q) => [
         html`<span data-queue=${q.queue}>${q.queue}</span>`,
         q.pending,
@@ -40,6 +59,7 @@ export function QueuesPage({ session }: PageProps) {
         html`<a href=${`#/dead-letters?queue=${encodeURIComponent(q.queue)}`}>${q.dead}</a>`,
         html`<${State} state=${q.paused ? "paused" : "active"} />`,
         `${q.workers} (${q.concurrency})`,
+        html`<${Limits} limits=${q.limits} />`,
         ...(session.readOnly
           ? []
           : [
@@ -68,5 +88,5 @@ export function QueuesPage({ session }: PageProps) {
             ]),
       ])}
     />
-    <p class="muted">Rate and concurrency limits are task options; the workers column sums the concurrency of live workers consuming each queue.</p>`;
+    <p class="muted">Rate limits and global concurrency limits are task options, shown under the queue each task is sent to, as this process's task registry or the live workers' heartbeats report them; the workers column sums the concurrency of live workers consuming each queue.</p>`;
 }

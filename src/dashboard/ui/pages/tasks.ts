@@ -60,11 +60,12 @@ function TaskList({ params }: PageProps) {
     name: params.get("name") ?? "",
     queue: params.get("queue") ?? "",
     since: params.get("since") ?? "",
+    until: params.get("until") ?? "",
   });
   const [offset, setOffset] = useState(0);
-  const since = filter.since ? new Date(filter.since).toISOString() : undefined;
+  const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
   const { data, error } = useResource<{ tasks: TaskStatus[] }>(
-    `/api/tasks${query({ ...filter, since, limit: LIMIT, offset })}`,
+    `/api/tasks${query({ ...filter, since: iso(filter.since), until: iso(filter.until), limit: LIMIT, offset })}`,
   );
   const field = (key: keyof typeof filter) => (e: Event) => {
     setOffset(0);
@@ -79,7 +80,8 @@ function TaskList({ params }: PageProps) {
       </select></label>
       <label>Task name<input name="name" value=${filter.name} onChange=${field("name")} /></label>
       <label>Queue<input name="queue" value=${filter.queue} onChange=${field("queue")} /></label>
-      <label>Created since<input name="since" type="datetime-local" value=${filter.since} onChange=${field("since")} /></label>
+      <label>Updated since<input name="since" type="datetime-local" value=${filter.since} onChange=${field("since")} /></label>
+      <label>Updated until<input name="until" type="datetime-local" value=${filter.until} onChange=${field("until")} /></label>
     </form>
     ${
       !data
@@ -88,14 +90,14 @@ function TaskList({ params }: PageProps) {
             label="tasks"
             empty="no task matches"
             narrow=${[2, 4, 6]}
-            head=${["task", "name", "queue", "state", "attempt", "created", "runtime"]}
+            head=${["task", "name", "queue", "state", "attempt", "updated", "runtime"]}
             rows=${data.tasks.map((t) => [
               html`<a class="mono" href=${`#/tasks/${encodeURIComponent(t.id)}`}>${shortId(t.id)}</a>`,
               t.name,
               t.queue,
               html`<${State} state=${t.state} />`,
               t.attempt,
-              time(t.createdAt),
+              time(t.updatedAt),
               t.startedAt && t.finishedAt ? duration(t.finishedAt - t.startedAt) : "",
             ])}
           />
@@ -110,6 +112,8 @@ interface TaskDetailView {
   rootId: string | null;
   canvas: { index: number; id: string; name: string; role: string; state: string }[] | null;
   deadLetter: { reason: string; deadAt: number } | null;
+  /** The task's history, oldest first (`stem result --timeline`). */
+  timeline: { at: number; event: string; detail: string }[];
 }
 
 function taskLink(id: string | null) {
@@ -175,5 +179,8 @@ function TaskDetail({ id, session }: { id: string; session: PageProps["session"]
       rows=${data.canvas.map((m) => [m.index, taskLink(m.id), m.name, m.role, html`<${State} state=${m.state} />`])} />`
         : null
     }
+    <h3>Timeline</h3><${Table} label="timeline" empty="no timeline kept for this task"
+      head=${["time", "event", "detail"]}
+      rows=${data.timeline.map((e) => [time(e.at), e.event, e.detail])} />
     <h3>Meta</h3><${Json} value=${s.meta} />`;
 }

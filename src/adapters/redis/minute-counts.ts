@@ -1,0 +1,68 @@
+/**
+ * Per-minute counters on Redis: one hash per minute (field `series\ncounter`), expiring
+ * an hour after the retention so an unpruned store still stays bounded, and a ZSET of
+ * the minutes that have one, for range reads and pruning.
+ */
+import type { Redis } from "ioredis";
+import type { MinuteCount, MinuteCountQuery } from "../contracts.ts";
+import { MINUTE_COUNTS_RETENTION_MS } from "../../core/minute-counts.ts";
+import type { RedisKeys } from "./keys.ts";
+import { addMinuteCountsScript } from "./lua/add-minute-counts-1.ts";
+import { pruneMinuteCountsScript } from "./lua/prune-minute-counts-1.ts";
+import { type ScriptArg, execPipeline, runScript } from "./scripts.ts";
+
+const TTL_MS = MINUTE_COUNTS_RETENTION_MS + 3_600_000;
+
+export const MINUTE_COUNT_SCRIPTS = [addMinuteCountsScript, pruneMinuteCountsScript];
+
+export async function addMinuteCounts(
+  client: Redis,
+  keys: RedisKeys,
+  counts: MinuteCount[],
+): Promise<void> {
+  if (counts.length === 0) return;
+  const args: ScriptArg[] = [keys.minuteCountPrefix, TTL_MS];
+  for (const c of counts) args.push(c.minute, `${c.series}\n${c.counter}`, c.value);
+  await runScript(client, addMinuteCountsScript, [keys.minuteCountIndex], args);
+}
+
+export async function readMinuteCounts(
+  client: Redis,
+  keys: RedisKeys,
+  query: MinuteCountQuery,
+): Promise<MinuteCount[]> {
+  const minutes = await client.zrangebyscore(keys.minuteCountIndex, query.from, `(${query.to}`);
+  if (minutes.length === 0) return [];
+  const pipeline = client.pipeline();
+  for (const minute of minutes) pipeline.hgetall(keys.minuteCountPrefix + minute);
+  const hashes = (await execPipeline(pipeline)) as Record<string, string>[];
+  const out: MinuteCount[] = [];
+  minutes.forEach((minute, i) => {
+    for (const [field, value] of Object.entries(hashes[i])) {
+      // Counter names never hold a newline; series (task names) might.
+      const cut = field.lastIndexOf("\n");
+      const series = field.slice(0, cut);
+      if (query.series !== undefined && series !== query.series) continue;
+      out.push({
+        minute: Number(minute),
+        series,
+        counter: field.slice(cut + 1),
+        value: Number(value),
+      });
+    }
+  });
+  return out;
+}
+
+export async function pruneMinuteCounts(
+  client: Redis,
+  keys: RedisKeys,
+  before: number,
+): Promise<void> {
+  await runScript(
+    client,
+    pruneMinuteCountsScript,
+    [keys.minuteCountIndex],
+    [keys.minuteCountPrefix, before],
+  );
+}

@@ -1,0 +1,24 @@
+/**
+ * The task timeline contract against every adapter: memory, a SQLite file, Redis under a
+ * fresh key prefix and Postgres under a fresh schema.
+ */
+import { connect } from "../../src/adapters/url.ts";
+import { timelineContract } from "../../src/testing/index.ts";
+import { ADAPTERS } from "../e2e/fixtures/adapter-stores.ts";
+
+for (const adapter of ADAPTERS) {
+  timelineContract(adapter.name, {
+    async create() {
+      const store = await adapter.open("timeline");
+      const connection = await connect(store.url);
+      return {
+        subject: { backend: connection.resultBackend(), broker: connection.broker() },
+        peer: async () => ({ backend: connection.resultBackend(), broker: connection.broker() }),
+        async cleanup() {
+          await connection.close();
+          await store.cleanup();
+        },
+      };
+    },
+  });
+}
