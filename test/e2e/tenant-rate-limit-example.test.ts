@@ -4,22 +4,10 @@
  * two mail tasks share the smtp group's 5/s bucket.
  */
 import { expect, test } from "bun:test";
-import { join } from "node:path";
+import { runExample } from "../fixtures/examples.ts";
 
 test("the tenant rate limit example runs and spaces each tenant's reports apart", async () => {
-  const proc = Bun.spawn(
-    [process.execPath, join(import.meta.dir, "../../examples/tenant-rate-limit.ts")],
-    {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, STEM_LOG_LEVEL: "warn" },
-    },
-  );
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { code, stdout, stderr } = await runExample("tenant-rate-limit.ts");
   expect(stderr).toBe("");
   expect(code).toBe(0);
   const at = new Map<string, number>();

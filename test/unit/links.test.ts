@@ -4,8 +4,8 @@
  * fails for good (not on a retry), neither runs for an expired task, and bad callbacks
  * are refused at enqueue, naming the option.
  */
+
 import { afterEach, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import {
   defineTask,
   FixedRetryStrategy,
@@ -16,6 +16,7 @@ import {
   UnrecoverableError,
 } from "../../src/index.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
+import { runExample } from "../fixtures/examples.ts";
 
 /** What each callback run saw, by task id. */
 const seen = new Map<string, { args: Record<string, unknown>; previous: unknown }[]>();
@@ -269,12 +270,10 @@ describe("bad callbacks are refused at enqueue", () => {
   }
 });
 
-test("examples/callbacks.ts prints the receipt and the alert", () => {
-  const run = Bun.spawnSync([process.execPath, "examples/callbacks.ts"], {
-    cwd: resolve(import.meta.dir, "../.."),
-  });
-  expect(run.exitCode, run.stderr.toString()).toBe(0);
-  expect(run.stdout.toString()).toBe(
+test("examples/callbacks.ts prints the receipt and the alert", async () => {
+  const run = await runExample("callbacks.ts", [], "info");
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toBe(
     "receipt: emailed a@example.com a receipt for 1200 cents (charge ch_4242)\n" +
       "alert: paging billing: demo.charge failed after its retries: card 4000-0002 declined\n",
   );

@@ -1,10 +1,11 @@
 /** Task events in one process (memory adapter): streams, filters, unsubscribing, waits. */
+
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
-import { defineTask, StemApp, StemError, task, type TaskEvent } from "../../src/index.ts";
-import { eventsFromStatus, MAX_EVENT_TEXT } from "../../src/events/from-status.ts";
-import { splitBySize } from "../../src/events/control-bus-events.ts";
 import type { TaskStatus } from "../../src/core/states.ts";
+import { splitBySize } from "../../src/events/control-bus-events.ts";
+import { eventsFromStatus, MAX_EVENT_TEXT } from "../../src/events/from-status.ts";
+import { defineTask, StemApp, StemError, type TaskEvent, task } from "../../src/index.ts";
+import { runExample } from "../fixtures/examples.ts";
 
 const double = defineTask<{ n: number; ms?: number }, number>({
   name: "ev.double",
@@ -209,13 +210,10 @@ describe("event contents", () => {
   });
 });
 
-test("examples/events.ts prints each task's events and the result its wait got", () => {
-  const run = Bun.spawnSync([process.execPath, "examples/events.ts"], {
-    cwd: resolve(import.meta.dir, "../.."),
-    env: { ...process.env, STEM_LOG_LEVEL: "silent" },
-  });
-  expect(run.exitCode, run.stderr.toString()).toBe(0);
-  const lines = run.stdout.toString().trim().split("\n");
+test("examples/events.ts prints each task's events and the result its wait got", async () => {
+  const run = await runExample("events.ts", [], "silent");
+  expect(run.code, run.stderr).toBe(0);
+  const lines = run.stdout.trim().split("\n");
   expect(lines).toContain("waitForTask: cat.png@2x");
   const of = (name: string) => lines.filter((l) => l.includes(name)).map((l) => l.split(/\s+/)[0]);
   expect(of("images.resize")).toEqual([
