@@ -6,15 +6,10 @@
  * with `stem beat --schedules`), with their run state from the store.
  */
 import { defineCommand } from "citty";
-import { withExamples } from "./output/help.ts";
-import { acceptsMorePositionals } from "./args-check.ts";
-import { confirmDeletion } from "./confirm.ts";
-import { requireDurable } from "./store-access.ts";
-import type { ScheduleStore } from "../src/adapters/contracts.ts";
+import { openMemory } from "../src/adapters/memory/index.ts";
 import { redactUrl } from "../src/adapters/url.ts";
 import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { StemError, StoreMissingError } from "../src/core/errors.ts";
-import { openMemory } from "../src/adapters/memory/index.ts";
 import type { ScheduleEntry } from "../src/core/schedule.ts";
 import { type ApplyItem, applySchedules, setScheduleEnabled } from "../src/scheduler/apply.ts";
 import { describeSpec } from "../src/scheduler/describe.ts";
@@ -23,6 +18,9 @@ import { nextRuns, type SchedulableEntry } from "../src/scheduler/next-run.ts";
 import { parseSpec } from "../src/scheduler/spec-validation.ts";
 import { toWallTime } from "../src/scheduler/time-zones.ts";
 import { isIanaTimeZone } from "../src/scheduler/value-checks.ts";
+import { acceptsMorePositionals } from "./args-check.ts";
+import { confirmDeletion } from "./confirm.ts";
+import { withExamples } from "./output/help.ts";
 import { explainCommand } from "./schedule-explain.ts";
 import {
   schedulePaths,
@@ -39,6 +37,7 @@ import {
   storeArgs,
   UsageError,
 } from "./shared.ts";
+import { requireDurable } from "./store-access.ts";
 
 /** Every positional argument (citty keeps the extra ones in `_`). */
 function positionals(args: { _?: unknown }): string[] {

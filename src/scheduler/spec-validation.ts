@@ -19,7 +19,6 @@ import {
   checkDuration,
   checkInstant,
   checkIntegerList,
-  checkNonEmptyString,
   checkNumberInRange,
   checkObject,
   checkSignedDuration,

@@ -100,6 +100,14 @@ export function postgresContracts(
     name,
     factory((c) => c.rateLimiter()),
   );
+  concurrencySlotsContract(
+    name,
+    factory((c) => c.concurrencySlots()),
+  );
+  minuteCountsContract(
+    name,
+    factory((c) => c.resultBackend()),
+  );
 
   // The workflow store takes its time from the suite's fake clock, given to the connection.
   const withClock: WorkflowStoreContractFactory = {

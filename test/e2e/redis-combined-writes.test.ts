@@ -12,11 +12,9 @@ import type { TaskState, TaskStatus } from "../../src/core/states.ts";
 import { Stem } from "../../src/core/stem.ts";
 import { REDIS_URL, useRedisPerTest } from "./fixtures/redis-server.ts";
 
-let prefix: string;
 let conn: RedisConnection;
 let other: RedisConnection;
 useRedisPerTest("combined", (r) => {
-  prefix = r.prefix;
   conn = r.conn;
   other = r.peer;
 });

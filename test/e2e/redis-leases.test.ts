@@ -8,11 +8,9 @@ import type { RedisConnection } from "../../src/adapters/redis/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import { useRedisPerTest } from "./fixtures/redis-server.ts";
 
-let prefix: string;
 let conn: RedisConnection;
 let peer: RedisConnection;
 useRedisPerTest("leases", (r) => {
-  prefix = r.prefix;
   conn = r.conn;
   peer = r.peer;
 });

@@ -9,7 +9,6 @@ import { afterEach, describe, expect, test } from "bun:test";
 import {
   Canvas,
   CanvasError,
-  chain,
   chord,
   defineTask,
   FakeClock,

@@ -2,7 +2,6 @@
  * The query side of a Postgres connection: the postgres.js pool, the schema, table
  * names, and how connection failures are retried, reported and turned into StemErrors.
  */
-import { logger as consola } from "../../core/logger.ts";
 import type postgres from "postgres";
 import { StemError } from "../../core/errors.ts";
 import { logger } from "../../core/logger.ts";
