@@ -134,6 +134,10 @@ export class RedisKeys {
   revokes(namespace: string): string {
     return `${this.prefix}:revokes:${namespace}`;
   }
+  /** ZSET: task id → version of its stored revoke entry (incremental reloads). */
+  revokeVersions(namespace: string): string {
+    return `${this.prefix}:revoke-versions:${namespace}`;
+  }
   rateBucket(key: string): string {
     return `${this.prefix}:rate:${key}`;
   }

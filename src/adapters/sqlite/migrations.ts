@@ -291,6 +291,14 @@ CREATE TABLE stem_concurrency_slots (
     description: "task timelines (a JSON array of entries beside each status)",
     sql: "ALTER TABLE stem_task_statuses ADD COLUMN timeline TEXT;",
   },
+  {
+    version: 9,
+    description: "revocations by version (incremental reloads) and by expiry (pruning)",
+    sql: `
+CREATE INDEX stem_revokes_by_version ON stem_revokes (namespace, version);
+CREATE INDEX stem_revokes_by_expiry ON stem_revokes (expires_at) WHERE expires_at IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

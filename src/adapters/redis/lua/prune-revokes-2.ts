@@ -1,15 +1,16 @@
 import { luaScript } from "../scripts.ts";
 
 /**
- * Deletes a namespace's revoke entries whose expiresAt is at or before `now`.
+ * Deletes a namespace's revoke entries whose expiresAt is at or before `now`, with their
+ * version index entries.
  *
- * KEYS: revokes(namespace)
+ * KEYS: revokes(namespace), revokeVersions(namespace)
  * ARGV: now
  * Returns how many were deleted.
  */
 export const pruneRevokesScript = luaScript(
   "stemPruneRevokes",
-  1,
+  2,
   `
 local now = tonumber(ARGV[1])
 local removed = 0
@@ -18,6 +19,7 @@ for i = 1, #all, 2 do
   local expires = cjson.decode(all[i + 1]).expiresAt
   if type(expires) == 'number' and expires <= now then
     redis.call('HDEL', KEYS[1], all[i])
+    redis.call('ZREM', KEYS[2], all[i])
     removed = removed + 1
   end
 end

@@ -1,15 +1,16 @@
 import { luaScript } from "../scripts.ts";
 
 /**
- * Stores revoke entries of one namespace whose version is higher than the stored one.
+ * Stores revoke entries of one namespace whose version is higher than the stored one,
+ * and indexes each stored entry by version.
  *
- * KEYS: revokes(namespace)
+ * KEYS: revokes(namespace), revokeVersions(namespace)
  * ARGV: per entry: taskId, version, entryJson
  * Returns, per entry, the JSON stored afterwards (the new one or the kept one).
  */
 export const upsertRevokesScript = luaScript(
   "stemUpsertRevokes",
-  1,
+  2,
   `
 local out = {}
 for i = 1, #ARGV, 3 do
@@ -18,6 +19,7 @@ for i = 1, #ARGV, 3 do
     out[#out + 1] = stored
   else
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+    redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i])
     out[#out + 1] = ARGV[i + 2]
   end
 end
