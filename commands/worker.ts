@@ -174,7 +174,7 @@ const revoke = defineCommand({
     reason: { type: "string", description: "Recorded with the revocation" },
     "expires-in": {
       type: "string",
-      description: "Forget the revocation after this long (e.g. 1h)",
+      description: "Forget the revocation after this long (e.g. 1h; default 7d)",
     },
   },
   run: async ({ args }) => {
@@ -311,6 +311,11 @@ export const workerCommand = defineCommand({
       description:
         "Deliveries allowed for tasks without their own maxDeliveries; past it a task is dead-lettered unrun (default 3 x (maxRetries + 1))",
     },
+    "dead-letter-retention": {
+      type: "string",
+      description:
+        "Delete dead letters older than this (e.g. 7d; 0 keeps them; overrides STEM_DEAD_LETTER_RETENTION; default 30d)",
+    },
     hostname: { type: "string", description: "Host name reported in heartbeats" },
     "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
   },
@@ -331,6 +336,8 @@ export const workerCommand = defineCommand({
     };
     const queues = repeatedFlag(rawArgs, "queue", "q");
     const queueGlobalConcurrency = queueLimits(repeatedFlag(rawArgs, "global-concurrency"));
+    const retention = args["dead-letter-retention"];
+    if (retention !== undefined) parseDuration(retention, "--dead-letter-retention");
     const client = await openClient(args, module.tasks, "write");
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
@@ -338,6 +345,7 @@ export const workerCommand = defineCommand({
       prefetch: integer(args.prefetch, "prefetch"),
       maxDeliveries: integer(args["max-deliveries"], "max-deliveries"),
       queueGlobalConcurrency,
+      deadLetterRetention: retention,
       isolation: args.isolation as "inline" | "thread",
       tasksModule: module.path,
       hostname: args.hostname,

@@ -24,6 +24,7 @@ import { Completions } from "./completions.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
 import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
+import { Housekeeping } from "./housekeeping.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 import { loadPausedQueues, Revocations } from "./revocations.ts";
@@ -61,6 +62,8 @@ export class Worker {
   readonly host: string;
   readonly queues: string[];
   readonly registry: TaskRegistry;
+  /** The retention sweeps this worker runs (absent with `housekeeping: false`). */
+  readonly housekeeping?: Housekeeping;
   private readonly options: WorkerOptions;
   private readonly clock: Clock;
   private readonly broker: Broker;
@@ -151,6 +154,17 @@ export class Worker {
       this.taskCounts,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
+    if (options.housekeeping !== false) {
+      this.housekeeping = new Housekeeping({
+        broker: this.broker,
+        backend: this.backend,
+        revokeStore: options.revokeStore,
+        lockStore: options.lockStore,
+        clock: this.clock,
+        owner: this.id,
+        deadLetterRetention: options.deadLetterRetention,
+      });
+    }
     this.leases = new LeaseKeeper({
       workerId: this.id,
       broker: this.broker,
@@ -264,6 +278,7 @@ export class Worker {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
     }
     this.autoscaler?.start();
+    this.housekeeping?.start();
     if (this.options.installSignalHandlers) this.installSignalHandlers();
     this.loopDone = this.loop();
     registerWorker({
@@ -654,6 +669,7 @@ export class Worker {
     await this.completions.flush().catch(() => {});
     await this.taskCounts.close();
     for (const t of this.timers) clearInterval(t);
+    await this.housekeeping?.stop();
     this.leases.stop();
     this.gate?.stop();
     clearTimeout(this.beatTimer);

@@ -18,6 +18,7 @@ import {
   minuteCountsContract,
   rateLimiterContract,
   resultBackendContract,
+  retentionContract,
   revokeStoreContract,
   scheduleStoreContract,
   workflowFencingContract,
@@ -99,6 +100,10 @@ export function postgresContracts(
   rateLimiterContract(
     name,
     factory((c) => c.rateLimiter()),
+  );
+  retentionContract(
+    name,
+    factory((c) => c),
   );
 
   // The workflow store takes its time from the suite's fake clock, given to the connection.
