@@ -325,6 +325,8 @@ export const workerCommand = defineCommand({
     if (rawArgs.some((a) => a in subCommands)) return;
     if (!args.tasks)
       throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    const retention = args["dead-letter-retention"];
+    if (retention !== undefined) parseDuration(retention, "--dead-letter-retention");
     keepServingOnUnhandledRejection("worker");
     const module = await loadTaskModule(args.tasks);
     const integer = (value: string | undefined, flag: string) => {
@@ -336,8 +338,6 @@ export const workerCommand = defineCommand({
     };
     const queues = repeatedFlag(rawArgs, "queue", "q");
     const queueGlobalConcurrency = queueLimits(repeatedFlag(rawArgs, "global-concurrency"));
-    const retention = args["dead-letter-retention"];
-    if (retention !== undefined) parseDuration(retention, "--dead-letter-retention");
     const client = await openClient(args, module.tasks, "write");
     const worker = client.createWorker({
       queues: queues.length ? queues : undefined,
