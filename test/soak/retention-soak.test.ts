@@ -1,0 +1,51 @@
+/**
+ * The retention soak on SQLite, Redis and Postgres (see retention-soak.ts): after every
+ * retention has passed, the store holds nothing that retention governs. `npm test` runs
+ * it with a few hundred tasks per backend; `npm run soak` with 200,000
+ * (STEM_SOAK_TASKS).
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { openTestStore, type TestStore } from "../e2e/fixtures/test-stores.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
+import { runSoak, type SoakKind } from "./retention-soak.ts";
+
+/** What may remain once every retention has passed: queue structures and the schema. */
+const STRUCTURE: Record<SoakKind, string[]> = {
+  sqlite: ["stem_migrations", "stem_queues", "stem_change_counters"],
+  postgres: ["migrations", "queues"],
+  redis: ["queue keys", "queues keys", "queues elements"],
+};
+/** Where each backend counts dead letters and revocations. */
+const COUNTED: Record<SoakKind, { dead: string; revokes: string }> = {
+  sqlite: { dead: "stem_dead_letters", revokes: "stem_revokes" },
+  postgres: { dead: "dead_letters", revokes: "revokes" },
+  redis: { dead: "dead elements", revokes: "revokes elements" },
+};
+
+captureLogs();
+const TASKS = Number(process.env.STEM_SOAK_TASKS ?? 300);
+const stores: TestStore[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.cleanup();
+});
+
+describe("retention soak", () => {
+  for (const kind of ["sqlite", "redis", "postgres"] as SoakKind[]) {
+    test(`${kind}: after every retention the store keeps only its queues and schema`, async () => {
+      const store = await openTestStore(kind, "soak");
+      stores.push(store);
+      const report = await runSoak(kind, store, TASKS);
+      // npm run soak reports the figures.
+      if (process.env.STEM_SOAK_TASKS) console.log(JSON.stringify(report));
+      expect(report.before[COUNTED[kind].dead]).toBe(report.deadLetters);
+      expect(report.before[COUNTED[kind].revokes]).toBe(report.revoked);
+      const left = Object.entries(report.after).filter(
+        ([what, n]) => n > 0 && !STRUCTURE[kind].includes(what),
+      );
+      expect(left).toEqual([]);
+      // Queue structures do not grow with the number of tasks.
+      if (kind === "redis") expect(report.after["queue keys"]).toBeLessThanOrEqual(12);
+      else expect(report.after[kind === "sqlite" ? "stem_queues" : "queues"]).toBe(1);
+    }, 3_600_000);
+  }
+});
