@@ -138,6 +138,10 @@ export class RedisKeys {
   revokeVersions(namespace: string): string {
     return `${this.prefix}:revoke-versions:${namespace}`;
   }
+  /** ZSET: task id → expiresAt of its stored revoke entry, for entries that expire (pruning). */
+  revokeExpiries(namespace: string): string {
+    return `${this.prefix}:revoke-expiries:${namespace}`;
+  }
   rateBucket(key: string): string {
     return `${this.prefix}:rate:${key}`;
   }

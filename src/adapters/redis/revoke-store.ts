@@ -1,12 +1,12 @@
 /**
  * Revocations on Redis: one hash per namespace (task id → entry JSON), versions compared
- * in Lua, and a sorted set per namespace indexing the entries by version.
+ * in Lua, and sorted sets per namespace indexing the entries by version and by expiry.
  */
 import type { Redis } from "ioredis";
 import type { RevokeEntry, RevokeStore } from "../contracts.ts";
 import type { RedisKeys } from "./keys.ts";
-import { pruneRevokesScript } from "./lua/prune-revokes-2.ts";
-import { upsertRevokesScript } from "./lua/upsert-revokes-2.ts";
+import { pruneRevokesScript } from "./lua/prune-revokes-3.ts";
+import { upsertRevokesScript } from "./lua/upsert-revokes-3.ts";
 import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
 
 /** Every script the revoke store runs. */
@@ -32,7 +32,7 @@ export class RedisRevokeStore implements RevokeStore {
       queueScript(
         pipeline,
         upsertRevokesScript,
-        [this.keys.revokes(namespace), this.keys.revokeVersions(namespace)],
+        this.scriptKeys(namespace),
         indexes.flatMap((i) => [entries[i].taskId, entries[i].version, JSON.stringify(entries[i])]),
       );
     }
@@ -66,12 +66,16 @@ export class RedisRevokeStore implements RevokeStore {
   }
 
   async pruneExpired(namespace: string, now: number): Promise<number> {
-    return runScript<number>(
-      this.client,
-      pruneRevokesScript,
-      [this.keys.revokes(namespace), this.keys.revokeVersions(namespace)],
-      [now],
-    );
+    return runScript<number>(this.client, pruneRevokesScript, this.scriptKeys(namespace), [now]);
+  }
+
+  /** The keys the revoke scripts take: the entries and their version and expiry indexes. */
+  private scriptKeys(namespace: string): string[] {
+    return [
+      this.keys.revokes(namespace),
+      this.keys.revokeVersions(namespace),
+      this.keys.revokeExpiries(namespace),
+    ];
   }
 
   /** Nothing of its own to release; the connection owns the client. */
