@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { withExamples } from "./output/help.ts";
 import { logger } from "../src/core/logger.ts";
-import { parseDuration } from "../src/core/duration.ts";
+import { formatDuration, parseDuration } from "../src/core/duration.ts";
 import { attemptNumber } from "../src/core/envelope.ts";
 import { StemError } from "../src/core/errors.ts";
 import type { DeadLetter } from "../src/adapters/contracts.ts";
@@ -196,15 +196,24 @@ const retry = defineCommand({
   },
 });
 
+/** Purges in batches so progress can be shown and no store is held busy for long. */
+const PURGE_BATCH = 1000;
+
 const purge = defineCommand({
   meta: {
     name: "purge",
-    description: "Delete dead letters (of --queue, or all); asks first unless --yes",
+    description:
+      "Delete dead letters (of --queue, older than --older-than, or all); asks first unless --yes",
   },
   args: {
     ...storeArgs,
     ...jsonArg,
     queue: { type: "string", alias: "q", description: "Only this queue" },
+    "older-than": {
+      type: "string",
+      description: "Only dead letters dead-lettered longer ago than this (e.g. 7d, 12h)",
+    },
+    "dry-run": { type: "boolean", description: "Only count what would be deleted" },
     yes: {
       type: "boolean",
       alias: "y",
@@ -212,16 +221,37 @@ const purge = defineCommand({
     },
   },
   run: async ({ args }) => {
-    if (!args.yes && !process.stdin.isTTY)
+    const olderThan =
+      args["older-than"] === undefined
+        ? undefined
+        : parseDuration(args["older-than"], "--older-than");
+    const dryRun = Boolean(args["dry-run"]);
+    if (!dryRun && !args.yes && !process.stdin.isTTY)
       throw new UsageError("refusing to purge without --yes when not on a terminal");
     await withClient(args, async (client) => {
-      const queues = args.queue ? [args.queue] : undefined;
-      const total = (await client.broker.stats(queues)).reduce((n, s) => n + s.dead, 0);
-      const what = `${total} dead letter(s)${args.queue ? ` of queue ${args.queue}` : ""}`;
+      const query = {
+        queue: args.queue,
+        before: olderThan === undefined ? undefined : Date.now() - olderThan,
+      };
+      const total = await client.broker.purgeDeadLetters({ ...query, dryRun: true });
+      const what = `${total} dead letter(s)${args.queue ? ` of queue ${args.queue}` : ""}${
+        olderThan === undefined ? "" : ` older than ${formatDuration(olderThan)}`
+      }`;
+      if (dryRun) {
+        if (args.json) printJson({ dryRun, count: total });
+        else process.stdout.write(`would delete ${what}\n`);
+        return;
+      }
       const question = `Delete ${what}? This cannot be undone.`;
       if (total > 0 && !(await confirmDeletion(question, args.yes))) return;
-      const removed = await client.broker.purgeDeadLetters({ queue: args.queue });
-      if (args.json) printJson({ removed });
+      let removed = 0;
+      for (;;) {
+        const batch = await client.broker.purgeDeadLetters({ ...query, limit: PURGE_BATCH });
+        removed += batch;
+        if (total > PURGE_BATCH && !args.json) logger.info(`deleted ${removed}/${total}`);
+        if (batch < PURGE_BATCH) break;
+      }
+      if (args.json) printJson({ dryRun, count: removed, removed });
       else process.stdout.write(`deleted ${removed} dead letter(s)\n`);
     });
   },
@@ -241,5 +271,9 @@ withExamples(retry, [
   "stem dlq retry 0199e5c2-7d1a-7c3e-9b4f-2a1d6e8f0c35",
   "stem dlq retry --all -q emails --dry-run",
 ]);
-withExamples(purge, ["stem dlq purge -q emails", "stem dlq purge -y"]);
+withExamples(purge, [
+  "stem dlq purge -q emails",
+  "stem dlq purge --older-than 7d --dry-run",
+  "stem dlq purge --older-than 7d -y",
+]);
 withExamples(dlqCommand, ["stem dlq list", "stem dlq retry --all"]);

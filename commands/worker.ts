@@ -174,7 +174,7 @@ const revoke = defineCommand({
     reason: { type: "string", description: "Recorded with the revocation" },
     "expires-in": {
       type: "string",
-      description: "Forget the revocation after this long (e.g. 1h)",
+      description: "Forget the revocation after this long (e.g. 1h; default 7d)",
     },
   },
   run: async ({ args }) => {
@@ -311,6 +311,11 @@ export const workerCommand = defineCommand({
       description:
         "Deliveries allowed for tasks without their own maxDeliveries; past it a task is dead-lettered unrun (default 3 x (maxRetries + 1))",
     },
+    "dead-letter-retention": {
+      type: "string",
+      description:
+        "Delete dead letters older than this (e.g. 7d; 0 keeps them; overrides STEM_DEAD_LETTER_RETENTION; default 30d)",
+    },
     hostname: { type: "string", description: "Host name reported in heartbeats" },
     "worker-id": { type: "string", description: "Worker id (default HOST.PID)" },
   },
@@ -320,6 +325,8 @@ export const workerCommand = defineCommand({
     if (rawArgs.some((a) => a in subCommands)) return;
     if (!args.tasks)
       throw new UsageError("stem worker needs --tasks FILE (a module exporting your tasks)");
+    const retention = args["dead-letter-retention"];
+    if (retention !== undefined) parseDuration(retention, "--dead-letter-retention");
     keepServingOnUnhandledRejection("worker");
     const module = await loadTaskModule(args.tasks);
     const integer = (value: string | undefined, flag: string) => {
@@ -338,6 +345,7 @@ export const workerCommand = defineCommand({
       prefetch: integer(args.prefetch, "prefetch"),
       maxDeliveries: integer(args["max-deliveries"], "max-deliveries"),
       queueGlobalConcurrency,
+      deadLetterRetention: retention,
       isolation: args.isolation as "inline" | "thread",
       tasksModule: module.path,
       hostname: args.hostname,

@@ -72,6 +72,13 @@ export interface DeadLetterQuery {
   offset?: number;
   /** Only entries dead-lettered at or after this time. */
   since?: number;
+  /** Only entries dead-lettered before this time (retention purges older ones). */
+  before?: number;
+}
+
+export interface DeadLetterPurge extends Omit<DeadLetterQuery, "offset"> {
+  /** Delete nothing; return how many would be deleted. */
+  dryRun?: boolean;
 }
 
 export interface ReplayOptions extends DeadLetterQuery {
@@ -155,8 +162,11 @@ export interface Broker {
    * published: it stays a dead letter and is reported in `skipped`.
    */
   replayDeadLetters(options?: ReplayOptions): Promise<ReplayResult>;
-  /** Deletes dead letters; returns how many. */
-  purgeDeadLetters(query?: Omit<DeadLetterQuery, "offset">): Promise<number>;
+  /**
+   * Deletes matching dead letters, oldest first up to `limit`; returns how many (with
+   * `dryRun`, how many it would delete, deleting nothing).
+   */
+  purgeDeadLetters(query?: DeadLetterPurge): Promise<number>;
   /** Deletes a queue's pending and delayed messages (not in-flight ones); returns how many. */
   purge(queue: string): Promise<number>;
   /** Counts per queue; every queue the broker has seen when `queues` is omitted. */
@@ -365,8 +375,11 @@ export interface RevokeEntry {
 export interface RevokeStore {
   /** Stores entries whose version is higher than the stored one; returns what is stored now. */
   upsertAll(entries: RevokeEntry[]): Promise<RevokeEntry[]>;
-  /** Entries of a namespace, version ascending. */
-  list(namespace: string): Promise<RevokeEntry[]>;
+  /**
+   * Entries of a namespace, version ascending; with `afterVersion`, only those whose
+   * version is higher (workers reload what changed since their last read).
+   */
+  list(namespace: string, afterVersion?: number): Promise<RevokeEntry[]>;
   /** Removes entries with expiresAt <= now; returns how many. */
   pruneExpired(namespace: string, now: number): Promise<number>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@
 import type { DeadLetter, DeadLetterQuery } from "./contracts.ts";
 import { type Envelope, MetaKeys } from "../core/envelope.ts";
 
-/** Filters by queue and since, orders by deadAt, then applies offset and limit. */
+/** Filters by queue, since and before, orders by deadAt, then applies offset and limit. */
 export function selectDeadLetters(
   all: DeadLetter[],
   query: DeadLetterQuery & { ids?: string[] },
@@ -14,6 +14,7 @@ export function selectDeadLetters(
       (d) =>
         (query.queue === undefined || d.queue === query.queue) &&
         (query.since === undefined || d.deadAt >= query.since) &&
+        (query.before === undefined || d.deadAt < query.before) &&
         (ids === undefined || ids.has(d.envelope.id)),
     )
     .sort((a, b) => (order === "newest" ? b.deadAt - a.deadAt : a.deadAt - b.deadAt));

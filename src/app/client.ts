@@ -304,6 +304,7 @@ export class StemClient {
       clock: this.options.clock,
       queues: options.queues ?? [this.config.defaultQueue],
       ...options,
+      deadLetterRetention: options.deadLetterRetention ?? this.config.deadLetterRetention,
       // Every worker continues canvases (chains, groups, chords) as their members settle.
       onSettled: [
         options.stem

@@ -3,6 +3,7 @@
  * which override the embedded default: one SQLite file, ./.stem/stem.db.
  */
 import { DEFAULT_URL } from "../adapters/url.ts";
+import { parseDuration } from "../core/duration.ts";
 
 export interface StemConfig {
   brokerUrl: string;
@@ -11,6 +12,8 @@ export interface StemConfig {
   lockStoreUrl: string;
   workflowStoreUrl: string;
   defaultQueue: string;
+  /** How long workers keep dead letters (a duration such as `30d`; `0` keeps them). */
+  deadLetterRetention?: string;
 }
 
 export type ConfigOverrides = Partial<StemConfig>;
@@ -31,5 +34,15 @@ export function loadConfig(
     lockStoreUrl: pick(overrides.lockStoreUrl, "STEM_LOCK_STORE_URL") ?? brokerUrl,
     workflowStoreUrl: pick(overrides.workflowStoreUrl, "STEM_WORKFLOW_STORE_URL") ?? backendUrl,
     defaultQueue: pick(overrides.defaultQueue, "STEM_DEFAULT_QUEUE") ?? "default",
+    deadLetterRetention: checkedDuration(
+      pick(overrides.deadLetterRetention, "STEM_DEAD_LETTER_RETENTION"),
+      overrides.deadLetterRetention ? "deadLetterRetention" : "STEM_DEAD_LETTER_RETENTION",
+    ),
   };
+}
+
+/** A duration setting, refused at once with the setting's name when it does not parse. */
+function checkedDuration(value: string | undefined, name: string): string | undefined {
+  if (value !== undefined) parseDuration(value, name);
+  return value;
 }

@@ -245,6 +245,29 @@ export function brokerContract(name: string, factory: ContractFactory<Broker>): 
       expect(await broker.listDeadLetters({ queue })).toEqual([]);
     });
 
+    test("dead letters before a time can be listed, counted (dry run) and purged, oldest first", async () => {
+      await broker.publish(
+        [0, 1, 2].map((i) => buildEnvelope({ name: "t.old", queue, args: { i } })),
+      );
+      for (const d of await broker.fetch([queue], { max: 3, leaseMs: LEASE, consumer: "c1" })) {
+        await broker.deadLetter(d, "boom");
+        await sleep(5);
+      }
+      const [newest, middle] = await broker.listDeadLetters({ queue });
+      const before = newest.deadAt;
+      const older = await broker.listDeadLetters({ queue, before });
+      expect(older.map((e) => e.envelope.args.i)).toEqual([1, 0]);
+      expect(await broker.purgeDeadLetters({ queue, before, dryRun: true })).toBe(2);
+      expect(await broker.purgeDeadLetters({ before, dryRun: true, limit: 1 })).toBe(1);
+      expect((await broker.listDeadLetters({ queue })).length).toBe(3);
+      expect(await broker.purgeDeadLetters({ queue, before, limit: 1 })).toBe(1);
+      expect((await broker.listDeadLetters({ queue })).map((e) => e.envelope.args.i)).toEqual([
+        2, 1,
+      ]);
+      expect(await broker.purgeDeadLetters({ queue, before: middle.deadAt + 1 })).toBe(1);
+      expect((await broker.listDeadLetters({ queue })).map((e) => e.envelope.args.i)).toEqual([2]);
+    });
+
     test("replaying a dead letter re-delivers it with attempts and deliveries reset and the replay counted", async () => {
       const env = buildEnvelope({ name: "t.replay", queue, maxRetries: 2 });
       await broker.publish([env]);

@@ -6,6 +6,7 @@ export { timelineContract } from "./timeline-contract.ts";
 export { minuteCountsContract } from "./minute-counts-contract.ts";
 export { lockStoreContract } from "./lock-store-contract.ts";
 export { revokeStoreContract } from "./revoke-store-contract.ts";
+export { retentionContract } from "./retention-contract.ts";
 export { rateLimiterContract } from "./rate-limiter-contract.ts";
 export { concurrencySlotsContract } from "./concurrency-slots-contract.ts";
 export { scheduleStoreContract, scheduleEntry } from "./schedule-store-contract.ts";

@@ -43,6 +43,19 @@ export function revokeStoreContract(name: string, factory: ContractFactory<Revok
       expect((await store.list(ns)).length).toBe(1);
     });
 
+    test("listing after a version returns only entries above it, including replaced ones", async () => {
+      await store.upsertAll([entry("a", 1), entry("b", 2), entry("c", 3)]);
+      expect((await store.list(ns, 1)).map((e) => e.taskId)).toEqual(["b", "c"]);
+      expect(await store.list(ns, 3)).toEqual([]);
+      await store.upsertAll([entry("a", 4, { reason: "again" })]);
+      const changed = await store.list(ns, 3);
+      expect(changed.map((e) => [e.taskId, e.version, e.reason])).toEqual([["a", 4, "again"]]);
+      await store.pruneExpired(ns, Date.now());
+      await store.upsertAll([entry("d", 5, { expiresAt: Date.now() - 1 })]);
+      expect(await store.pruneExpired(ns, Date.now())).toBe(1);
+      expect((await store.list(ns, 3)).map((e) => e.taskId)).toEqual(["a"]);
+    });
+
     test("pruneExpired removes only expired entries of that namespace", async () => {
       const now = Date.now();
       await store.upsertAll([

@@ -3,6 +3,7 @@ import type { ScheduleStore } from "../adapters/contracts.ts";
 import type { ScheduleEntry } from "../core/schedule.ts";
 import { VersionConflictError } from "../core/errors.ts";
 import { type ContractFactory, type ContractSubject, uniqueName } from "./harness.ts";
+import { SCHEDULE_HISTORY_LIMIT } from "../adapters/schedule-state.ts";
 
 /** A new (unstored) entry with defaults. */
 export function scheduleEntry(fields: Partial<ScheduleEntry> & { id: string }): ScheduleEntry {
@@ -111,6 +112,27 @@ export function scheduleStoreContract(name: string, factory: ContractFactory<Sch
       expect((await store.due(now, 1)).length).toBe(1);
       expect(await store.nextDueAt()).toBeLessThanOrEqual(now - 5000);
     });
+
+    test("history stays capped at the newest 1,000 runs however many are recorded", async () => {
+      const id = uniqueName("capped");
+      const t = Date.UTC(2025, 5, 1, 12);
+      await store.upsert(scheduleEntry({ id, nextRunAt: t }));
+      const runs = SCHEDULE_HISTORY_LIMIT + 5;
+      for (let i = 0; i < runs; i++) {
+        const at = t + i * 1000;
+        await store.markExecuted(id, {
+          scheduledFor: at,
+          executedAt: at,
+          success: true,
+          nextRunAt: at + 1000,
+        });
+      }
+      const history = await store.history(id, runs);
+      expect(history.length).toBe(SCHEDULE_HISTORY_LIMIT);
+      expect(history[0].scheduledFor).toBe(t + (runs - 1) * 1000);
+      expect(history.at(-1)?.scheduledFor).toBe(t + 5 * 1000);
+      expect((await store.get(id))?.totalRunCount).toBe(runs);
+    }, 60_000);
 
     test("markExecuted counts runs, records drift and errors, and keeps history", async () => {
       const id = uniqueName("sched");

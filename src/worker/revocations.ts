@@ -6,19 +6,47 @@ export const REVOKE_NAMESPACE = "stem";
 /** Namespace for persisted queue pauses (taskId = queue name). */
 export const PAUSE_NAMESPACE = "stem.queue-pause";
 
+/**
+ * How far below the newest version read so far an incremental reload starts. Versions
+ * are issue times (ms × 1000, see revoke-entries.ts) from the writers' clocks: the overlap
+ * catches an entry written after that newest one by a writer whose clock lags (or whose
+ * write committed late) by up to a minute. Re-reading the last minute's entries is cheap.
+ */
+export const RELOAD_OVERLAP_VERSIONS = 60_000 * 1000;
+
 /** A worker's view of the revoke store, refreshed periodically and on control messages. */
 export class Revocations {
-  private byTask = new Map<string, RevokeEntry>();
+  private readonly byTask = new Map<string, RevokeEntry>();
+  /** The highest version read from the store; undefined until an entry has been read. */
+  private newestStored: number | undefined;
 
   constructor(
     private readonly store: RevokeStore | undefined,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Reads what changed in the store since the last refresh (everything, the first time)
+   * and forgets entries that have expired, so neither the reload nor the map grows with
+   * the store's history.
+   */
   async refresh(): Promise<void> {
     if (!this.store) return;
-    const entries = await this.store.list(REVOKE_NAMESPACE);
-    this.byTask = new Map(entries.map((e) => [e.taskId, e]));
+    const after =
+      this.newestStored === undefined ? undefined : this.newestStored - RELOAD_OVERLAP_VERSIONS;
+    const entries = await this.store.list(REVOKE_NAMESPACE, after);
+    this.add(entries);
+    for (const e of entries)
+      this.newestStored = Math.max(this.newestStored ?? e.version, e.version);
+    const now = this.clock.now();
+    for (const [taskId, e] of this.byTask) {
+      if (e.expiresAt !== undefined && e.expiresAt <= now) this.byTask.delete(taskId);
+    }
+  }
+
+  /** How many revocations this worker holds (expired ones are dropped at each refresh). */
+  get size(): number {
+    return this.byTask.size;
   }
 
   /** Records entries received over the control channel before the next refresh. */

@@ -80,6 +80,17 @@ export interface WorkerOptions {
    * removed when the worker stops; three missed intervals mark the worker `lost`.
    */
   heartbeatInterval?: DurationInput;
+  /**
+   * Dead letters older than this are deleted by the workers' housekeeping (one worker at
+   * a time when there is a lock store). Default 30 days (STEM_DEAD_LETTER_RETENTION for
+   * clients); 0 keeps them forever.
+   */
+  deadLetterRetention?: DurationInput;
+  /**
+   * Run retention sweeps (dead letters, expired revocations, expired heartbeats) every
+   * minute. Default true.
+   */
+  housekeeping?: boolean;
   /** How long a warm shutdown waits for running tasks before going hard. Default 30 s. */
   shutdownTimeout?: DurationInput;
   /** Handle SIGINT/SIGTERM: first is a warm shutdown, second forces it. Default false. */

@@ -25,6 +25,7 @@ import { Completions } from "./completions.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
 import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
+import { Housekeeping } from "./housekeeping.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
 import { loadPausedQueues, Revocations } from "./revocations.ts";
@@ -62,6 +63,8 @@ export class Worker {
   readonly host: string;
   readonly queues: string[];
   readonly registry: TaskRegistry;
+  /** The retention sweeps this worker runs (absent with `housekeeping: false`). */
+  readonly housekeeping?: Housekeeping;
   private readonly options: WorkerOptions;
   private readonly clock: Clock;
   private readonly broker: Broker;
@@ -155,6 +158,17 @@ export class Worker {
       this.events,
     );
     this.revocations = new Revocations(options.revokeStore, this.clock);
+    if (options.housekeeping !== false) {
+      this.housekeeping = new Housekeeping({
+        broker: this.broker,
+        backend: this.backend,
+        revokeStore: options.revokeStore,
+        lockStore: options.lockStore,
+        clock: this.clock,
+        owner: this.id,
+        deadLetterRetention: options.deadLetterRetention,
+      });
+    }
     this.leases = new LeaseKeeper({
       workerId: this.id,
       broker: this.broker,
@@ -269,6 +283,7 @@ export class Worker {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
     }
     this.autoscaler?.start();
+    this.housekeeping?.start();
     if (this.options.installSignalHandlers) this.installSignalHandlers();
     this.loopDone = this.loop();
     registerWorker({
@@ -660,6 +675,7 @@ export class Worker {
     await this.taskCounts.close();
     await this.events?.flush();
     for (const t of this.timers) clearInterval(t);
+    await this.housekeeping?.stop();
     this.leases.stop();
     this.gate?.stop();
     clearTimeout(this.beatTimer);

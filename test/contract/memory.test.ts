@@ -7,6 +7,7 @@ import { MemoryResultBackend } from "../../src/adapters/memory/result-backend.ts
 import { MemoryRevokeStore } from "../../src/adapters/memory/revoke-store.ts";
 import { MemoryScheduleStore } from "../../src/adapters/memory/schedule-store.ts";
 import { MemoryWorkflowStore } from "../../src/adapters/memory/workflow-store.ts";
+import { openMemory } from "../../src/adapters/memory/index.ts";
 import {
   brokerContract,
   concurrencySlotsContract,
@@ -16,6 +17,7 @@ import {
   rateLimiterContract,
   minuteCountsContract,
   resultBackendContract,
+  retentionContract,
   revokeStoreContract,
   scheduleStoreContract,
   workflowScriptFacadeContract,
@@ -80,3 +82,8 @@ const memoryWorkflowStores: WorkflowStoreContractFactory = {
 workflowStoreContract("memory", memoryWorkflowStores);
 workflowFencingContract("memory", memoryWorkflowStores);
 workflowScriptFacadeContract("memory", memoryWorkflowStores);
+
+retentionContract(
+  "memory",
+  shared(() => openMemory()),
+);

@@ -18,6 +18,7 @@ import {
   minuteCountsContract,
   rateLimiterContract,
   resultBackendContract,
+  retentionContract,
   revokeStoreContract,
   scheduleStoreContract,
   workflowFencingContract,
@@ -107,6 +108,10 @@ export function postgresContracts(
   minuteCountsContract(
     name,
     factory((c) => c.resultBackend()),
+  );
+  retentionContract(
+    name,
+    factory((c) => c),
   );
 
   // The workflow store takes its time from the suite's fake clock, given to the connection.

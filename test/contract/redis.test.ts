@@ -14,6 +14,7 @@ import {
   rateLimiterContract,
   minuteCountsContract,
   resultBackendContract,
+  retentionContract,
   revokeStoreContract,
   scheduleStoreContract,
   workflowFencingContract,
@@ -114,3 +115,8 @@ workflowStoreContract("redis", onRedisWithClock);
 workflowFencingContract("redis", onRedisWithClock);
 workflowStoreRaces("redis", onRedisWithClock);
 workflowStoreMatchesMemory("redis", onRedisWithClock);
+
+retentionContract(
+  "redis",
+  onRedis((c) => c),
+);

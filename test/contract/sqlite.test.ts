@@ -17,6 +17,7 @@ import {
   rateLimiterContract,
   minuteCountsContract,
   resultBackendContract,
+  retentionContract,
   revokeStoreContract,
   scheduleStoreContract,
   workflowScriptFacadeContract,
@@ -100,6 +101,10 @@ for (const [label, factory] of [
   controlBusContract(
     label,
     factory((c) => c.controlBus()),
+  );
+  retentionContract(
+    label,
+    factory((c) => c),
   );
 }
 

@@ -1,6 +1,7 @@
 import type {
   Broker,
   DeadLetter,
+  DeadLetterPurge,
   DeadLetterQuery,
   Delivery,
   FetchOptions,
@@ -236,8 +237,9 @@ export class MemoryBroker implements Broker {
     };
   }
 
-  async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+  async purgeDeadLetters(query: DeadLetterPurge = {}): Promise<number> {
     const entries = selectDeadLetters(this.allDead(), query, "oldest");
+    if (query.dryRun) return entries.length;
     this.removeDead(entries.map((e) => e.envelope.id));
     return entries.length;
   }

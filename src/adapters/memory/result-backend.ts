@@ -15,6 +15,9 @@ import { appendTimeline, withoutTimeline } from "../../core/timeline.ts";
 /** Results expire after a day unless told otherwise, as in Celery. */
 export const DEFAULT_RESULT_TTL_MS = 86_400_000;
 
+/** How often, at most, `set` deletes everything expired (reads skip it meanwhile). */
+const PRUNE_INTERVAL_MS = 60_000;
+
 interface Expiring<T> {
   value: T;
   expiresAt: number;
@@ -31,6 +34,7 @@ export class MemoryResultBackend implements ResultBackend {
   private readonly heartbeats = new Map<string, Expiring<WorkerHeartbeat>>();
   /** Minute → "series\ncounter" → value. */
   private readonly minuteCounts = new Map<number, Map<string, number>>();
+  private nextPruneAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock = systemClock,
@@ -47,7 +51,20 @@ export class MemoryResultBackend implements ResultBackend {
     return item.value;
   }
 
+  /** Deletes every expired status, group and heartbeat, so unread ones do not pile up. */
+  private pruneWhenDue(now: number): void {
+    if (now < this.nextPruneAt) return;
+    this.nextPruneAt = now + PRUNE_INTERVAL_MS;
+    for (const map of [this.statuses, this.groups, this.heartbeats] as Map<
+      string,
+      Expiring<unknown>
+    >[]) {
+      for (const [key, item] of map) if (item.expiresAt <= now) map.delete(key);
+    }
+  }
+
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
+    this.pruneWhenDue(this.clock.now());
     const expiresAt = this.clock.now() + ttlMs;
     checkStatusesStorable(statuses);
     // Stored as the real backends store it: as JSON (undefined fields and functions dropped).

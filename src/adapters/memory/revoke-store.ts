@@ -14,9 +14,9 @@ export class MemoryRevokeStore implements RevokeStore {
     });
   }
 
-  async list(namespace: string): Promise<RevokeEntry[]> {
+  async list(namespace: string, afterVersion = Number.NEGATIVE_INFINITY): Promise<RevokeEntry[]> {
     return [...this.entries.values()]
-      .filter((e) => e.namespace === namespace)
+      .filter((e) => e.namespace === namespace && e.version > afterVersion)
       .sort((a, b) => a.version - b.version)
       .map((e) => ({ ...e }));
   }

@@ -2,6 +2,7 @@ import type postgres from "postgres";
 import type {
   Broker,
   DeadLetter,
+  DeadLetterPurge,
   DeadLetterQuery,
   Delivery,
   FetchOptions,
@@ -331,7 +332,7 @@ export class PostgresBroker implements Broker {
     );
   }
 
-  purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+  purgeDeadLetters(query: DeadLetterPurge = {}): Promise<number> {
     return this.db.run("purge dead letters", (sql) => purgeDeadLetters(sql, this.db.schema, query));
   }
 

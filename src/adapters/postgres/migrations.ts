@@ -489,6 +489,16 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
 $$;
 `,
   },
+  {
+    version: 14,
+    name: "revocation indexes",
+    sql: `
+-- Workers reload only the revocations above the last version they saw, and the
+-- housekeeping sweep deletes expired ones: index both.
+CREATE INDEX revokes_version_idx ON {schema}.revokes (namespace, version);
+CREATE INDEX revokes_expires_idx ON {schema}.revokes (expires_at) WHERE expires_at IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

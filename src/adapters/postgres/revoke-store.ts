@@ -10,8 +10,10 @@ export class PostgresRevokeStore implements RevokeStore {
     return this.db.run("store revocations", (sql) => upsertRevokes(sql, this.db.schema, entries));
   }
 
-  list(namespace: string): Promise<RevokeEntry[]> {
-    return this.db.run("list revocations", (sql) => listRevokes(sql, this.db.schema, namespace));
+  list(namespace: string, afterVersion?: number): Promise<RevokeEntry[]> {
+    return this.db.run("list revocations", (sql) =>
+      listRevokes(sql, this.db.schema, namespace, afterVersion),
+    );
   }
 
   pruneExpired(namespace: string, now: number): Promise<number> {

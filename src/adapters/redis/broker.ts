@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import type {
   Broker,
   DeadLetter,
+  DeadLetterPurge,
   DeadLetterQuery,
   Delivery,
   FetchOptions,
@@ -603,16 +604,24 @@ export class RedisBroker implements Broker {
     if (query.ids) {
       return selectDeadLetters(await this.readDeadLetters(query.ids), query, order);
     }
-    const index =
-      query.queue === undefined ? this.keys.deadIndex : this.queueKeys(query.queue).dead;
-    const since = query.since === undefined ? "-inf" : String(query.since);
+    const { index, min, max } = this.deadLetterRange(query);
     const offset = query.offset ?? 0;
     const count = query.limit ?? -1;
     const ids =
       order === "newest"
-        ? await this.client.zrevrangebyscore(index, "+inf", since, "LIMIT", offset, count)
-        : await this.client.zrangebyscore(index, since, "+inf", "LIMIT", offset, count);
+        ? await this.client.zrevrangebyscore(index, max, min, "LIMIT", offset, count)
+        : await this.client.zrangebyscore(index, min, max, "LIMIT", offset, count);
     return this.readDeadLetters(ids, query.queue);
+  }
+
+  /** The dead-letter index to read and its deadAt score range for a query. */
+  private deadLetterRange(query: DeadLetterQuery): { index: string; min: string; max: string } {
+    return {
+      index: query.queue === undefined ? this.keys.deadIndex : this.queueKeys(query.queue).dead,
+      min: query.since === undefined ? "-inf" : String(query.since),
+      // `(` makes the bound exclusive: strictly before.
+      max: query.before === undefined ? "+inf" : `(${query.before}`,
+    };
   }
 
   async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
@@ -671,7 +680,12 @@ export class RedisBroker implements Broker {
     };
   }
 
-  async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+  async purgeDeadLetters(query: DeadLetterPurge = {}): Promise<number> {
+    if (query.dryRun) {
+      const { index, min, max } = this.deadLetterRange(query);
+      const n = await this.client.zcount(index, min, max);
+      return query.limit === undefined ? n : Math.min(n, query.limit);
+    }
     const entries = await this.selectDeadLetters(query, "oldest");
     if (entries.length === 0) return 0;
     const pipeline = this.client.pipeline();

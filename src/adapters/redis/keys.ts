@@ -134,6 +134,14 @@ export class RedisKeys {
   revokes(namespace: string): string {
     return `${this.prefix}:revokes:${namespace}`;
   }
+  /** ZSET: task id → version of its stored revoke entry (incremental reloads). */
+  revokeVersions(namespace: string): string {
+    return `${this.prefix}:revoke-versions:${namespace}`;
+  }
+  /** ZSET: task id → expiresAt of its stored revoke entry, for entries that expire (pruning). */
+  revokeExpiries(namespace: string): string {
+    return `${this.prefix}:revoke-expiries:${namespace}`;
+  }
   rateBucket(key: string): string {
     return `${this.prefix}:rate:${key}`;
   }

@@ -133,15 +133,21 @@ export class RedisResultBackend implements ResultBackend {
     return Date.now() >= this.nextPruneAt;
   }
 
-  /** Drops list-index entries of expired results. */
-  async prune(): Promise<void> {
+  /**
+   * Drops a batch of list-index entries of expired results; returns how many. A full
+   * batch makes the next write prune again, so the index keeps up with any write rate
+   * (results expire as fast as they were written).
+   */
+  async prune(): Promise<number> {
     this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
-    await runScript(
+    const dropped = await runScript<number>(
       this.client,
       pruneResultsScript,
       [this.keys.resultsByUpdated, this.keys.resultsByExpiry],
       [this.keys.resultPrefix, PRUNE_BATCH],
     );
+    if (dropped >= PRUNE_BATCH) this.nextPruneAt = 0;
+    return dropped;
   }
 
   async get(id: string): Promise<TaskStatus | null> {

@@ -1,9 +1,12 @@
-/** Revocations on Redis: one hash per namespace (task id → entry JSON), versions compared in Lua. */
+/**
+ * Revocations on Redis: one hash per namespace (task id → entry JSON), versions compared
+ * in Lua, and sorted sets per namespace indexing the entries by version and by expiry.
+ */
 import type { Redis } from "ioredis";
 import type { RevokeEntry, RevokeStore } from "../contracts.ts";
 import type { RedisKeys } from "./keys.ts";
-import { pruneRevokesScript } from "./lua/prune-revokes-1.ts";
-import { upsertRevokesScript } from "./lua/upsert-revokes-1.ts";
+import { pruneRevokesScript } from "./lua/prune-revokes-3.ts";
+import { upsertRevokesScript } from "./lua/upsert-revokes-3.ts";
 import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
 
 /** Every script the revoke store runs. */
@@ -29,7 +32,7 @@ export class RedisRevokeStore implements RevokeStore {
       queueScript(
         pipeline,
         upsertRevokesScript,
-        [this.keys.revokes(namespace)],
+        this.scriptKeys(namespace),
         indexes.flatMap((i) => [entries[i].taskId, entries[i].version, JSON.stringify(entries[i])]),
       );
     }
@@ -43,18 +46,36 @@ export class RedisRevokeStore implements RevokeStore {
     return out;
   }
 
-  async list(namespace: string): Promise<RevokeEntry[]> {
-    const texts = await this.client.hvals(this.keys.revokes(namespace));
-    return texts.map((t) => JSON.parse(t) as RevokeEntry).sort((a, b) => a.version - b.version);
+  async list(namespace: string, afterVersion?: number): Promise<RevokeEntry[]> {
+    const key = this.keys.revokes(namespace);
+    let texts: (string | null)[];
+    if (afterVersion === undefined) texts = await this.client.hvals(key);
+    else {
+      const ids = await this.client.zrangebyscore(
+        this.keys.revokeVersions(namespace),
+        `(${afterVersion}`,
+        "+inf",
+      );
+      // An id pruned between the two reads has no entry any more (null): skipped.
+      texts = ids.length === 0 ? [] : await this.client.hmget(key, ...ids);
+    }
+    return texts
+      .filter((t): t is string => t !== null)
+      .map((t) => JSON.parse(t) as RevokeEntry)
+      .sort((a, b) => a.version - b.version || (a.taskId < b.taskId ? -1 : 1));
   }
 
   async pruneExpired(namespace: string, now: number): Promise<number> {
-    return runScript<number>(
-      this.client,
-      pruneRevokesScript,
-      [this.keys.revokes(namespace)],
-      [now],
-    );
+    return runScript<number>(this.client, pruneRevokesScript, this.scriptKeys(namespace), [now]);
+  }
+
+  /** The keys the revoke scripts take: the entries and their version and expiry indexes. */
+  private scriptKeys(namespace: string): string[] {
+    return [
+      this.keys.revokes(namespace),
+      this.keys.revokeVersions(namespace),
+      this.keys.revokeExpiries(namespace),
+    ];
   }
 
   /** Nothing of its own to release; the connection owns the client. */

@@ -300,6 +300,14 @@ CREATE TABLE stem_concurrency_slots (
   created_at INTEGER NOT NULL
 );`,
   },
+  {
+    version: 10,
+    description: "revocations by version (incremental reloads) and by expiry (pruning)",
+    sql: `
+CREATE INDEX stem_revokes_by_version ON stem_revokes (namespace, version);
+CREATE INDEX stem_revokes_by_expiry ON stem_revokes (expires_at) WHERE expires_at IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

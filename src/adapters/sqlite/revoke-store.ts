@@ -11,7 +11,9 @@ WHERE excluded.version > stem_revokes.version`;
 
 const SELECT_ONE = "SELECT entry FROM stem_revokes WHERE namespace = ? AND task_id = ?";
 
-const LIST = "SELECT entry FROM stem_revokes WHERE namespace = ? ORDER BY version ASC, task_id ASC";
+const LIST = `
+SELECT entry FROM stem_revokes WHERE namespace = ? AND version > ?
+ORDER BY version ASC, task_id ASC`;
 
 const PRUNE = `
 DELETE FROM stem_revokes
@@ -45,9 +47,10 @@ export class SqliteRevokeStore implements RevokeStore {
     );
   }
 
-  async list(namespace: string): Promise<RevokeEntry[]> {
-    const list = this.db.statement<{ entry: string }, [string]>(LIST);
-    return this.db.single(() => list.all(namespace)).map(parse);
+  async list(namespace: string, afterVersion?: number): Promise<RevokeEntry[]> {
+    const list = this.db.statement<{ entry: string }, [string, number]>(LIST);
+    const after = afterVersion ?? Number.NEGATIVE_INFINITY;
+    return this.db.single(() => list.all(namespace, after)).map(parse);
   }
 
   async pruneExpired(namespace: string, now: number): Promise<number> {

@@ -23,7 +23,7 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
   };
 }
 
-/** Filter on queue, since and ids; null parameters mean "any". */
+/** Filter on queue, since, before and ids; null parameters mean "any". */
 export function deadLetterFilter(
   sql: Queryable,
   query: DeadLetterQuery & { ids?: string[] },
@@ -32,6 +32,8 @@ export function deadLetterFilter(
     (${query.queue ?? null}::text IS NULL OR queue = ${query.queue ?? null}::text)
     AND (${query.since === undefined ? null : new Date(query.since)}::timestamptz IS NULL
       OR dead_at >= ${query.since === undefined ? null : new Date(query.since)}::timestamptz)
+    AND (${query.before === undefined ? null : new Date(query.before)}::timestamptz IS NULL
+      OR dead_at < ${query.before === undefined ? null : new Date(query.before)}::timestamptz)
     AND (${query.ids ?? null}::text[] IS NULL OR id = ANY(${query.ids ?? null}::text[]))`;
 }
 

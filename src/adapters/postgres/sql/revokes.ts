@@ -41,15 +41,18 @@ export async function upsertRevokes(
   return entries.map((e) => byKey.get(key(e))!);
 }
 
-/** A namespace's entries, version ascending. */
+/** A namespace's entries (those above `afterVersion` when given), version ascending. */
 export async function listRevokes(
   sql: Queryable,
   schema: string,
   namespace: string,
+  afterVersion?: number,
 ): Promise<RevokeEntry[]> {
   const rows = await sql<{ entry: RevokeEntry }[]>`
     SELECT entry FROM ${table(sql, schema, "revokes")}
-    WHERE namespace = ${namespace} ORDER BY version, task_id`;
+    WHERE namespace = ${namespace}
+      AND (${afterVersion ?? null}::numeric IS NULL OR version > ${afterVersion ?? null}::numeric)
+    ORDER BY version, task_id`;
   return rows.map((r) => r.entry);
 }
 

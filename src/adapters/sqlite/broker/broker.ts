@@ -2,6 +2,7 @@ import type { FSWatcher } from "node:fs";
 import type {
   Broker,
   DeadLetter,
+  DeadLetterPurge,
   DeadLetterQuery,
   Delivery,
   FetchOptions,
@@ -105,7 +106,7 @@ export class SqliteBroker implements Broker {
     return result;
   }
 
-  async purgeDeadLetters(query: Omit<DeadLetterQuery, "offset"> = {}): Promise<number> {
+  async purgeDeadLetters(query: DeadLetterPurge = {}): Promise<number> {
     return purgeDeadLetters(this.db, query);
   }
 

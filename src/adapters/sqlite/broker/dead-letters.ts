@@ -1,5 +1,11 @@
 /** Reading, replaying and purging dead letters. */
-import type { DeadLetter, DeadLetterQuery, ReplayOptions, ReplayResult } from "../../contracts.ts";
+import type {
+  DeadLetter,
+  DeadLetterPurge,
+  DeadLetterQuery,
+  ReplayOptions,
+  ReplayResult,
+} from "../../contracts.ts";
 import type { Envelope } from "../../../core/envelope.ts";
 import { replayedEnvelope } from "../../dead-letters.ts";
 import type { SqliteDatabase } from "../database.ts";
@@ -8,6 +14,7 @@ import { insertJob } from "./publish-jobs.ts";
 const MATCHING = `
 ($queue IS NULL OR queue = $queue)
 AND ($since IS NULL OR dead_at >= $since)
+AND ($before IS NULL OR dead_at < $before)
 AND ($ids IS NULL OR id IN (SELECT value FROM json_each($ids)))`;
 
 const SELECT_NEWEST = `
@@ -19,6 +26,11 @@ const SELECT_OLDEST = `
 SELECT seq, queue, envelope, reason, meta, dead_at FROM stem_dead_letters
 WHERE ${MATCHING}
 ORDER BY dead_at ASC, seq ASC LIMIT $limit OFFSET $offset`;
+
+const COUNT = `
+SELECT count(*) AS n FROM (
+  SELECT 1 FROM stem_dead_letters WHERE ${MATCHING} LIMIT $limit OFFSET $offset
+)`;
 
 const SELECT_ONE =
   "SELECT seq, queue, envelope, reason, meta, dead_at FROM stem_dead_letters WHERE id = ?";
@@ -44,6 +56,7 @@ type QueryParams = [
   {
     queue: string | null;
     since: number | null;
+    before: number | null;
     ids: string | null;
     limit: number;
     offset: number;
@@ -54,6 +67,7 @@ function params(query: DeadLetterQuery & { ids?: string[] }): QueryParams[0] {
   return {
     queue: query.queue ?? null,
     since: query.since ?? null,
+    before: query.before ?? null,
     ids: query.ids ? JSON.stringify(query.ids) : null,
     limit: query.limit ?? -1,
     offset: query.offset ?? 0,
@@ -115,11 +129,12 @@ export function replayDeadLetters(
   });
 }
 
-/** Deletes matching dead letters, oldest first up to `limit`; returns how many. */
-export function purgeDeadLetters(
-  db: SqliteDatabase,
-  query: Omit<DeadLetterQuery, "offset">,
-): number {
+/** Deletes matching dead letters, oldest first up to `limit`; returns how many (would go, on a dry run). */
+export function purgeDeadLetters(db: SqliteDatabase, query: DeadLetterPurge): number {
+  if (query.dryRun) {
+    const count = db.statement<{ n: number }, QueryParams>(COUNT);
+    return db.single(() => count.get(params(query))?.n ?? 0);
+  }
   const purge = db.statement<unknown, QueryParams>(PURGE);
   return db.write(() => purge.run(params(query)).changes);
 }
