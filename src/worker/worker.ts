@@ -1,11 +1,5 @@
 import { hostname as osHostname } from "node:os";
-import type {
-  Broker,
-  Delivery,
-  ResultBackend,
-  RevokeEntry,
-  WorkerHeartbeat,
-} from "../adapters/contracts.ts";
+import type { Broker, Delivery, ResultBackend, RevokeEntry } from "../adapters/contracts.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { TaskAbort } from "../core/context.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -16,18 +10,19 @@ import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
-import { taskLimits } from "../core/task-limits.ts";
 import { Stem } from "../core/stem.ts";
+import { taskLimits } from "../core/task-limits.ts";
+import { TaskEventPublisher } from "../events/publisher.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
 import { Autoscaler } from "./autoscale.ts";
-import { TaskEventPublisher } from "../events/publisher.ts";
 import { Completions } from "./completions.ts";
-import { attachControl, type ControlHandle } from "./control.ts";
 import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
+import { attachControl, type ControlHandle } from "./control.ts";
 import { type Executor, InlineExecutor } from "./executor.ts";
+import { type HeartbeatSnapshot, Heartbeats } from "./heartbeats.ts";
 import { Housekeeping } from "./housekeeping.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, heartbeatTtl } from "./liveness.ts";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "./liveness.ts";
 import { loadPausedQueues, Revocations } from "./revocations.ts";
 import { TaskCounts } from "./task-counts.ts";
 import { type HeldTask, TaskRunner } from "./task-runner.ts";
@@ -39,8 +34,6 @@ export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.
 let workersInProcess = 0;
 /** The smallest fetch batch (capped by the prefetch); see the loop. */
 const MIN_FETCH_BATCH = 32;
-/** How soon a change of the in-flight count is reported in a heartbeat. */
-const BEAT_DEBOUNCE_MS = 250;
 /**
  * A task whose admission or outcome write failed goes back to the broker after this
  * long: soon, rather than after its whole lease, but not in a hot loop during an outage.
@@ -90,8 +83,6 @@ export class Worker {
   private readonly paused = new Set<string>();
   /** The signal that forced a shutdown (a second SIGINT/SIGTERM), if one did. */
   private forced: string | undefined;
-  /** Extra heartbeat fields others set (e.g. the workflows this worker serves). */
-  private readonly advertised: Record<string, unknown> = {};
   private readonly stopFetching = new AbortController();
   private wakeLoop: (() => void) | null = null;
   private state: "new" | "running" | "stopping" | "stopped" = "new";
@@ -107,9 +98,7 @@ export class Worker {
   private stopped?: Promise<void>;
   private removeSignalHandlers?: () => void;
   private lastFetchError = 0;
-  private readonly heartbeatMs: number;
-  /** A heartbeat due soon because the in-flight count changed (at most one pending). */
-  private beatTimer?: ReturnType<typeof setTimeout>;
+  private readonly heartbeats: Heartbeats;
 
   constructor(options: WorkerOptions) {
     this.options = options;
@@ -136,9 +125,14 @@ export class Worker {
     this.concurrencyNow = concurrency;
     this.prefetchLimit = Math.max(options.prefetch ?? concurrency, concurrency);
     this.leaseMs = parseDuration(options.visibilityTimeout ?? "30s", "visibilityTimeout");
-    this.heartbeatMs = parseDuration(
-      options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
-      "heartbeatInterval",
+    this.heartbeats = new Heartbeats(
+      this.backend,
+      this.id,
+      parseDuration(
+        options.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+        "heartbeatInterval",
+      ),
+      () => this.heartbeat(),
     );
     this.executor =
       options.isolation === "thread"
@@ -276,8 +270,7 @@ export class Worker {
     // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
     this.advertise("limits", taskLimits(this.registry));
     await declareLimits(this.id, this.registry, this.gate);
-    await this.beat();
-    this.timers.push(setInterval(() => void this.beat(), this.heartbeatMs));
+    await this.heartbeats.start();
     this.leases.schedule();
     if (this.options.revokeStore) {
       this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
@@ -442,7 +435,7 @@ export class Worker {
     logger.info(
       `task ${envelope.name} ${envelope.id} started (attempt ${attemptNumber(envelope)})`,
     );
-    this.beatSoon();
+    this.heartbeats.soon();
     const started = this.clock.now();
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
@@ -482,7 +475,7 @@ export class Worker {
       this.finishing.delete(held);
       this.release(held);
       this.pump();
-      this.beatSoon();
+      this.heartbeats.soon();
     }
   }
 
@@ -491,7 +484,8 @@ export class Worker {
     this.wakeLoop?.();
   }
 
-  private heartbeat(): WorkerHeartbeat {
+  /** What this worker's heartbeat says now (Heartbeats adds what others advertise). */
+  private heartbeat(): HeartbeatSnapshot {
     return {
       workerId: this.id,
       host: this.host,
@@ -503,51 +497,10 @@ export class Worker {
       failed: this.failed,
       startedAt: this.startedAt,
       timestamp: this.clock.now(),
-      extras: {
-        ...this.advertised,
-        prefetch: this.prefetchLimit,
-        paused: [...this.paused],
-        heartbeatIntervalMs: this.heartbeatMs,
-      },
+      extras: { prefetch: this.prefetchLimit, paused: [...this.paused] },
     };
   }
 
-  /**
-   * Writes a heartbeat within 250 ms (observers see in-flight counts change); changes in
-   * between share that one write.
-   */
-  private beatSoon(): void {
-    if (this.beatTimer || this.state !== "running") return;
-    this.beatTimer = setTimeout(() => {
-      this.beatTimer = undefined;
-      if (this.state === "running") void this.beat();
-    }, BEAT_DEBOUNCE_MS);
-  }
-
-  /** The heartbeat being written, if any (awaited before the heartbeat is removed). */
-  private beating: Promise<void> = Promise.resolve();
-
-  private beat(): Promise<void> {
-    this.beating = this.writeBeat();
-    return this.beating;
-  }
-
-  private async writeBeat(): Promise<void> {
-    const hb = this.heartbeat();
-    try {
-      await this.backend.setHeartbeat(hb, heartbeatTtl(this.heartbeatMs));
-      signals.workerHeartbeat.emit({
-        workerId: this.id,
-        queues: this.queues,
-        inflight: hb.inflight,
-        processed: hb.processed,
-      });
-    } catch (error) {
-      logger.warn(`worker ${this.id}: heartbeat failed: ${(error as Error).message}`);
-    }
-  }
-
-  /** A snapshot for stats and inspect commands. */
   /** The signal that forced this worker's shutdown (a second one), or undefined. */
   get forcedBy(): string | undefined {
     return this.forced;
@@ -555,7 +508,7 @@ export class Worker {
 
   /** Adds a field to this worker's heartbeat `extras`, for operator tools to read. */
   advertise(key: string, value: unknown): void {
-    this.advertised[key] = value;
+    this.heartbeats.advertise(key, value);
   }
 
   stats(): WorkerStats {
@@ -678,16 +631,7 @@ export class Worker {
     await this.housekeeping?.stop();
     this.leases.stop();
     this.gate?.stop();
-    clearTimeout(this.beatTimer);
-    // A stopped worker is not listed as alive (nor as lost).
-    await this.beating;
-    await this.backend
-      .removeHeartbeat(this.id)
-      .catch((error) =>
-        logger.warn(
-          `worker ${this.id}: removing its heartbeat failed: ${(error as Error).message}`,
-        ),
-      );
+    await this.heartbeats.stop();
     // A failure while closing is logged: the worker still ends stopped, never half-way.
     await this.control
       ?.close()
