@@ -5,11 +5,13 @@
  */
 import type {
   Broker,
+  ConcurrencySlots,
   DeadLetter,
   LockStore,
   ResultBackend,
   RevokeEntry,
   RevokeStore,
+  SlotUsage,
   WorkerHeartbeat,
 } from "../adapters/contracts.ts";
 import type { CanvasHandle } from "../canvas/handle.ts";
@@ -17,6 +19,7 @@ import { formatDuration } from "../core/duration.ts";
 import { StemError } from "../core/errors.ts";
 import type { TaskStatus } from "../core/states.ts";
 import type { TimelineEntry, TimelineEvent } from "../core/timeline.ts";
+import { queueSlotsKey, taskSlotsKey } from "../worker/concurrency-gate.ts";
 import { PAUSE_NAMESPACE, REVOKE_NAMESPACE } from "../worker/revocations.ts";
 
 /** The stores `explainTask` reads (a StemClient has them all). */
@@ -25,6 +28,7 @@ export interface WhySources {
   backend: ResultBackend;
   revokeStore: RevokeStore;
   lockStore: LockStore;
+  concurrencySlots: ConcurrencySlots;
   canvas: { handle(id: string): Pick<CanvasHandle, "unsettled"> };
 }
 
@@ -41,6 +45,8 @@ export interface WhyFacts {
   pause?: RevokeEntry;
   /** Every heartbeat kept (alive and lost). */
   heartbeats: WorkerHeartbeat[];
+  /** The global concurrency limits of its task name and of its queue, where set. */
+  slots: SlotUsage[];
   sources: WhySources;
 }
 
@@ -62,7 +68,14 @@ export async function readFacts(sources: WhySources, id: string, now: number): P
       `no task with id ${id}: no status (unknown, expired, or enqueued with ignoreResult) and no dead letter`,
     );
   const queue = status?.queue ?? deadLetter?.queue;
-  const pauses = queue ? await sources.revokeStore.list(PAUSE_NAMESPACE) : [];
+  const name = status?.name ?? deadLetter?.envelope.name;
+  const [pauses, slots] = await Promise.all([
+    queue ? sources.revokeStore.list(PAUSE_NAMESPACE) : [],
+    Promise.all([
+      name === undefined ? null : sources.concurrencySlots.usage(taskSlotsKey(name)),
+      queue === undefined ? null : sources.concurrencySlots.usage(queueSlotsKey(queue)),
+    ]),
+  ]);
   return {
     id,
     now,
@@ -72,6 +85,7 @@ export async function readFacts(sources: WhySources, id: string, now: number): P
     revocation: revokes.find((e) => e.taskId === id && live(e, now)),
     pause: pauses.find((e) => e.taskId === queue && live(e, now)),
     heartbeats,
+    slots: slots.filter((usage) => usage !== null),
     sources,
   };
 }

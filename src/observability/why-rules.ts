@@ -199,6 +199,27 @@ function paused(facts: WhyFacts): WhyExplanation | null {
   };
 }
 
+/** Every slot of its task name's or its queue's global concurrency limit is taken. */
+function concurrencyFull(facts: WhyFacts): WhyExplanation | null {
+  if (facts.status?.state !== "queued") return null;
+  const full = facts.slots.find((usage) => usage.used >= usage.limit);
+  if (!full) return null;
+  const [kind, subject] = full.key.startsWith("queue:")
+    ? ["queue", full.key.slice("queue:".length)]
+    : ["task", full.key.slice(full.key.indexOf(":") + 1)];
+  // A holder is `<worker id>/<task id>`.
+  const held = full.holders.map((h) => {
+    const cut = h.lastIndexOf("/");
+    return cut < 0 ? { worker: h, task: null } : { worker: h.slice(0, cut), task: h.slice(cut + 1) };
+  });
+  return {
+    cause: "concurrency-limit",
+    summary: `The global concurrency limit of ${kind} ${subject} is reached: ${full.used} of ${full.limit} slot(s) taken (${held.map((h) => (h.task ? `task ${h.task} on ${h.worker}` : h.worker)).join(", ")}); it runs when one frees.`,
+    fix: `wait for those tasks, or raise the limit (${kind === "queue" ? "--global-concurrency on the queue's workers" : "the task's globalConcurrency"})`,
+    evidence: { key: full.key, limit: full.limit, used: full.used, holders: held },
+  };
+}
+
 /** Its uniqueness lock is held by another task: enqueues with its key return that task. */
 async function uniqueLock(facts: WhyFacts): Promise<WhyExplanation | null> {
   const key = lastEntry(facts, "queued")?.uniqueKey;
@@ -223,6 +244,7 @@ export const RULES: Rule[] = [
   running,
   notDue,
   paused,
+  concurrencyFull,
   uniqueLock,
   (facts) => noWorker(facts, facts.status?.queue ?? ""),
   (facts) => queuedBehind(facts, facts.status?.queue ?? ""),

@@ -13,6 +13,7 @@ export type WhyCause =
   | "rate-limited"
   | "queue-paused"
   | "unique-lock"
+  | "concurrency-limit"
   | "no-worker"
   | "queued";
 

@@ -1,9 +1,9 @@
 /**
  * `stem observe why ID`: looks at everything that decides whether a task runs — its
  * status and timeline, the dead letters, revocations, queue pauses, the live workers'
- * heartbeats, its queue's depth and drain rate, its canvas members, its uniqueness lock —
- * and says in a sentence or two what holds it, with the evidence and the fix.
- * Global concurrency limits are not looked at.
+ * heartbeats, its queue's depth and drain rate, its canvas members, its uniqueness lock,
+ * the global concurrency limits of its task and queue — and says in a sentence or two what
+ * holds it, with the evidence and the fix.
  */
 import type { TaskState } from "../core/states.ts";
 import { type WhySources, readFacts } from "./why-facts.ts";

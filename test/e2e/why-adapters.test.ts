@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { defineTask, explainTask, task } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
+import { taskSlotsKey } from "../../src/worker/concurrency-gate.ts";
 import { persistPause } from "../../src/worker/revocations.ts";
 import { revokeEntries } from "../../src/worker/revoke-entries.ts";
 import { ADAPTERS } from "./fixtures/adapter-stores.ts";
@@ -189,6 +190,24 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
       const why = await explainTask(c, id);
       expect(why.cause).toBe("expired");
       expect(why.summary).toContain(iso(expiresAt));
+    });
+
+    test("global concurrency full: the limit, the slots taken and who holds them", async () => {
+      const c = await open();
+      // Two workers (not real processes here) hold both slots of the task name's limit.
+      const key = taskSlotsKey("why.ok");
+      expect(await c.concurrencySlots.acquire(key, "w-1.1/t-running-a", 2, 60_000)).toBe(true);
+      expect(await c.concurrencySlots.acquire(key, "w-2.1/t-running-b", 2, 60_000)).toBe(true);
+      const id = await c.stem.enqueue("why.ok", { n: 1 });
+      const why = await explainTask(c, id);
+      expect(why.cause).toBe("concurrency-limit");
+      expect(why.summary).toContain("task why.ok");
+      expect(why.summary).toContain("2 of 2 slot(s) taken");
+      expect(why.summary).toContain("task t-running-a on w-1.1");
+      expect(why.evidence).toMatchObject({ limit: 2, used: 2 });
+      // A free slot: the limit no longer holds it.
+      await c.concurrencySlots.release(key, "w-2.1/t-running-b");
+      expect((await explainTask(c, id)).cause).not.toBe("concurrency-limit");
     });
 
     test("a unique task whose lock another task holds: that task is named", async () => {
