@@ -53,14 +53,16 @@ export async function renderHelp(root: AnyCommand, rawArgs: string[]): Promise<s
   const parent =
     path.length > 1 ? { meta: { name: path.slice(0, -1).join(" "), version } } : undefined;
   let text = await renderUsage(command, parent as AnyCommand | undefined);
+  // citty colours its usage whenever it thinks colours are wanted (CI=true is enough).
+  if (!useEscapes(process.stdout)) text = stripAnsi(text);
   const examples = examplesOf.get(command);
   if (examples?.length) text += `\n\nEXAMPLES\n\n${examples.map((e) => `  ${e}`).join("\n")}`;
-  text = text.replace(/[ \t]+$/gm, ""); // citty pads every line to the widest
+  // citty pads every line to the widest (a colour code may end the line).
+  text = text.replace(/[ \t]+((?:\x1b\[[\d;]*m)*)$/gm, "$1");
   // citty shows every alias with one dash; a word-long alias is a long option (--timezone).
-  // (A colour code may stand on either side.)
   text = text.replace(
     /(^|[ ,]|\x1b\[[\d;]*m)-([a-z][a-z-]+)(?=(?:\x1b\[[\d;]*m)*, --)/gm,
     "$1--$2",
   );
-  return useEscapes(process.stdout) ? `${text}\n` : `${stripAnsi(text)}\n`;
+  return `${text}\n`;
 }

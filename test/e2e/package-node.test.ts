@@ -3,7 +3,7 @@
  * project installs the tarball (no access to this repository's sources), type-checks a
  * consumer against its declarations with `tsc --strict`, and runs it with `node`. The
  * consumer enqueues a typed task on Redis and on Postgres; `stem worker` from the built
- * binary runs them; the Node script reads the results. examples/web-app/server.mjs, run
+ * binary runs them; the Node script reads the results and the tasks' event stream. examples/web-app/server.mjs, run
  * by node in that project, enqueues over HTTP and answers with the result.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -18,7 +18,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 const TSC_FLAGS = ["--strict", "--module", "nodenext", "--moduleResolution", "nodenext"];
 
-const CONSUMER = `import { StemClient, defineTask, type TaskResult } from "stem/client";
+const CONSUMER = `import { StemClient, defineTask, type TaskEventState, type TaskResult } from "stem/client";
 import { urls } from "./config.js";
 
 const add = defineTask<{ a: number; b: number }, number>({
@@ -28,9 +28,19 @@ const add = defineTask<{ a: number; b: number }, number>({
 
 for (const url of urls) {
   const client = await StemClient.fromUrl(url, { tasks: [add] });
+  const stream = client.events({ name: "pkg.add" });
+  await stream.ready;
   const id = await add.enqueue(client, { a: 2, b: 3 });
   const result: TaskResult<number> = await client.waitForTask<number>(id, { timeout: 30_000 });
-  console.log(JSON.stringify({ store: url.split(":")[0], state: result.state, value: result.value }));
+  const events: TaskEventState[] = [];
+  for await (const event of stream) {
+    if (event.taskId !== id) continue;
+    events.push(event.state);
+    if (event.state === "succeeded") break;
+  }
+  console.log(
+    JSON.stringify({ store: url.split(":")[0], state: result.state, value: result.value, events }),
+  );
   await client.close();
 }
 `;
@@ -129,8 +139,18 @@ describe("the npm package on Node", () => {
         .split("\n")
         .map((line) => JSON.parse(line));
       expect(lines).toEqual([
-        { store: "redis", state: "succeeded", value: 5 },
-        { store: "postgres", state: "succeeded", value: 5 },
+        {
+          store: "redis",
+          state: "succeeded",
+          value: 5,
+          events: ["queued", "started", "succeeded"],
+        },
+        {
+          store: "postgres",
+          state: "succeeded",
+          value: 5,
+          events: ["queued", "started", "succeeded"],
+        },
       ]);
     } finally {
       for (const worker of workers) worker.proc.kill("SIGTERM");
