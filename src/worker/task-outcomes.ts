@@ -108,8 +108,10 @@ export class TaskOutcomes {
       timeline: [this.entry(reason === "expired" ? "expired" : "revoked", { reason })],
     });
     await this.afterSettled(envelope, status);
-    await this.sink(envelope).finish(status, held.delivery);
+    // Released first: once the final state can be seen (or waited on), enqueueing with
+    // the same unique key makes a new task.
     await this.releaseUnique(envelope);
+    await this.sink(envelope).finish(status, held.delivery);
     signals.taskRevoked.emit({ envelope, workerId: this.deps.workerId, reason, terminated });
   }
 
@@ -129,8 +131,10 @@ export class TaskOutcomes {
       return this.fail(held, error, started);
     }
     await this.afterSettled(envelope, status);
-    await this.sink(envelope).finish(status, held.delivery);
+    // Released first: once the final state can be seen (or waited on), enqueueing with
+    // the same unique key makes a new task.
     await this.releaseUnique(envelope);
+    await this.sink(envelope).finish(status, held.delivery);
     return "succeeded";
   }
 
@@ -227,6 +231,7 @@ export class TaskOutcomes {
       ],
     });
     await this.afterSettled(envelope, status);
+    await this.releaseUnique(envelope);
     await this.sink(envelope).write(status);
     await this.deps.broker.deadLetter(delivery, reason, {
       error: taskError.message,
@@ -234,7 +239,6 @@ export class TaskOutcomes {
       attempts: attempt,
       deliveries: delivery.deliveries,
     });
-    await this.releaseUnique(envelope);
     logger.warn(
       `task ${envelope.id} (${envelope.name}) failed after ${attempt} attempt(s) (${reason}): ${taskError.message}`,
     );

@@ -53,6 +53,48 @@ for (const kind of kinds) {
         await store.cleanup();
       }
     }, 30_000);
+
+    test("once waitForTask sees a unique task finish, its key is free (succeeded or failed)", async () => {
+      const store = await openTestStore(kind, "uniqfree");
+      const flaky = defineTask<{ fail: boolean }>({
+        name: "u.flaky",
+        options: { maxRetries: 0 },
+        run: (_c, { fail }) => {
+          if (fail) throw new Error("no");
+          return "ok";
+        },
+      });
+      const client = await StemClient.fromUrl(store.url, { tasks: [report, flaky] });
+      // The worker's lock releases are slow, as over a slow link: the key must be free by
+      // the time the final state can be seen, not some time after.
+      const lockStore = client.lockStore;
+      const slowRelease: typeof lockStore = Object.assign(Object.create(lockStore), {
+        release: async (key: string, owner: string) => {
+          await Bun.sleep(150);
+          return lockStore.release(key, owner);
+        },
+      });
+      const worker = client.createWorker({ lockStore: slowRelease });
+      await worker.start();
+      try {
+        for (const [name, args] of [
+          ["u.report", { day: "mon" }],
+          ["u.flaky", { fail: true }],
+        ] as const) {
+          let previous = "";
+          for (let round = 0; round < 3; round++) {
+            const id = await client.enqueue(name, args, { unique: { key: "free", ttl: "1m" } });
+            expect(id).not.toBe(previous);
+            await client.waitForTask(id, { timeout: 10_000 });
+            previous = id;
+          }
+        }
+      } finally {
+        await worker.shutdown();
+        await client.close();
+        await store.cleanup();
+      }
+    }, 30_000);
   });
 }
 
