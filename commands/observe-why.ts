@@ -1,6 +1,6 @@
 import { defineCommand } from "citty";
+import { explainTask, type WhyReport } from "../src/observability/why.ts";
 import { withExamples } from "./output/help.ts";
-import { type WhyReport, explainTask } from "../src/observability/why.ts";
 import { jsonArg, out, printJson, printTable, storeArgs, withClient } from "./shared.ts";
 
 /** An evidence value as one table cell: times as ISO 8601, the rest as JSON. */
@@ -23,7 +23,7 @@ export const whyCommand = defineCommand({
   meta: {
     name: "why",
     description:
-      "Say what holds a task: not due yet, queued behind others, queue paused, no live worker, rate limit, a silent worker's lease, canvas members, uniqueness lock, revoked, dead-lettered, expired, or finished",
+      "Say what holds a task: not due yet, queued behind others, queue paused, no live worker, rate limit, a full global concurrency limit, a silent worker's lease, canvas members, uniqueness lock, revoked, dead-lettered, expired, or finished",
   },
   args: {
     ...storeArgs,

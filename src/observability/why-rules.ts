@@ -2,10 +2,12 @@
  * The rules of `stem observe why`, most decisive first: each looks at the facts and either
  * explains what holds the task or passes (null). The queue rules (why-queue.ts) come last.
  */
+
 import { CanvasMeta } from "../canvas/nodes.ts";
 import { isTerminal } from "../core/states.ts";
+import { queueSlotsKey, taskSlotsKey } from "../worker/concurrency-gate.ts";
 import { heartbeatIntervalOf, isLost } from "../worker/liveness.ts";
-import { type WhyFacts, iso, lastEntry, span, when } from "./why-facts.ts";
+import { iso, lastEntry, span, type WhyFacts, when } from "./why-facts.ts";
 import { noWorker, queuedBehind } from "./why-queue.ts";
 import type { WhyExplanation } from "./why-types.ts";
 
@@ -204,13 +206,16 @@ function concurrencyFull(facts: WhyFacts): WhyExplanation | null {
   if (facts.status?.state !== "queued") return null;
   const full = facts.slots.find((usage) => usage.used >= usage.limit);
   if (!full) return null;
-  const [kind, subject] = full.key.startsWith("queue:")
-    ? ["queue", full.key.slice("queue:".length)]
-    : ["task", full.key.slice(full.key.indexOf(":") + 1)];
+  const queuePrefix = queueSlotsKey("");
+  const [kind, subject] = full.key.startsWith(queuePrefix)
+    ? ["queue", full.key.slice(queuePrefix.length)]
+    : ["task", full.key.slice(taskSlotsKey("").length)];
   // A holder is `<worker id>/<task id>`.
   const held = full.holders.map((h) => {
     const cut = h.lastIndexOf("/");
-    return cut < 0 ? { worker: h, task: null } : { worker: h.slice(0, cut), task: h.slice(cut + 1) };
+    return cut < 0
+      ? { worker: h, task: null }
+      : { worker: h.slice(0, cut), task: h.slice(cut + 1) };
   });
   return {
     cause: "concurrency-limit",
