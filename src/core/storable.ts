@@ -4,8 +4,9 @@
  * the worker on each outcome before it joins a batched write (so one bad result fails
  * its own task, not the batch).
  */
-import type { TaskStatus } from "./states.ts";
+
 import { StemError } from "./errors.ts";
+import type { TaskStatus } from "./states.ts";
 
 /** A value a result backend cannot store; the message names the field and the path. */
 export class UnstorableValueError extends StemError {
@@ -20,6 +21,12 @@ function pathOf(parent: string, key: string | number): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
+/** What is wrong, and the keys from the problem up to the value checked (innermost first). */
+interface Problem {
+  what: string;
+  keys: (string | number)[];
+}
+
 /**
  * Why `value` cannot be stored, e.g. `BigInt at $.total`, `circular reference at $.a.b`,
  * `NUL character (\u0000) in a string at $.name`; null when it can. Follows JSON's
@@ -27,36 +34,48 @@ function pathOf(parent: string, key: string | number): string {
  * functions, symbols) is not an error.
  */
 export function unstorableReason(value: unknown): string | null {
-  const open: object[] = [];
-  const visit = (v: unknown, path: string): string | null => {
-    if (typeof v === "bigint") return `BigInt at ${path}`;
-    if (typeof v === "string") {
-      return v.includes("\u0000") ? `NUL character (\\u0000) in a string at ${path}` : null;
-    }
-    if (typeof v !== "object" || v === null) return null;
-    const json = (v as { toJSON?: unknown }).toJSON;
-    if (typeof json === "function") return visit(json.call(v), path);
-    if (open.includes(v)) return `circular reference at ${path}`;
-    open.push(v);
-    try {
-      if (Array.isArray(v)) {
-        for (let i = 0; i < v.length; i++) {
-          const why = visit(v[i], pathOf(path, i));
-          if (why) return why;
-        }
-        return null;
-      }
-      for (const [key, item] of Object.entries(v)) {
-        if (key.includes("\u0000")) return `NUL character (\\u0000) in a key at ${path}`;
-        const why = visit(item, pathOf(path, key));
-        if (why) return why;
+  const problem = findProblem(value, []);
+  if (!problem) return null;
+  let path = "$";
+  for (let i = problem.keys.length - 1; i >= 0; i--) path = pathOf(path, problem.keys[i]!);
+  return `${problem.what} at ${path}`;
+}
+
+function within(problem: Problem, key: string | number): Problem {
+  problem.keys.push(key);
+  return problem;
+}
+
+/**
+ * The walk behind unstorableReason. It runs on every status a worker stores, so the
+ * path is only put together once a problem is found, on the way back up.
+ */
+function findProblem(v: unknown, open: object[]): Problem | null {
+  if (typeof v === "string")
+    return v.includes("\u0000") ? { what: "NUL character (\\u0000) in a string", keys: [] } : null;
+  if (typeof v === "bigint") return { what: "BigInt", keys: [] };
+  if (typeof v !== "object" || v === null) return null;
+  const json = (v as { toJSON?: unknown }).toJSON;
+  if (typeof json === "function") return findProblem(json.call(v), open);
+  if (open.includes(v)) return { what: "circular reference", keys: [] };
+  open.push(v);
+  try {
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const problem = findProblem(v[i], open);
+        if (problem) return within(problem, i);
       }
       return null;
-    } finally {
-      open.pop();
     }
-  };
-  return visit(value, "$");
+    for (const key of Object.keys(v)) {
+      if (key.includes("\u0000")) return { what: "NUL character (\\u0000) in a key", keys: [] };
+      const problem = findProblem((v as Record<string, unknown>)[key], open);
+      if (problem) return within(problem, key);
+    }
+    return null;
+  } finally {
+    open.pop();
+  }
 }
 
 /** Throws UnstorableValueError (`<what> is not JSON: <why>`) when `value` cannot be stored. */
@@ -71,13 +90,27 @@ export function checkStorable(value: unknown, what: string): void {
  */
 export function checkStatusStorable(status: TaskStatus): void {
   if (passed.has(status)) return;
-  const { result, progress, error, meta, ...rest } = status;
-  checkStorable(result, "result");
-  checkStorable(progress?.data, "progress data");
-  checkStorable(error, "error");
-  checkStorable(meta, "meta");
-  checkStorable(rest, "status");
+  checkStorable(status.result, "result");
+  checkStorable(status.progress?.data, "progress data");
+  checkStorable(status.error, "error");
+  checkStorable(status.meta, "meta");
+  for (const key of Object.keys(status)) {
+    if (handlerParts.has(key)) continue;
+    const why = unstorableReason((status as unknown as Record<string, unknown>)[key]);
+    if (why) throw new UnstorableValueError(`status is not JSON: ${why.replace("$", `$.${key}`)}`);
+  }
   passed.add(status);
+}
+
+/** The parts of a status a handler supplies, checked first so errors name them. */
+const handlerParts = new Set(["result", "progress", "error", "meta"]);
+
+/**
+ * Marks a status made only of checked statuses' parts (a later status with an earlier
+ * one's timeline entries) as checked too, when every one of `parts` was.
+ */
+export function markMergedStorable(merged: TaskStatus, parts: readonly TaskStatus[]): void {
+  if (parts.every((part) => passed.has(part))) passed.add(merged);
 }
 
 /**

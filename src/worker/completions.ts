@@ -1,9 +1,9 @@
 import type { Broker, Delivery, ResultBackend } from "../adapters/contracts.ts";
 import type { TaskStatus } from "../core/states.ts";
-import { checkStatusStorable } from "../core/storable.ts";
+import { checkStatusStorable, markMergedStorable } from "../core/storable.ts";
 import { latestWithTimelines } from "../core/timeline.ts";
-import type { TaskCounts } from "./task-counts.ts";
 import type { TaskEventPublisher } from "../events/publisher.ts";
+import type { TaskCounts } from "./task-counts.ts";
 
 function combinedWriter(broker: Broker, backend: ResultBackend) {
   return broker.ackWithStatuses?.(backend) ?? null;
@@ -81,7 +81,12 @@ export class Completions {
    */
   private keep(status: TaskStatus): void {
     const earlier = this.statuses.get(status.id);
-    this.statuses.set(status.id, earlier ? latestWithTimelines([earlier, status])[0] : status);
+    if (!earlier) this.statuses.set(status.id, status);
+    else {
+      const merged = latestWithTimelines([earlier, status])[0]!;
+      markMergedStorable(merged, [earlier, status]);
+      this.statuses.set(status.id, merged);
+    }
     if (this.events) this.told.push(status);
   }
 

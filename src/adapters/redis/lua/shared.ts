@@ -91,15 +91,23 @@ export const STORE_STATUSES = `
 local function append_timeline(key, lines, ttl, cap)
   if lines ~= '' then
     local progress = '"event":"progress"'
-    for line in string.gmatch(lines, '[^\\n]+') do
-      local last = string.find(line, progress, 1, true) and redis.call('LINDEX', key, -1)
-      if last and string.find(last, progress, 1, true) then
-        redis.call('LSET', key, -1, line)
-      else
-        redis.call('RPUSH', key, line)
+    local n
+    if not string.find(lines, progress, 1, true) then
+      -- the usual case: one RPUSH of every line, its reply is the new length
+      local items = {}
+      for line in string.gmatch(lines, '[^\\n]+') do items[#items + 1] = line end
+      n = redis.call('RPUSH', key, unpack(items))
+    else
+      for line in string.gmatch(lines, '[^\\n]+') do
+        local last = string.find(line, progress, 1, true) and redis.call('LINDEX', key, -1)
+        if last and string.find(last, progress, 1, true) then
+          redis.call('LSET', key, -1, line)
+        else
+          redis.call('RPUSH', key, line)
+        end
       end
+      n = redis.call('LLEN', key)
     end
-    local n = redis.call('LLEN', key)
     if n > cap then
       local first = redis.call('LINDEX', key, 0)
       redis.call('LTRIM', key, n - cap + 1, -1)
