@@ -112,8 +112,12 @@ export function queuedBy(envelope: Envelope): string {
   if (group) return `group ${group}`;
   const parent = envelope.meta[MetaKeys.parentTaskId];
   if (typeof parent === "string") return `task ${parent}`;
-  return `producer ${hostname()} (pid ${process.pid})`;
+  producerName ??= `producer ${hostname()} (pid ${process.pid})`;
+  return producerName;
 }
+
+/** This process as a producer, named once: `os.hostname()` is a system call. */
+let producerName: string | undefined;
 
 /** The `queued` entry the producer writes with a task's first status. */
 export function queuedEntry(envelope: Envelope, now: number): TimelineEntry {
