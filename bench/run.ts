@@ -12,6 +12,9 @@
  * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
  * one queue of that many tasks: `stem observe queues` store time and purge time (see
  * large-queue.ts).
+ * `npm run bench -- --suite scale-out [--adapter redis,postgres,redis-cluster] [--tasks 40000]
+ * [--workers 1,2,4] [--queues 4] [--million 1000000]`: drain throughput with several worker
+ * processes, and a million queued tasks' memory (see scale-out.ts).
  */
 import { parseArgs } from "node:util";
 import { runPostgresVsPeers } from "./postgres-vs-peers.ts";
@@ -28,6 +31,9 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
     systems: { type: "string" },
     "peer-cap": { type: "string", default: "30" },
+    workers: { type: "string", default: "1,2,4" },
+    queues: { type: "string", default: "4" },
+    million: { type: "string", default: "0" },
   },
 });
 const tasks = Number(values.tasks);
@@ -69,9 +75,20 @@ if (values.suite === "redis-vs-bullmq") {
   const results = await runLargeQueue(values.adapter!.split(","), tasks);
   process.stdout.write(`${JSON.stringify({ suite: "large-queue", results }, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "scale-out") {
+  const { runScaleOut } = await import("./scale-out.ts");
+  const report = await runScaleOut({
+    targets: values.adapter!.split(","),
+    tasks,
+    workers: values.workers!.split(",").map(Number),
+    queues: Number(values.queues),
+    million: Number(values.million),
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup or large-queue)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup, large-queue or scale-out)`,
   );
 }
 const results: Record<string, unknown> = {};
