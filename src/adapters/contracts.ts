@@ -485,6 +485,12 @@ export interface TaskEventBus {
   publish(events: TaskEvent[]): Promise<void>;
   /** Resolves once the subscription is live; call the returned function to stop. */
   subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>>;
+  /**
+   * False when no subscription can be live, so events need not be built or sent. Asked
+   * after the writes the events describe are stored: a subscription that went live
+   * earlier must make it true. Absent: somebody may always be listening.
+   */
+  anyoneListening?(): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -282,7 +282,7 @@ export class Stem implements Enqueuer {
         ? await this.publishWithStatuses(statuses, envelopes)
         : await this.broker.publish(envelopes);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
-    if (this.eventPublisher) this.eventPublisher.add(queuedEvents(envelopes, result.accepted));
+    if (this.eventPublisher) this.eventPublisher.add(() => queuedEvents(envelopes, result.accepted));
     return result;
   }
 

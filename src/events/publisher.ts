@@ -6,10 +6,14 @@
  * (a pool of connections could reorder concurrent ones); what is added meanwhile goes in
  * the next batch. A failed send is logged (once per outage) and its events dropped:
  * events are best effort.
+ *
+ * Events are built only when a batch goes out, and not at all when the bus says nobody
+ * listens (`anyoneListening`, asked after the writes they describe are stored): a worker
+ * draining with no subscriber spends nothing on events.
  */
 import type { TaskEventBus } from "../adapters/contracts.ts";
-import { logger } from "../core/logger.ts";
 import { toError } from "../core/errors.ts";
+import { logger } from "../core/logger.ts";
 import type { TaskStatus } from "../core/states.ts";
 import { eventsFromStatus } from "./from-status.ts";
 import type { TaskEvent } from "./types.ts";
@@ -17,8 +21,11 @@ import type { TaskEvent } from "./types.ts";
 /** How long events wait for others to share their batch. */
 export const EVENT_BATCH_MS = 5;
 
+/** What a batch is made of: stored statuses, or a function that makes events. */
+type Pending = TaskStatus | (() => TaskEvent[]);
+
 export class TaskEventPublisher {
-  private pending: TaskEvent[] = [];
+  private pending: Pending[] = [];
   private scheduled = false;
   /** The send under way, if any. */
   private sending: Promise<void> | null = null;
@@ -28,13 +35,13 @@ export class TaskEventPublisher {
 
   /** Announces the events these stored statuses stand for. */
   statuses(statuses: Iterable<TaskStatus>): void {
-    for (const status of statuses) this.add(eventsFromStatus(status));
+    for (const status of statuses) this.pending.push(status);
+    this.schedule();
   }
 
-  /** Queues events for the next batch. */
-  add(events: TaskEvent[]): void {
-    if (events.length === 0) return;
-    this.pending.push(...events);
+  /** Queues events for the next batch; `make` is called only if the batch is sent. */
+  add(make: () => TaskEvent[]): void {
+    this.pending.push(make);
     this.schedule();
   }
 
@@ -51,7 +58,7 @@ export class TaskEventPublisher {
     if (this.sending || this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.sending = this.bus.publish(batch).then(
+    this.sending = this.deliver(batch).then(
       () => {
         if (this.failing) logger.info("task events: sending works again");
         this.failing = false;
@@ -68,6 +75,16 @@ export class TaskEventPublisher {
       this.sending = null;
       if (this.pending.length > 0) this.schedule();
     });
+  }
+
+  private async deliver(batch: Pending[]): Promise<void> {
+    if (this.bus.anyoneListening && !(await this.bus.anyoneListening())) return;
+    const events: TaskEvent[] = [];
+    for (const item of batch) {
+      for (const event of typeof item === "function" ? item() : eventsFromStatus(item))
+        events.push(event);
+    }
+    if (events.length > 0) await this.bus.publish(events);
   }
 
   /** Sends what is queued and waits until everything is sent (before closing the store). */

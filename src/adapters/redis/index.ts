@@ -4,10 +4,9 @@
  * their own. ioredis reconnects with backoff; outages are logged once.
  */
 import Redis from "ioredis";
-import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
-import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
+import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
 import { RedisConcurrencySlots, SLOT_SCRIPTS } from "./concurrency-slots.ts";
 import { ConnectionHealth } from "./connection-health.ts";
@@ -21,10 +20,12 @@ import { REVOKE_SCRIPTS, RedisRevokeStore } from "./revoke-store.ts";
 import { RedisScheduleStore, SCHEDULE_SCRIPTS } from "./schedule-store.ts";
 import { registerScripts } from "./scripts.ts";
 import { StreamWaiter } from "./stream-waiter.ts";
+import { RedisTaskEvents } from "./task-events.ts";
 import { RedisWorkflowStore, WORKFLOW_SCRIPTS } from "./workflow-store.ts";
 
 export { RedisBroker, UNDECODABLE_REASON } from "./broker.ts";
 export { RedisConcurrencySlots } from "./concurrency-slots.ts";
+export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
 export { RedisControlBus } from "./control-bus.ts";
 export { RedisKeys } from "./keys.ts";
 export { RedisLockStore } from "./lock-store.ts";
@@ -33,7 +34,6 @@ export { RedisResultBackend } from "./result-backend.ts";
 export { RedisRevokeStore } from "./revoke-store.ts";
 export { RedisScheduleStore } from "./schedule-store.ts";
 export { RedisWorkflowStore } from "./workflow-store.ts";
-export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
 
 const ALL_SCRIPTS = [
   ...BROKER_SCRIPTS,
@@ -63,7 +63,7 @@ export class RedisConnection implements StoreConnection {
     rateLimiter?: RedisRateLimiter;
     concurrencySlots?: RedisConcurrencySlots;
     controlBus?: RedisControlBus;
-    taskEvents?: ControlBusTaskEvents;
+    taskEvents?: RedisTaskEvents;
     workflowStore?: RedisWorkflowStore;
   } = {};
   private closed = false;
@@ -186,7 +186,11 @@ export class RedisConnection implements StoreConnection {
 
   /** Task events on the control bus's pub/sub (plain PUBLISH, so it works on a cluster too). */
   taskEvents(): TaskEventBus {
-    this.stores.taskEvents ??= new ControlBusTaskEvents(this.controlBus());
+    this.stores.taskEvents ??= new RedisTaskEvents(
+      this.client,
+      this.controlBus(),
+      this.keys.taskEventListeners,
+    );
     return this.stores.taskEvents;
   }
 

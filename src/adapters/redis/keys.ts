@@ -156,6 +156,10 @@ export class RedisKeys {
   control(channel: string): string {
     return `${this.prefix}:control:${channel}`;
   }
+  /** STRING with a ttl: present while some process subscribes to task events. */
+  get taskEventListeners(): string {
+    return `${this.prefix}:task-event-listeners`;
+  }
 
   // Workflow store. Its scripts build the per-status and per-topic keys below from
   // `workflowPrefix` themselves (lua/workflow-shared.ts): keep both in step.
