@@ -1,7 +1,8 @@
 /**
  * The worker's share of the per-minute task counters: the outcomes it stores are summed
- * here per (minute, task name) and added to the result backend once a second, so the
- * counters cost one write per second however many tasks finish, never one per task.
+ * here per (minute, task name) and added to the result backend a second after the first
+ * uncounted one, so the counters cost at most one write per second however many tasks
+ * finish, never one per task, and nothing while the worker is idle.
  * Every ten minutes it also prunes counters past the retention (a day).
  */
 import type { MinuteCount, ResultBackend } from "../adapters/contracts.ts";
@@ -19,7 +20,8 @@ const FLUSH_INTERVAL_MS = 1000;
 
 export class TaskCounts {
   private pending: MinuteCount[] = [];
-  private timer?: ReturnType<typeof setInterval>;
+  private timer?: ReturnType<typeof setTimeout>;
+  private closed = false;
   private writing: Promise<void> | null = null;
   private failing = false;
   private readonly pruner: MinuteCountPruner;
@@ -35,8 +37,16 @@ export class TaskCounts {
   /** Counts statuses that were stored (finished runs and retries; other states add nothing). */
   count(statuses: TaskStatus[]): void {
     for (const status of statuses) this.pending.push(...statusCounts(status));
-    if (this.pending.length === 0 || this.timer) return;
-    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.schedule();
+  }
+
+  /** Flushes in a second when something is waiting (also what a failed write kept). */
+  private schedule(): void {
+    if (this.pending.length === 0 || this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then(() => this.schedule());
+    }, FLUSH_INTERVAL_MS);
     this.timer.unref?.();
   }
 
@@ -53,7 +63,8 @@ export class TaskCounts {
 
   /** Stops the timer after a last flush. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
   }

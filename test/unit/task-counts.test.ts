@@ -1,12 +1,12 @@
 /** Workers count what they finish into the result backend's per-minute counters. */
 import { afterEach, expect, test } from "bun:test";
-import { defineTask, StemClient } from "../../src/index.ts";
 import {
   histogramPercentile,
   minuteOf,
   sumCounts,
   taskSeries,
 } from "../../src/core/minute-counts.ts";
+import { defineTask, StemClient } from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
 import { eventually } from "../../src/testing/harness.ts";
 
@@ -109,4 +109,19 @@ test("a failed counter write is kept and added by a later one: nothing is lost o
   );
   await worker.shutdown();
   expect((await countsNow(client)).get("tc.ok")?.succeeded).toBe(7);
+});
+
+test("a failed counter write is retried a second later even when no other task finishes", async () => {
+  client = await StemClient.inMemory({ tasks });
+  const faulty = injectFaults(client.backend, { method: "addMinuteCounts", nth: 1, times: 1 });
+  for (let i = 0; i < 3; i++) await client.enqueue("tc.ok");
+  const worker = client.createWorker({ backend: faulty.store });
+  await worker.start();
+  await eventually(
+    async () => (await countsNow(client as StemClient)).get("tc.ok")?.succeeded === 3,
+    15_000,
+    "3 counted after the failed write",
+  );
+  expect(faulty.injected()).toBe(1);
+  await worker.shutdown();
 });
