@@ -8,26 +8,25 @@ import { StemError } from "../core/errors.ts";
 import { logger } from "../core/logger.ts";
 import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
-import { ExponentialJitterRetryStrategy } from "../core/retry.ts";
 import { signals } from "../core/signals.ts";
-import { Stem } from "../core/stem.ts";
 import { taskLimits } from "../core/task-limits.ts";
-import { TaskEventPublisher } from "../events/publisher.ts";
+import type { TaskEventPublisher } from "../events/publisher.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
-import { Autoscaler } from "./autoscale.ts";
-import { Completions } from "./completions.ts";
-import { ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
+import type { Autoscaler } from "./autoscale.ts";
+import type { Completions } from "./completions.ts";
+import { type ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
-import { type Executor, InlineExecutor } from "./executor.ts";
+import type { Executor } from "./executor.ts";
 import { type HeartbeatSnapshot, Heartbeats } from "./heartbeats.ts";
-import { Housekeeping } from "./housekeeping.ts";
-import { LeaseKeeper } from "./lease-keeper.ts";
+import type { Housekeeping } from "./housekeeping.ts";
+import type { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "./liveness.ts";
-import { loadPausedQueues, Revocations } from "./revocations.ts";
-import { TaskCounts } from "./task-counts.ts";
-import { type HeldTask, TaskRunner } from "./task-runner.ts";
-import { ThreadExecutor } from "./thread-executor.ts";
+import { loadPausedQueues, type Revocations } from "./revocations.ts";
+import { installShutdownSignals } from "./shutdown-signals.ts";
+import type { TaskCounts } from "./task-counts.ts";
+import type { HeldTask, TaskRunner } from "./task-runner.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
+import { buildWorkerParts, checkWorkerOptions } from "./worker-parts.ts";
 
 export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
@@ -41,16 +40,16 @@ const MIN_FETCH_BATCH = 32;
 const ERROR_RELEASE_DELAY_MS = 1000;
 
 /**
- * Consumes queues and runs tasks: leases deliveries, extends leases while tasks run,
- * retries with backoff, dead-letters exhausted tasks, reports heartbeats and answers
- * control commands. `start()` resolves once the worker is consuming.
- */
-/**
  * How long one fetch may wait for work. Brokers wake a waiting fetch when work arrives or
  * comes due; this only bounds how often an idle worker asks again.
  */
 const FETCH_WAIT_MS = 5000;
 
+/**
+ * Consumes queues and runs tasks: leases deliveries, extends leases while tasks run,
+ * retries with backoff, dead-letters exhausted tasks, reports heartbeats and answers
+ * control commands. `start()` resolves once the worker is consuming.
+ */
 export class Worker {
   readonly id: string;
   readonly host: string;
@@ -115,13 +114,7 @@ export class Worker {
     this.id =
       options.workerId ??
       `${this.host}.${process.pid}${++workersInProcess > 1 ? `.${workersInProcess}` : ""}`;
-    const concurrency = options.autoscale?.min ?? options.concurrency ?? 10;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw new StemError(
-        "invalid_argument",
-        `concurrency must be a positive integer, got ${concurrency}`,
-      );
-    }
+    const concurrency = checkWorkerOptions(options);
     this.concurrencyNow = concurrency;
     this.prefetchLimit = Math.max(options.prefetch ?? concurrency, concurrency);
     this.leaseMs = parseDuration(options.visibilityTimeout ?? "30s", "visibilityTimeout");
@@ -134,105 +127,30 @@ export class Worker {
       ),
       () => this.heartbeat(),
     );
-    this.executor =
-      options.isolation === "thread"
-        ? new ThreadExecutor({
-            tasksModule: options.tasksModule ?? "",
-            maxTasksPerThread: options.maxTasksPerThread,
-          })
-        : new InlineExecutor();
-    this.taskCounts = new TaskCounts(this.backend, this.clock, this.id);
-    this.events = options.events && new TaskEventPublisher(options.events);
-    this.completions = new Completions(
-      this.broker,
-      this.backend,
-      (error) =>
-        logger.error(`worker ${this.id}: storing results failed: ${(error as Error).message}`),
-      this.taskCounts,
-      this.events,
-    );
-    this.revocations = new Revocations(options.revokeStore, this.clock);
-    if (options.housekeeping !== false) {
-      this.housekeeping = new Housekeeping({
-        broker: this.broker,
-        backend: this.backend,
-        revokeStore: options.revokeStore,
-        lockStore: options.lockStore,
-        clock: this.clock,
-        owner: this.id,
-        deadLetterRetention: options.deadLetterRetention,
-      });
-    }
-    this.leases = new LeaseKeeper({
-      workerId: this.id,
-      broker: this.broker,
-      registry: this.registry,
-      clock: this.clock,
-      leaseMs: this.leaseMs,
-      held: () => this.held.values(),
-    });
-    if (options.concurrencySlots) {
-      this.gate = new ConcurrencyGate({
-        workerId: this.id,
-        slots: options.concurrencySlots,
-        broker: this.broker,
-        queueLimits: options.queueGlobalConcurrency ?? {},
-        leaseOf: (held) => this.leases.leaseOf(held),
-        clock: this.clock,
-      });
-    } else if (Object.keys(options.queueGlobalConcurrency ?? {}).length > 0) {
-      throw new StemError(
-        "invalid_argument",
-        "queueGlobalConcurrency needs concurrencySlots (the store the limits are kept in)",
-      );
-    }
-    const stem =
-      options.stem ??
-      new Stem({
-        broker: this.broker,
-        backend: this.backend,
-        lockStore: options.lockStore,
-        clock: this.clock,
-        middleware: this.middleware,
-        events: options.events,
-      });
-    if (
-      options.maxDeliveries !== undefined &&
-      (!Number.isInteger(options.maxDeliveries) || options.maxDeliveries < 1)
-    ) {
-      throw new StemError(
-        "invalid_argument",
-        `maxDeliveries must be a positive integer, got ${options.maxDeliveries}`,
-      );
-    }
-    this.runner = new TaskRunner({
-      workerId: this.id,
-      broker: this.broker,
-      backend: this.backend,
-      maxDeliveries: options.maxDeliveries,
-      registry: this.registry,
-      completions: this.completions,
+    ({
       executor: this.executor,
-      stem,
-      clock: this.clock,
-      retryStrategy: options.retryStrategy ?? new ExponentialJitterRetryStrategy(),
+      taskCounts: this.taskCounts,
+      events: this.events,
+      completions: this.completions,
       revocations: this.revocations,
-      rateLimiter: options.rateLimiter,
-      lockStore: options.lockStore,
+      housekeeping: this.housekeeping,
+      leases: this.leases,
+      gate: this.gate,
+      runner: this.runner,
+      autoscaler: this.autoscaler,
+    } = buildWorkerParts(options, {
+      id: this.id,
+      queues: this.queues,
+      clock: this.clock,
+      backend: this.backend,
+      registry: this.registry,
       leaseMs: this.leaseMs,
-      verify: options.verify,
-      onSettled: options.onSettled ?? [],
       middleware: this.middleware,
-    });
-    if (options.autoscale) {
-      this.autoscaler = new Autoscaler(options.autoscale, {
-        depth: async () =>
-          (await this.broker.stats(this.queues)).reduce((n, s) => n + s.pending, 0),
-        busy: () => this.running.size + this.waiting.length,
-        concurrency: () => this.concurrencyNow,
-        resize: (n) => this.resize(n),
-      });
-    }
+      held: () => this.held.values(),
+      busy: () => this.running.size + this.waiting.length,
+      concurrency: () => this.concurrencyNow,
+      resize: (n) => this.resize(n),
+    }));
   }
 
   /**
@@ -277,7 +195,14 @@ export class Worker {
     }
     this.autoscaler?.start();
     this.housekeeping?.start();
-    if (this.options.installSignalHandlers) this.installSignalHandlers();
+    if (this.options.installSignalHandlers) {
+      this.removeSignalHandlers = installShutdownSignals({
+        id: this.id,
+        stopping: () => this.state === "stopping",
+        forcedBy: (signal) => (this.forced = signal),
+        shutdown: (mode) => this.shutdown(mode),
+      });
+    }
     this.loopDone = this.loop();
     registerWorker({
       id: this.id,
@@ -486,16 +411,18 @@ export class Worker {
 
   /** What this worker's heartbeat says now (Heartbeats adds what others advertise). */
   private heartbeat(): HeartbeatSnapshot {
+    const { workerId, host, pid, queues, concurrency, inflight, processed, failed, startedAt } =
+      this.stats();
     return {
-      workerId: this.id,
-      host: this.host,
-      pid: process.pid,
-      queues: this.queues,
-      concurrency: this.concurrencyNow,
-      inflight: this.running.size,
-      processed: this.processed,
-      failed: this.failed,
-      startedAt: this.startedAt,
+      workerId,
+      host,
+      pid,
+      queues,
+      concurrency,
+      inflight,
+      processed,
+      failed,
+      startedAt,
       timestamp: this.clock.now(),
       extras: { prefetch: this.prefetchLimit, paused: [...this.paused] },
     };
@@ -645,28 +572,5 @@ export class Worker {
     signals.workerShutdown.emit(base);
     logger.info(`worker ${this.id} stopped`);
     this.markDone();
-  }
-
-  private installSignalHandlers(): void {
-    const onSignal = (name: string) => {
-      const failed = (error: unknown) =>
-        logger.error(`worker ${this.id}: shutdown failed: ${(error as Error).message}`);
-      if (this.state === "stopping") {
-        logger.warn(`${name} again: forcing shutdown`);
-        this.forced = name;
-        this.shutdown("hard").catch(failed);
-      } else {
-        logger.info(`${name} received: finishing running tasks (send again to force)`);
-        this.shutdown("warm").catch(failed);
-      }
-    };
-    const onInt = () => onSignal("SIGINT");
-    const onTerm = () => onSignal("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-    this.removeSignalHandlers = () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    };
   }
 }
