@@ -1,14 +1,17 @@
 /**
- * The Redis adapter: `redis://` and `rediss://` URLs. One command connection serves every
- * store; the broker's long polls and the control bus's subscriptions get connections of
- * their own. ioredis reconnects with backoff; outages are logged once.
+ * The Redis adapter: `redis://` and `rediss://` URLs, and Redis Cluster
+ * (`redis+cluster://`). One command connection serves every store; the broker's long
+ * polls and the control bus's subscriptions get connections of their own. ioredis
+ * reconnects with backoff (and follows a cluster's MOVED/ASK redirections and failovers);
+ * outages are logged once.
  */
-import Redis from "ioredis";
-import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
-import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
+import Redis, { Cluster } from "ioredis";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
+import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
+import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
+import type { RedisClient } from "./client.ts";
 import { RedisConcurrencySlots, SLOT_SCRIPTS } from "./concurrency-slots.ts";
 import { ConnectionHealth } from "./connection-health.ts";
 import { type RedisSettings, redisSettings } from "./connection-options.ts";
@@ -25,6 +28,7 @@ import { RedisWorkflowStore, WORKFLOW_SCRIPTS } from "./workflow-store.ts";
 
 export { RedisBroker, UNDECODABLE_REASON } from "./broker.ts";
 export { RedisConcurrencySlots } from "./concurrency-slots.ts";
+export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
 export { RedisControlBus } from "./control-bus.ts";
 export { RedisKeys } from "./keys.ts";
 export { RedisLockStore } from "./lock-store.ts";
@@ -33,7 +37,6 @@ export { RedisResultBackend } from "./result-backend.ts";
 export { RedisRevokeStore } from "./revoke-store.ts";
 export { RedisScheduleStore } from "./schedule-store.ts";
 export { RedisWorkflowStore } from "./workflow-store.ts";
-export { DEFAULT_PREFIX, redisSettings } from "./connection-options.ts";
 
 const ALL_SCRIPTS = [
   ...BROKER_SCRIPTS,
@@ -51,9 +54,9 @@ export class RedisConnection implements StoreConnection {
   readonly url: string;
   readonly keys: RedisKeys;
   /** The command connection every store shares. */
-  readonly client: Redis;
+  readonly client: RedisClient;
   private readonly health: ConnectionHealth;
-  private readonly extra = new Set<Redis>();
+  private readonly extra = new Set<RedisClient>();
   private stores: {
     broker?: RedisBroker;
     resultBackend?: RedisResultBackend;
@@ -74,13 +77,32 @@ export class RedisConnection implements StoreConnection {
     private readonly clock: Clock = systemClock,
   ) {
     this.url = settings.url;
-    this.keys = new RedisKeys(settings.prefix);
+    this.keys = new RedisKeys(settings.prefix, settings.cluster !== undefined);
     this.health = new ConnectionHealth(settings.url);
-    this.client = new Redis({
-      ...settings.ioredis,
-      connectionName: this.connectionName("command"),
-    });
+    this.client = this.newClient("command", { lazyConnect: true });
     registerScripts(this.client, ALL_SCRIPTS);
+  }
+
+  /** True when this connection talks to a Redis Cluster. */
+  get cluster(): boolean {
+    return this.settings.cluster !== undefined;
+  }
+
+  /** A new client (not yet watched or tracked) with the settings plus `overrides`. */
+  private newClient(role: string, overrides: Partial<RedisSettings["ioredis"]>): RedisClient {
+    const options = {
+      ...this.settings.ioredis,
+      ...overrides,
+      connectionName: this.connectionName(role),
+    };
+    const cluster = this.settings.cluster;
+    if (!cluster) return new Redis(options);
+    const { lazyConnect, ...redisOptions } = options;
+    return new Cluster(cluster.nodes, {
+      ...cluster.options,
+      lazyConnect,
+      redisOptions,
+    });
   }
 
   /** Key prefix of this connection. */
@@ -93,14 +115,9 @@ export class RedisConnection implements StoreConnection {
   }
 
   /** Opens another connection (blocking reads, subscriber), closed with this one. */
-  private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): Redis {
+  private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): RedisClient {
     if (this.closed) throw new StemError("closed", `the Redis connection ${this.url} is closed`);
-    const conn = new Redis({
-      ...this.settings.ioredis,
-      ...overrides,
-      connectionName: this.connectionName(role),
-      lazyConnect: false,
-    });
+    const conn = this.newClient(role, { ...overrides, lazyConnect: false });
     this.health.watch(conn, role);
     this.extra.add(conn);
     conn.once("end", () => this.extra.delete(conn));

@@ -3,20 +3,21 @@
  * an hour after the retention so an unpruned store still stays bounded, and a ZSET of
  * the minutes that have one, for range reads and pruning.
  */
-import type { Redis } from "ioredis";
-import type { MinuteCount, MinuteCountQuery } from "../contracts.ts";
+
 import { MINUTE_COUNTS_RETENTION_MS } from "../../core/minute-counts.ts";
+import type { MinuteCount, MinuteCountQuery } from "../contracts.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addMinuteCountsScript } from "./lua/add-minute-counts-1.ts";
 import { pruneMinuteCountsScript } from "./lua/prune-minute-counts-1.ts";
-import { type ScriptArg, execPipeline, runScript } from "./scripts.ts";
+import { execPipeline, runScript, type ScriptArg } from "./scripts.ts";
 
 const TTL_MS = MINUTE_COUNTS_RETENTION_MS + 3_600_000;
 
 export const MINUTE_COUNT_SCRIPTS = [addMinuteCountsScript, pruneMinuteCountsScript];
 
 export async function addMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   counts: MinuteCount[],
 ): Promise<void> {
@@ -27,7 +28,7 @@ export async function addMinuteCounts(
 }
 
 export async function readMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   query: MinuteCountQuery,
 ): Promise<MinuteCount[]> {
@@ -55,7 +56,7 @@ export async function readMinuteCounts(
 }
 
 export async function pruneMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   before: number,
 ): Promise<void> {
