@@ -3,7 +3,8 @@
  * three workers drain 10,000 tasks spread over four queues whose hash slots are on every
  * node, while one worker is SIGKILLed mid-drain and replaced. Every task ends succeeded,
  * none is lost; tasks completed more than once (at-least-once delivery after the kill)
- * are counted and printed, as in worker-chaos.test.ts.
+ * are counted and printed, as in worker-chaos.test.ts. And two workers keep draining a
+ * queue while its slot moves to another node (ASK, then MOVED redirections).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,16 +30,11 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** Port of the master that holds each slot, from CLUSTER SLOTS. */
-async function slotOwners(): Promise<(slot: number) => number> {
+/** The hash slot of a queue's keys (CLUSTER KEYSLOT of one of them). */
+async function queueSlot(keys: RedisKeys, queue: string): Promise<number> {
   const client = cluster.client();
   try {
-    const ranges = (await client.call("CLUSTER", "SLOTS")) as [number, number, [string, number]][];
-    return (slot) => {
-      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-      if (!range) throw new Error(`no node holds slot ${slot}`);
-      return range[2][1];
-    };
+    return (await client.call("CLUSTER", "KEYSLOT", keys.queue(queue).streams[0])) as number;
   } finally {
     client.disconnect();
   }
@@ -46,20 +42,13 @@ async function slotOwners(): Promise<(slot: number) => number> {
 
 /** Queue names whose keys land on every node (by CLUSTER KEYSLOT of their stream key). */
 async function queuesOnEveryNode(keys: RedisKeys): Promise<Map<string, number>> {
-  const owner = await slotOwners();
-  const client = cluster.client();
   const picked = new Map<string, number>();
-  try {
-    for (let i = 0; picked.size < QUEUES; i++) {
-      const name = `cq${i}`;
-      const slot = (await client.call("CLUSTER", "KEYSLOT", keys.queue(name).streams[0])) as number;
-      const port = owner(slot);
-      const ports = new Set(picked.values());
-      // First one queue per node, then any.
-      if (!ports.has(port) || ports.size === cluster.ports.length) picked.set(name, port);
-    }
-  } finally {
-    client.disconnect();
+  for (let i = 0; picked.size < QUEUES; i++) {
+    const name = `cq${i}`;
+    const port = await cluster.ownerOf(await queueSlot(keys, name));
+    const ports = new Set(picked.values());
+    // First one queue per node, then any.
+    if (!ports.has(port) || ports.size === cluster.ports.length) picked.set(name, port);
   }
   return picked;
 }
@@ -133,3 +122,54 @@ test("three workers drain 10,000 tasks over queues on every node while one is SI
     await cluster.deletePrefix(prefix);
   }
 }, 240_000);
+
+test("workers keep draining a queue while its slot moves to another node", async () => {
+  const prefix = randomPrefix("cluster-move");
+  const url = `${cluster.url}?prefix=${prefix}`;
+  const queue = "moving";
+  const slot = await queueSlot(new RedisKeys(prefix, true), queue);
+  const from = await cluster.ownerOf(slot);
+  const to = cluster.ports.find((port) => port !== from)!;
+  const dir = mkdtempSync(join(tmpdir(), "stem-cluster-move-"));
+  const log = join(dir, "runs.log");
+  const workers = [0, 1].map(() => startWorker(url, log, 10, queue));
+  const client = await StemClient.fromUrl(url);
+  const total = 3000;
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+    const ids: string[] = [];
+    for (let i = 0; i < total; i += 500) {
+      ids.push(
+        ...(await client.stem.enqueueMany(
+          Array.from({ length: 500 }, () => ({
+            name: "e2e.chaos",
+            args: { ms: 5 },
+            options: { queue },
+          })),
+        )),
+      );
+    }
+    await eventually(() => executions(log).size >= total / 10, 60_000, "a tenth done");
+    await cluster.moveSlot(slot, to);
+    expect(await cluster.ownerOf(slot)).toBe(to);
+    // Tasks enqueued after the move land on the new node.
+    ids.push(await client.enqueue("e2e.chaos", { ms: 5 }, { queue }));
+    await eventually(
+      async () => {
+        const [stats] = await client.broker.stats([queue]);
+        return executions(log).size === ids.length && stats.pending + stats.inflight === 0;
+      },
+      120_000,
+      "all tasks completed",
+    );
+    const statuses = await client.backend.getMany(ids);
+    expect(statuses.filter((s) => s?.state === "succeeded").length).toBe(ids.length);
+    expect((await client.broker.stats([queue]))[0].dead).toBe(0);
+  } finally {
+    for (const w of workers) w.proc.kill("SIGKILL");
+    await Promise.all(workers.map((w) => w.proc.exited));
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+    await cluster.deletePrefix(prefix);
+  }
+}, 180_000);
