@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openRedis, redisSettings } from "../../src/adapters/redis/index.ts";
 import { StemError } from "../../src/core/errors.ts";
+import { REDIS_URL } from "../e2e/fixtures/redis-server.ts";
 
 describe("redis URL settings", () => {
   const dir = mkdtempSync(join(tmpdir(), "stem-redis-tls-"));
@@ -135,5 +136,25 @@ describe("redis URL settings", () => {
     expect(error).toBeInstanceOf(StemError);
     expect((error as StemError).code).toBe("store_unavailable");
     expect((error as Error).message).toContain("cannot connect to Redis at redis://127.0.0.1:1");
+  });
+
+  test("a cluster URL fails to open with store_unavailable when no node answers or the server is no cluster", async () => {
+    const failure = async (url: string) => {
+      try {
+        await openRedis(url);
+      } catch (e) {
+        return e as StemError;
+      }
+      throw new Error(`${url} opened`);
+    };
+    const none = await failure("redis+cluster://127.0.0.1:1,127.0.0.1:2");
+    expect(none.code).toBe("store_unavailable");
+    expect(none.message).toContain(
+      "cannot connect to Redis at redis+cluster://127.0.0.1:1,127.0.0.1:2",
+    );
+    // The test Redis server is a single server: the node's own error says so.
+    const single = await failure(`${REDIS_URL}${REDIS_URL.includes("?") ? "&" : "?"}cluster=true`);
+    expect(single.code).toBe("store_unavailable");
+    expect(single.message).toContain("cluster support disabled");
   });
 });

@@ -136,7 +136,11 @@ export class RedisConnection implements StoreConnection {
       await this.client.connect();
     } catch (error) {
       this.client.disconnect();
-      const reason = failure?.message ?? (error as Error).message;
+      const cause = (failure ?? error) as Error & { lastNodeError?: Error };
+      // A cluster client's failure wraps the last node's own error, which says why.
+      const reason = cause.lastNodeError
+        ? `${cause.message} (${cause.lastNodeError.message})`
+        : cause.message;
       throw new StemError(
         "store_unavailable",
         `cannot connect to Redis at ${this.url}: ${reason}`,
