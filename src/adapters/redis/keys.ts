@@ -8,6 +8,9 @@
  * (duplicate ids, dead letters: one per queue instead), and every other key carries the
  * prefix as its tag (`{stem}:result:…`), so results, schedules, workflows, locks and the
  * rest share one slot, as their scripts need. The mode switch is here, in the key names.
+ * Scripts get their keys in KEYS, except the workflow scripts, which build the keys that
+ * depend on stored values (a run's old status or topic, see lua/workflow-shared.ts) from
+ * `workflowPrefix`: keys of the prefix's slot, which a cluster accepts.
  */
 
 /** Number of priority bands: one stream per priority 0–9, read highest first. */
@@ -96,10 +99,6 @@ export class RedisKeys {
   result(id: string): string {
     return `${this.base}:result:${id}`;
   }
-  /** Key prefix of task results, for scripts that build result keys from ids. */
-  get resultPrefix(): string {
-    return `${this.base}:result:`;
-  }
   /** LIST: a task's timeline entries (JSON), oldest first. */
   timeline(id: string): string {
     return `${this.base}:timeline:${id}`;
@@ -108,9 +107,9 @@ export class RedisKeys {
   get resultsByUpdated(): string {
     return `${this.base}:results:updated`;
   }
-  /** Key prefix of the per-minute counter hashes (the minute's epoch ms follows). */
-  get minuteCountPrefix(): string {
-    return `${this.base}:minute-counts:`;
+  /** HASH: one minute's counters (field `series\ncounter`); `minute` in epoch ms. */
+  minuteCounts(minute: number | string): string {
+    return `${this.base}:minute-counts:${minute}`;
   }
   /** ZSET: minute → minute, every minute with a counter hash. */
   get minuteCountIndex(): string {

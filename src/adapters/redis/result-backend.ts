@@ -21,9 +21,9 @@ import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addGroupResultScript } from "./lua/add-group-result-2.ts";
 import { claimChordScript } from "./lua/claim-chord-1.ts";
-import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
+import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1-n.ts";
 import { initGroupScript } from "./lua/init-group-2.ts";
-import { pruneResultsScript } from "./lua/prune-results-2.ts";
+import { pruneResultsScript } from "./lua/prune-results-2-n.ts";
 import { setStatusesScript } from "./lua/set-statuses-2-2n.ts";
 import {
   addMinuteCounts,
@@ -153,13 +153,27 @@ export class RedisResultBackend implements ResultBackend {
    */
   async prune(): Promise<number> {
     this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+    // Candidates by this machine's clock; the script checks each against the server's.
+    const ids = await this.client.zrangebyscore(
+      this.keys.resultsByExpiry,
+      "-inf",
+      Date.now(),
+      "LIMIT",
+      0,
+      PRUNE_BATCH,
+    );
+    if (ids.length === 0) return 0;
     const dropped = await runScript<number>(
       this.client,
       pruneResultsScript,
-      [this.keys.resultsByUpdated, this.keys.resultsByExpiry],
-      [this.keys.resultPrefix, PRUNE_BATCH],
+      [
+        this.keys.resultsByUpdated,
+        this.keys.resultsByExpiry,
+        ...ids.map((id) => this.keys.result(id)),
+      ],
+      ids,
     );
-    if (dropped >= PRUNE_BATCH) this.nextPruneAt = 0;
+    if (ids.length >= PRUNE_BATCH) this.nextPruneAt = 0;
     return dropped;
   }
 
@@ -307,8 +321,8 @@ export class RedisResultBackend implements ResultBackend {
       await runScript(
         this.client,
         forgetHeartbeatsScript,
-        [this.keys.heartbeats],
-        [this.keys.heartbeat(""), ...gone],
+        [this.keys.heartbeats, ...gone.map((id) => this.keys.heartbeat(id))],
+        gone,
       );
     }
     return texts
