@@ -136,22 +136,48 @@ export class RedisConnection implements StoreConnection {
       await this.client.connect();
     } catch (error) {
       this.client.disconnect();
-      const cause = (failure ?? error) as Error & { lastNodeError?: Error };
-      // A cluster client's failure wraps the last node's own error, which says why.
-      const reason = cause.lastNodeError
-        ? `${cause.message} (${cause.lastNodeError.message})`
-        : cause.message;
+      const cause = failure ?? (error as Error);
+      // A cluster client only says that no node answered; a plain connection to a
+      // startup node says why (a refused certificate, a server that is no cluster).
+      const nodeFailure = this.settings.cluster ? await this.probeStartupNode() : undefined;
+      const reason = nodeFailure ? `${cause.message} (${nodeFailure.message})` : cause.message;
       throw new StemError(
         "store_unavailable",
         `cannot connect to Redis at ${this.url}: ${reason}`,
         {
-          cause: failure ?? error,
+          cause: nodeFailure ?? cause,
         },
       );
     } finally {
       this.client.off("error", onError);
     }
     this.health.watch(this.client, "command");
+  }
+
+  /** Why the first startup node of a cluster cannot serve (undefined when it can). */
+  private async probeStartupNode(): Promise<Error | undefined> {
+    const [node] = this.settings.cluster?.nodes ?? [];
+    if (!node) return undefined;
+    const probe = new Redis({
+      ...this.settings.ioredis,
+      ...node,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectionName: this.connectionName("probe"),
+    });
+    let failure: Error | undefined;
+    probe.on("error", (error: Error) => {
+      failure ??= error;
+    });
+    try {
+      await probe.connect();
+      await probe.call("CLUSTER", "INFO");
+      return undefined;
+    } catch (error) {
+      return failure ?? (error as Error);
+    } finally {
+      probe.disconnect();
+    }
   }
 
   broker(): RedisBroker {
