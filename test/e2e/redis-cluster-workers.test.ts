@@ -4,13 +4,16 @@
  * node, while one worker is SIGKILLed mid-drain and replaced. Every task ends succeeded,
  * none is lost; tasks completed more than once (at-least-once delivery after the kill)
  * are counted and printed, as in worker-chaos.test.ts. And two workers keep draining a
- * queue while its slot moves to another node (ASK, then MOVED redirections).
+ * queue while its slot moves to another node (ASK, then MOVED redirections). And a fetch
+ * that long-polls queues on different nodes keeps one blocked connection per queue.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { openRedisConnection } from "../../src/adapters/redis/index.ts";
 import { RedisKeys } from "../../src/adapters/redis/keys.ts";
+import { buildEnvelope } from "../../src/core/envelope.ts";
 import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { type RedisClusterFixture, startRedisCluster } from "./fixtures/redis-cluster.ts";
@@ -173,3 +176,60 @@ test("workers keep draining a queue while its slot moves to another node", async
     await cluster.deletePrefix(prefix);
   }
 }, 180_000);
+
+/** The blocking connections of `prefix` on every node: [all, blocked right now]. */
+async function blockingConnections(prefix: string): Promise<[number, number]> {
+  const client = cluster.client();
+  try {
+    await client.ping();
+    let all = 0;
+    let blocked = 0;
+    for (const node of client.nodes("master")) {
+      const list = (await node.call("CLIENT", "LIST")) as string;
+      for (const line of list.split("\n")) {
+        if (!line.includes(` name=stem:${prefix}:blocking `)) continue;
+        all++;
+        if (/ flags=\S*b/.test(line)) blocked++;
+      }
+    }
+    return [all, blocked];
+  } finally {
+    client.disconnect();
+  }
+}
+
+test("a fetch long-polling queues on different nodes keeps one blocked connection per queue", async () => {
+  const prefix = randomPrefix("cluster-waits");
+  const names = ["wa", "wb", "wc"];
+  const connection = await openRedisConnection(`${cluster.url}?prefix=${prefix}`);
+  const broker = connection.broker();
+  try {
+    for (let round = 0; round < 15; round++) {
+      const fetching = broker.fetch(names, {
+        max: 1,
+        leaseMs: 60_000,
+        consumer: "waiter",
+        waitMs: 20_000,
+      });
+      // Every queue is being waited on (blocked) before the first one gets a task.
+      await eventually(
+        async () => (await blockingConnections(prefix))[1] >= names.length,
+        10_000,
+        "all queues waited on",
+      );
+      const envelope = buildEnvelope({ name: "w.x", queue: "wa" });
+      await broker.publish([envelope]);
+      const [delivery] = await fetching;
+      expect(delivery.envelope.id).toBe(envelope.id);
+      await broker.ack([delivery]);
+    }
+    // The waits on wb and wc still run, and were joined by every later fetch, not
+    // repeated: no connection per round and queue piles up.
+    const [all, blocked] = await blockingConnections(prefix);
+    expect(blocked).toBeLessThanOrEqual(names.length - 1);
+    expect(all).toBeLessThanOrEqual(names.length * cluster.ports.length);
+  } finally {
+    await connection.close();
+    await cluster.deletePrefix(prefix);
+  }
+}, 120_000);

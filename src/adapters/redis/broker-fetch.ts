@@ -48,6 +48,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class RedisFetcher {
   private closed = false;
   private nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+  /** Cluster waits in progress per queue, by the queue's first stream key (see waitOnQueue). */
+  private readonly queueWaits = new Map<string, Promise<void>>();
 
   /** `waiter` holds the blocking connections of long polls and is closed with the fetcher. */
   constructor(
@@ -96,9 +98,9 @@ export class RedisFetcher {
   }
 
   /**
-   * Waits for a new entry on any queue's streams (`streams`: per queue, `ids`: flat). On
-   * a cluster the queues' keys are in different slots: one wait per queue, the first
-   * to end ends the wait (the others end by their own time or entry; nothing is lost).
+   * Waits for a new entry on any queue's streams (`streams`: per queue, `ids`: flat), for
+   * `ms` at most. On a cluster the queues' keys are in different slots: one wait per
+   * queue, and the first to end ends this one (see waitOnQueue).
    */
   private async waitForEntries(
     streams: string[][],
@@ -110,12 +112,41 @@ export class RedisFetcher {
       await this.waiter.wait(streams.flat(), ids, ms, signal);
       return;
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const ended = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      onAbort = resolve;
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
     let from = 0;
     const waits = streams.map((keys) => {
       from += keys.length;
-      return this.waiter.wait(keys, ids.slice(from - keys.length, from), ms, signal);
+      return this.waitOnQueue(keys, ids.slice(from - keys.length, from), ms);
     });
-    await Promise.race(waits);
+    try {
+      await Promise.race([...waits, ended]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * A wait on one queue's streams, joined while one is in progress: the others of a
+   * cluster wait keep running after the first ends (cancelling a blocked read costs its
+   * connection), and a wait still blocked from the ids it began with sees the same new
+   * entries as one begun now, as nothing has been added since. So each queue has one
+   * blocked connection at most, however often fetches end and start again.
+   */
+  private waitOnQueue(streams: string[], ids: string[], ms: number): Promise<void> {
+    const key = streams[0];
+    let wait = this.queueWaits.get(key);
+    if (!wait) {
+      wait = this.waiter.wait(streams, ids, ms).finally(() => this.queueWaits.delete(key));
+      this.queueWaits.set(key, wait);
+    }
+    return wait;
   }
 
   /**
