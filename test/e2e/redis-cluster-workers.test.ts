@@ -5,7 +5,8 @@
  * none is lost; tasks completed more than once (at-least-once delivery after the kill)
  * are counted and printed, as in worker-chaos.test.ts. And two workers keep draining a
  * queue while its slot moves to another node (ASK, then MOVED redirections). And a fetch
- * that long-polls queues on different nodes keeps one blocked connection per queue.
+ * that long-polls queues on different nodes keeps one blocked connection per queue. And
+ * what docs/stores.md says differs on a cluster: duplicate ids are refused per queue.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -233,3 +234,21 @@ test("a fetch long-polling queues on different nodes keeps one blocked connectio
     await cluster.deletePrefix(prefix);
   }
 }, 120_000);
+
+test("a duplicate id is refused in its own queue, and accepted in another queue's slot", async () => {
+  const prefix = randomPrefix("cluster-dupes");
+  const connection = await openRedisConnection(`${cluster.url}?prefix=${prefix}`);
+  const broker = connection.broker();
+  try {
+    const first = buildEnvelope({ name: "d.x", queue: "da" });
+    expect((await broker.publish([first])).accepted).toEqual([first.id]);
+    expect((await broker.publish([{ ...first }])).duplicates).toEqual([first.id]);
+    const elsewhere = { ...first, queue: "db" };
+    expect((await broker.publish([elsewhere])).accepted).toEqual([first.id]);
+    const stats = await broker.stats(["da", "db"]);
+    expect(stats.map((s) => s.pending)).toEqual([1, 1]);
+  } finally {
+    await connection.close();
+    await cluster.deletePrefix(prefix);
+  }
+});
