@@ -83,11 +83,6 @@ export class RedisConnection implements StoreConnection {
     registerScripts(this.client, ALL_SCRIPTS);
   }
 
-  /** True when this connection talks to a Redis Cluster. */
-  get cluster(): boolean {
-    return this.settings.cluster !== undefined;
-  }
-
   /** A new client (not yet watched or tracked) with the settings plus `overrides`. */
   private newClient(role: string, overrides: Partial<RedisSettings["ioredis"]>): RedisClient {
     const options = {
