@@ -1,10 +1,11 @@
 /**
  * Picks an adapter from a URL: `memory://`, `sqlite://PATH` / `sqlite::memory:`,
- * `redis://` / `rediss://`, `postgres://` / `postgresql://`. Adapters are loaded on
+ * `redis://` / `rediss://` (and their `+cluster` forms), `postgres://` / `postgresql://`. Adapters are loaded on
  * demand so a SQLite-only user never loads the Redis or Postgres clients.
  */
-import type { ConnectOptions, StoreConnection } from "./contracts.ts";
+
 import { StemError } from "../core/errors.ts";
+import type { ConnectOptions, StoreConnection } from "./contracts.ts";
 import { openMemory } from "./memory/index.ts";
 
 /** The embedded default when no URL is configured anywhere. */
@@ -19,6 +20,8 @@ export function urlScheme(url: string): "memory" | "sqlite" | "redis" | "postgre
       return scheme;
     case "redis":
     case "rediss":
+    case "redis+cluster":
+    case "rediss+cluster":
       return "redis";
     case "postgres":
     case "postgresql":
@@ -26,7 +29,7 @@ export function urlScheme(url: string): "memory" | "sqlite" | "redis" | "postgre
     default:
       throw new StemError(
         "unsupported_url",
-        `unsupported store URL "${redactUrl(url)}": use memory://, sqlite://PATH, redis://, rediss://, postgres:// or postgresql://`,
+        `unsupported store URL "${redactUrl(url)}": use memory://, sqlite://PATH, redis://, rediss://, redis+cluster://, postgres:// or postgresql://`,
       );
   }
 }

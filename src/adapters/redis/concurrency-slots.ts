@@ -3,9 +3,10 @@
  * clock) and one HASH of limits. Acquire, renew and release are Lua scripts, atomic on
  * the server.
  */
-import type { Redis } from "ioredis";
+
 import type { ConcurrencySlots, SlotUsage } from "../contracts.ts";
 import { checkSlotLease, checkSlotLimit } from "../slot-arguments.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { acquireSlotScript } from "./lua/acquire-slot-2.ts";
 import { releaseSlotScript } from "./lua/release-slot-1.ts";
@@ -26,7 +27,7 @@ const lease = (ms: number) => Math.max(1, Math.ceil(ms));
 export class RedisConcurrencySlots implements ConcurrencySlots {
   /** `client` must have SLOT_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -3,8 +3,9 @@
  * the first connection drops or fails, an info line when one is ready again. ioredis
  * reports every failed reconnect attempt; only the first of an outage is logged.
  */
-import type { Redis } from "ioredis";
+
 import { logger } from "../../core/logger.ts";
+import type { RedisClient } from "./client.ts";
 
 export class ConnectionHealth {
   private down = false;
@@ -13,7 +14,7 @@ export class ConnectionHealth {
   constructor(private readonly url: string) {}
 
   /** Attaches listeners to a connection; `role` names it in the log. */
-  watch(client: Redis, role: string): void {
+  watch(client: RedisClient, role: string): void {
     client.on("error", (error: Error) => this.lost(role, error.message));
     client.on("reconnecting", () => this.lost(role, "connection closed"));
     client.on("ready", () => this.restored());

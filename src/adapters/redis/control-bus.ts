@@ -3,16 +3,17 @@
  * subscriptions use one dedicated subscriber connection per bus, opened on the first
  * subscribe. ioredis re-subscribes by itself after a reconnect.
  */
-import type { Redis } from "ioredis";
+
+import { StemError } from "../../core/errors.ts";
 import { logger } from "../../core/logger.ts";
 import type { ControlBus } from "../contracts.ts";
-import { StemError } from "../../core/errors.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 
 type Handler = (message: Record<string, unknown>) => void;
 
 export class RedisControlBus implements ControlBus {
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
   /** Handlers by Redis channel key. */
   private readonly handlers = new Map<string, Set<Handler>>();
   /** Subscribe/unsubscribe calls run one at a time so a channel's state never races. */
@@ -21,9 +22,9 @@ export class RedisControlBus implements ControlBus {
 
   /** `openSubscriber` makes the dedicated subscriber connection. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
-    private readonly openSubscriber: () => Redis,
+    private readonly openSubscriber: () => RedisClient,
   ) {}
 
   async publish(channel: string, message: Record<string, unknown>): Promise<void> {
@@ -36,7 +37,7 @@ export class RedisControlBus implements ControlBus {
     return run;
   }
 
-  private connection(): Redis {
+  private connection(): RedisClient {
     if (!this.subscriber) {
       const sub = this.openSubscriber();
       sub.on("message", (key: string, text: string) => this.dispatch(key, text));

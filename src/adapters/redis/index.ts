@@ -1,13 +1,16 @@
 /**
- * The Redis adapter: `redis://` and `rediss://` URLs. One command connection serves every
- * store; the broker's long polls and the control bus's subscriptions get connections of
- * their own. ioredis reconnects with backoff; outages are logged once.
+ * The Redis adapter: `redis://` and `rediss://` URLs, and Redis Cluster
+ * (`redis+cluster://`). One command connection serves every store; the broker's long
+ * polls and the control bus's subscriptions get connections of their own. ioredis
+ * reconnects with backoff (and follows a cluster's MOVED/ASK redirections and failovers);
+ * outages are logged once.
  */
-import Redis from "ioredis";
+import Redis, { Cluster } from "ioredis";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
+import type { RedisClient } from "./client.ts";
 import { RedisConcurrencySlots, SLOT_SCRIPTS } from "./concurrency-slots.ts";
 import { ConnectionHealth } from "./connection-health.ts";
 import { type RedisSettings, redisSettings } from "./connection-options.ts";
@@ -51,9 +54,9 @@ export class RedisConnection implements StoreConnection {
   readonly url: string;
   readonly keys: RedisKeys;
   /** The command connection every store shares. */
-  readonly client: Redis;
+  readonly client: RedisClient;
   private readonly health: ConnectionHealth;
-  private readonly extra = new Set<Redis>();
+  private readonly extra = new Set<RedisClient>();
   private stores: {
     broker?: RedisBroker;
     resultBackend?: RedisResultBackend;
@@ -74,13 +77,27 @@ export class RedisConnection implements StoreConnection {
     private readonly clock: Clock = systemClock,
   ) {
     this.url = settings.url;
-    this.keys = new RedisKeys(settings.prefix);
+    this.keys = new RedisKeys(settings.prefix, settings.cluster !== undefined);
     this.health = new ConnectionHealth(settings.url);
-    this.client = new Redis({
-      ...settings.ioredis,
-      connectionName: this.connectionName("command"),
-    });
+    this.client = this.newClient("command", { lazyConnect: true });
     registerScripts(this.client, ALL_SCRIPTS);
+  }
+
+  /** A new client (not yet watched or tracked) with the settings plus `overrides`. */
+  private newClient(role: string, overrides: Partial<RedisSettings["ioredis"]>): RedisClient {
+    const options = {
+      ...this.settings.ioredis,
+      ...overrides,
+      connectionName: this.connectionName(role),
+    };
+    const cluster = this.settings.cluster;
+    if (!cluster) return new Redis(options);
+    const { lazyConnect, ...redisOptions } = options;
+    return new Cluster(cluster.nodes, {
+      ...cluster.options,
+      lazyConnect,
+      redisOptions,
+    });
   }
 
   /** Key prefix of this connection. */
@@ -93,14 +110,9 @@ export class RedisConnection implements StoreConnection {
   }
 
   /** Opens another connection (blocking reads, subscriber), closed with this one. */
-  private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): Redis {
+  private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): RedisClient {
     if (this.closed) throw new StemError("closed", `the Redis connection ${this.url} is closed`);
-    const conn = new Redis({
-      ...this.settings.ioredis,
-      ...overrides,
-      connectionName: this.connectionName(role),
-      lazyConnect: false,
-    });
+    const conn = this.newClient(role, { ...overrides, lazyConnect: false });
     this.health.watch(conn, role);
     this.extra.add(conn);
     conn.once("end", () => this.extra.delete(conn));
@@ -119,18 +131,48 @@ export class RedisConnection implements StoreConnection {
       await this.client.connect();
     } catch (error) {
       this.client.disconnect();
-      const reason = failure?.message ?? (error as Error).message;
+      const cause = failure ?? (error as Error);
+      // A cluster client only says that no node answered; a plain connection to a
+      // startup node says why (a refused certificate, a server that is no cluster).
+      const nodeFailure = this.settings.cluster ? await this.probeStartupNode() : undefined;
+      const reason = nodeFailure ? `${cause.message} (${nodeFailure.message})` : cause.message;
       throw new StemError(
         "store_unavailable",
         `cannot connect to Redis at ${this.url}: ${reason}`,
         {
-          cause: failure ?? error,
+          cause: nodeFailure ?? cause,
         },
       );
     } finally {
       this.client.off("error", onError);
     }
     this.health.watch(this.client, "command");
+  }
+
+  /** Why the first startup node of a cluster cannot serve (undefined when it can). */
+  private async probeStartupNode(): Promise<Error | undefined> {
+    const [node] = this.settings.cluster?.nodes ?? [];
+    if (!node) return undefined;
+    const probe = new Redis({
+      ...this.settings.ioredis,
+      ...node,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectionName: this.connectionName("probe"),
+    });
+    let failure: Error | undefined;
+    probe.on("error", (error: Error) => {
+      failure ??= error;
+    });
+    try {
+      await probe.connect();
+      await probe.call("CLUSTER", "INFO");
+      return undefined;
+    } catch (error) {
+      return failure ?? (error as Error);
+    } finally {
+      probe.disconnect();
+    }
   }
 
   broker(): RedisBroker {

@@ -1,6 +1,7 @@
 /** Locks on Redis: `SET NX PX` with the owner as value; renew and release compare the owner in Lua. */
-import type { Redis } from "ioredis";
+
 import type { LockStore } from "../contracts.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { releaseLockScript } from "./lua/release-lock-1.ts";
 import { renewLockScript } from "./lua/renew-lock-1.ts";
@@ -14,7 +15,7 @@ const ttl = (ms: number) => Math.max(1, Math.ceil(ms));
 export class RedisLockStore implements LockStore {
   /** `client` must have LOCK_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -3,38 +3,44 @@
  * an hour after the retention so an unpruned store still stays bounded, and a ZSET of
  * the minutes that have one, for range reads and pruning.
  */
-import type { Redis } from "ioredis";
-import type { MinuteCount, MinuteCountQuery } from "../contracts.ts";
+
 import { MINUTE_COUNTS_RETENTION_MS } from "../../core/minute-counts.ts";
+import type { MinuteCount, MinuteCountQuery } from "../contracts.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
-import { addMinuteCountsScript } from "./lua/add-minute-counts-1.ts";
-import { pruneMinuteCountsScript } from "./lua/prune-minute-counts-1.ts";
-import { type ScriptArg, execPipeline, runScript } from "./scripts.ts";
+import { addMinuteCountsScript } from "./lua/add-minute-counts-1-n.ts";
+import { pruneMinuteCountsScript } from "./lua/prune-minute-counts-1-n.ts";
+import { execPipeline, runScript, type ScriptArg } from "./scripts.ts";
 
 const TTL_MS = MINUTE_COUNTS_RETENTION_MS + 3_600_000;
 
 export const MINUTE_COUNT_SCRIPTS = [addMinuteCountsScript, pruneMinuteCountsScript];
 
 export async function addMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   counts: MinuteCount[],
 ): Promise<void> {
   if (counts.length === 0) return;
-  const args: ScriptArg[] = [keys.minuteCountPrefix, TTL_MS];
+  const args: ScriptArg[] = [TTL_MS];
   for (const c of counts) args.push(c.minute, `${c.series}\n${c.counter}`, c.value);
-  await runScript(client, addMinuteCountsScript, [keys.minuteCountIndex], args);
+  await runScript(
+    client,
+    addMinuteCountsScript,
+    [keys.minuteCountIndex, ...counts.map((c) => keys.minuteCounts(c.minute))],
+    args,
+  );
 }
 
 export async function readMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   query: MinuteCountQuery,
 ): Promise<MinuteCount[]> {
   const minutes = await client.zrangebyscore(keys.minuteCountIndex, query.from, `(${query.to}`);
   if (minutes.length === 0) return [];
   const pipeline = client.pipeline();
-  for (const minute of minutes) pipeline.hgetall(keys.minuteCountPrefix + minute);
+  for (const minute of minutes) pipeline.hgetall(keys.minuteCounts(minute));
   const hashes = (await execPipeline(pipeline)) as Record<string, string>[];
   const out: MinuteCount[] = [];
   minutes.forEach((minute, i) => {
@@ -55,14 +61,19 @@ export async function readMinuteCounts(
 }
 
 export async function pruneMinuteCounts(
-  client: Redis,
+  client: RedisClient,
   keys: RedisKeys,
   before: number,
 ): Promise<void> {
-  await runScript(
-    client,
-    pruneMinuteCountsScript,
-    [keys.minuteCountIndex],
-    [keys.minuteCountPrefix, before],
-  );
+  const minutes = await client.zrangebyscore(keys.minuteCountIndex, "-inf", `(${before}`);
+  // Chunks keep each call short (Redis runs one script at a time).
+  for (let from = 0; from < minutes.length; from += 1000) {
+    const chunk = minutes.slice(from, from + 1000);
+    await runScript(
+      client,
+      pruneMinuteCountsScript,
+      [keys.minuteCountIndex, ...chunk.map((minute) => keys.minuteCounts(minute))],
+      chunk,
+    );
+  }
 }

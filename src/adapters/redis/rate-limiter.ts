@@ -1,8 +1,9 @@
 /** Token buckets on Redis, shared by every limiter on the server and timed by the server clock. */
-import type { Redis } from "ioredis";
-import type { RateLimitDecision, RateLimiter } from "../contracts.ts";
+
 import { StemError } from "../../core/errors.ts";
+import type { RateLimitDecision, RateLimiter } from "../contracts.ts";
 import type { BucketRate } from "../token-bucket.ts";
+import { type RedisClient, scanKeys } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { takeTokenScript } from "./lua/take-token-1.ts";
 import { type LuaScript, runScript } from "./scripts.ts";
@@ -13,7 +14,7 @@ export const RATE_SCRIPTS: readonly LuaScript[] = [takeTokenScript];
 export class RedisRateLimiter implements RateLimiter {
   /** `client` must have RATE_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -45,15 +46,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async countBuckets(prefix: string): Promise<number> {
     const pattern = `${this.keys.rateBucket(prefix).replace(/[*?[\]\\]/g, "\\$&")}*`;
-    // SCAN may return a key twice; a set counts it once.
-    const found = new Set<string>();
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.client.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      for (const key of keys) found.add(key);
-      cursor = next;
-    } while (cursor !== "0");
-    return found.size;
+    return (await scanKeys(this.client, pattern)).size;
   }
 
   /** Nothing of its own to release; the connection owns the client. */

@@ -3,7 +3,10 @@
  * for listing (with a second ZSET by expiry to drop entries of expired results), group
  * hashes updated by Lua, and heartbeats as expiring keys with an index SET.
  */
-import type { Redis } from "ioredis";
+
+import type { TaskStatus } from "../../core/states.ts";
+import { checkStatusesStorable } from "../../core/storable.ts";
+import { TIMELINE_CAP, type TimelineEntry, withoutTimeline } from "../../core/timeline.ts";
 import type {
   GroupDescriptor,
   GroupStatus,
@@ -13,24 +16,28 @@ import type {
   TaskStatusQuery,
   WorkerHeartbeat,
 } from "../contracts.ts";
-import type { TaskStatus } from "../../core/states.ts";
-import { checkStatusesStorable } from "../../core/storable.ts";
-import { TIMELINE_CAP, type TimelineEntry, withoutTimeline } from "../../core/timeline.ts";
 import { DEFAULT_RESULT_TTL_MS } from "../memory/result-backend.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { addGroupResultScript } from "./lua/add-group-result-2.ts";
 import { claimChordScript } from "./lua/claim-chord-1.ts";
-import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1.ts";
+import { forgetHeartbeatsScript } from "./lua/forget-heartbeats-1-n.ts";
 import { initGroupScript } from "./lua/init-group-2.ts";
+import { pruneResultsScript } from "./lua/prune-results-2-n.ts";
+import { setStatusesScript } from "./lua/set-statuses-2-2n.ts";
 import {
-  MINUTE_COUNT_SCRIPTS,
   addMinuteCounts,
+  MINUTE_COUNT_SCRIPTS,
   pruneMinuteCounts,
   readMinuteCounts,
 } from "./minute-counts.ts";
-import { pruneResultsScript } from "./lua/prune-results-2.ts";
-import { setStatusesScript } from "./lua/set-statuses-2.ts";
-import { type LuaScript, type ScriptArg, execPipeline, runScript } from "./scripts.ts";
+import {
+  execPipeline,
+  type LuaScript,
+  runScript,
+  type ScriptArg,
+  type ScriptCall,
+} from "./scripts.ts";
 
 /** Every script the result backend runs. */
 export const RESULT_SCRIPTS: readonly LuaScript[] = [
@@ -79,48 +86,54 @@ export class RedisResultBackend implements ResultBackend {
 
   /** `client` must have RESULT_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
     private readonly defaultTtlMs = DEFAULT_RESULT_TTL_MS,
   ) {}
 
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
     if (statuses.length === 0) return;
-    await runScript(
-      this.client,
-      setStatusesScript,
-      this.statusKeys(),
-      this.statusArgs(statuses, ttlMs),
-    );
+    const call = this.setCall(statuses, ttlMs);
+    await runScript(this.client, call.script, call.keys, call.args);
     if (this.pruneDue()) await this.prune();
   }
 
+  /** The script call that stores `statuses` (`set` without the pruning). */
+  setCall(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptCall {
+    return {
+      script: setStatusesScript,
+      keys: [...this.indexKeys(), ...this.statusKeys(statuses)],
+      args: this.statusArgs(statuses, ttlMs),
+    };
+  }
+
   /** True when this backend sends its commands over `client` (so they keep its order). */
-  usesClient(client: Redis): boolean {
+  usesClient(client: RedisClient): boolean {
     return this.client === client;
   }
 
-  /** KEYS of the status part of a script: resultsByUpdated, resultsByExpiry. */
-  statusKeys(): string[] {
+  /** First KEYS of the status part of a script: resultsByUpdated, resultsByExpiry. */
+  indexKeys(): string[] {
     return [this.keys.resultsByUpdated, this.keys.resultsByExpiry];
   }
 
+  /** Last KEYS of the status part of a script: the result and timeline key of each status. */
+  statusKeys(statuses: TaskStatus[]): string[] {
+    return statuses.flatMap((status) => [
+      this.keys.result(status.id),
+      this.keys.timeline(status.id),
+    ]);
+  }
+
   /**
-   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): result and
-   * timeline key prefixes, ttl, expiry time, timeline cap, count, then id, updatedAt, JSON
-   * and timeline entries (JSON lines) of each status.
+   * ARGV of the status part of a script (`store_statuses` in lua/shared.ts): ttl, expiry
+   * time, timeline cap, count, then id, updatedAt, JSON and timeline entries (JSON lines)
+   * of each status.
    */
   statusArgs(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): ScriptArg[] {
     const ttl = Math.max(1, Math.ceil(ttlMs));
     checkStatusesStorable(statuses);
-    const args: ScriptArg[] = [
-      this.keys.resultPrefix,
-      this.keys.timelinePrefix,
-      ttl,
-      Date.now() + ttl,
-      TIMELINE_CAP,
-      statuses.length,
-    ];
+    const args: ScriptArg[] = [ttl, Date.now() + ttl, TIMELINE_CAP, statuses.length];
     for (const status of statuses) {
       const entries = (status.timeline ?? []).map((entry) => JSON.stringify(entry)).join("\n");
       args.push(status.id, status.updatedAt, JSON.stringify(withoutTimeline(status)), entries);
@@ -140,13 +153,27 @@ export class RedisResultBackend implements ResultBackend {
    */
   async prune(): Promise<number> {
     this.nextPruneAt = Date.now() + PRUNE_INTERVAL_MS;
+    // Candidates by this machine's clock; the script checks each against the server's.
+    const ids = await this.client.zrangebyscore(
+      this.keys.resultsByExpiry,
+      "-inf",
+      Date.now(),
+      "LIMIT",
+      0,
+      PRUNE_BATCH,
+    );
+    if (ids.length === 0) return 0;
     const dropped = await runScript<number>(
       this.client,
       pruneResultsScript,
-      [this.keys.resultsByUpdated, this.keys.resultsByExpiry],
-      [this.keys.resultPrefix, PRUNE_BATCH],
+      [
+        this.keys.resultsByUpdated,
+        this.keys.resultsByExpiry,
+        ...ids.map((id) => this.keys.result(id)),
+      ],
+      ids,
     );
-    if (dropped >= PRUNE_BATCH) this.nextPruneAt = 0;
+    if (ids.length >= PRUNE_BATCH) this.nextPruneAt = 0;
     return dropped;
   }
 
@@ -294,8 +321,8 @@ export class RedisResultBackend implements ResultBackend {
       await runScript(
         this.client,
         forgetHeartbeatsScript,
-        [this.keys.heartbeats],
-        [this.keys.heartbeat(""), ...gone],
+        [this.keys.heartbeats, ...gone.map((id) => this.keys.heartbeat(id))],
+        gone,
       );
     }
     return texts

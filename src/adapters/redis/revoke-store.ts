@@ -2,12 +2,13 @@
  * Revocations on Redis: one hash per namespace (task id → entry JSON), versions compared
  * in Lua, and sorted sets per namespace indexing the entries by version and by expiry.
  */
-import type { Redis } from "ioredis";
+
 import type { RevokeEntry, RevokeStore } from "../contracts.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { pruneRevokesScript } from "./lua/prune-revokes-3.ts";
 import { upsertRevokesScript } from "./lua/upsert-revokes-3.ts";
-import { type LuaScript, execPipeline, queueScript, runScript } from "./scripts.ts";
+import { execPipeline, type LuaScript, queueScript, runScript } from "./scripts.ts";
 
 /** Every script the revoke store runs. */
 export const REVOKE_SCRIPTS: readonly LuaScript[] = [upsertRevokesScript, pruneRevokesScript];
@@ -15,7 +16,7 @@ export const REVOKE_SCRIPTS: readonly LuaScript[] = [upsertRevokesScript, pruneR
 export class RedisRevokeStore implements RevokeStore {
   /** `client` must have REVOKE_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -3,12 +3,13 @@
  * nextRunAt for due(), a change counter for Beat, and a capped history list per entry.
  * Writes are compare-and-set on the entry version in Lua.
  */
-import type { Redis } from "ioredis";
+
 import { systemClock } from "../../core/clock.ts";
 import { StemError, VersionConflictError } from "../../core/errors.ts";
 import type { ScheduleEntry, ScheduleExecution, ScheduleRunRecord } from "../../core/schedule.ts";
 import type { ScheduleStore } from "../contracts.ts";
 import { checkVersion, executed, SCHEDULE_HISTORY_LIMIT, upserted } from "../schedule-state.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { removeScheduleScript } from "./lua/remove-schedule-4.ts";
 import { writeScheduleScript } from "./lua/write-schedule-4.ts";
@@ -23,7 +24,7 @@ const MAX_ATTEMPTS = 50;
 export class RedisScheduleStore implements ScheduleStore {
   /** `client` must have SCHEDULE_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

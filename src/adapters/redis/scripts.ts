@@ -3,7 +3,8 @@
  * after the operation and its key count; `registerScripts` makes them callable on a
  * client (and its pipelines) through EVALSHA with automatic loading.
  */
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander } from "ioredis";
+import { isCluster, type RedisClient } from "./client.ts";
 
 /** One atomic operation on the server. */
 export interface LuaScript {
@@ -22,7 +23,7 @@ export function luaScript(name: string, keys: number | "variable", source: strin
 }
 
 /** Registers scripts on a client so `runScript` and `queueScript` can call them. */
-export function registerScripts(client: Redis, scripts: readonly LuaScript[]): void {
+export function registerScripts(client: RedisClient, scripts: readonly LuaScript[]): void {
   for (const script of scripts) {
     client.defineCommand(script.name, {
       lua: script.source,
@@ -51,7 +52,7 @@ function method<R>(target: object, script: LuaScript): ScriptMethod<R> {
 
 /** Runs a registered script and returns its reply. */
 export function runScript<T>(
-  client: Redis,
+  client: RedisClient,
   script: LuaScript,
   keys: string[],
   args: ScriptArg[] = [],
@@ -87,14 +88,18 @@ export interface ScriptCall {
 }
 
 /**
- * Runs script calls in order on one connection and returns their replies, throwing the
- * first error: a single call goes as a plain command (a pipeline costs more to build than
- * the call itself), several go as one pipeline.
+ * Runs script calls and returns their replies, throwing the first error: a single call
+ * goes as a plain command (a pipeline costs more to build than the call itself), several
+ * go as one pipeline, in order. On a cluster the calls' keys live on different nodes, so
+ * they run concurrently, in no particular order.
  */
-export async function runScripts(client: Redis, calls: ScriptCall[]): Promise<unknown[]> {
+export async function runScripts(client: RedisClient, calls: ScriptCall[]): Promise<unknown[]> {
   if (calls.length === 0) return [];
   if (calls.length === 1)
     return [await runScript(client, calls[0].script, calls[0].keys, calls[0].args)];
+  if (isCluster(client)) {
+    return Promise.all(calls.map((call) => runScript(client, call.script, call.keys, call.args)));
+  }
   const pipeline = client.pipeline();
   for (const call of calls) queueScript(pipeline, call.script, call.keys, call.args);
   return execPipeline(pipeline);

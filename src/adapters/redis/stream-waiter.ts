@@ -10,18 +10,18 @@
  * Each concurrent wait needs its own connection (a blocked connection serves nothing
  * else), so connections are pooled and made on demand.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.ts";
 
 /** Extra time allowed for the server's reply before a wait is given up as stuck. */
 const STUCK_GRACE_MS = 2000;
 
 export class StreamWaiter {
-  private readonly idle: Redis[] = [];
-  private readonly all = new Set<Redis>();
+  private readonly idle: RedisClient[] = [];
+  private readonly all = new Set<RedisClient>();
   private closed = false;
 
   /** `connect` opens a new connection for blocking reads. */
-  constructor(private readonly connect: () => Redis) {}
+  constructor(private readonly connect: () => RedisClient) {}
 
   /**
    * Resolves after a new entry arrives on one of `streams` (after the matching id in
@@ -69,7 +69,7 @@ export class StreamWaiter {
     }
   }
 
-  private open(): Redis {
+  private open(): RedisClient {
     const conn = this.connect();
     this.all.add(conn);
     return conn;

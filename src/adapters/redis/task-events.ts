@@ -6,7 +6,7 @@
  * that write's events go out, and with no subscriber a worker spends nothing on events.
  * The key outlives the last subscriber by up to its ttl, during which events still go out.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client.ts";
 import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import type { TaskEvent } from "../../events/types.ts";
 import type { TaskEventBus } from "../contracts.ts";
@@ -19,7 +19,7 @@ export class RedisTaskEvents implements TaskEventBus {
   private readonly events: ControlBusTaskEvents;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     bus: RedisControlBus,
     /** The presence key. */
     private readonly listenersKey: string,

@@ -6,30 +6,31 @@
  * values. Every change is one Lua script, so it is atomic with respect to every other
  * client of the server; times come from the store's clock and are passed in.
  */
-import type { Redis } from "ioredis";
+
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { StemError, WorkflowFenceError } from "../../core/errors.ts";
+import { baseStepName } from "../../workflow/checkpoints.ts";
+import * as t from "../../workflow/run-transitions.ts";
 import type {
   CreateWorkflowRun,
-  WorkflowRun,
   WorkflowFence,
+  WorkflowRun,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
   WorkflowWatcher,
   WorkflowWatcherResolution,
 } from "../contracts.ts";
-import { type Clock, systemClock } from "../../core/clock.ts";
-import { StemError, WorkflowFenceError } from "../../core/errors.ts";
-import { baseStepName } from "../../workflow/checkpoints.ts";
-import * as t from "../../workflow/run-transitions.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 import { claimWorkflowRunScript } from "./lua/claim-workflow-run-1.ts";
 import { createWorkflowRunScript } from "./lua/create-workflow-run-3.ts";
 import { listRunnableWorkflowRunsScript } from "./lua/list-runnable-workflow-runs-1.ts";
 import { listWorkflowRunsScript } from "./lua/list-workflow-runs-1.ts";
 import { listWorkflowWatchersScript } from "./lua/list-workflow-watchers-1.ts";
+import { pruneWorkflowRunsScript } from "./lua/prune-workflow-runs-1.ts";
 import { releaseWorkflowRunScript } from "./lua/release-workflow-run-1.ts";
 import { renewWorkflowLeaseScript } from "./lua/renew-workflow-lease-1.ts";
-import { pruneWorkflowRunsScript } from "./lua/prune-workflow-runs-1.ts";
 import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-2.ts";
 import { rewindWorkflowRunScript } from "./lua/rewind-workflow-run-3.ts";
 import { saveWorkflowStepScript } from "./lua/save-workflow-step-3.ts";
@@ -80,7 +81,7 @@ const count = (n: number) => Math.max(0, Math.floor(n));
 export class RedisWorkflowStore implements WorkflowStore {
   /** `client` must have WORKFLOW_SCRIPTS registered. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly keys: RedisKeys,
     private readonly clock: Clock = systemClock,
   ) {}

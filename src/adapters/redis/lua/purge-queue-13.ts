@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client.ts";
 import type { QueueKeys } from "../keys.ts";
 import { execPipeline, luaScript, runScript } from "../scripts.ts";
 
@@ -97,7 +97,7 @@ return { removed, budget > 0 and 1 or 0 }
  * entries each band held when the purge began. Returns how many tasks were deleted.
  */
 export async function purgeQueue(
-  client: Redis,
+  client: RedisClient,
   taskIds: string,
   group: string,
   queue: string,

@@ -79,13 +79,13 @@ end
 `;
 
 /**
- * `store_statuses(updated, expiry, i)`: stores task statuses given in ARGV from index `i` as
- * `resultPrefix, timelinePrefix, ttlMs, expiresAt, timelineCap, count,
- * (id, updatedAt, json, timelineEntries) * count`: each JSON under `resultPrefix .. id`
- * with the ttl, indexed by updatedAt in `updated` and by expiresAt in `expiry`; the
- * timeline entries (JSON objects, one per line) are appended to the LIST
- * `timelinePrefix .. id` as appendTimeline in core/timeline.ts does, and the list gets
- * the status's ttl. Returns the ARGV index after the statuses.
+ * `store_statuses(updated, expiry, k, i)`: stores task statuses given in ARGV from index
+ * `i` as `ttlMs, expiresAt, timelineCap, count, (id, updatedAt, json, timelineEntries) *
+ * count`, the nth status's result and timeline keys being KEYS[k + 2(n - 1)] and the one
+ * after: each JSON under its result key with the ttl, indexed by updatedAt in `updated`
+ * and by expiresAt in `expiry`; the timeline entries (JSON objects, one per line) are
+ * appended to the timeline LIST as appendTimeline in core/timeline.ts does, and the list
+ * gets the status's ttl. Returns the ARGV index after the statuses.
  */
 export const STORE_STATUSES = `
 local function append_timeline(key, lines, ttl, cap)
@@ -117,15 +117,16 @@ local function append_timeline(key, lines, ttl, cap)
   redis.call('PEXPIRE', key, ttl)
 end
 
-local function store_statuses(updated, expiry, i)
-  local result_prefix, timeline_prefix, ttl, expires_at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local cap, count = tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
-  i = i + 6
+local function store_statuses(updated, expiry, k, i)
+  local ttl, expires_at = ARGV[i], ARGV[i + 1]
+  local cap, count = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  i = i + 4
   local by_updated, by_expiry = {}, {}
   for _ = 1, count do
     local id = ARGV[i]
-    redis.call('SET', result_prefix .. id, ARGV[i + 2], 'PX', ttl)
-    append_timeline(timeline_prefix .. id, ARGV[i + 3], ttl, cap)
+    redis.call('SET', KEYS[k], ARGV[i + 2], 'PX', ttl)
+    append_timeline(KEYS[k + 1], ARGV[i + 3], ttl, cap)
+    k = k + 2
     by_updated[#by_updated + 1] = ARGV[i + 1]
     by_updated[#by_updated + 1] = id
     by_expiry[#by_expiry + 1] = expires_at
