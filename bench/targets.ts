@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type RedisClusterFixture, startRedisCluster } from "../test/e2e/fixtures/redis-cluster.ts";
 import { postgresSchemas } from "./postgres-schemas.ts";
 import { redisPrefixes } from "./redis-prefixes.ts";
 
@@ -34,6 +35,18 @@ const makers: Record<string, (name: string) => StoreTarget> = {
       cleanup: () => prefixes.cleanup(),
     };
   },
+  // A private three-node cluster on loopback, started on first use and stopped by cleanup.
+  "redis-cluster": (name) => {
+    let cluster: Promise<RedisClusterFixture> | undefined;
+    let n = 0;
+    return {
+      next: async () =>
+        `${(await (cluster ??= startRedisCluster())).url}?prefix=${name}-${process.pid}-${n++}`,
+      cleanup: async () => {
+        await (await cluster)?.stop();
+      },
+    };
+  },
   postgres: (name) => {
     const schemas = postgresSchemas(POSTGRES_URL, name.replace(/-/g, "_"));
     return {
@@ -43,7 +56,7 @@ const makers: Record<string, (name: string) => StoreTarget> = {
   },
 };
 
-/** Store URLs for `adapter` (sqlite, redis or postgres), named after the benchmark. */
+/** Store URLs for `adapter` (sqlite, redis, redis-cluster or postgres), named after the benchmark. */
 export function storeTarget(adapter: string, name: string): StoreTarget {
   const make = makers[adapter];
   if (!make)
