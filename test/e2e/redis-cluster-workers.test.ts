@@ -19,7 +19,7 @@ import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { type RedisClusterFixture, startRedisCluster } from "./fixtures/redis-cluster.ts";
 import { randomPrefix } from "./fixtures/redis-server.ts";
-import { executions, startWorker } from "./worker-processes.ts";
+import { enqueueChaos, executions, startWorker } from "./worker-processes.ts";
 
 const TASKS = 10_000;
 const QUEUES = 4;
@@ -70,18 +70,7 @@ test("three workers drain 10,000 tasks over queues on every node while one is SI
   let killed = false;
   try {
     await Promise.all(workers.map((w) => w.ready));
-    const ids: string[] = [];
-    for (let i = 0; i < TASKS; i += 500) {
-      ids.push(
-        ...(await client.stem.enqueueMany(
-          Array.from({ length: 500 }, (_, j) => ({
-            name: "e2e.chaos",
-            args: { ms: 5 },
-            options: { queue: names[(i + j) % names.length] },
-          })),
-        )),
-      );
-    }
+    const ids = await enqueueChaos(client, TASKS, 5, names);
     // Mid-drain: once a fifth of the tasks are done, with tasks of every queue in flight.
     await eventually(() => executions(log).size >= TASKS / 5, 60_000, "a fifth done");
     workers[0].proc.kill("SIGKILL");
@@ -141,18 +130,7 @@ test("workers keep draining a queue while its slot moves to another node", async
   const total = 3000;
   try {
     await Promise.all(workers.map((w) => w.ready));
-    const ids: string[] = [];
-    for (let i = 0; i < total; i += 500) {
-      ids.push(
-        ...(await client.stem.enqueueMany(
-          Array.from({ length: 500 }, () => ({
-            name: "e2e.chaos",
-            args: { ms: 5 },
-            options: { queue },
-          })),
-        )),
-      );
-    }
+    const ids = await enqueueChaos(client, total, 5, [queue]);
     await eventually(() => executions(log).size >= total / 10, 60_000, "a tenth done");
     await cluster.moveSlot(slot, to);
     expect(await cluster.ownerOf(slot)).toBe(to);

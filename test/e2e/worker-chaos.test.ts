@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
-import { executions, startWorker } from "./worker-processes.ts";
+import { enqueueChaos, executions, startWorker } from "./worker-processes.ts";
 
 type WorkerProcess = ReturnType<typeof startWorker>;
 
@@ -106,18 +106,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
       let chaos: ReturnType<typeof setInterval> | undefined;
       try {
         await Promise.all(workers.map((w) => w.ready));
-        const ids: string[] = [];
-        for (let i = 0; i < TASKS; i += 500) {
-          ids.push(
-            ...(await client.stem.enqueueMany(
-              Array.from({ length: 500 }, () => ({
-                name: "e2e.chaos",
-                args: { ms: 60 },
-                options: {},
-              })),
-            )),
-          );
-        }
+        const ids = await enqueueChaos(client, TASKS, 60);
         chaos = setInterval(() => {
           const victim = kills % workers.length;
           workers[victim].proc.kill("SIGKILL");

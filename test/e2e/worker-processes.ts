@@ -4,7 +4,7 @@
  * SIGKILL mid-task loses nothing.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StemClient } from "../../src/index.ts";
@@ -33,6 +33,28 @@ export function startWorkerScript(script: string, args: string[]) {
     throw new Error(`worker exited before it was ready: ${output}`);
   })();
   return { proc, ready };
+}
+
+/**
+ * Enqueues `total` `e2e.chaos` tasks (each sleeping `ms`) in batches of 500, spread
+ * round-robin over `queues` (the default queue when none); returns their ids in order.
+ */
+export async function enqueueChaos(
+  client: StemClient,
+  total: number,
+  ms: number,
+  queues: string[] = [],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < total; i += 500) {
+    const calls = Array.from({ length: Math.min(500, total - i) }, (_, j) => ({
+      name: "e2e.chaos",
+      args: { ms },
+      options: queues.length > 0 ? { queue: queues[(i + j) % queues.length] } : {},
+    }));
+    ids.push(...(await client.stem.enqueueMany(calls)));
+  }
+  return ids;
 }
 
 export function executions(log: string): Map<string, number> {
