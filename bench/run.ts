@@ -9,6 +9,8 @@
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
  * `npm run bench -- --suite startup [--rounds 21]`: start-up time of dist/stem (see startup.ts).
+ * `npm run bench -- --suite sqlite-vs-plainjob [--rounds 3]`: Stem's SQLite enqueue against
+ * plainjob in the same run (see sqlite-vs-plainjob.ts).
  * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
  * one queue of that many tasks: `stem observe queues` store time and purge time (see
  * large-queue.ts).
@@ -52,6 +54,11 @@ if (values.suite === "redis-vs-bullmq") {
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "sqlite-vs-plainjob") {
+  const { runSqliteVsPlainjob } = await import("./sqlite-vs-plainjob.ts");
+  const report = await runSqliteVsPlainjob({ tasks, rounds: Number(values.rounds) });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite === "beat") {
   const { runBeatSuite } = await import("./beat-drift.ts");
   const results = await runBeatSuite(values.adapter!.split(","));
@@ -71,7 +78,7 @@ if (values.suite === "redis-vs-bullmq") {
   process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup or large-queue)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, sqlite-vs-plainjob, beat, startup or large-queue)`,
   );
 }
 const results: Record<string, unknown> = {};

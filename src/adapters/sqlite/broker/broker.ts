@@ -1,4 +1,6 @@
 import type { FSWatcher } from "node:fs";
+import type { Envelope } from "../../../core/envelope.ts";
+import type { TaskStatus } from "../../../core/states.ts";
 import type {
   Broker,
   DeadLetter,
@@ -11,9 +13,10 @@ import type {
   QueueStats,
   ReplayOptions,
   ReplayResult,
+  ResultBackend,
 } from "../../contracts.ts";
-import type { Envelope } from "../../../core/envelope.ts";
 import type { SqliteDatabase } from "../database.ts";
+import { SqliteResultBackend } from "../results/result-backend.ts";
 import { Wakeup } from "../wakeup.ts";
 import { watchWrites } from "../write-watcher.ts";
 import { ackJobs } from "./ack-jobs.ts";
@@ -26,7 +29,7 @@ import {
   replayDeadLetters,
 } from "./dead-letters.ts";
 import { extendLease } from "./extend-lease.ts";
-import { publishJobs } from "./publish-jobs.ts";
+import { publishJobs, publishJobsWithStatuses } from "./publish-jobs.ts";
 import { purgeQueue } from "./purge-queue.ts";
 import { queueStats } from "./queue-stats.ts";
 import { releaseJob } from "./release-job.ts";
@@ -52,6 +55,21 @@ export class SqliteBroker implements Broker {
     const result = publishJobs(this.db, envelopes);
     if (result.accepted.length > 0) this.wakeup.wake();
     return result;
+  }
+
+  /**
+   * For a SQLite result backend on this database: stores the producer's `queued` statuses
+   * and publishes their jobs in one write transaction. Null for any other backend.
+   */
+  publishWithStatuses(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return async (statuses, envelopes) => {
+      const result = publishJobsWithStatuses(this.db, statuses, backend.defaultExpiry(), envelopes);
+      if (result.accepted.length > 0) this.wakeup.wake();
+      return result;
+    };
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
