@@ -1,14 +1,18 @@
 /**
- * Control messages through a SQLite table. Each subscriber polls for rows on its channel
- * newer than the last it saw, starting from the newest row when it subscribed; a publish
- * on the same connection wakes local subscribers at once. Rows are pruned after
+ * Control messages through a SQLite table. Each subscriber reads rows on its channel
+ * newer than the last it saw, starting from the newest row when it subscribed: at once
+ * after a publish on the same connection or any process's commit to the file (a watcher
+ * kept while anyone subscribes), and every {@link WATCHED_POLL_MS} ms as a safety net —
+ * every {@link CONTROL_POLL_MS} ms where the file cannot be watched. Rows are pruned after
  * {@link CONTROL_RETENTION_MS}.
  */
-import type { ControlBus } from "../contracts.ts";
+import type { FSWatcher } from "node:fs";
 import { toError } from "../../core/errors.ts";
+import type { ControlBus } from "../contracts.ts";
 import type { SqliteDatabase } from "./database.ts";
+import { WATCHED_POLL_MS, watchWrites } from "./write-watcher.ts";
 
-/** How often a subscriber looks for messages from other processes. */
+/** How often a subscriber looks for messages from other processes without a file watcher. */
 export const CONTROL_POLL_MS = 50;
 /** How long control messages are kept for slow pollers before pruning deletes them. */
 export const CONTROL_RETENTION_MS = 60_000;
@@ -26,8 +30,38 @@ type Handler = (message: Record<string, unknown>) => void;
 /** Fan-out control messages between processes sharing one SQLite file. */
 export class SqliteControlBus implements ControlBus {
   private readonly subscriptions = new Set<Subscription>();
+  /** Wakes subscribers when any process commits to the file; kept while anyone subscribes. */
+  private writes: FSWatcher | null = null;
+  private watching = false;
 
   constructor(private readonly db: SqliteDatabase) {}
+
+  /** How long a subscriber may wait between reads. */
+  private pollMs(): number {
+    return this.watching ? WATCHED_POLL_MS : CONTROL_POLL_MS;
+  }
+
+  private watch(): void {
+    if (this.writes || this.subscriptions.size === 0) return;
+    this.writes = watchWrites(
+      this.db.target,
+      () => {
+        for (const subscription of this.subscriptions) subscription.pollSoon(0);
+      },
+      () => {
+        this.writes = null;
+        this.watching = false;
+      },
+    );
+    this.watching = this.writes !== null;
+  }
+
+  private unwatch(): void {
+    if (this.subscriptions.size > 0) return;
+    this.writes?.close();
+    this.writes = null;
+    this.watching = false;
+  }
 
   async publish(channel: string, message: Record<string, unknown>): Promise<void> {
     const insert = this.db.statement<unknown, [string, string, number]>(INSERT);
@@ -40,11 +74,20 @@ export class SqliteControlBus implements ControlBus {
   async subscribe(channel: string, handler: Handler): Promise<() => Promise<void>> {
     const newest = this.db.statement<{ id: number }>(NEWEST_ID);
     const lastId = this.db.single(() => newest.get()?.id ?? 0);
-    const subscription = new Subscription(this.db, channel, handler, lastId, () =>
-      this.subscriptions.delete(subscription),
+    const subscription = new Subscription(
+      this.db,
+      channel,
+      handler,
+      lastId,
+      () => this.pollMs(),
+      () => {
+        this.subscriptions.delete(subscription);
+        this.unwatch();
+      },
     );
     this.subscriptions.add(subscription);
-    subscription.pollSoon(CONTROL_POLL_MS);
+    this.watch();
+    subscription.pollSoon(this.pollMs());
     return async () => subscription.stop();
   }
 
@@ -64,6 +107,7 @@ class Subscription {
     readonly channel: string,
     private readonly handler: Handler,
     private lastId: number,
+    private readonly pollMs: () => number,
     private readonly onStop: () => void,
   ) {}
 
@@ -108,6 +152,6 @@ class Subscription {
         if (!this.stopped) this.handler(message);
       });
     }
-    this.pollSoon(rows.length === BATCH ? 0 : CONTROL_POLL_MS);
+    this.pollSoon(rows.length === BATCH ? 0 : this.pollMs());
   }
 }

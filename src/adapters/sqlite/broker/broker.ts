@@ -18,9 +18,9 @@ import type {
 import type { SqliteDatabase } from "../database.ts";
 import { SqliteResultBackend } from "../results/result-backend.ts";
 import { Wakeup } from "../wakeup.ts";
-import { watchWrites } from "../write-watcher.ts";
+import { WATCHED_POLL_MS, watchWrites } from "../write-watcher.ts";
 import { ackJobs } from "./ack-jobs.ts";
-import { claimJobs, hasReadyJob } from "./claim-jobs.ts";
+import { claimJobs, hasReadyJob, nextDueAt } from "./claim-jobs.ts";
 import { deadLetterJob } from "./dead-letter-job.ts";
 import {
   getDeadLetter,
@@ -34,21 +34,36 @@ import { purgeQueue } from "./purge-queue.ts";
 import { queueStats } from "./queue-stats.ts";
 import { releaseJob } from "./release-job.ts";
 
-/** How often a waiting fetch looks for jobs another process published or released. */
+/** How often a waiting fetch polls where no file watcher tells it of other processes' writes. */
 export const FETCH_POLL_MS = 40;
 
 /**
  * A broker on a SQLite file that several processes share. Fetches lease jobs in short
  * write transactions; a waiting fetch wakes at once when this connection publishes or any
- * process commits to the file, and polls every {@link FETCH_POLL_MS} ms as a fallback.
+ * process commits to the file (a watcher started by the first fetch that waits, so a
+ * producer has none), and when the next delayed job or lease comes due. Without a working
+ * watcher (`:memory:`, or a platform without file events) it polls every
+ * {@link FETCH_POLL_MS} ms; with one, every {@link WATCHED_POLL_MS} ms as a safety net.
  */
 export class SqliteBroker implements Broker {
   private readonly wakeup = new Wakeup();
-  /** Wakes waiting fetches when another process commits to the file. */
-  private readonly writes: FSWatcher | null;
+  /** Wakes waiting fetches when another process commits to the file; made on first wait. */
+  private writes: FSWatcher | null | undefined;
 
-  constructor(private readonly db: SqliteDatabase) {
-    this.writes = watchWrites(db.target, () => this.wakeup.wake());
+  constructor(private readonly db: SqliteDatabase) {}
+
+  /** How long a waiting fetch may sleep without missing other processes' writes. */
+  private pollMs(): number {
+    if (this.writes === undefined) {
+      this.writes = watchWrites(
+        this.db.target,
+        () => this.wakeup.wake(),
+        () => {
+          this.writes = null;
+        },
+      );
+    }
+    return this.writes ? WATCHED_POLL_MS : FETCH_POLL_MS;
   }
 
   async publish(envelopes: Envelope[]): Promise<PublishResult> {
@@ -84,7 +99,9 @@ export class SqliteBroker implements Broker {
           : [];
       const left = deadline - Date.now();
       if (got.length > 0 || left <= 0 || options.signal?.aborted) return got;
-      await this.wakeup.wait(Math.min(left, FETCH_POLL_MS), options.signal, mark);
+      const due = options.max > 0 ? nextDueAt(this.db, queues, now) : null;
+      const untilDue = due === null ? Number.POSITIVE_INFINITY : due - now;
+      await this.wakeup.wait(Math.min(left, this.pollMs(), untilDue), options.signal, mark);
       if (this.db.isClosed) return [];
     }
   }
