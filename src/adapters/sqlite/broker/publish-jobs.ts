@@ -9,50 +9,23 @@ import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { PublishResult } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { writeStatuses } from "../results/statuses.ts";
-import { foldQueueSizesIfDue, NEXT_SEQ } from "./queue-sizes.ts";
+import { foldQueueSizesIfDue, seqState } from "./queue-sizes.ts";
 
 const INSERT_JOB = `
 INSERT INTO stem_jobs (seq, id, queue, priority, not_before, attempt, envelope)
-SELECT ${NEXT_SEQ}, $id, $queue, $priority, $notBefore, $attempt, $envelope
-WHERE true
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING`;
 
 const REMEMBER_QUEUE = "INSERT INTO stem_queues (name) VALUES (?) ON CONFLICT (name) DO NOTHING";
 
-type JobParams = [
-  {
-    id: string;
-    queue: string;
-    priority: number;
-    notBefore: number | null;
-    attempt: number;
-    envelope: string;
-  },
-];
+type JobParams = [number, string, string, number, number | null, number, string];
 
 /**
  * Stores one envelope as a ready (or delayed) job; false when its id is already queued,
  * delayed or in flight. Call inside a write transaction.
  */
 export function insertJob(db: SqliteDatabase, envelope: Envelope): boolean {
-  const seq = insertRow(db, envelope);
-  if (seq > 0) foldQueueSizesIfDue(db, seq);
-  return seq > 0;
-}
-
-/** The new job's seq, or 0 when its id is already taken. */
-function insertRow(db: SqliteDatabase, envelope: Envelope): number {
-  const { changes, lastInsertRowid } = db.statement<unknown, JobParams>(INSERT_JOB).run({
-    id: envelope.id,
-    queue: envelope.queue,
-    priority: clampPriority(envelope.priority),
-    notBefore: envelope.notBefore ?? null,
-    attempt: envelope.attempt,
-    envelope: encodeEnvelope(envelope),
-  });
-  if (changes === 0) return 0;
-  db.statement<unknown, [string]>(REMEMBER_QUEUE).run(envelope.queue);
-  return Number(lastInsertRowid);
+  return insertJobs(db, [envelope]).accepted.length > 0;
 }
 
 /** Stores many envelopes in one transaction, reporting duplicates instead of failing. */
@@ -60,16 +33,37 @@ export function publishJobs(db: SqliteDatabase, envelopes: Envelope[]): PublishR
   return db.write(() => insertJobs(db, envelopes));
 }
 
-/** Stores envelopes, reporting duplicates. Call inside a write transaction. */
+/**
+ * Stores envelopes, reporting duplicates. Call inside a write transaction: seqs are read
+ * once and counted up (see queue-sizes.ts), each queue is remembered once.
+ */
 export function insertJobs(db: SqliteDatabase, envelopes: Envelope[]): PublishResult {
+  const insert = db.statement<unknown, JobParams>(INSERT_JOB);
   const result: PublishResult = { accepted: [], duplicates: [] };
-  let lastSeq = 0;
+  const queues = new Set<string>();
+  const seqs = seqState(db);
+  let seq = seqs.next;
   for (const envelope of envelopes) {
-    const seq = insertRow(db, envelope);
-    if (seq > 0) lastSeq = seq;
-    (seq > 0 ? result.accepted : result.duplicates).push(envelope.id);
+    const { changes } = insert.run(
+      seq,
+      envelope.id,
+      envelope.queue,
+      clampPriority(envelope.priority),
+      envelope.notBefore ?? null,
+      envelope.attempt,
+      encodeEnvelope(envelope),
+    );
+    if (changes === 0) {
+      result.duplicates.push(envelope.id);
+      continue;
+    }
+    result.accepted.push(envelope.id);
+    queues.add(envelope.queue);
+    seq++;
   }
-  if (lastSeq > 0) foldQueueSizesIfDue(db, lastSeq);
+  const remember = db.statement<unknown, [string]>(REMEMBER_QUEUE);
+  for (const queue of queues) remember.run(queue);
+  if (seq > seqs.next) foldQueueSizesIfDue(db, seq - 1, seqs.folded);
   return result;
 }
 

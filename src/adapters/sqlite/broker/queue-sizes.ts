@@ -11,17 +11,16 @@ import type { SqliteDatabase } from "../database.ts";
 /** Jobs published above the fold mark before a publisher folds them into the totals. */
 export const FOLD_EVERY = 1000;
 
-/** The next seq: above every job and above the fold mark. */
-export const NEXT_SEQ =
-  "max(coalesce((SELECT max(seq) FROM stem_jobs), 0), (SELECT folded_seq FROM stem_queue_size_fold)) + 1";
+const SEQ_STATE = `
+SELECT max(coalesce((SELECT max(seq) FROM stem_jobs), 0), folded_seq) + 1 AS next,
+  folded_seq AS folded
+FROM stem_queue_size_fold`;
 
 /** A queue's total: its folded count plus its jobs above the mark. */
 export const QUEUE_TOTAL = `
 coalesce((SELECT jobs FROM stem_queue_sizes WHERE queue = $queue), 0)
 + (SELECT count(*) FROM stem_jobs
     WHERE seq > (SELECT folded_seq FROM stem_queue_size_fold) AND queue = $queue)`;
-
-const FOLDED_SEQ = "SELECT folded_seq AS seq FROM stem_queue_size_fold";
 
 const ADD_UNFOLDED = `
 INSERT INTO stem_queue_sizes (queue, jobs)
@@ -35,12 +34,20 @@ UPDATE stem_queue_size_fold
 SET folded_seq = max(folded_seq, coalesce((SELECT max(seq) FROM stem_jobs), 0))`;
 
 /**
- * Folds the jobs above the mark into the totals when `lastSeq` (the newest seq this
- * transaction published) is {@link FOLD_EVERY} or more above it. Call inside the write
- * transaction that published.
+ * The seq for the next job (above every job and above the fold mark) and the mark. Read
+ * inside the write transaction that publishes: nobody else writes until it commits, so
+ * its jobs take `next`, `next + 1`, ...
  */
-export function foldQueueSizesIfDue(db: SqliteDatabase, lastSeq: number): void {
-  const folded = db.statement<{ seq: number }>(FOLDED_SEQ).get()?.seq ?? 0;
+export function seqState(db: SqliteDatabase): { next: number; folded: number } {
+  return db.statement<{ next: number; folded: number }>(SEQ_STATE).get() ?? { next: 1, folded: 0 };
+}
+
+/**
+ * Folds the jobs above the mark (`folded`, from {@link seqState}) into the totals when
+ * `lastSeq` (the newest seq this transaction published) is {@link FOLD_EVERY} or more
+ * above it. Call inside the write transaction that published.
+ */
+export function foldQueueSizesIfDue(db: SqliteDatabase, lastSeq: number, folded: number): void {
   if (lastSeq - folded < FOLD_EVERY) return;
   db.statement(ADD_UNFOLDED).run();
   db.statement(MOVE_MARK).run();
