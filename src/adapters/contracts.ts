@@ -128,9 +128,11 @@ export interface Broker {
   /**
    * Stores envelopes (one round trip where the backend allows). An envelope whose id is
    * already queued, delayed or in flight is refused and reported as a duplicate.
-   * Envelopes with `notBefore` in the future are held until then.
+   * Envelopes with `notBefore` in the future are held until then. `encoded`, when given,
+   * holds each envelope's `encodeEnvelope` JSON in the same order (the producer has it from
+   * its size check); a broker may store it instead of encoding again.
    */
-  publish(envelopes: Envelope[]): Promise<PublishResult>;
+  publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult>;
   /**
    * Leases up to `max` ready messages from `queues`, higher priority first within a
    * queue, queues in the order given. Waits up to `waitMs` when none is ready.
@@ -178,7 +180,13 @@ export interface Broker {
    */
   publishWithStatuses?(
     backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
+  ):
+    | ((
+        statuses: TaskStatus[],
+        envelopes: Envelope[],
+        encoded?: readonly string[],
+      ) => Promise<PublishResult>)
+    | null;
   /**
    * Optional: for a result backend on the same store, a function that stores statuses and
    * acks deliveries as one step, each status stored before its ack; null for other

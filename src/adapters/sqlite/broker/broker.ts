@@ -66,8 +66,8 @@ export class SqliteBroker implements Broker {
     return this.writes ? WATCHED_POLL_MS : FETCH_POLL_MS;
   }
 
-  async publish(envelopes: Envelope[]): Promise<PublishResult> {
-    const result = publishJobs(this.db, envelopes);
+  async publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult> {
+    const result = publishJobs(this.db, envelopes, encoded);
     if (result.accepted.length > 0) this.wakeup.wake();
     return result;
   }
@@ -78,10 +78,17 @@ export class SqliteBroker implements Broker {
    */
   publishWithStatuses(
     backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+  ):
+    | ((
+        statuses: TaskStatus[],
+        envelopes: Envelope[],
+        encoded?: readonly string[],
+      ) => Promise<PublishResult>)
+    | null {
     if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
-    return async (statuses, envelopes) => {
-      const result = publishJobsWithStatuses(this.db, statuses, backend.defaultExpiry(), envelopes);
+    return async (statuses, envelopes, encoded) => {
+      const expiresAt = backend.defaultExpiry();
+      const result = publishJobsWithStatuses(this.db, statuses, expiresAt, envelopes, encoded);
       if (result.accepted.length > 0) this.wakeup.wake();
       return result;
     };

@@ -29,21 +29,31 @@ export function insertJob(db: SqliteDatabase, envelope: Envelope): boolean {
 }
 
 /** Stores many envelopes in one transaction, reporting duplicates instead of failing. */
-export function publishJobs(db: SqliteDatabase, envelopes: Envelope[]): PublishResult {
-  return db.write(() => insertJobs(db, envelopes));
+export function publishJobs(
+  db: SqliteDatabase,
+  envelopes: Envelope[],
+  encoded?: readonly string[],
+): PublishResult {
+  return db.write(() => insertJobs(db, envelopes, encoded));
 }
 
 /**
- * Stores envelopes, reporting duplicates. Call inside a write transaction: seqs are read
- * once and counted up (see queue-sizes.ts), each queue is remembered once.
+ * Stores envelopes (with their JSON from `encoded` when given), reporting duplicates. Call
+ * inside a write transaction: seqs are read once and counted up (see queue-sizes.ts), each
+ * queue is remembered once.
  */
-export function insertJobs(db: SqliteDatabase, envelopes: Envelope[]): PublishResult {
+export function insertJobs(
+  db: SqliteDatabase,
+  envelopes: Envelope[],
+  encoded?: readonly string[],
+): PublishResult {
   const insert = db.statement<unknown, JobParams>(INSERT_JOB);
   const result: PublishResult = { accepted: [], duplicates: [] };
   const queues = new Set<string>();
   const seqs = seqState(db);
   let seq = seqs.next;
-  for (const envelope of envelopes) {
+  for (let i = 0; i < envelopes.length; i++) {
+    const envelope = envelopes[i];
     const { changes } = insert.run(
       seq,
       envelope.id,
@@ -51,7 +61,7 @@ export function insertJobs(db: SqliteDatabase, envelopes: Envelope[]): PublishRe
       clampPriority(envelope.priority),
       envelope.notBefore ?? null,
       envelope.attempt,
-      encodeEnvelope(envelope),
+      encoded?.[i] ?? encodeEnvelope(envelope),
     );
     if (changes === 0) {
       result.duplicates.push(envelope.id);
@@ -77,10 +87,11 @@ export function publishJobsWithStatuses(
   statuses: TaskStatus[],
   expiresAt: number,
   envelopes: Envelope[],
+  encoded?: readonly string[],
 ): PublishResult {
   checkStatusesStorable(statuses);
   return db.write(() => {
     writeStatuses(db, statuses, expiresAt);
-    return insertJobs(db, envelopes);
+    return insertJobs(db, envelopes, encoded);
   });
 }
