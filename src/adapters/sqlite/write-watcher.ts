@@ -15,7 +15,7 @@ import type { DatabaseTarget } from "./database.ts";
  * How often a reader that the watcher wakes polls anyway, as a safety net: rare, so an
  * idle worker costs next to no CPU (without a working watcher readers poll often instead).
  */
-export const WATCHED_POLL_MS = 2_000;
+export const WATCHED_POLL_MS = 5_000;
 
 /** Delay of the second wake after a WAL write (see below). */
 const FOLLOW_UP_MS = 1;

@@ -49,6 +49,7 @@ export class SqliteBroker implements Broker {
   private readonly wakeup = new Wakeup();
   /** Wakes waiting fetches when another process commits to the file; made on first wait. */
   private writes: FSWatcher | null | undefined;
+  private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {}
 
@@ -109,7 +110,7 @@ export class SqliteBroker implements Broker {
       const due = options.max > 0 ? nextDueAt(this.db, queues, now) : null;
       const untilDue = due === null ? Number.POSITIVE_INFINITY : due - now;
       await this.wakeup.wait(Math.min(left, this.pollMs(), untilDue), options.signal, mark);
-      if (this.db.isClosed) return [];
+      if (this.closed || this.db.isClosed) return [];
     }
   }
 
@@ -162,6 +163,7 @@ export class SqliteBroker implements Broker {
 
   /** Ends waiting fetches; the connection closes the database. */
   async close(): Promise<void> {
+    this.closed = true;
     this.writes?.close();
     this.wakeup.wake();
   }
