@@ -46,7 +46,7 @@ export class SqliteControlBus implements ControlBus {
     this.writes = watchWrites(
       this.db.target,
       () => {
-        for (const subscription of this.subscriptions) subscription.pollSoon(0);
+        for (const subscription of this.subscriptions) subscription.wake();
       },
       () => {
         this.writes = null;
@@ -99,6 +99,9 @@ export class SqliteControlBus implements ControlBus {
 /** One subscriber's polling loop. */
 class Subscription {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the scheduled read runs, and when the last one ran (epoch ms). */
+  private dueAt = Number.POSITIVE_INFINITY;
+  private lastPoll = 0;
   private stopped = false;
   private warned = false;
 
@@ -111,9 +114,22 @@ class Subscription {
     private readonly onStop: () => void,
   ) {}
 
+  /**
+   * Another process wrote to the file: read within {@link CONTROL_POLL_MS} ms of the last
+   * read, and no more often, so a busy file (a draining worker commits hundreds of times a
+   * second) costs no more reads than the old 50 ms poll did.
+   */
+  wake(): void {
+    const now = Date.now();
+    const at = Math.max(now, this.lastPoll + CONTROL_POLL_MS);
+    if (this.dueAt <= at) return;
+    this.pollSoon(at - now);
+  }
+
   pollSoon(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    this.dueAt = Date.now() + ms;
     this.timer = setTimeout(() => this.poll(), ms);
     // A forgotten subscription must not keep a CLI process alive.
     this.timer.unref();
@@ -126,6 +142,8 @@ class Subscription {
   }
 
   private poll(): void {
+    this.lastPoll = Date.now();
+    this.dueAt = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
     if (this.db.isClosed) return this.stop();
     let rows: { id: number; message: string }[];
