@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --adapter sqlite,redis,postgres] [--tasks 20000] [--latency 1000]`:
- * runs the Stem workload on each adapter and prints JSON.
+ * runs the Stem workload on each adapter and prints JSON; with sqlite, also the
+ * sqlite-vs-plainjob suite ([--rounds N]).
  * `npm run bench -- --suite redis-vs-bullmq [--rounds 3]`: Stem against BullMQ on the same
  * Redis (see redis-vs-bullmq.ts).
  * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem-batched,graphile-batched]
@@ -103,6 +104,11 @@ for (const adapter of values.adapter!.split(",")) {
   } finally {
     await target.cleanup();
   }
+}
+// SQLite's enqueue targets are ratios to plainjob, measured in the same run.
+if (values.adapter!.split(",").includes("sqlite")) {
+  const { runSqliteVsPlainjob } = await import("./sqlite-vs-plainjob.ts");
+  results.sqliteVsPlainjob = await runSqliteVsPlainjob({ tasks, rounds: Number(values.rounds) });
 }
 process.stdout.write(
   `${JSON.stringify({ tasks, machine: { cpus: navigator.hardwareConcurrency }, results }, null, 2)}\n`,

@@ -145,6 +145,15 @@ async function round(o: SqliteSuiteOptions, first: number): Promise<Figures> {
   }
 }
 
+function sqliteVersion(): string {
+  const db = new Database(":memory:");
+  try {
+    return db.query<{ v: string }, []>("SELECT sqlite_version() AS v").get()?.v ?? "unknown";
+  } finally {
+    db.close();
+  }
+}
+
 /** Runs the suite and returns its JSON report. */
 export async function runSqliteVsPlainjob(o: SqliteSuiteOptions): Promise<Record<string, unknown>> {
   const rounds: Figures[] = [];
@@ -170,9 +179,7 @@ export async function runSqliteVsPlainjob(o: SqliteSuiteOptions): Promise<Record
       cpuModel: cpus()[0]?.model ?? "unknown",
       os: `${type()} ${release()}`,
       bun: Bun.version,
-      sqlite: new Database(":memory:")
-        .query<{ v: string }, []>("SELECT sqlite_version() AS v")
-        .get()?.v,
+      sqlite: sqliteVersion(),
     },
     tasks: o.tasks,
     rounds: o.rounds,
