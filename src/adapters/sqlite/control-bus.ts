@@ -87,7 +87,8 @@ export class SqliteControlBus implements ControlBus {
     );
     this.subscriptions.add(subscription);
     this.watch();
-    subscription.pollSoon(this.pollMs());
+    // Read once soon: a message sent before the watcher started raised no event for it.
+    subscription.pollSoon(CONTROL_POLL_MS);
     return async () => subscription.stop();
   }
 

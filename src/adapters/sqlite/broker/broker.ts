@@ -97,6 +97,8 @@ export class SqliteBroker implements Broker {
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
     const deadline = Date.now() + (options.waitMs ?? 0);
+    // Watch before the first look: a write between the look and the wait is then seen.
+    if ((options.waitMs ?? 0) > 0) this.pollMs();
     for (;;) {
       const mark = this.wakeup.mark;
       const now = this.db.now();
