@@ -32,13 +32,12 @@ export class SqliteControlBus implements ControlBus {
   private readonly subscriptions = new Set<Subscription>();
   /** Wakes subscribers when any process commits to the file; kept while anyone subscribes. */
   private writes: FSWatcher | null = null;
-  private watching = false;
 
   constructor(private readonly db: SqliteDatabase) {}
 
   /** How long a subscriber may wait between reads. */
   private pollMs(): number {
-    return this.watching ? WATCHED_POLL_MS : CONTROL_POLL_MS;
+    return this.writes ? WATCHED_POLL_MS : CONTROL_POLL_MS;
   }
 
   private watch(): void {
@@ -50,17 +49,14 @@ export class SqliteControlBus implements ControlBus {
       },
       () => {
         this.writes = null;
-        this.watching = false;
       },
     );
-    this.watching = this.writes !== null;
   }
 
   private unwatch(): void {
     if (this.subscriptions.size > 0) return;
     this.writes?.close();
     this.writes = null;
-    this.watching = false;
   }
 
   async publish(channel: string, message: Record<string, unknown>): Promise<void> {
