@@ -1,6 +1,5 @@
 import type { FSWatcher } from "node:fs";
 import type { Envelope } from "../../../core/envelope.ts";
-import type { TaskStatus } from "../../../core/states.ts";
 import type {
   Broker,
   DeadLetter,
@@ -10,6 +9,7 @@ import type {
   FetchOptions,
   NackOptions,
   PublishResult,
+  PublishWithStatuses,
   QueueStats,
   ReplayOptions,
   ReplayResult,
@@ -77,15 +77,7 @@ export class SqliteBroker implements Broker {
    * For a SQLite result backend on this database: stores the producer's `queued` statuses
    * and publishes their jobs in one write transaction. Null for any other backend.
    */
-  publishWithStatuses(
-    backend: ResultBackend,
-  ):
-    | ((
-        statuses: TaskStatus[],
-        envelopes: Envelope[],
-        encoded?: readonly string[],
-      ) => Promise<PublishResult>)
-    | null {
+  publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
     if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
     return async (statuses, envelopes, encoded) => {
       const expiresAt = backend.defaultExpiry();
