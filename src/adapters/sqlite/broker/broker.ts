@@ -29,7 +29,7 @@ import {
   replayDeadLetters,
 } from "./dead-letters.ts";
 import { extendLease } from "./extend-lease.ts";
-import { publishJobs, publishJobsWithStatuses } from "./publish-jobs.ts";
+import { PublishBatcher } from "./publish-batch.ts";
 import { purgeQueue } from "./purge-queue.ts";
 import { queueStats } from "./queue-stats.ts";
 import { releaseJob } from "./release-job.ts";
@@ -38,8 +38,8 @@ import { releaseJob } from "./release-job.ts";
 export const FETCH_POLL_MS = 40;
 
 /**
- * A broker on a SQLite file that several processes share. Fetches lease jobs in short
- * write transactions; a waiting fetch wakes at once when this connection publishes or any
+ * A broker on a SQLite file that several processes share. Publishes of the same tick share
+ * a write transaction; fetches lease jobs in short write transactions; a waiting fetch wakes at once when this connection publishes or any
  * process commits to the file (a watcher started by the first fetch that waits, so a
  * producer has none), and when the next delayed job or lease comes due. Without a working
  * watcher (`:memory:`, or a platform without file events) it polls every
@@ -47,11 +47,15 @@ export const FETCH_POLL_MS = 40;
  */
 export class SqliteBroker implements Broker {
   private readonly wakeup = new Wakeup();
+  /** Publishes of the same tick share one write transaction. */
+  private readonly batcher: PublishBatcher;
   /** Wakes waiting fetches when another process commits to the file; made on first wait. */
   private writes: FSWatcher | null | undefined;
   private closed = false;
 
-  constructor(private readonly db: SqliteDatabase) {}
+  constructor(private readonly db: SqliteDatabase) {
+    this.batcher = new PublishBatcher(db, () => this.wakeup.wake());
+  }
 
   /** How long a waiting fetch may sleep without missing other processes' writes. */
   private pollMs(): number {
@@ -68,9 +72,7 @@ export class SqliteBroker implements Broker {
   }
 
   async publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult> {
-    const result = publishJobs(this.db, envelopes, encoded);
-    if (result.accepted.length > 0) this.wakeup.wake();
-    return result;
+    return this.batcher.publish(envelopes, encoded);
   }
 
   /**
@@ -79,12 +81,11 @@ export class SqliteBroker implements Broker {
    */
   publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
     if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
-    return async (statuses, envelopes, encoded) => {
-      const expiresAt = backend.defaultExpiry();
-      const result = publishJobsWithStatuses(this.db, statuses, expiresAt, envelopes, encoded);
-      if (result.accepted.length > 0) this.wakeup.wake();
-      return result;
-    };
+    return (statuses, envelopes, encoded) =>
+      this.batcher.publish(envelopes, encoded, {
+        list: statuses,
+        expiresAt: backend.defaultExpiry(),
+      });
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {

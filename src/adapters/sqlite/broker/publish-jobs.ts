@@ -1,14 +1,10 @@
 /**
- * Publishing: one INSERT per envelope inside one write transaction (with the tasks'
- * statuses, for the producer); known ids are refused.
+ * Publishing: one INSERT per envelope inside a write transaction (publish-batch.ts runs
+ * them, with the producer's statuses); known ids are refused.
  */
-
 import { clampPriority, type Envelope, encodeEnvelope } from "../../../core/envelope.ts";
-import type { TaskStatus } from "../../../core/states.ts";
-import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { PublishResult } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
-import { writeStatuses } from "../results/statuses.ts";
 import { foldQueueSizesIfDue, seqState } from "./queue-sizes.ts";
 
 const INSERT_JOB = `
@@ -26,15 +22,6 @@ type JobParams = [number, string, string, number, number | null, number, string]
  */
 export function insertJob(db: SqliteDatabase, envelope: Envelope): boolean {
   return insertJobs(db, [envelope]).accepted.length > 0;
-}
-
-/** Stores many envelopes in one transaction, reporting duplicates instead of failing. */
-export function publishJobs(
-  db: SqliteDatabase,
-  envelopes: Envelope[],
-  encoded?: readonly string[],
-): PublishResult {
-  return db.write(() => insertJobs(db, envelopes, encoded));
 }
 
 /**
@@ -75,23 +62,4 @@ export function insertJobs(
   for (const queue of queues) remember.run(queue);
   if (seq > seqs.next) foldQueueSizesIfDue(db, seq - 1, seqs.folded);
   return result;
-}
-
-/**
- * Stores statuses, then publishes envelopes, in one write transaction: a job is never
- * visible to workers before its status (so a worker's later status is never overwritten
- * by it), and nothing is published when storing fails. One commit per enqueue, not two.
- */
-export function publishJobsWithStatuses(
-  db: SqliteDatabase,
-  statuses: TaskStatus[],
-  expiresAt: number,
-  envelopes: Envelope[],
-  encoded?: readonly string[],
-): PublishResult {
-  checkStatusesStorable(statuses);
-  return db.write(() => {
-    writeStatuses(db, statuses, expiresAt);
-    return insertJobs(db, envelopes, encoded);
-  });
 }
