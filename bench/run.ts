@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --adapter sqlite,redis,postgres] [--tasks 20000] [--latency 1000]`:
- * runs the Stem workload on each adapter and prints JSON.
+ * runs the Stem workload on each adapter and prints JSON; with sqlite, also the
+ * sqlite-vs-plainjob suite ([--rounds N]).
  * `npm run bench -- --suite redis-vs-bullmq [--rounds 3]`: Stem against BullMQ on the same
  * Redis (see redis-vs-bullmq.ts).
  * `npm run bench -- --suite postgres-vs-peers [--rounds 3] [--systems stem-batched,graphile-batched]
@@ -9,6 +10,8 @@
  * `npm run bench -- --suite beat [--adapter sqlite,redis]`: Beat's dispatch drift for 1,000
  * entries due in the same second (see beat-drift.ts).
  * `npm run bench -- --suite startup [--rounds 21]`: start-up time of dist/stem (see startup.ts).
+ * `npm run bench -- --suite sqlite-vs-plainjob [--rounds 3]`: Stem's SQLite enqueue against
+ * plainjob in the same run (see sqlite-vs-plainjob.ts).
  * `npm run bench -- --suite large-queue [--adapter sqlite,redis,postgres] [--tasks 1000000]`:
  * one queue of that many tasks: `stem observe queues` store time and purge time (see
  * large-queue.ts).
@@ -58,6 +61,11 @@ if (values.suite === "redis-vs-bullmq") {
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
+} else if (values.suite === "sqlite-vs-plainjob") {
+  const { runSqliteVsPlainjob } = await import("./sqlite-vs-plainjob.ts");
+  const report = await runSqliteVsPlainjob({ tasks, rounds: Number(values.rounds) });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.exit(0);
 } else if (values.suite === "beat") {
   const { runBeatSuite } = await import("./beat-drift.ts");
   const results = await runBeatSuite(values.adapter!.split(","));
@@ -88,7 +96,7 @@ if (values.suite === "redis-vs-bullmq") {
   process.exit(0);
 } else if (values.suite !== undefined) {
   throw new Error(
-    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, beat, startup, large-queue or scale-out)`,
+    `unknown suite "${values.suite}" (use redis-vs-bullmq, postgres-vs-peers, sqlite-vs-plainjob, beat, startup, large-queue or scale-out)`,
   );
 }
 const results: Record<string, unknown> = {};
@@ -113,6 +121,11 @@ for (const adapter of values.adapter!.split(",")) {
   } finally {
     await target.cleanup();
   }
+}
+// SQLite's enqueue targets are ratios to plainjob, measured in the same run.
+if (values.adapter!.split(",").includes("sqlite")) {
+  const { runSqliteVsPlainjob } = await import("./sqlite-vs-plainjob.ts");
+  results.sqliteVsPlainjob = await runSqliteVsPlainjob({ tasks, rounds: Number(values.rounds) });
 }
 process.stdout.write(
   `${JSON.stringify({ tasks, machine: { cpus: navigator.hardwareConcurrency }, results }, null, 2)}\n`,

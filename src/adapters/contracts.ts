@@ -120,6 +120,13 @@ export interface PublishResult {
   duplicates: string[];
 }
 
+/** Stores statuses, then publishes envelopes (`Broker.publishWithStatuses`). */
+export type PublishWithStatuses = (
+  statuses: TaskStatus[],
+  envelopes: Envelope[],
+  encoded?: readonly string[],
+) => Promise<PublishResult>;
+
 /**
  * Holds tasks between producers and workers, with at-least-once delivery: a fetched
  * message is leased, and returns to the queue when its lease runs out unacked.
@@ -128,9 +135,10 @@ export interface Broker {
   /**
    * Stores envelopes (one round trip where the backend allows). An envelope whose id is
    * already queued, delayed or in flight is refused and reported as a duplicate.
-   * Envelopes with `notBefore` in the future are held until then.
+   * Envelopes with `notBefore` in the future are held until then. `encoded`: each one's
+   * `encodeEnvelope` JSON, in order, when the caller has it (a broker may store it as is).
    */
-  publish(envelopes: Envelope[]): Promise<PublishResult>;
+  publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult>;
   /**
    * Leases up to `max` ready messages from `queues`, higher priority first within a
    * queue, queues in the order given. Waits up to `waitMs` when none is ready.
@@ -176,9 +184,7 @@ export interface Broker {
    * then publishes envelopes as one step (one round trip); null for other backends. The
    * producer uses it to write each `queued` status and its task together.
    */
-  publishWithStatuses?(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
+  publishWithStatuses?(backend: ResultBackend): PublishWithStatuses | null;
   /**
    * Optional: for a result backend on the same store, a function that stores statuses and
    * acks deliveries as one step, each status stored before its ack; null for other

@@ -3,7 +3,7 @@
  * stream entry and hand them to workers in batches, so a multi-megabyte payload slows
  * every fetch of its queue; past the limit a producer gets a clear error instead.
  */
-import type { Envelope } from "./envelope.ts";
+import { type Envelope, encodeEnvelope } from "./envelope.ts";
 import { StemError } from "./errors.ts";
 
 /** The default limit: 1 MiB of envelope JSON. */
@@ -39,10 +39,14 @@ function readable(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** Throws a StemError `invalid_argument` naming the task and its size when over `limit`. */
-export function checkEnvelopeSize(envelope: Envelope, limit: number): void {
-  const size = Buffer.byteLength(JSON.stringify(envelope));
-  if (size <= limit) return;
+/**
+ * Throws a StemError `invalid_argument` naming the task and its size when over `limit`;
+ * returns the envelope's JSON (`encodeEnvelope`), so a broker need not encode it again.
+ */
+export function checkEnvelopeSize(envelope: Envelope, limit: number): string {
+  const json = encodeEnvelope(envelope);
+  const size = Buffer.byteLength(json);
+  if (size <= limit) return json;
   throw new StemError(
     "invalid_argument",
     `task "${envelope.name}" (${envelope.id}) is too large to enqueue: its envelope is ${readable(size)} (${size} bytes), over the limit of ${readable(limit)} (${limit} bytes; set maxEnvelopeBytes or ${MAX_ENVELOPE_BYTES_ENV}). Keep large data elsewhere and pass a reference.`,

@@ -18,18 +18,27 @@ export function waitRefused(what: string): StemError {
 const REMEMBERED = 10_000;
 
 /**
- * The ids of tasks this producer enqueued with `ignoreResult`, newest last, so a wait on
- * one is refused at once instead of timing out on a status that will never exist.
+ * The ids of tasks this producer enqueued with `ignoreResult`, the newest `capacity`, so a
+ * wait on one is refused at once instead of timing out on a status that will never exist.
+ * A ring of ids beside the set: evicting the oldest is O(1) (taking the first of a Set
+ * whose front was deleted walks past every deleted entry, O(n) per add once full).
  */
 export class IgnoredResults {
   private readonly ids = new Set<string>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+
+  constructor(private readonly capacity = REMEMBERED) {
+    this.ring = new Array(capacity);
+  }
 
   add(id: string): void {
+    if (this.ids.has(id)) return;
+    const oldest = this.ring[this.next];
+    if (oldest !== undefined) this.ids.delete(oldest);
+    this.ring[this.next] = id;
+    this.next = (this.next + 1) % this.capacity;
     this.ids.add(id);
-    if (this.ids.size > REMEMBERED) {
-      const oldest = this.ids.values().next().value as string;
-      this.ids.delete(oldest);
-    }
   }
 
   has(id: string): boolean {

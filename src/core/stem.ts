@@ -1,16 +1,17 @@
 import type { Broker, LockStore, ResultBackend, TaskEventBus } from "../adapters/contracts.ts";
 import { addLinkFrame } from "../canvas/links.ts";
-import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { TaskEventHub } from "../events/hub.ts";
 import { TaskEventPublisher } from "../events/publisher.ts";
 import type { TaskEvent } from "../events/types.ts";
 import { waitWithEvents } from "../events/wait.ts";
+import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
 import { clampPriority, type Envelope, MetaKeys } from "./envelope.ts";
+import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 import { StemError, TimeoutError } from "./errors.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { logger } from "./logger.ts";
@@ -25,7 +26,6 @@ import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { uuidv7 } from "./uuid.ts";
-import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -242,16 +242,17 @@ export class Stem implements Enqueuer {
     const fresh: Envelope[] = [];
     const explicit: Envelope[] = [];
     const resultless: Envelope[] = [];
+    const encoded = new Map<Envelope, string>();
     for (let envelope of prepared) {
       for (const hook of this.hooks) envelope = await hook(envelope);
-      checkEnvelopeSize(envelope, this.maxEnvelopeBytes);
+      encoded.set(envelope, checkEnvelopeSize(envelope, this.maxEnvelopeBytes));
       if (resultIgnored(envelope)) {
         this.ignoredResults.add(envelope.id);
         resultless.push(envelope);
       } else (explicitIds.has(envelope.id) ? explicit : fresh).push(envelope);
     }
     // No status at all for a task that keeps none (`ignoreResult`).
-    if (resultless.length > 0) await this.publish(resultless);
+    if (resultless.length > 0) await this.publish(resultless, encoded);
     // The queued status is written BEFORE publishing, so it can never land after (and
     // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
     // explicit id (Beat, canvas) may name a task that is still live: its status is left
@@ -259,10 +260,10 @@ export class Stem implements Enqueuer {
     if (fresh.length > 0) {
       const statuses = fresh.map((e) => this.queuedStatus(e, now));
       if (this.publishWithStatuses) {
-        await this.publish(fresh, statuses);
+        await this.publish(fresh, encoded, statuses);
       } else {
         await this.backend.set(statuses);
-        await this.publish(fresh);
+        await this.publish(fresh, encoded);
       }
     }
     if (explicit.length > 0) {
@@ -270,17 +271,25 @@ export class Stem implements Enqueuer {
       const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
       if (startable.length > 0)
         await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
-      await this.publish(explicit);
+      await this.publish(explicit, encoded);
     }
   }
 
   /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */
-  private async publish(envelopes: Envelope[], statuses?: TaskStatus[]) {
+  private async publish(
+    envelopes: Envelope[],
+    encoded: Map<Envelope, string>,
+    statuses?: TaskStatus[],
+  ) {
+    // The size check's JSON is handed on, unless a listener here could change an envelope.
+    const json = signals.beforeTaskPublish.hasListeners
+      ? undefined
+      : envelopes.map((envelope) => encoded.get(envelope)!);
     for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
     const result =
       statuses && this.publishWithStatuses
-        ? await this.publishWithStatuses(statuses, envelopes)
-        : await this.broker.publish(envelopes);
+        ? await this.publishWithStatuses(statuses, envelopes, json)
+        : await this.broker.publish(envelopes, json);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
     if (this.eventPublisher) this.eventPublisher.add(() => queuedEvents(envelopes, result.accepted));
     return result;

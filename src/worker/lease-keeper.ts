@@ -40,9 +40,12 @@ export class LeaseKeeper {
     );
   }
 
-  /** A new delivery is held: a shorter lease than any so far needs checking sooner. */
+  /**
+   * A new delivery is held: checking starts if nothing was held, and a shorter lease than
+   * any so far needs checking sooner.
+   */
   add(held: HeldTask): void {
-    if (this.leaseOf(held) / 4 < this.checkMs) this.schedule();
+    if (this.timer === undefined || this.leaseOf(held) / 4 < this.checkMs) this.schedule();
   }
 
   /**
@@ -60,12 +63,21 @@ export class LeaseKeeper {
     else lose(held);
   }
 
-  /** Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s). */
+  /**
+   * Checks leases at a quarter of the shortest lease held (between 20 ms and 1 s); with
+   * nothing held, not at all (an idle worker wakes for nothing) until `add`.
+   */
   schedule(): void {
     if (this.stopped) return;
-    let shortest = this.deps.leaseMs;
-    for (const held of this.deps.held()) shortest = Math.min(shortest, this.leaseOf(held));
     clearTimeout(this.timer);
+    this.timer = undefined;
+    let holding = false;
+    let shortest = this.deps.leaseMs;
+    for (const held of this.deps.held()) {
+      holding = true;
+      shortest = Math.min(shortest, this.leaseOf(held));
+    }
+    if (!holding) return;
     this.checkMs = Math.max(20, Math.min(1000, shortest / 4));
     this.timer = setTimeout(async () => {
       try {

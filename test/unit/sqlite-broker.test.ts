@@ -1,11 +1,13 @@
 /** SQLite broker behaviour beyond the shared contract: undecodable rows, batches, waiting. */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+
 import { Database } from "bun:sqlite";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker, StoreConnection } from "../../src/adapters/contracts.ts";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
+import { WATCHED_POLL_MS } from "../../src/adapters/sqlite/write-watcher.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 
 let folder: string;
@@ -132,5 +134,37 @@ describe("SQLite broker", () => {
     expect(await waiting).toEqual([]);
     expect(Date.now() - started).toBeLessThan(3000);
     connection = await openSqlite(`sqlite://${path}`);
+  });
+
+  test("a waiting fetch wakes when a delayed job comes due, not at its next safety-net poll", async () => {
+    const delayMs = 300;
+    await broker.publish([
+      buildEnvelope({ name: "t.later", queue: "due", notBefore: Date.now() + delayMs }),
+    ]);
+    const started = Date.now();
+    const got = await broker.fetch(["due"], {
+      max: 1,
+      leaseMs: 5000,
+      consumer: "test",
+      waitMs: WATCHED_POLL_MS - 200,
+    });
+    expect(got.map((d) => d.envelope.name)).toEqual(["t.later"]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(delayMs - 20);
+    expect(Date.now() - started).toBeLessThan(WATCHED_POLL_MS - 200);
+  });
+
+  test("a waiting fetch wakes when a lease runs out", async () => {
+    await broker.publish([buildEnvelope({ name: "t.lost", queue: "lease" })]);
+    const first = await broker.fetch(["lease"], { max: 1, leaseMs: 300, consumer: "gone" });
+    expect(first.length).toBe(1);
+    const started = Date.now();
+    const again = await broker.fetch(["lease"], {
+      max: 1,
+      leaseMs: 5000,
+      consumer: "test",
+      waitMs: WATCHED_POLL_MS - 200,
+    });
+    expect(again.map((d) => d.afterLeaseLoss)).toEqual([true]);
+    expect(Date.now() - started).toBeLessThan(WATCHED_POLL_MS - 200);
   });
 });

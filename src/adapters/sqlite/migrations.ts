@@ -231,6 +231,54 @@ CREATE INDEX stem_jobs_leased ON stem_jobs (queue, lease_expires_at)
 CREATE INDEX stem_jobs_delayed ON stem_jobs (queue, not_before) WHERE not_before IS NOT NULL;
 `;
 
+/**
+ * Cheaper enqueues: every page a one-job commit dirties is a WAL frame written, and two
+ * were bookkeeping. stem_jobs loses AUTOINCREMENT (sqlite_sequence was rewritten on every
+ * insert): publishers now pick seq themselves, above both every row and the fold mark
+ * below, so it still only grows. And an insert no longer touches stem_queue_sizes: the
+ * counts there cover jobs up to `folded_seq`, newer jobs are counted from their rows (a
+ * rowid range), and publishers fold those into the counts now and then (see
+ * broker/queue-sizes.ts). Deletes and moves still adjust the counts, for folded jobs only.
+ */
+const FOLDED_QUEUE_SIZES_SQL = `
+CREATE TABLE stem_jobs_rebuilt (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  not_before INTEGER,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  envelope TEXT NOT NULL,
+  lease_expires_at INTEGER,
+  receipt TEXT,
+  consumer TEXT,
+  deliveries INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO stem_jobs_rebuilt
+  SELECT seq, id, queue, priority, not_before, attempt, envelope, lease_expires_at, receipt,
+    consumer, deliveries
+  FROM stem_jobs;
+DROP TABLE stem_jobs;
+ALTER TABLE stem_jobs_rebuilt RENAME TO stem_jobs;
+CREATE INDEX stem_jobs_by_queue ON stem_jobs (queue, priority DESC, seq);
+CREATE INDEX stem_jobs_leased ON stem_jobs (queue, lease_expires_at)
+  WHERE lease_expires_at IS NOT NULL;
+CREATE INDEX stem_jobs_delayed ON stem_jobs (queue, not_before) WHERE not_before IS NOT NULL;
+CREATE TABLE stem_queue_size_fold (folded_seq INTEGER NOT NULL);
+INSERT INTO stem_queue_size_fold (folded_seq) SELECT coalesce(max(seq), 0) FROM stem_jobs;
+CREATE TRIGGER stem_jobs_count_delete AFTER DELETE ON stem_jobs
+WHEN OLD.seq <= (SELECT folded_seq FROM stem_queue_size_fold) BEGIN
+  UPDATE stem_queue_sizes SET jobs = jobs - 1 WHERE queue = OLD.queue;
+END;
+CREATE TRIGGER stem_jobs_count_move AFTER UPDATE OF queue ON stem_jobs
+WHEN OLD.queue IS NOT NEW.queue AND OLD.seq <= (SELECT folded_seq FROM stem_queue_size_fold)
+BEGIN
+  UPDATE stem_queue_sizes SET jobs = jobs - 1 WHERE queue = OLD.queue;
+  INSERT INTO stem_queue_sizes (queue, jobs) VALUES (NEW.queue, 1)
+    ON CONFLICT (queue) DO UPDATE SET jobs = jobs + 1;
+END;
+`;
+
 /** The schema history, oldest first. Append; never edit a released migration. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -307,6 +355,11 @@ CREATE TABLE stem_concurrency_slots (
 CREATE INDEX stem_revokes_by_version ON stem_revokes (namespace, version);
 CREATE INDEX stem_revokes_by_expiry ON stem_revokes (expires_at) WHERE expires_at IS NOT NULL;
 `,
+  },
+  {
+    version: 11,
+    description: "jobs without AUTOINCREMENT; queue sizes folded in now and then, not per insert",
+    sql: FOLDED_QUEUE_SIZES_SQL,
   },
 ];
 

@@ -2,20 +2,21 @@
  * Task events through a small capped SQLite table: each published batch is one row, and
  * only the newest {@link EVENTS_KEPT} rows are kept (the insert trims the rest). While
  * anyone subscribes, one reader per connection looks for new rows whenever the database
- * file is written (the broker's write watcher) or this connection publishes, and every
- * {@link EVENTS_POLL_MS} ms as a fallback. A reader that falls more than the cap behind
- * misses events: they are best effort.
+ * file is written (a write watcher) or this connection publishes, and every
+ * {@link WATCHED_POLL_MS} ms as a safety net ({@link EVENTS_POLL_MS} ms without a
+ * watcher). A reader that falls more than the cap behind misses events: they are best
+ * effort.
  */
 import type { FSWatcher } from "node:fs";
-import type { TaskEventBus } from "../contracts.ts";
-import { logger } from "../../core/logger.ts";
 import { StemError, toError } from "../../core/errors.ts";
+import { logger } from "../../core/logger.ts";
 import type { TaskEvent } from "../../events/types.ts";
+import type { TaskEventBus } from "../contracts.ts";
 import type { SqliteDatabase } from "./database.ts";
 import { Wakeup } from "./wakeup.ts";
-import { watchWrites } from "./write-watcher.ts";
+import { WATCHED_POLL_MS, watchWrites } from "./write-watcher.ts";
 
-/** Fallback poll while subscribed, for a platform without file watching. */
+/** Poll while subscribed where the file cannot be watched (else every WATCHED_POLL_MS). */
 export const EVENTS_POLL_MS = 250;
 /** Batches (rows) kept for readers in other processes. */
 export const EVENTS_KEPT = 1000;
@@ -67,13 +68,20 @@ export class SqliteTaskEvents implements TaskEventBus {
 
   /** Reads new rows until nobody subscribes. */
   private async read(): Promise<void> {
-    const watcher: FSWatcher | null = watchWrites(this.db.target, () => this.wakeup.wake());
+    let watcher: FSWatcher | null = watchWrites(
+      this.db.target,
+      () => this.wakeup.wake(),
+      () => {
+        watcher = null;
+      },
+    );
     try {
       // Checked after the first wait too: the first subscriber is added after this starts.
       do {
         const mark = this.wakeup.mark;
         const full = this.readNew();
-        if (!full) await this.wakeup.wait(EVENTS_POLL_MS, undefined, mark);
+        if (!full)
+          await this.wakeup.wait(watcher ? WATCHED_POLL_MS : EVENTS_POLL_MS, undefined, mark);
       } while (this.handlers.size > 0 && !this.closed && !this.db.isClosed);
     } finally {
       watcher?.close();

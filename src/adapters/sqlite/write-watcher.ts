@@ -7,13 +7,24 @@ import type { DatabaseTarget } from "./database.ts";
  * Calls `onWrite` when any process writes to the database file: in WAL mode every commit
  * appends to `<file>-wal`, so watching it lets a waiting fetch wake at once for work
  * published by another process instead of at its next poll. The poll stays as the
- * fallback; a platform without file watching simply keeps polling. The folder is watched
+ * fallback; a platform without file watching simply keeps polling (`onStop` tells the
+ * caller when watching stops working). The folder is watched
  * (not the WAL file itself), so a checkpoint that recreates the file is still seen.
  */
+/**
+ * How often a reader that the watcher wakes polls anyway, as a safety net: rare, so an
+ * idle worker costs next to no CPU (without a working watcher readers poll often instead).
+ */
+export const WATCHED_POLL_MS = 5_000;
+
 /** Delay of the second wake after a WAL write (see below). */
 const FOLLOW_UP_MS = 1;
 
-export function watchWrites(target: DatabaseTarget, onWrite: () => void): FSWatcher | null {
+export function watchWrites(
+  target: DatabaseTarget,
+  onWrite: () => void,
+  onStop?: () => void,
+): FSWatcher | null {
   if (target.kind !== "file") return null;
   const wal = `${basename(target.path)}-wal`;
   // The WAL append is seen before the commit becomes visible to readers (the index in
@@ -36,6 +47,7 @@ export function watchWrites(target: DatabaseTarget, onWrite: () => void): FSWatc
         `sqlite: stopped watching ${target.path} for writes (${error.message}); polling only`,
       );
       watcher.close();
+      onStop?.();
     });
     return watcher;
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { FSWatcher } from "node:fs";
+import type { Envelope } from "../../../core/envelope.ts";
 import type {
   Broker,
   DeadLetter,
@@ -8,16 +9,18 @@ import type {
   FetchOptions,
   NackOptions,
   PublishResult,
+  PublishWithStatuses,
   QueueStats,
   ReplayOptions,
   ReplayResult,
+  ResultBackend,
 } from "../../contracts.ts";
-import type { Envelope } from "../../../core/envelope.ts";
 import type { SqliteDatabase } from "../database.ts";
+import { SqliteResultBackend } from "../results/result-backend.ts";
 import { Wakeup } from "../wakeup.ts";
-import { watchWrites } from "../write-watcher.ts";
+import { WATCHED_POLL_MS, watchWrites } from "../write-watcher.ts";
 import { ackJobs } from "./ack-jobs.ts";
-import { claimJobs, hasReadyJob } from "./claim-jobs.ts";
+import { claimJobs, hasReadyJob, nextDueAt } from "./claim-jobs.ts";
 import { deadLetterJob } from "./dead-letter-job.ts";
 import {
   getDeadLetter,
@@ -26,36 +29,69 @@ import {
   replayDeadLetters,
 } from "./dead-letters.ts";
 import { extendLease } from "./extend-lease.ts";
-import { publishJobs } from "./publish-jobs.ts";
+import { PublishBatcher } from "./publish-batch.ts";
 import { purgeQueue } from "./purge-queue.ts";
 import { queueStats } from "./queue-stats.ts";
 import { releaseJob } from "./release-job.ts";
 
-/** How often a waiting fetch looks for jobs another process published or released. */
+/** How often a waiting fetch polls where no file watcher tells it of other processes' writes. */
 export const FETCH_POLL_MS = 40;
 
 /**
- * A broker on a SQLite file that several processes share. Fetches lease jobs in short
- * write transactions; a waiting fetch wakes at once when this connection publishes or any
- * process commits to the file, and polls every {@link FETCH_POLL_MS} ms as a fallback.
+ * A broker on a SQLite file that several processes share. Publishes of the same tick share
+ * a write transaction; fetches lease jobs in short write transactions; a waiting fetch wakes at once when this connection publishes or any
+ * process commits to the file (a watcher started by the first fetch that waits, so a
+ * producer has none), and when the next delayed job or lease comes due. Without a working
+ * watcher (`:memory:`, or a platform without file events) it polls every
+ * {@link FETCH_POLL_MS} ms; with one, every {@link WATCHED_POLL_MS} ms as a safety net.
  */
 export class SqliteBroker implements Broker {
   private readonly wakeup = new Wakeup();
-  /** Wakes waiting fetches when another process commits to the file. */
-  private readonly writes: FSWatcher | null;
+  /** Publishes of the same tick share one write transaction. */
+  private readonly batcher: PublishBatcher;
+  /** Wakes waiting fetches when another process commits to the file; made on first wait. */
+  private writes: FSWatcher | null | undefined;
+  private closed = false;
 
   constructor(private readonly db: SqliteDatabase) {
-    this.writes = watchWrites(db.target, () => this.wakeup.wake());
+    this.batcher = new PublishBatcher(db, () => this.wakeup.wake());
   }
 
-  async publish(envelopes: Envelope[]): Promise<PublishResult> {
-    const result = publishJobs(this.db, envelopes);
-    if (result.accepted.length > 0) this.wakeup.wake();
-    return result;
+  /** How long a waiting fetch may sleep without missing other processes' writes. */
+  private pollMs(): number {
+    if (this.writes === undefined) {
+      this.writes = watchWrites(
+        this.db.target,
+        () => this.wakeup.wake(),
+        () => {
+          this.writes = null;
+        },
+      );
+    }
+    return this.writes ? WATCHED_POLL_MS : FETCH_POLL_MS;
+  }
+
+  async publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult> {
+    return this.batcher.publish(envelopes, encoded);
+  }
+
+  /**
+   * For a SQLite result backend on this database: stores the producer's `queued` statuses
+   * and publishes their jobs in one write transaction. Null for any other backend.
+   */
+  publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
+    if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return (statuses, envelopes, encoded) =>
+      this.batcher.publish(envelopes, encoded, {
+        list: statuses,
+        expiresAt: backend.defaultExpiry(),
+      });
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
     const deadline = Date.now() + (options.waitMs ?? 0);
+    // Watch before the first look: a write between the look and the wait is then seen.
+    if ((options.waitMs ?? 0) > 0) this.pollMs();
     for (;;) {
       const mark = this.wakeup.mark;
       const now = this.db.now();
@@ -66,8 +102,10 @@ export class SqliteBroker implements Broker {
           : [];
       const left = deadline - Date.now();
       if (got.length > 0 || left <= 0 || options.signal?.aborted) return got;
-      await this.wakeup.wait(Math.min(left, FETCH_POLL_MS), options.signal, mark);
-      if (this.db.isClosed) return [];
+      const due = options.max > 0 ? nextDueAt(this.db, queues, now) : null;
+      const untilDue = due === null ? Number.POSITIVE_INFINITY : due - now;
+      await this.wakeup.wait(Math.min(left, this.pollMs(), untilDue), options.signal, mark);
+      if (this.closed || this.db.isClosed) return [];
     }
   }
 
@@ -120,6 +158,7 @@ export class SqliteBroker implements Broker {
 
   /** Ends waiting fetches; the connection closes the database. */
   async close(): Promise<void> {
+    this.closed = true;
     this.writes?.close();
     this.wakeup.wake();
   }

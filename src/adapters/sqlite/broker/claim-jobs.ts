@@ -4,8 +4,9 @@
  * an attempt; every lease counts a delivery. A row that is not a valid envelope is moved
  * to the dead letters.
  */
-import type { Delivery } from "../../contracts.ts";
+
 import { decodeEnvelope, type Envelope } from "../../../core/envelope.ts";
+import type { Delivery } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { deleteJob, insertDeadLetter } from "./dead-letter-job.ts";
 
@@ -31,6 +32,14 @@ SET receipt = $receipt, consumer = $consumer, lease_expires_at = $leaseExpiresAt
     deliveries = deliveries + 1
 WHERE seq = $seq`;
 
+/** When the next delayed job or lease of a queue comes due (both read from their indexes). */
+const NEXT_DUE = `
+SELECT min(
+  coalesce((SELECT min(not_before) FROM stem_jobs INDEXED BY stem_jobs_delayed
+    WHERE queue = $queue AND not_before > $now), 9e15),
+  coalesce((SELECT min(lease_expires_at) FROM stem_jobs INDEXED BY stem_jobs_leased
+    WHERE queue = $queue AND lease_expires_at > $now), 9e15)) AS due`;
+
 interface ReadyRow {
   seq: number;
   id: string;
@@ -53,6 +62,18 @@ export interface ClaimOptions {
 export function hasReadyJob(db: SqliteDatabase, queues: string[], now: number): boolean {
   const statement = db.statement<{ ready: number }, [{ queue: string; now: number }]>(HAS_READY);
   return db.single(() => queues.some((queue) => statement.get({ queue, now }) !== null));
+}
+
+/**
+ * The earliest time (epoch ms) after `now` when a job of `queues` becomes ready without a
+ * new write: a delayed job comes due or a lease runs out. Null when none will.
+ */
+export function nextDueAt(db: SqliteDatabase, queues: string[], now: number): number | null {
+  const statement = db.statement<{ due: number }, [{ queue: string; now: number }]>(NEXT_DUE);
+  const due = db.read(() =>
+    Math.min(...queues.map((queue) => statement.get({ queue, now })?.due ?? 9e15)),
+  );
+  return due >= 9e15 ? null : due;
 }
 
 /** Leases up to `max` ready jobs, queues in the order given, priority then FIFO within each. */

@@ -1,11 +1,12 @@
 /**
  * Queue depths: pending, in-flight, delayed and dead counts per queue, from one snapshot.
- * The job total comes from stem_queue_sizes (kept by triggers), in-flight and delayed
- * counts from their indexes, so a queue of a million pending jobs costs no more to count
- * than an empty one.
+ * The job total comes from stem_queue_sizes plus the few jobs not yet folded into it
+ * (queue-sizes.ts), in-flight and delayed counts from their indexes, so a queue of a
+ * million pending jobs costs no more to count than an empty one.
  */
 import type { QueueStats } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
+import { QUEUE_TOTAL } from "./queue-sizes.ts";
 
 const KNOWN_QUEUES = `
 SELECT name FROM stem_queues
@@ -17,7 +18,7 @@ ORDER BY 1`;
 // delayed row to look at its lease.
 const COUNT_JOBS = `
 SELECT
-  coalesce((SELECT jobs FROM stem_queue_sizes WHERE queue = $queue), 0) AS total,
+  ${QUEUE_TOTAL} AS total,
   (SELECT count(*) FROM stem_jobs INDEXED BY stem_jobs_leased
     WHERE queue = $queue AND lease_expires_at > $now) AS inflight,
   (SELECT count(*) FROM stem_jobs INDEXED BY stem_jobs_delayed

@@ -1,3 +1,4 @@
+import type { TaskStatus } from "../../../core/states.ts";
 import type {
   GroupDescriptor,
   GroupStatus,
@@ -7,7 +8,6 @@ import type {
   TaskStatusQuery,
   WorkerHeartbeat,
 } from "../../contracts.ts";
-import type { TaskStatus } from "../../../core/states.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { addGroupResult, claimChord, getGroup, initGroup } from "./groups.ts";
 import { getHeartbeat, listHeartbeats, removeHeartbeat, setHeartbeat } from "./heartbeats.ts";
@@ -26,6 +26,16 @@ export class SqliteResultBackend implements ResultBackend {
     private readonly db: SqliteDatabase,
     private readonly defaultTtlMs = DEFAULT_RESULT_TTL_MS,
   ) {}
+
+  /** Whether this backend stores into `db` (the broker then writes statuses with its jobs). */
+  usesDatabase(db: SqliteDatabase): boolean {
+    return this.db === db;
+  }
+
+  /** When a status stored now with the default TTL expires. */
+  defaultExpiry(): number {
+    return this.db.now() + this.defaultTtlMs;
+  }
 
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
     setStatuses(this.db, statuses, this.db.now() + ttlMs);

@@ -1,8 +1,9 @@
 /** Task statuses: whole-record upserts with an expiry; expired rows read as missing. */
-import type { TaskStatusQuery } from "../../contracts.ts";
+
 import type { TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
-import { type TimelineEntry, appendTimeline, withoutTimeline } from "../../../core/timeline.ts";
+import { appendTimeline, type TimelineEntry, withoutTimeline } from "../../../core/timeline.ts";
+import type { TaskStatusQuery } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
 
 const UPSERT = `
@@ -52,29 +53,35 @@ type UpsertParams = [
 export function setStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresAt: number): void {
   if (statuses.length === 0) return;
   checkStatusesStorable(statuses);
+  db.write(() => writeStatuses(db, statuses, expiresAt));
+}
+
+/**
+ * Upserts statuses, appending each one's timeline entries to the stored ones. Call inside
+ * a write transaction, after `checkStatusesStorable`.
+ */
+export function writeStatuses(db: SqliteDatabase, statuses: TaskStatus[], expiresAt: number): void {
   const upsert = db.statement<unknown, UpsertParams>(UPSERT);
   const kept = db.statement<{ timeline: string }, [string, number]>(SELECT_TIMELINE);
   const now = db.now();
-  db.write(() => {
-    for (const status of statuses) {
-      // Read inside the write transaction: the append is atomic, and costs no round trip.
-      const stored = kept.get(status.id, now)?.timeline;
-      const timeline = appendTimeline(
-        stored ? (JSON.parse(stored) as TimelineEntry[]) : [],
-        status.timeline,
-      );
-      upsert.run({
-        id: status.id,
-        name: status.name,
-        queue: status.queue,
-        state: status.state,
-        updatedAt: status.updatedAt,
-        status: JSON.stringify(withoutTimeline(status)),
-        timeline: timeline.length > 0 ? JSON.stringify(timeline) : null,
-        expiresAt,
-      });
-    }
-  });
+  for (const status of statuses) {
+    // Read inside the write transaction: the append is atomic, and costs no round trip.
+    const stored = kept.get(status.id, now)?.timeline;
+    const timeline = appendTimeline(
+      stored ? (JSON.parse(stored) as TimelineEntry[]) : [],
+      status.timeline,
+    );
+    upsert.run({
+      id: status.id,
+      name: status.name,
+      queue: status.queue,
+      state: status.state,
+      updatedAt: status.updatedAt,
+      status: JSON.stringify(withoutTimeline(status)),
+      timeline: timeline.length > 0 ? JSON.stringify(timeline) : null,
+      expiresAt,
+    });
+  }
 }
 
 /** Live statuses for `ids`, in the order asked, null where missing or expired. */
