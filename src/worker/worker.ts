@@ -299,7 +299,7 @@ export class Worker {
 
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      const room = this.prefetchLimit - this.held.size;
+      const room = this.prefetchLimit - this.heldAgainstPrefetch();
       const queues = this.queues.filter((q) => !this.paused.has(q));
       // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
       // fetched while others run or store their results. While tasks still wait for a slot,
@@ -351,6 +351,16 @@ export class Worker {
         void this.admit(held);
       }
     }
+  }
+
+  /**
+   * Deliveries that count against the prefetch: running and waiting ones. A task whose
+   * handler has settled is only storing its outcome, so the next claim need not wait
+   * for that write (at prefetch 1 the two round trips overlap); at most a prefetch's
+   * worth of them is left out, so a slow result store still holds the worker back.
+   */
+  private heldAgainstPrefetch(): number {
+    return this.held.size - Math.min(this.finishing.size, this.prefetchLimit);
   }
 
   /** Waits until a slot frees, a command changes something, or `ms` passes. */
