@@ -4,8 +4,9 @@
  * the worker on each outcome before it joins a batched write (so one bad result fails
  * its own task, not the batch).
  */
-import type { TaskStatus } from "./states.ts";
+
 import { StemError } from "./errors.ts";
+import type { TaskStatus } from "./states.ts";
 
 /** A value a result backend cannot store; the message names the field and the path. */
 export class UnstorableValueError extends StemError {
@@ -27,6 +28,19 @@ function pathOf(parent: string, key: string | number): string {
  * functions, symbols) is not an error.
  */
 export function unstorableReason(value: unknown): string | null {
+  // Fast path (native, no per-key work): JSON that serialises without an error and holds
+  // no escaped NUL is storable. Anything else is walked to find and name the problem.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return walkForReason(value);
+  }
+  return text?.includes("\\u0000") ? walkForReason(value) : null;
+}
+
+/** `unstorableReason` the slow way: walks the value, keeping the path for the message. */
+function walkForReason(value: unknown): string | null {
   const open: object[] = [];
   const visit = (v: unknown, path: string): string | null => {
     if (typeof v === "bigint") return `BigInt at ${path}`;
