@@ -464,6 +464,8 @@ export interface ConcurrencySlots {
  */
 export interface ControlBus {
   publish(channel: string, message: Record<string, unknown>): Promise<void>;
+  /** Publishes several messages on one channel, in order, in as few round trips as it can. */
+  publishMany?(channel: string, messages: Record<string, unknown>[]): Promise<void>;
   /** Resolves once the subscription is live; call the returned function to stop. */
   subscribe(
     channel: string,
