@@ -180,6 +180,15 @@ export interface Broker {
     backend: ResultBackend,
   ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
   /**
+   * Optional: `publishWithStatuses` for tasks whose ids the caller chose (Beat, canvas),
+   * which may name a task that is still live: each status is stored only where the task
+   * has none, an expired one or a finished one (a live task's status is left alone and
+   * the broker refuses its duplicate). One round trip; null for other backends.
+   */
+  publishWithStatusesUnlessLive?(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null;
+  /**
    * Optional: for a result backend on the same store, a function that stores statuses and
    * acks deliveries as one step, each status stored before its ack; null for other
    * backends. The worker uses it to record a batch of outcomes.

@@ -1,16 +1,17 @@
 import type { Broker, LockStore, ResultBackend, TaskEventBus } from "../adapters/contracts.ts";
 import { addLinkFrame } from "../canvas/links.ts";
-import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { TaskEventHub } from "../events/hub.ts";
 import { TaskEventPublisher } from "../events/publisher.ts";
 import type { TaskEvent } from "../events/types.ts";
 import { waitWithEvents } from "../events/wait.ts";
+import { currentInstrumentation } from "../observability/instrumentation.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
 import { clampPriority, type Envelope, MetaKeys } from "./envelope.ts";
+import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 import { StemError, TimeoutError } from "./errors.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { logger } from "./logger.ts";
@@ -25,7 +26,6 @@ import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
 import { uuidv7 } from "./uuid.ts";
-import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -89,6 +89,9 @@ export class Stem implements Enqueuer {
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
+  private readonly publishUnlessLive: ReturnType<
+    NonNullable<Broker["publishWithStatusesUnlessLive"]>
+  >;
   private readonly ignoredResults = new IgnoredResults();
   private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
@@ -116,6 +119,8 @@ export class Stem implements Enqueuer {
     this.hooks = options.beforePublish ?? [];
     this.middleware = options.middleware ?? [];
     this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
+    this.publishUnlessLive =
+      options.broker.publishWithStatusesUnlessLive?.(options.backend) ?? null;
     if (options.events) {
       this.eventHub = new TaskEventHub(options.events);
       this.eventPublisher = new TaskEventPublisher(options.events);
@@ -265,7 +270,10 @@ export class Stem implements Enqueuer {
         await this.publish(fresh);
       }
     }
-    if (explicit.length > 0) {
+    if (explicit.length > 0 && this.publishUnlessLive) {
+      const statuses = explicit.map((e) => this.queuedStatus(e, now));
+      await this.publish(explicit, statuses, this.publishUnlessLive);
+    } else if (explicit.length > 0) {
       const previous = await this.backend.getMany(explicit.map((e) => e.id));
       const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
       if (startable.length > 0)
@@ -274,12 +282,19 @@ export class Stem implements Enqueuer {
     }
   }
 
-  /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */
-  private async publish(envelopes: Envelope[], statuses?: TaskStatus[]) {
+  /**
+   * Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`,
+   * or the `withStatuses` given).
+   */
+  private async publish(
+    envelopes: Envelope[],
+    statuses?: TaskStatus[],
+    withStatuses = this.publishWithStatuses,
+  ) {
     for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
     const result =
-      statuses && this.publishWithStatuses
-        ? await this.publishWithStatuses(statuses, envelopes)
+      statuses && withStatuses
+        ? await withStatuses(statuses, envelopes)
         : await this.broker.publish(envelopes);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
     if (this.eventPublisher) this.eventPublisher.add(queuedEvents(envelopes, result.accepted));
