@@ -5,9 +5,9 @@
  * costs no extra round trip. Reads return the whole stored history.
  */
 import { hostname } from "node:os";
-import { type Envelope, Headers, MetaKeys, attemptNumber } from "./envelope.ts";
-import type { TaskStatus } from "./states.ts";
 import { WorkflowMetaKeys } from "../workflow/run-task.ts";
+import { attemptNumber, type Envelope, Headers, MetaKeys } from "./envelope.ts";
+import type { TaskStatus } from "./states.ts";
 
 /** What happened. */
 export type TimelineEvent =
@@ -112,8 +112,12 @@ export function queuedBy(envelope: Envelope): string {
   if (group) return `group ${group}`;
   const parent = envelope.meta[MetaKeys.parentTaskId];
   if (typeof parent === "string") return `task ${parent}`;
-  return `producer ${hostname()} (pid ${process.pid})`;
+  producerName ??= `producer ${hostname()} (pid ${process.pid})`;
+  return producerName;
 }
+
+/** This process as `queuedBy` names it (hostname() is a system call: asked once). */
+let producerName: string | undefined;
 
 /** The `queued` entry the producer writes with a task's first status. */
 export function queuedEntry(envelope: Envelope, now: number): TimelineEntry {
