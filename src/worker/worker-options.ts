@@ -29,7 +29,10 @@ export interface WorkerOptions {
   queues?: string[];
   /** Tasks run at once. Default 10. */
   concurrency?: number;
-  /** Deliveries held at once (running plus waiting for a slot). Default: concurrency. */
+  /**
+   * Deliveries held at once (running plus waiting for a slot; a task whose handler has
+   * settled stops counting while its outcome is stored). Default: concurrency.
+   */
   prefetch?: number;
   /** Grow and shrink concurrency with the backlog. */
   autoscale?: AutoscaleOptions;
