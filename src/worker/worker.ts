@@ -299,7 +299,10 @@ export class Worker {
 
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      const room = this.prefetchLimit - this.heldAgainstPrefetch();
+      // Tasks storing their outcome (up to a prefetch's worth) hold no slot: the next claim
+      // overlaps their writes (at prefetch 1, a claim and a result write in flight at once).
+      const room =
+        this.prefetchLimit - this.held.size + Math.min(this.finishing.size, this.prefetchLimit);
       const queues = this.queues.filter((q) => !this.paused.has(q));
       // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
       // fetched while others run or store their results. While tasks still wait for a slot,
@@ -351,16 +354,6 @@ export class Worker {
         void this.admit(held);
       }
     }
-  }
-
-  /**
-   * Deliveries that count against the prefetch: running and waiting ones. A task whose
-   * handler has settled is only storing its outcome, so the next claim need not wait
-   * for that write (at prefetch 1 the two round trips overlap); at most a prefetch's
-   * worth of them is left out, so a slow result store still holds the worker back.
-   */
-  private heldAgainstPrefetch(): number {
-    return this.held.size - Math.min(this.finishing.size, this.prefetchLimit);
   }
 
   /** Waits until a slot frees, a command changes something, or `ms` passes. */
