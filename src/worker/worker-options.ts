@@ -10,8 +10,8 @@ import type {
   TaskEventBus,
 } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
-import type { Middleware } from "../core/middleware.ts";
 import type { DurationInput } from "../core/duration.ts";
+import type { Middleware } from "../core/middleware.ts";
 import type { TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import type { Stem } from "../core/stem.ts";
