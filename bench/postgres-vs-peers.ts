@@ -14,15 +14,16 @@
  */
 import { cpus, release, type } from "node:os";
 import postgres from "postgres";
+import { type Figures, medians, ratiosOf } from "./figures.ts";
 import {
   type Peer,
   type PeerWorkloadResult,
-  type Variant,
   runPeerWorkload,
+  type Variant,
 } from "./peer-workload.ts";
-import { type Figures, medians, ratiosOf } from "./figures.ts";
 import { postgresSchemas } from "./postgres-schemas.ts";
-import { type WorkloadResult, runStemWorkload } from "./stem-workload.ts";
+import { postgresTargets } from "./postgres-targets.ts";
+import { runStemWorkload, type WorkloadResult } from "./stem-workload.ts";
 
 export interface PostgresSuiteOptions {
   postgresUrl: string;
@@ -327,6 +328,7 @@ export async function runPostgresVsPeers(o: PostgresSuiteOptions) {
     results,
     ratios,
     targets,
+    targetLines: postgresTargets(results),
     capped: Object.keys(cappedNotes).length > 0 ? cappedNotes : undefined,
     perRound: o.rounds > 1 ? Object.fromEntries(rounds) : undefined,
   };

@@ -67,10 +67,10 @@ if (values.suite === "redis-vs-bullmq") {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
 } else if (values.suite === "beat") {
-  const { runBeatSuite } = await import("./beat-drift.ts");
+  const { beatTargets, runBeatSuite } = await import("./beat-drift.ts");
   const results = await runBeatSuite(values.adapter!.split(","));
   process.stdout.write(
-    `${JSON.stringify({ suite: "beat-drift", entries: 1000, results }, null, 2)}\n`,
+    `${JSON.stringify({ suite: "beat-drift", entries: 1000, results, targets: beatTargets(results) }, null, 2)}\n`,
   );
   process.exit(0);
 } else if (values.suite === "startup") {
@@ -79,9 +79,11 @@ if (values.suite === "redis-vs-bullmq") {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   process.exit(0);
 } else if (values.suite === "large-queue") {
-  const { runLargeQueue } = await import("./large-queue.ts");
+  const { largeQueueTargets, runLargeQueue } = await import("./large-queue.ts");
   const results = await runLargeQueue(values.adapter!.split(","), tasks);
-  process.stdout.write(`${JSON.stringify({ suite: "large-queue", results }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ suite: "large-queue", results, targets: largeQueueTargets(results) }, null, 2)}\n`,
+  );
   process.exit(0);
 } else if (values.suite === "scale-out") {
   const { runScaleOut } = await import("./scale-out.ts");

@@ -186,6 +186,13 @@ export interface Broker {
    */
   publishWithStatuses?(backend: ResultBackend): PublishWithStatuses | null;
   /**
+   * Optional: `publishWithStatuses` for tasks whose ids the caller chose (Beat, canvas),
+   * which may name a task that is still live: each status is stored only where the task
+   * has none, an expired one or a finished one (a live task's status is left alone and
+   * the broker refuses its duplicate). One round trip; null for other backends.
+   */
+  publishWithStatusesUnlessLive?(backend: ResultBackend): PublishWithStatuses | null;
+  /**
    * Optional: for a result backend on the same store, a function that stores statuses and
    * acks deliveries as one step, each status stored before its ack; null for other
    * backends. The worker uses it to record a batch of outcomes.
@@ -470,6 +477,8 @@ export interface ConcurrencySlots {
  */
 export interface ControlBus {
   publish(channel: string, message: Record<string, unknown>): Promise<void>;
+  /** Publishes several messages on one channel, in order, in as few round trips as it can. */
+  publishMany?(channel: string, messages: Record<string, unknown>[]): Promise<void>;
   /** Resolves once the subscription is live; call the returned function to stop. */
   subscribe(
     channel: string,

@@ -89,6 +89,9 @@ export class Stem implements Enqueuer {
   private readonly clock: Clock;
   private readonly hooks: EnvelopeHook[];
   private readonly publishWithStatuses: ReturnType<NonNullable<Broker["publishWithStatuses"]>>;
+  private readonly publishUnlessLive: ReturnType<
+    NonNullable<Broker["publishWithStatusesUnlessLive"]>
+  >;
   private readonly ignoredResults = new IgnoredResults();
   private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
@@ -116,6 +119,8 @@ export class Stem implements Enqueuer {
     this.hooks = options.beforePublish ?? [];
     this.middleware = options.middleware ?? [];
     this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
+    this.publishUnlessLive =
+      options.broker.publishWithStatusesUnlessLive?.(options.backend) ?? null;
     if (options.events) {
       this.eventHub = new TaskEventHub(options.events);
       this.eventPublisher = new TaskEventPublisher(options.events);
@@ -266,7 +271,10 @@ export class Stem implements Enqueuer {
         await this.publish(fresh, encoded);
       }
     }
-    if (explicit.length > 0) {
+    if (explicit.length > 0 && this.publishUnlessLive) {
+      const statuses = explicit.map((e) => this.queuedStatus(e, now));
+      await this.publish(explicit, encoded, statuses, this.publishUnlessLive);
+    } else if (explicit.length > 0) {
       const previous = await this.backend.getMany(explicit.map((e) => e.id));
       const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
       if (startable.length > 0)
@@ -275,11 +283,15 @@ export class Stem implements Enqueuer {
     }
   }
 
-  /** Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`). */
+  /**
+   * Publishes; with `statuses`, stores them first in the same step (`Broker.publishWithStatuses`,
+   * or the `withStatuses` given).
+   */
   private async publish(
     envelopes: Envelope[],
     encoded: Map<Envelope, string>,
     statuses?: TaskStatus[],
+    withStatuses = this.publishWithStatuses,
   ) {
     // The size check's JSON is handed on, unless a listener here could change an envelope.
     const json = signals.beforeTaskPublish.hasListeners
@@ -287,8 +299,8 @@ export class Stem implements Enqueuer {
       : envelopes.map((envelope) => encoded.get(envelope)!);
     for (const envelope of envelopes) signals.beforeTaskPublish.emit({ envelope });
     const result =
-      statuses && this.publishWithStatuses
-        ? await this.publishWithStatuses(statuses, envelopes, json)
+      statuses && withStatuses
+        ? await withStatuses(statuses, envelopes, json)
         : await this.broker.publish(envelopes, json);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
     if (this.eventPublisher) this.eventPublisher.add(() => queuedEvents(envelopes, result.accepted));

@@ -34,6 +34,19 @@ interface Problem {
  * functions, symbols) is not an error.
  */
 export function unstorableReason(value: unknown): string | null {
+  // Fast path (native, no per-key work): JSON that serialises without an error and holds
+  // no escaped NUL is storable. Anything else is walked to find and name the problem.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return describeProblem(value);
+  }
+  return text?.includes("\\u0000") ? describeProblem(value) : null;
+}
+
+/** `unstorableReason` the slow way: walks the value, and names the problem and its path. */
+function describeProblem(value: unknown): string | null {
   const problem = findProblem(value, []);
   if (!problem) return null;
   let path = "$";

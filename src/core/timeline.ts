@@ -5,9 +5,9 @@
  * costs no extra round trip. Reads return the whole stored history.
  */
 import { hostname } from "node:os";
-import { type Envelope, Headers, MetaKeys, attemptNumber } from "./envelope.ts";
-import type { TaskStatus } from "./states.ts";
 import { WorkflowMetaKeys } from "../workflow/run-task.ts";
+import { attemptNumber, type Envelope, Headers, MetaKeys } from "./envelope.ts";
+import type { TaskStatus } from "./states.ts";
 
 /** What happened. */
 export type TimelineEvent =

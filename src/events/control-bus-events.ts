@@ -17,10 +17,11 @@ export class ControlBusTaskEvents implements TaskEventBus {
     private readonly maxMessageBytes = 64 * 1024,
   ) {}
 
-  /** One message after the other, so they arrive in order. */
+  /** One message after the other, so they arrive in order (together where the bus can). */
   async publish(events: TaskEvent[]): Promise<void> {
-    for (const chunk of splitBySize(events, this.maxMessageBytes))
-      await this.bus.publish(TASK_EVENTS_CHANNEL, { events: chunk });
+    const messages = splitBySize(events, this.maxMessageBytes).map((chunk) => ({ events: chunk }));
+    if (this.bus.publishMany) return this.bus.publishMany(TASK_EVENTS_CHANNEL, messages);
+    for (const message of messages) await this.bus.publish(TASK_EVENTS_CHANNEL, message);
   }
 
   subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>> {

@@ -42,6 +42,26 @@ export function controlBusContract(name: string, factory: ContractFactory<Contro
       await stopB();
     });
 
+    test("publishMany (where a bus has it) delivers every message in order, large ones too", async () => {
+      const channel = uniqueName("ctl");
+      const got: unknown[] = [];
+      const stop = await ctx.subject.subscribe(channel, (m) => got.push(m));
+      const big = "x".repeat(10_000);
+      const messages = [{ n: 1 }, { n: 2, text: 'quote " and backslash \\ and é' }, { n: 3 }];
+      const publishMany = ctx.subject.publishMany?.bind(ctx.subject);
+      const send = async (batch: Record<string, unknown>[]) => {
+        if (publishMany) await publishMany(channel, batch);
+        else for (const m of batch) await ctx.subject.publish(channel, m);
+      };
+      await send(messages);
+      // A message too large for some transports' payloads goes with its batch, in order.
+      await send([{ n: 4 }, { n: 5, big }, { n: 6 }]);
+      await send([]);
+      await eventually(() => got.length === 6, 3000, "every message");
+      expect(got).toEqual([...messages, { n: 4 }, { n: 5, big }, { n: 6 }]);
+      await stop();
+    });
+
     test("channels are separate", async () => {
       const got: unknown[] = [];
       const stop = await ctx.subject.subscribe(uniqueName("ctl"), (m) => got.push(m));

@@ -10,8 +10,8 @@ import type {
   TaskEventBus,
 } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
-import type { Middleware } from "../core/middleware.ts";
 import type { DurationInput } from "../core/duration.ts";
+import type { Middleware } from "../core/middleware.ts";
 import type { TaskRegistry } from "../core/registry.ts";
 import type { RetryStrategy } from "../core/retry.ts";
 import type { Stem } from "../core/stem.ts";
@@ -29,7 +29,10 @@ export interface WorkerOptions {
   queues?: string[];
   /** Tasks run at once. Default 10. */
   concurrency?: number;
-  /** Deliveries held at once (running plus waiting for a slot). Default: concurrency. */
+  /**
+   * Deliveries held at once (running plus waiting for a slot; a task whose handler has
+   * settled stops counting while its outcome is stored). Default: concurrency.
+   */
   prefetch?: number;
   /** Grow and shrink concurrency with the backlog. */
   autoscale?: AutoscaleOptions;

@@ -224,7 +224,12 @@ export class Worker {
 
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      const room = this.prefetchLimit - this.held.size;
+      // Tasks storing their outcome hold no slot (up to a fetch batch's worth, at least 32):
+      // claims go on while results are written, a batch per write (prefetch 1 included).
+      const room =
+        this.prefetchLimit -
+        this.held.size +
+        Math.min(this.finishing.size, Math.max(this.prefetchLimit, MIN_FETCH_BATCH));
       const queues = this.queues.filter((q) => !this.paused.has(q));
       // Fetch in batches of up to a quarter of the prefetch, so that batches overlap: one is
       // fetched while others run or store their results. While tasks still wait for a slot,

@@ -6,13 +6,13 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import type postgres from "postgres";
-import { type PostgresStoreConnection, openPostgres } from "../../src/adapters/postgres/index.ts";
+import { openPostgres, type PostgresStoreConnection } from "../../src/adapters/postgres/index.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import type { TaskStatus } from "../../src/core/states.ts";
 import { Stem } from "../../src/core/stem.ts";
 import { uniqueName } from "../../src/testing/harness.ts";
-import { TEST_POSTGRES_URL, usePostgresPerTest } from "./fixtures/postgres-test-db.ts";
 import { TcpProxy } from "./fixtures/postgres-tcp-proxy.ts";
+import { TEST_POSTGRES_URL, usePostgresPerTest } from "./fixtures/postgres-test-db.ts";
 
 let admin: postgres.Sql;
 let schema: string;
@@ -146,6 +146,56 @@ describe("Postgres combined writes", () => {
       sql.options.debug = undefined;
     }
   });
+  test("publishWithStatusesUnlessLive leaves a live task's status alone and replaces a finished or expired one", async () => {
+    const write = conn.broker().publishWithStatusesUnlessLive(conn.resultBackend())!;
+    expect(conn.broker().publishWithStatusesUnlessLive((await peer()).resultBackend())).toBeNull();
+    const [live, done, expired, fresh] = ["live", "done", "expired", "fresh"].map((n) =>
+      buildEnvelope({ name: `t.${n}`, queue, id: `${queue}-${n}` }),
+    );
+    const backend = conn.resultBackend();
+    await backend.set([
+      status(live.id, "running", { queue }),
+      status(done.id, "succeeded", { queue }),
+    ]);
+    await backend.set([status(expired.id, "running", { queue })]);
+    await admin.unsafe(
+      `UPDATE "${schema}".task_results SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [expired.id],
+    );
+    const all = [live, done, expired, fresh];
+    const result = await write(
+      all.map((e) => status(e.id, "queued", { queue })),
+      all,
+    );
+    expect(result).toEqual({ accepted: all.map((e) => e.id), duplicates: [] });
+    const stored = await backend.getMany(all.map((e) => e.id));
+    expect(stored.map((s) => s?.state)).toEqual(["running", "queued", "queued", "queued"]);
+    // A job still held is refused, its status left alone.
+    const again = await write([status(fresh.id, "queued", { queue, attempt: 9 })], [fresh]);
+    expect(again).toEqual({ accepted: [], duplicates: [fresh.id] });
+    expect((await backend.get(fresh.id))?.attempt).toBe(0);
+  });
+
+  test("a producer enqueueing with caller-chosen ids uses one statement per call", async () => {
+    const statements: string[] = [];
+    const stem = new Stem({ broker: conn.broker(), backend: conn.resultBackend() });
+    const ids = [`${queue}-a`, `${queue}-b`];
+    await conn.resultBackend().set([status(ids[0], "running", { queue })]);
+    const sql = conn.sql as unknown as { options: { debug?: (...args: unknown[]) => void } };
+    sql.options.debug = (_connection, query) => statements.push(String(query));
+    try {
+      await stem.enqueueMany(
+        ids.map((taskId) => ({ name: "t.x", args: {}, options: { taskId, queue } })),
+      );
+      expect(statements.length).toBe(1);
+    } finally {
+      sql.options.debug = undefined;
+    }
+    const stored = await conn.resultBackend().getMany(ids);
+    expect(stored.map((s) => s?.state)).toEqual(["running", "queued"]);
+    expect(await jobCount()).toBe(2);
+  });
+
   describe("through an outage", () => {
     let proxy: TcpProxy;
     let proxied: PostgresStoreConnection;

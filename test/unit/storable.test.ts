@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { UnstorableValueError, checkStorable, unstorableReason } from "../../src/core/storable.ts";
+import { checkStorable, UnstorableValueError, unstorableReason } from "../../src/core/storable.ts";
 
 describe("unstorableReason", () => {
   test("JSON values, dates, shared (not circular) objects and what JSON leaves out are storable", () => {
@@ -14,6 +14,10 @@ describe("unstorableReason", () => {
         fn: () => 1,
       }),
     ).toBeNull();
+  });
+
+  test("the text \\u0000 (a backslash, not a NUL character) is storable", () => {
+    expect(unstorableReason({ s: "\\u0000", "\\u0000": ["a\\u0000b"] })).toBeNull();
   });
 
   test("names the problem and where it is", () => {

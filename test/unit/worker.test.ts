@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import type { AnyTaskHandler } from "../../src/core/task.ts";
 import {
   defineTask,
   FakeClock,
   FixedRetryStrategy,
-  signals,
   StemClient,
   StemError,
+  signals,
   type Worker,
   type WorkerOptions,
 } from "../../src/index.ts";
-import type { AnyTaskHandler } from "../../src/core/task.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
 import { captureLogs } from "../fixtures/capture-logs.ts";
 
@@ -215,6 +215,50 @@ describe("worker", () => {
     expect(ids[0]).toBe(ids[1]);
     expect(ids[2]).toBe(ids[3]);
     expect(ids[2]).not.toBe(ids[1]);
+  });
+
+  test("a task storing its result holds no prefetch slot: the next is claimed and run meanwhile", async () => {
+    const started: number[] = [];
+    const step = defineTask({
+      name: "step",
+      run: (_ctx, args: { n: number }) => {
+        started.push(args.n);
+      },
+    });
+    const client = await StemClient.inMemory({ tasks: [step] });
+    opened.push(client);
+    let release = () => {};
+    const writesHeld = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const backend = client.backend;
+    // The first final status write hangs until released; every other write goes through.
+    let held = false;
+    const slowBackend = Object.create(backend, {
+      set: {
+        value: async (statuses: { state: string }[], ttlMs?: number) => {
+          if (!held && statuses.some((s) => s.state === "succeeded")) {
+            held = true;
+            await writesHeld;
+          }
+          return backend.set(statuses as never, ttlMs);
+        },
+      },
+    });
+    const worker = client.createWorker({ backend: slowBackend, concurrency: 1, prefetch: 1 });
+    await worker.start();
+    const first = await client.enqueue("step", { n: 1 });
+    try {
+      await eventually(() => held);
+      await client.enqueue("step", { n: 2 });
+      // The second task runs while the first one's result write is still in flight.
+      await eventually(() => started.length === 2, 3000, "the second task to start");
+      expect(started).toEqual([1, 2]);
+      expect((await client.getTaskStatus(first))?.state).not.toBe("succeeded");
+    } finally {
+      release();
+    }
+    expect((await client.waitForTask(first, { timeout: 3000 })).state).toBe("succeeded");
   });
 
   test("a warm shutdown lets running tasks finish and returns waiting ones", async () => {

@@ -1,4 +1,7 @@
 import type postgres from "postgres";
+import type { Envelope } from "../../core/envelope.ts";
+import { StemError } from "../../core/errors.ts";
+import type { TaskStatus } from "../../core/states.ts";
 import type {
   Broker,
   DeadLetter,
@@ -13,17 +16,14 @@ import type {
   ReplayResult,
   ResultBackend,
 } from "../contracts.ts";
-import type { Envelope } from "../../core/envelope.ts";
-import { StemError } from "../../core/errors.ts";
-import type { TaskStatus } from "../../core/states.ts";
-import { type PgDatabase, isConnectionError } from "./database.ts";
+import { isConnectionError, type PgDatabase } from "./database.ts";
 import type { NotificationListener } from "./listener.ts";
 import { PostgresResultBackend } from "./result-backend.ts";
 import { ackJobs } from "./sql/ack-jobs.ts";
 import { ackWithStatuses } from "./sql/ack-with-statuses.ts";
 import { type ClaimedJob, claimJobs } from "./sql/claim-jobs.ts";
 import { deadLetterJob } from "./sql/dead-letter-job.ts";
-import { toDeadLetter, selectDeadLetters } from "./sql/dead-letter-rows.ts";
+import { selectDeadLetters, toDeadLetter } from "./sql/dead-letter-rows.ts";
 import { extendLease } from "./sql/extend-lease.ts";
 import { getDeadLetter } from "./sql/get-dead-letter.ts";
 import { rowEnvelope } from "./sql/job-rows.ts";
@@ -107,6 +107,19 @@ export class PostgresBroker implements Broker {
     return (statuses, envelopes) =>
       this.db.run("publish", (sql) =>
         publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes),
+      );
+  }
+
+  /** `publishWithStatuses` for caller-chosen ids: live tasks keep their statuses (one statement). */
+  publishWithStatusesUnlessLive(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return (statuses, envelopes) =>
+      this.db.run("publish", (sql) =>
+        publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes, {
+          unlessLive: true,
+        }),
       );
   }
 

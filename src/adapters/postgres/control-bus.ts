@@ -1,7 +1,12 @@
 import type { ControlBus } from "../contracts.ts";
-import { type PgDatabase, log } from "./database.ts";
+import { log, type PgDatabase } from "./database.ts";
 import type { NotificationListener } from "./listener.ts";
-import { type ControlPayload, notifyControl, readControlMessage } from "./sql/control-messages.ts";
+import {
+  type ControlPayload,
+  notifyControl,
+  notifyControlInline,
+  readControlMessage,
+} from "./sql/control-messages.ts";
 
 type Handler = (message: Record<string, unknown>) => void;
 
@@ -31,6 +36,22 @@ export class PostgresControlBus implements ControlBus {
     await this.db.run("publish control message", (sql) =>
       notifyControl(sql, this.db.schema, this.db.controlChannel, channel, message, this.storeEvery),
     );
+  }
+
+  /**
+   * Publishes messages on one channel in order, in one statement when each fits a NOTIFY
+   * payload (and none has to be stored), else one after the other.
+   */
+  async publishMany(channel: string, messages: Record<string, unknown>[]): Promise<void> {
+    if (messages.length === 0) return;
+    const sent =
+      !this.storeEvery &&
+      messages.length > 1 &&
+      (await this.db.run("publish control messages", (sql) =>
+        notifyControlInline(sql, this.db.controlChannel, channel, messages),
+      ));
+    if (sent) return;
+    for (const message of messages) await this.publish(channel, message);
   }
 
   async subscribe(channel: string, handler: Handler): Promise<() => Promise<void>> {

@@ -6,12 +6,7 @@
  */
 import type postgres from "postgres";
 import { StemError } from "../../core/errors.ts";
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import { MIGRATIONS_FROM_15, type Migration } from "./migrations-from-15.ts";
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -499,6 +494,7 @@ CREATE INDEX revokes_version_idx ON {schema}.revokes (namespace, version);
 CREATE INDEX revokes_expires_idx ON {schema}.revokes (expires_at) WHERE expires_at IS NOT NULL;
 `,
   },
+  ...MIGRATIONS_FROM_15,
 ];
 
 /** The newest schema version this code knows. */

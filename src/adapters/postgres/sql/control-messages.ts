@@ -1,5 +1,5 @@
 /** Control messages over NOTIFY; those too large for a payload go through a table. */
-import { type Queryable, json, table } from "../database.ts";
+import { json, type Queryable, table } from "../database.ts";
 
 /** NOTIFY payloads must stay under 8000 bytes; leave room for the envelope. */
 export const MAX_INLINE_PAYLOAD_BYTES = 7500;
@@ -34,6 +34,28 @@ export async function notifyControl(
     )
     SELECT pg_notify(${pgChannel}, json_build_object('channel', ${channel}::text, 'ref', id::text)::text)
     FROM stored`;
+}
+
+/**
+ * Sends several messages on one control channel inline, in order, in one statement (one
+ * round trip, one commit: NOTIFYs of a transaction are delivered in the order issued).
+ * Returns false, sending nothing, when one of them is too large to travel inline.
+ */
+export async function notifyControlInline(
+  sql: Queryable,
+  pgChannel: string,
+  channel: string,
+  messages: Record<string, unknown>[],
+): Promise<boolean> {
+  const payloads = messages.map((message) =>
+    JSON.stringify({ channel, message } satisfies ControlPayload),
+  );
+  if (payloads.some((p) => Buffer.byteLength(p) > MAX_INLINE_PAYLOAD_BYTES)) return false;
+  // A JSON list, not a text[]: the driver escapes array elements in JS, JSON natively.
+  await sql`
+    SELECT pg_notify(${pgChannel}, p)
+    FROM jsonb_array_elements_text(${json(sql, payloads)}) WITH ORDINALITY AS t(p, i) ORDER BY i`;
+  return true;
 }
 
 /** A stored control message by id, or null once swept. */

@@ -1,8 +1,8 @@
 import type postgres from "postgres";
-import type { PublishResult } from "../../contracts.ts";
-import { type Envelope, clampPriority } from "../../../core/envelope.ts";
+import { clampPriority, type Envelope } from "../../../core/envelope.ts";
 import { StemError } from "../../../core/errors.ts";
-import { type Queryable, json, table } from "../database.ts";
+import type { PublishResult } from "../../contracts.ts";
+import { json, type Queryable, table } from "../database.ts";
 
 /** Checks an envelope can be stored and fills in its defaults (priority range, attempt). */
 export function checkEnvelope(envelope: Envelope): Envelope {
@@ -45,6 +45,8 @@ export function insertJobs(
 
 /** Which of `checked` were stored (`rows` returned by `insertJobs`) and which were duplicates. */
 export function publishResult(checked: Envelope[], rows: { id: string }[]): PublishResult {
+  // Every one stored (the usual case): no set of ids to build and search.
+  if (rows.length === checked.length) return { accepted: checked.map((e) => e.id), duplicates: [] };
   const stored = new Set(rows.map((r) => r.id));
   const result: PublishResult = { accepted: [], duplicates: [] };
   for (const { id } of checked) {

@@ -4,9 +4,9 @@ import { type Queryable, table } from "../database.ts";
 /**
  * Pending, in-flight, delayed and dead counts for `queues` (every queue ever published
  * to, by name, when omitted). A job whose lease ran out counts as pending. The job total
- * is the sum of the queue's rows in queue_size_deltas (migration 12), in-flight and
- * delayed counts read their partial indexes, so a million pending jobs cost no more to
- * count than none.
+ * is the sum of the queue's rows in queue_size_deltas (migration 12), the delayed count
+ * the sum of its rows due later in queue_delay_deltas (migration 15), the in-flight count
+ * reads its partial index, so a million pending jobs cost no more to count than none.
  */
 export async function queueStats(
   sql: Queryable,
@@ -39,11 +39,12 @@ export async function queueStats(
       SELECT count(*) AS inflight FROM ${jobs}
       WHERE queue = q.name AND receipt IS NOT NULL AND lease_expires_at > now()
     ) l
-    -- Delayed = due later and not leased: every job due later (its index alone) minus
-    -- the leased ones due later (only in-flight rows are read).
+    -- Delayed = due later and not leased: every job due later (from the log of delays,
+    -- migration 15) minus the leased ones due later (only in-flight rows are read).
     CROSS JOIN LATERAL (
       SELECT
-        (SELECT count(*) FROM ${jobs} WHERE queue = q.name AND not_before > now())
+        (SELECT coalesce(sum(delta), 0) FROM ${table(sql, schema, "queue_delay_deltas")}
+          WHERE queue = q.name AND not_before > now())
         - (SELECT count(*) FROM ${jobs} WHERE queue = q.name AND receipt IS NOT NULL
             AND lease_expires_at > now() AND not_before > now()) AS delayed
     ) d

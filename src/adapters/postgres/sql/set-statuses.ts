@@ -1,25 +1,27 @@
 import type postgres from "postgres";
-import type { TaskStatus } from "../../../core/states.ts";
+import { type TaskStatus, TERMINAL_STATES } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
 import {
-  TIMELINE_CAP,
   appendTimeline,
   latestWithTimelines,
+  TIMELINE_CAP,
   withoutTimeline,
 } from "../../../core/timeline.ts";
-import { type Queryable, json, table } from "../database.ts";
+import { json, type Queryable, table } from "../database.ts";
 
 /**
  * The upsert of whole task statuses, each expiring `ttlMs` from now by the database
  * clock, as a statement fragment (usable alone or inside a WITH). When an id appears
  * twice, the later status wins. Timeline entries are appended to the live row's (a
- * timeline whose row has expired is dropped). `statuses` must not be empty.
+ * timeline whose row has expired is dropped). `statuses` must not be empty. With
+ * `unlessLive`, a stored status is replaced only when it has expired or is final.
  */
 export function upsertStatuses(
   sql: Queryable,
   schema: string,
   statuses: TaskStatus[],
   ttlMs: number,
+  options: { unlessLive?: boolean } = {},
 ): postgres.PendingQuery<postgres.Row[]> {
   checkStatusesStorable(statuses);
   // Each status's entries collapsed here, so the server only joins them to the stored ones.
@@ -44,7 +46,12 @@ export function upsertStatuses(
         WHEN excluded.timeline IS NULL OR r.timeline IS NULL
           THEN coalesce(excluded.timeline, r.timeline)
         ELSE ${sql(schema)}.timeline_append(r.timeline, excluded.timeline, ${TIMELINE_CAP}::integer)
-      END`;
+      END
+    ${
+      options.unlessLive
+        ? sql`WHERE r.expires_at <= now() OR r.state = ANY(${[...TERMINAL_STATES]}::text[])`
+        : sql``
+    }`;
 }
 
 /** Upserts whole task statuses in one statement (see `upsertStatuses`). */

@@ -6,7 +6,8 @@ const SWEEP_BATCH = 1000;
 
 /**
  * Deletes a batch of expired statuses, groups (with their results), heartbeats and
- * locks, idle rate-limit buckets, and control messages older than a minute. Reads already ignore expired rows;
+ * locks, idle rate-limit buckets, control messages older than a minute, and delays whose due
+ * time has passed. Reads already ignore expired rows;
  * this only reclaims space. Returns how many rows went.
  */
 export async function sweepExpired(sql: Queryable, schema: string): Promise<number> {
@@ -28,6 +29,14 @@ export async function sweepExpired(sql: Queryable, schema: string): Promise<numb
       )`
   ).count;
   removed += await dropIdleRateBuckets(sql, schema);
+  // Delays whose time has passed count for nothing any more (see migration 15).
+  const delays = table(sql, schema, "queue_delay_deltas");
+  removed += (
+    await sql`
+      DELETE FROM ${delays} WHERE ctid IN (
+        SELECT ctid FROM ${delays} WHERE not_before <= now() LIMIT ${SWEEP_BATCH}
+      )`
+  ).count;
   const messages = table(sql, schema, "control_messages");
   removed += (
     await sql`
