@@ -39,6 +39,34 @@ export interface FaultyStore<T> {
  * unchanged (bound to the original), so the wrapper can stand in for the real store.
  */
 export function injectFaults<T extends object>(target: T, ...plans: FaultPlan[]): FaultyStore<T> {
+  return faultProxy(target, plans, {});
+}
+
+/**
+ * Wraps a broker so that its publishes fail as `plans` say (`method: "publish"`), whichever
+ * way a producer publishes: `publish`, or the functions `publishWithStatuses` and
+ * `publishWithStatusesUnlessLive` make (statuses and jobs in one step). Calls of those
+ * functions count as calls of `publish`, in one sequence with it.
+ */
+export function injectPublishFaults<T extends object>(
+  broker: T,
+  ...plans: FaultPlan[]
+): FaultyStore<T> {
+  return faultProxy(broker, plans, {
+    publishWithStatuses: "publish",
+    publishWithStatusesUnlessLive: "publish",
+  });
+}
+
+/**
+ * The wrapper behind both: `made` maps methods that return a function (made once, called
+ * many times) to the method name the function's calls count as.
+ */
+function faultProxy<T extends object>(
+  target: T,
+  plans: FaultPlan[],
+  made: Record<string, string>,
+): FaultyStore<T> {
   const counts = new Map<string, number>();
   const active = [...plans];
   let injected = 0;
@@ -52,20 +80,32 @@ export function injectFaults<T extends object>(target: T, ...plans: FaultPlan[])
     injected += 1;
     return plan.error?.(call) ?? new Error(`injected fault: ${plan.method} call ${call}`);
   };
+  /** `fn` counted as calls of `method`, failing as the plans say. */
+  const counted =
+    (method: string, fn: (...args: unknown[]) => unknown, self: unknown) =>
+    (...args: unknown[]) => {
+      const call = (counts.get(method) ?? 0) + 1;
+      counts.set(method, call);
+      const plan = failing(method, call);
+      if (!plan) return fn.apply(self, args);
+      if ((plan.when ?? "before") === "before") return Promise.reject(errorFor(plan, call));
+      return Promise.resolve(fn.apply(self, args)).then(() => {
+        throw errorFor(plan, call);
+      });
+    };
 
   const store = new Proxy(target, {
     get(obj, key, receiver) {
-      const value = Reflect.get(obj, key, receiver);
+      const value: unknown = Reflect.get(obj, key, receiver);
       if (typeof value !== "function" || typeof key !== "string") return value;
+      const method = value as (...args: unknown[]) => unknown;
+      const countAs = made[key];
+      if (countAs === undefined) return counted(key, method, obj);
       return (...args: unknown[]) => {
-        const call = (counts.get(key) ?? 0) + 1;
-        counts.set(key, call);
-        const plan = failing(key, call);
-        if (!plan) return value.apply(obj, args);
-        if ((plan.when ?? "before") === "before") return Promise.reject(errorFor(plan, call));
-        return Promise.resolve(value.apply(obj, args)).then(() => {
-          throw errorFor(plan, call);
-        });
+        const fn = method.apply(obj, args);
+        return typeof fn === "function"
+          ? counted(countAs, fn as (...args: unknown[]) => unknown, undefined)
+          : fn;
       };
     },
   });

@@ -14,7 +14,7 @@ import {
   StemClient,
   task,
 } from "../../src/index.ts";
-import { type FaultPlan, injectFaults } from "../../src/testing/faults.ts";
+import { type FaultPlan, injectFaults, injectPublishFaults } from "../../src/testing/faults.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import { ALL_STORES, type TestStore } from "./fixtures/canvas-stores.ts";
 
@@ -90,7 +90,9 @@ function faultScenarios(name: string, open: () => Promise<TestStore>): void {
     async function start(faults: Faulty) {
       store = await open();
       client = await StemClient.fromUrl(store.url, { tasks });
-      const broker = faults.broker ? injectFaults<Broker>(client.broker, faults.broker) : null;
+      const broker = faults.broker
+        ? injectPublishFaults<Broker>(client.broker, faults.broker)
+        : null;
       const backend = faults.backend
         ? injectFaults<ResultBackend>(client.backend, faults.backend)
         : null;

@@ -14,7 +14,7 @@ import {
   StemClient,
   type TaskStatus,
 } from "../../src/index.ts";
-import { type FaultPlan, injectFaults } from "../../src/testing/faults.ts";
+import { type FaultPlan, injectPublishFaults } from "../../src/testing/faults.ts";
 import { eventually, sleep } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
 
@@ -78,7 +78,7 @@ for (const [name, kind] of KINDS) {
       teardown.push(() => store.cleanup());
       const client = await StemClient.fromUrl(store.url, { tasks });
       teardown.push(() => client.close());
-      const broker = fault ? injectFaults<Broker>(client.broker, fault) : null;
+      const broker = fault ? injectPublishFaults<Broker>(client.broker, fault) : null;
       const continuing = new Stem({
         broker: broker?.store ?? client.broker,
         backend: client.backend,

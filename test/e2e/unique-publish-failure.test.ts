@@ -4,9 +4,8 @@
  * returning the id of one that was never published.
  */
 import { describe, expect, test } from "bun:test";
-import type { Broker, ResultBackend } from "../../src/adapters/contracts.ts";
 import { defineTask, Stem } from "../../src/index.ts";
-import { injectFaults } from "../../src/testing/faults.ts";
+import { injectPublishFaults } from "../../src/testing/faults.ts";
 import { ADAPTERS } from "./fixtures/adapter-stores.ts";
 import { clientPerTest } from "./fixtures/client-per-test.ts";
 
@@ -16,21 +15,6 @@ const report = defineTask<{ day: string }>({
   run: (_ctx, { day }) => day,
 });
 
-/** The broker with its first publish failing, whichever way the producer publishes. */
-function failFirstPublish(broker: Broker): Broker {
-  const plain = injectFaults(broker, { method: "publish" });
-  return new Proxy(plain.store, {
-    get(target, key, receiver) {
-      if (key !== "publishWithStatuses") return Reflect.get(target, key, receiver);
-      return (backend: ResultBackend) => {
-        const combined = broker.publishWithStatuses?.(backend);
-        if (!combined) return null;
-        return injectFaults({ publish: combined }, { method: "publish" }).store.publish;
-      };
-    },
-  });
-}
-
 const openClient = clientPerTest();
 
 for (const adapter of ADAPTERS) {
@@ -38,7 +22,7 @@ for (const adapter of ADAPTERS) {
     test("a failed publish releases the uniqueness lock", async () => {
       const client = await openClient(adapter, "unique", { tasks: [report] });
       const stem = new Stem({
-        broker: failFirstPublish(client.broker),
+        broker: injectPublishFaults(client.broker, { method: "publish" }).store,
         backend: client.backend,
         lockStore: client.lockStore,
         tasks: [report],

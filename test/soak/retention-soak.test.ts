@@ -22,6 +22,7 @@ const STRUCTURE: Record<SoakKind, string[]> = {
     "stem_migrations",
     "stem_queues",
     "stem_queue_sizes",
+    "stem_queue_size_fold",
     "stem_change_counters",
     "stem_minute_counts",
   ],
