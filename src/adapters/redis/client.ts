@@ -13,6 +13,20 @@ export function isCluster(client: RedisClient): client is Cluster {
 }
 
 /**
+ * Where to PUBLISH. On a cluster: one master every client picks alike (the lowest address).
+ * A cluster forwards a message from the node it was published on to the others, each over
+ * that node's own link, so publishes sent through different nodes can overtake each other;
+ * through one node they reach every subscriber in the order they were sent.
+ */
+export function publisherOf(client: RedisClient): RedisClient {
+  if (!isCluster(client)) return client;
+  const address = (node: Redis) => `${node.options.host}:${node.options.port}`;
+  const masters = client.nodes("master");
+  if (masters.length === 0) return client;
+  return masters.reduce((a, b) => (address(a) <= address(b) ? a : b));
+}
+
+/**
  * Every key matching a SCAN `pattern`, once each. A cluster client sends SCAN to one
  * node, so on a cluster every master is scanned.
  */

@@ -7,7 +7,7 @@
 import { StemError } from "../../core/errors.ts";
 import { logger } from "../../core/logger.ts";
 import type { ControlBus } from "../contracts.ts";
-import type { RedisClient } from "./client.ts";
+import { publisherOf, type RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
 
 type Handler = (message: Record<string, unknown>) => void;
@@ -28,7 +28,7 @@ export class RedisControlBus implements ControlBus {
   ) {}
 
   async publish(channel: string, message: Record<string, unknown>): Promise<void> {
-    await this.client.publish(this.keys.control(channel), JSON.stringify(message));
+    await publisherOf(this.client).publish(this.keys.control(channel), JSON.stringify(message));
   }
 
   private serial<T>(step: () => Promise<T>): Promise<T> {
