@@ -16,8 +16,8 @@ export function brokerEdgeContract(name: string, factory: ContractFactory<Broker
     let ctx: ContractSubject<Broker>;
     let broker: Broker;
     let queue: string;
-    const fetchOne = (waitMs = 1000) =>
-      broker.fetch([queue], { max: 1, leaseMs: LEASE, consumer: "c1", waitMs });
+    const fetchOne = (waitMs = 1000, leaseMs = LEASE) =>
+      broker.fetch([queue], { max: 1, leaseMs, consumer: "c1", waitMs });
 
     beforeEach(async () => {
       ctx = await factory.create();
@@ -28,12 +28,15 @@ export function brokerEdgeContract(name: string, factory: ContractFactory<Broker
       await ctx.cleanup();
     });
 
-    /** A delivery whose lease ran out, and the newer delivery of the same task. */
+    /**
+     * A delivery whose lease ran out, and the newer delivery of the same task (with a long
+     * lease, so it stays current however slow the store is while the test runs).
+     */
     async function staleAndFresh(): Promise<{ stale: Delivery; fresh: Delivery }> {
       await broker.publish([buildEnvelope({ name: "t.stale", queue })]);
       const [stale] = await fetchOne();
       await sleep(LEASE + 50);
-      const [fresh] = await fetchOne(LEASE * 10);
+      const [fresh] = await fetchOne(LEASE * 10, 60_000);
       expect(fresh.envelope.id).toBe(stale.envelope.id);
       return { stale, fresh };
     }
