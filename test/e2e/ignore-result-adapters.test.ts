@@ -4,8 +4,9 @@
  * while a task beside it keeps its status as usual. Waiting on it is refused.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { defineTask, StemClient } from "../../src/index.ts";
 import { signals } from "../../src/core/signals.ts";
+import { defineTask, StemClient } from "../../src/index.ts";
+import { eventually } from "../../src/testing/harness.ts";
 import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
 
 let store: TestStore | undefined;
@@ -105,9 +106,12 @@ for (const adapter of ADAPTERS) {
       await client.createWorker().start();
       await done;
       expect(attempts.get(id)).toBe(2);
-      const dead = await client.broker.getDeadLetter(id);
-      expect(dead?.reason).toBe("max-retries-exhausted");
-      expect(dead?.meta.error).toBe("always broken");
+      // The failure is settled (and announced) before the dead letter is written.
+      const dead = await eventually(
+        async () => (await client!.broker.getDeadLetter(id)) ?? undefined,
+      );
+      expect(dead.reason).toBe("max-retries-exhausted");
+      expect(dead.meta.error).toBe("always broken");
       expect(await client.getTaskStatus(id)).toBeNull();
     }, 30_000);
   });
