@@ -1,8 +1,8 @@
 /** The dashboard's main endpoints on Redis and Postgres (the SQLite run is test/unit/dashboard/api.test.ts). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DashboardFixture, XSS, openDashboard, until } from "../fixtures/dashboard.ts";
+import { type DashboardFixture, openDashboard, until, XSS } from "../fixtures/dashboard.ts";
 import { dashboardHistoryTests } from "../fixtures/dashboard-history.ts";
-import { type TestStore, postgresStore, redisStore } from "./fixtures/canvas-stores.ts";
+import { postgresStore, redisStore, type TestStore } from "./fixtures/canvas-stores.ts";
 
 for (const [name, open] of [
   ["Redis", redisStore],
@@ -27,6 +27,11 @@ for (const [name, open] of [
       const bad = await fx.client.enqueue("dash.boom", { why: XSS });
       await fx.client.waitForTask(ok, { timeout: 15_000 });
       await fx.client.waitForTask(bad, { timeout: 15_000 });
+      // The final status is stored, and wakes the wait, just before the dead letter is written.
+      await until(
+        () => fx.client.broker.getDeadLetter(bad),
+        (dead) => dead !== null,
+      );
       expect((await fx.call("GET", `/api/tasks/${ok}`)).body.status.result).toBe(8);
       const failed = await fx.call("GET", `/api/tasks/${bad}`);
       expect(failed.body.status.error.stack).toContain(XSS);
