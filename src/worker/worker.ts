@@ -10,23 +10,17 @@ import { checkMiddleware, type Middleware } from "../core/middleware.ts";
 import { TaskRegistry } from "../core/registry.ts";
 import { signals } from "../core/signals.ts";
 import { taskLimits } from "../core/task-limits.ts";
-import type { TaskEventPublisher } from "../events/publisher.ts";
 import { registerWorker, unregisterWorker } from "../observability/instrumentation.ts";
-import type { Autoscaler } from "./autoscale.ts";
-import type { Completions } from "./completions.ts";
-import { type ConcurrencyGate, declareLimits } from "./concurrency-gate.ts";
+import { declareLimits } from "./concurrency-gate.ts";
 import { attachControl, type ControlHandle } from "./control.ts";
-import type { Executor } from "./executor.ts";
 import { type HeartbeatSnapshot, Heartbeats } from "./heartbeats.ts";
 import type { Housekeeping } from "./housekeeping.ts";
-import type { LeaseKeeper } from "./lease-keeper.ts";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "./liveness.ts";
-import { loadPausedQueues, type Revocations } from "./revocations.ts";
+import { loadPausedQueues } from "./revocations.ts";
 import { installShutdownSignals } from "./shutdown-signals.ts";
-import type { TaskCounts } from "./task-counts.ts";
-import type { HeldTask, TaskRunner } from "./task-runner.ts";
+import type { HeldTask } from "./task-runner.ts";
 import type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
-import { buildWorkerParts, checkWorkerOptions } from "./worker-parts.ts";
+import { buildWorkerParts, checkWorkerOptions, type WorkerParts } from "./worker-parts.ts";
 
 export type { ShutdownMode, WorkerOptions, WorkerStats } from "./worker-options.ts";
 
@@ -55,23 +49,11 @@ export class Worker {
   readonly host: string;
   readonly queues: string[];
   readonly registry: TaskRegistry;
-  /** The retention sweeps this worker runs (absent with `housekeeping: false`). */
-  readonly housekeeping?: Housekeeping;
   private readonly options: WorkerOptions;
   private readonly clock: Clock;
   private readonly broker: Broker;
   private readonly backend: ResultBackend;
   private readonly leaseMs: number;
-  private readonly executor: Executor;
-  private readonly completions: Completions;
-  private readonly taskCounts: TaskCounts;
-  private readonly events?: TaskEventPublisher;
-  private readonly revocations: Revocations;
-  private readonly runner: TaskRunner;
-  private readonly autoscaler?: Autoscaler;
-  private readonly leases: LeaseKeeper;
-  /** Global concurrency limits (task names, queues), when the worker has a slots store. */
-  private readonly gate?: ConcurrencyGate;
   private readonly held = new Map<string, HeldTask>();
   /** Middleware whose `execute` wraps every handler (shared with the producer's when given). */
   private readonly middleware: Middleware[];
@@ -98,6 +80,8 @@ export class Worker {
   private removeSignalHandlers?: () => void;
   private lastFetchError = 0;
   private readonly heartbeats: Heartbeats;
+  /** Executor, batched writers, revocations, leases, concurrency gate, runner, autoscaler. */
+  private readonly parts: WorkerParts;
 
   constructor(options: WorkerOptions) {
     this.options = options;
@@ -127,18 +111,7 @@ export class Worker {
       ),
       () => this.heartbeat(),
     );
-    ({
-      executor: this.executor,
-      taskCounts: this.taskCounts,
-      events: this.events,
-      completions: this.completions,
-      revocations: this.revocations,
-      housekeeping: this.housekeeping,
-      leases: this.leases,
-      gate: this.gate,
-      runner: this.runner,
-      autoscaler: this.autoscaler,
-    } = buildWorkerParts(options, {
+    this.parts = buildWorkerParts(options, {
       id: this.id,
       queues: this.queues,
       clock: this.clock,
@@ -150,7 +123,7 @@ export class Worker {
       busy: () => this.running.size + this.waiting.length,
       concurrency: () => this.concurrencyNow,
       resize: (n) => this.resize(n),
-    }));
+    });
   }
 
   /**
@@ -161,6 +134,11 @@ export class Worker {
   use(middleware: Middleware): this {
     this.middleware.push(checkMiddleware(middleware));
     return this;
+  }
+
+  /** The retention sweeps this worker runs (absent with `housekeeping: false`). */
+  get housekeeping(): Housekeeping | undefined {
+    return this.parts.housekeeping;
   }
 
   /** Tasks that may run at once right now (changes with autoscaling). */
@@ -176,7 +154,7 @@ export class Worker {
     this.startedAt = this.clock.now();
     const base = { workerId: this.id, queues: this.queues };
     signals.workerStarting.emit(base);
-    await this.revocations.refresh();
+    await this.parts.revocations.refresh();
     for (const q of await loadPausedQueues(this.options.revokeStore, this.clock.now()))
       this.paused.add(q);
     const pausedHere = this.queues.filter((q) => this.paused.has(q));
@@ -187,14 +165,16 @@ export class Worker {
     if (this.options.controlBus) this.control = await attachControl(this, this.options.controlBus);
     // Operator tools (the dashboard's queues page) read the task limits from the heartbeat.
     this.advertise("limits", taskLimits(this.registry));
-    await declareLimits(this.id, this.registry, this.gate);
+    await declareLimits(this.id, this.registry, this.parts.gate);
     await this.heartbeats.start();
-    this.leases.schedule();
+    this.parts.leases.schedule();
     if (this.options.revokeStore) {
-      this.timers.push(setInterval(() => void this.revocations.refresh().catch(() => {}), 5000));
+      this.timers.push(
+        setInterval(() => void this.parts.revocations.refresh().catch(() => {}), 5000),
+      );
     }
-    this.autoscaler?.start();
-    this.housekeeping?.start();
+    this.parts.autoscaler?.start();
+    this.parts.housekeeping?.start();
     if (this.options.installSignalHandlers) {
       this.removeSignalHandlers = installShutdownSignals({
         id: this.id,
@@ -277,7 +257,7 @@ export class Worker {
         const granted = delivery.envelope.visibilityTimeoutMs ?? this.leaseMs;
         const held: HeldTask = { delivery, leaseUntil: asked + granted };
         this.held.set(delivery.receipt, held);
-        this.leases.add(held);
+        this.parts.leases.add(held);
         void this.admit(held);
       }
     }
@@ -313,9 +293,9 @@ export class Worker {
 
   private async admit(held: HeldTask): Promise<void> {
     try {
-      await this.leases.applyTaskLease(held);
+      await this.parts.leases.applyTaskLease(held);
       // A lease already gone (another consumer has the task) is not run here.
-      if (!held.lost && (await this.runner.admit(held))) {
+      if (!held.lost && (await this.parts.runner.admit(held))) {
         this.waiting.push(held);
         this.pump();
         return;
@@ -356,7 +336,7 @@ export class Worker {
 
   private async execute(held: HeldTask): Promise<void> {
     const envelope = held.delivery.envelope;
-    if (this.gate && !(await this.gate.enterOrSendBack(held))) {
+    if (this.parts.gate && !(await this.parts.gate.enterOrSendBack(held))) {
       this.running.delete(held);
       this.release(held);
       this.pump();
@@ -370,15 +350,15 @@ export class Worker {
     held.handlerSettled = () => {
       // The slot goes to the next task while this one's outcome is stored and acked.
       if (!this.running.delete(held)) return;
-      void this.gate?.leave(held);
+      void this.parts.gate?.leave(held);
       this.finishing.add(held);
       this.pump();
       this.wakeLoop?.();
     };
     try {
-      const state = await this.runner.run(held);
+      const state = await this.parts.runner.run(held);
       // Interrupted by a hard shutdown: hand the task back for another worker.
-      if (state === "shutdown") await this.runner.giveBack(held);
+      if (state === "shutdown") await this.parts.runner.giveBack(held);
       else if (state !== "lost") this.processed++;
       if (state === "failed") this.failed++;
       const ms = this.clock.now() - started;
@@ -400,7 +380,7 @@ export class Worker {
       );
       await this.returnSoon(held);
     } finally {
-      await this.gate?.leave(held);
+      await this.parts.gate?.leave(held);
       this.running.delete(held);
       this.finishing.delete(held);
       this.release(held);
@@ -481,7 +461,7 @@ export class Worker {
 
   /** Applies revocations: future deliveries are skipped; `terminate` ones stop if running. */
   revoke(entries: RevokeEntry[]): string[] {
-    this.revocations.add(entries);
+    this.parts.revocations.add(entries);
     const terminated: string[] = [];
     for (const entry of entries) {
       if (!entry.terminate) continue;
@@ -530,7 +510,7 @@ export class Worker {
     signals.workerStopping.emit({ ...base, mode });
     logger.info(`worker ${this.id} stopping (${mode})`);
     this.stopFetching.abort();
-    this.autoscaler?.stop();
+    this.parts.autoscaler?.stop();
     await this.loopDone;
     // Tasks that never started go back at once, without counting an attempt.
     for (const held of this.waiting.splice(0)) {
@@ -553,22 +533,22 @@ export class Worker {
     // (Not tasks still storing their outcome: their ack is on its way, or their lease runs out.)
     for (const held of this.held.values()) {
       if (this.finishing.has(held)) continue;
-      await this.runner.giveBack(held).catch(() => {});
+      await this.parts.runner.giveBack(held).catch(() => {});
     }
     this.held.clear();
-    await this.completions.flush().catch(() => {});
-    await this.taskCounts.close();
-    await this.events?.flush();
+    await this.parts.completions.flush().catch(() => {});
+    await this.parts.taskCounts.close();
+    await this.parts.events?.flush();
     for (const t of this.timers) clearInterval(t);
-    await this.housekeeping?.stop();
-    this.leases.stop();
-    this.gate?.stop();
+    await this.parts.housekeeping?.stop();
+    this.parts.leases.stop();
+    this.parts.gate?.stop();
     await this.heartbeats.stop();
     // A failure while closing is logged: the worker still ends stopped, never half-way.
     await this.control
       ?.close()
       .catch((e) => logger.warn(`worker ${this.id}: closing control failed: ${e.message}`));
-    await this.executor
+    await this.parts.executor
       .close()
       .catch((e) => logger.warn(`worker ${this.id}: closing the executor failed: ${e.message}`));
     this.removeSignalHandlers?.();
