@@ -4,10 +4,14 @@
  * after storing what the events describe. A raw Redis subscriber (which does not mark
  * presence) sees what is published.
  */
-import { afterEach, beforeEach, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { LISTENER_TTL_MS } from "../../src/adapters/redis/task-events.ts";
+import { openRedisConnection, type RedisConnection } from "../../src/adapters/redis/index.ts";
+import { LISTENER_TTL_MS, RedisTaskEvents } from "../../src/adapters/redis/task-events.ts";
 import { defineTask, StemClient, signals, type TaskEvent } from "../../src/index.ts";
+import { injectFaults } from "../../src/testing/faults.ts";
+import { eventually } from "../../src/testing/harness.ts";
+import { captureLogs } from "../fixtures/capture-logs.ts";
 import { deletePrefix, REDIS_URL, randomPrefix, requireRedis } from "./fixtures/redis-server.ts";
 
 const noop = defineTask({ name: "presence.noop", run: () => null });
@@ -15,6 +19,7 @@ let prefix: string;
 let client: StemClient;
 let raw: Redis;
 let seen: string[];
+const logs = captureLogs();
 
 beforeEach(async () => {
   await requireRedis();
@@ -87,4 +92,46 @@ test("a subscription makes producer and worker send every event, and its presenc
   checker.disconnect();
   expect(ttl).toBeGreaterThan(0);
   expect(ttl).toBeLessThanOrEqual(LISTENER_TTL_MS);
+});
+
+describe("the presence key", () => {
+  const TTL = 300;
+  let connection: RedisConnection;
+  let redis: Redis;
+  const key = () => `${prefix}:task-event-listeners`;
+  beforeEach(async () => {
+    connection = await openRedisConnection(`${REDIS_URL}?prefix=${prefix}`);
+    redis = new Redis(REDIS_URL);
+  });
+  afterEach(async () => {
+    redis.disconnect();
+    await connection.close();
+  });
+
+  test("lives while its subscriber does, renewed past its ttl, and expires after", async () => {
+    const events = new RedisTaskEvents(redis, connection.controlBus(), key(), TTL);
+    expect(await events.anyoneListening()).toBe(false);
+    const stop = await events.subscribe(() => {});
+    await Bun.sleep(TTL * 3);
+    expect(await events.anyoneListening()).toBe(true);
+    await stop();
+    await Bun.sleep(TTL + 100);
+    expect(await events.anyoneListening()).toBe(false);
+  });
+
+  test("a renewal that fails is said once and the next one restores the key", async () => {
+    const faulty = injectFaults(redis, { method: "set", nth: 2, times: 4 });
+    const events = new RedisTaskEvents(faulty.store, connection.controlBus(), key(), TTL);
+    const stop = await events.subscribe(() => {});
+    await eventually(
+      () => faulty.injected() === 4,
+      5000,
+      "four failed renewals (the key outlives three)",
+    );
+    expect(await events.anyoneListening()).toBe(false);
+    await eventually(() => events.anyoneListening(), 5000, "the key restored");
+    await stop();
+    const warnings = logs.records.filter((r) => String(r.args[0]).includes("presence failed"));
+    expect(warnings.length).toBe(1);
+  });
 });

@@ -6,10 +6,12 @@
  * that write's events go out, and with no subscriber a worker spends nothing on events.
  * The key outlives the last subscriber by up to its ttl, during which events still go out.
  */
-import type { RedisClient } from "./client.ts";
+import { toError } from "../../core/errors.ts";
+import { logger } from "../../core/logger.ts";
 import { ControlBusTaskEvents } from "../../events/control-bus-events.ts";
 import type { TaskEvent } from "../../events/types.ts";
 import type { TaskEventBus } from "../contracts.ts";
+import type { RedisClient } from "./client.ts";
 import type { RedisControlBus } from "./control-bus.ts";
 
 /** How long the presence key lives without renewal; subscribers renew it 3 times as often. */
@@ -23,6 +25,8 @@ export class RedisTaskEvents implements TaskEventBus {
     bus: RedisControlBus,
     /** The presence key. */
     private readonly listenersKey: string,
+    /** How long the key lives without renewal (tests shorten it). */
+    private readonly ttlMs = LISTENER_TTL_MS,
   ) {
     this.events = new ControlBusTaskEvents(bus);
   }
@@ -36,11 +40,23 @@ export class RedisTaskEvents implements TaskEventBus {
   }
 
   async subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>> {
-    const present = () => this.client.set(this.listenersKey, "1", "PX", LISTENER_TTL_MS);
+    const present = () => this.client.set(this.listenersKey, "1", "PX", this.ttlMs);
     await present();
     const unsubscribe = await this.events.subscribe(handler);
-    // A failed renewal is retried at the next tick; the key lives 3 ticks.
-    const renewal = setInterval(() => void present().catch(() => {}), LISTENER_TTL_MS / 3);
+    // A failed renewal is tried again at the next tick (the key lives three); said once.
+    let failing = false;
+    const renew = () =>
+      present().then(
+        () => void (failing = false),
+        (error) => {
+          if (!failing)
+            logger.warn(
+              `task events: renewing this subscriber's presence failed; events may be skipped until it works again: ${toError(error).message}`,
+            );
+          failing = true;
+        },
+      );
+    const renewal = setInterval(renew, this.ttlMs / 3);
     renewal.unref();
     return async () => {
       clearInterval(renewal);
