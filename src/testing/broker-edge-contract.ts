@@ -57,6 +57,25 @@ export function brokerEdgeContract(name: string, factory: ContractFactory<Broker
       expect(after).toMatchObject({ pending: 0, inflight: 0, dead: 0 });
     });
 
+    test("dead-lettering with a stale receipt keeps an earlier dead letter of that id in another queue", async () => {
+      const other = uniqueName("q");
+      const env = buildEnvelope({ name: "t.twice", queue: other });
+      await broker.publish([env]);
+      const [first] = await broker.fetch([other], {
+        max: 1,
+        leaseMs: 60_000,
+        consumer: "c1",
+        waitMs: 1000,
+      });
+      await broker.deadLetter(first, "first");
+      // The same id queued again elsewhere, delivered and acked: its receipt is stale.
+      await broker.publish([{ ...env, queue }]);
+      const [second] = await fetchOne(1000, 60_000);
+      await broker.ack([second]);
+      await broker.deadLetter(second, "second");
+      expect((await broker.getDeadLetter(env.id))?.reason).toBe("first");
+    });
+
     test("a dead letter whose id is queued again is kept on replay and reported as skipped", async () => {
       const env = buildEnvelope({ name: "t.requeued", queue, args: { v: 1 } });
       await broker.publish([env]);

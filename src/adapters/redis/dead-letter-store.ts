@@ -70,15 +70,21 @@ export class RedisDeadLetterStore {
    */
   async move(receipt: string, record: DeadLetter, forgetId: string): Promise<void> {
     const [previous] = await this.read([record.envelope.id]);
-    let previousQueue: string | undefined = previous?.queue;
-    if (this.keys.cluster && previousQueue !== undefined && previousQueue !== record.queue) {
-      // The earlier record is in another queue's slot: removed first, so that a failure
-      // in between leaves the entry leased (and redelivered), never two dead letters.
-      await this.remove(previousQueue, [record.envelope.id]);
-      previousQueue = undefined;
-    }
-    const call = this.moveCall(receipt, record, forgetId, previousQueue);
-    await runScript(this.client, call.script, call.keys, call.args);
+    // On a cluster an earlier record in another queue is in another slot: the move goes
+    // first, and only a move that happened removes it (a stale receipt changes nothing).
+    // A failure in between leaves both; reads take the newer.
+    const elsewhere =
+      this.keys.cluster && previous !== undefined && previous.queue !== record.queue
+        ? previous.queue
+        : undefined;
+    const call = this.moveCall(
+      receipt,
+      record,
+      forgetId,
+      elsewhere === undefined ? previous?.queue : undefined,
+    );
+    const moved = await runScript<number>(this.client, call.script, call.keys, call.args);
+    if (moved === 1 && elsewhere !== undefined) await this.remove(elsewhere, [record.envelope.id]);
   }
 
   private async remove(queue: string, ids: string[]): Promise<number> {
@@ -108,7 +114,11 @@ export class RedisDeadLetterStore {
     const found = new Map<string, DeadLetter>();
     for (const raw of await Promise.all(hashes.map((hash) => this.client.hmget(hash, ...ids)))) {
       raw.forEach((text, i) => {
-        if (text !== null && !found.has(ids[i])) found.set(ids[i], JSON.parse(text) as DeadLetter);
+        if (text === null) return;
+        const record = JSON.parse(text) as DeadLetter;
+        // Two queues can hold one id for a moment on a cluster (see move): the newer stands.
+        const earlier = found.get(ids[i]);
+        if (!earlier || record.deadAt > earlier.deadAt) found.set(ids[i], record);
       });
     }
     return ids
