@@ -6,7 +6,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Broker, StoreConnection } from "../../src/adapters/contracts.ts";
-import { FOLD_EVERY } from "../../src/adapters/sqlite/broker/queue-sizes.ts";
+import {
+  ADD_UNFOLDED,
+  FOLD_EVERY,
+  QUEUE_TOTAL,
+} from "../../src/adapters/sqlite/broker/queue-sizes.ts";
 import { openDatabase } from "../../src/adapters/sqlite/database.ts";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
 import { MIGRATIONS, migrate } from "../../src/adapters/sqlite/migrations.ts";
@@ -113,4 +117,22 @@ describe("SQLite queue totals", () => {
     await broker.ack(got);
     expect(await totals(broker)).toEqual({ a: 0, b: 0 });
   });
+});
+
+test("counting and folding read only the jobs above the mark, by rowid range", async () => {
+  await open();
+  const db = new Database(path, { readonly: true });
+  try {
+    for (const sql of [`SELECT ${QUEUE_TOTAL}`, ADD_UNFOLDED]) {
+      const plan = db
+        .query(`EXPLAIN QUERY PLAN ${sql}`)
+        .all({ $queue: "default" } as never)
+        .map((row) => (row as { detail: string }).detail)
+        .filter((detail) => detail.includes("stem_jobs"));
+      expect(plan.length).toBeGreaterThan(0);
+      for (const detail of plan) expect(detail).toContain("INTEGER PRIMARY KEY (rowid>?)");
+    }
+  } finally {
+    db.close();
+  }
 });
