@@ -11,6 +11,16 @@ import type { TaskEvent } from "./types.ts";
 /** The control channel task events travel on. */
 export const TASK_EVENTS_CHANNEL = "stem.task-events";
 
+/** Publishes `messages` in order: in one go where the bus can (`publishMany`), else one by one. */
+export async function publishAll(
+  bus: ControlBus,
+  channel: string,
+  messages: Record<string, unknown>[],
+): Promise<void> {
+  if (bus.publishMany) return bus.publishMany(channel, messages);
+  for (const message of messages) await bus.publish(channel, message);
+}
+
 export class ControlBusTaskEvents implements TaskEventBus {
   constructor(
     private readonly bus: ControlBus,
@@ -20,8 +30,7 @@ export class ControlBusTaskEvents implements TaskEventBus {
   /** One message after the other, so they arrive in order (together where the bus can). */
   async publish(events: TaskEvent[]): Promise<void> {
     const messages = splitBySize(events, this.maxMessageBytes).map((chunk) => ({ events: chunk }));
-    if (this.bus.publishMany) return this.bus.publishMany(TASK_EVENTS_CHANNEL, messages);
-    for (const message of messages) await this.bus.publish(TASK_EVENTS_CHANNEL, message);
+    await publishAll(this.bus, TASK_EVENTS_CHANNEL, messages);
   }
 
   subscribe(handler: (events: TaskEvent[]) => void): Promise<() => Promise<void>> {

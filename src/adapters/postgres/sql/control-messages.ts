@@ -4,9 +4,13 @@ import { json, type Queryable, table } from "../database.ts";
 /** NOTIFY payloads must stay under 8000 bytes; leave room for the envelope. */
 export const MAX_INLINE_PAYLOAD_BYTES = 7500;
 
-/** What travels in a control NOTIFY: the message itself, or the id of its stored copy. */
+/**
+ * What travels in a control NOTIFY: the message itself, or the id of its stored copy.
+ * `n` numbers the messages of one statement: Postgres delivers identical payloads of one
+ * transaction only once.
+ */
 export type ControlPayload =
-  | { channel: string; message: Record<string, unknown> }
+  | { channel: string; message: Record<string, unknown>; n?: number }
   | { channel: string; ref: string };
 
 /**
@@ -47,8 +51,8 @@ export async function notifyControlInline(
   channel: string,
   messages: Record<string, unknown>[],
 ): Promise<boolean> {
-  const payloads = messages.map((message) =>
-    JSON.stringify({ channel, message } satisfies ControlPayload),
+  const payloads = messages.map((message, n) =>
+    JSON.stringify({ channel, message, n } satisfies ControlPayload),
   );
   if (payloads.some((p) => Buffer.byteLength(p) > MAX_INLINE_PAYLOAD_BYTES)) return false;
   // A JSON list, not a text[]: the driver escapes array elements in JS, JSON natively.
