@@ -8,7 +8,7 @@
 import { expect, test } from "bun:test";
 import type postgres from "postgres";
 import { MIGRATIONS, migrate } from "../../src/adapters/postgres/migrations.ts";
-import { sweepExpired } from "../../src/adapters/postgres/sql/sweep-expired.ts";
+import { SWEEP_BATCH, sweepExpired } from "../../src/adapters/postgres/sql/sweep-expired.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import { eventually } from "../../src/testing/harness.ts";
 import {
@@ -41,15 +41,18 @@ async function delayedStats(conn: PostgresPerTest["conn"]): Promise<Record<strin
   return Object.fromEntries(stats.map((s) => [s.queue, s.delayed]));
 }
 
-const envelopes = (queue: string, n: number, delayMs: () => number | undefined) =>
-  Array.from({ length: n }, () => {
+/** `n` envelopes due `delayMs()` after one reading of the clock (equal delays, equal due times). */
+const envelopes = (queue: string, n: number, delayMs: () => number | undefined) => {
+  const now = Date.now();
+  return Array.from({ length: n }, () => {
     const delay = delayMs();
     return buildEnvelope({
       name: "x",
       queue,
-      notBefore: delay === undefined ? undefined : Date.now() + delay,
+      notBefore: delay === undefined ? undefined : now + delay,
     });
   });
+};
 
 test("delayed counts match the jobs table under concurrent publishes, releases, dead letters and purges", async () => {
   const connections = [pg.conn, await pg.peer()];
@@ -110,6 +113,19 @@ test("a delay that comes due moves its job to pending; sweeping its log row chan
   expect(rows).toBe(1);
   expect((await broker.stats(["a"]))[0]).toEqual(due);
 });
+
+test("one sweep empties a delay log that grew past a batch while its delays came due", async () => {
+  const broker = pg.conn.broker();
+  let i = 0;
+  // Distinct due times: a log row each, more than one sweep batch of them.
+  await broker.publish(envelopes("a", SWEEP_BATCH * 2 + 500, () => 300 + i++));
+  await eventually(async () => (await broker.stats(["a"]))[0].delayed === 0, 15_000);
+  await sweepExpired(pg.conn.sql, pg.schema);
+  const [{ due }] = await pg.admin.unsafe<{ due: number }[]>(
+    `SELECT count(*)::integer AS due FROM "${pg.schema}".queue_delay_deltas WHERE not_before <= now()`,
+  );
+  expect(due).toBe(0);
+}, 60_000);
 
 test("a schema migrated from version 14 counts the delayed jobs it already held", async () => {
   const schema = randomSchema("stem_delays_mig");
