@@ -131,6 +131,19 @@ export class RedisBroker implements Broker {
   }
 
   /**
+   * True when `backend` stores on this broker's connection and its keys can share a script
+   * with a queue's: on one server. On a cluster results live in another slot, so callers
+   * take the two-step path (statuses first, then publish or ack) the contract gives them.
+   */
+  private sharesSlotsWith(backend: ResultBackend): backend is RedisResultBackend {
+    return (
+      backend instanceof RedisResultBackend &&
+      backend.usesClient(this.client) &&
+      !isCluster(this.client)
+    );
+  }
+
+  /**
    * The producer's two writes as one step, when `backend` is a Redis result backend on
    * this broker's connection: returns a function that stores the tasks' statuses and then
    * publishes their envelopes, with one atomic script per queue (statuses first, so a
@@ -140,15 +153,7 @@ export class RedisBroker implements Broker {
   publishWithStatuses(
     backend: ResultBackend,
   ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
-    if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
-    if (isCluster(this.client)) {
-      // Results live in another slot than the queues: statuses first, then the envelopes.
-      return async (statuses, envelopes) => {
-        envelopes.forEach(checkPublishable);
-        await backend.set(statuses);
-        return this.publish(envelopes);
-      };
-    }
+    if (!this.sharesSlotsWith(backend)) return null;
     return async (statuses, envelopes) => {
       envelopes.forEach(checkPublishable);
       if (envelopes.length === 1 && statuses.length === 1 && statuses[0].id === envelopes[0].id) {
@@ -246,15 +251,7 @@ export class RedisBroker implements Broker {
   ackWithStatuses(
     backend: ResultBackend,
   ): ((statuses: TaskStatus[], deliveries: Delivery[]) => Promise<void>) | null {
-    if (!(backend instanceof RedisResultBackend) || !backend.usesClient(this.client)) return null;
-    if (isCluster(this.client)) {
-      // Results live in another slot than the queues: statuses first (storing them again
-      // is harmless), then the acks; a failure in between means a redelivery.
-      return async (statuses, deliveries) => {
-        await backend.set(statuses);
-        await this.ack(deliveries);
-      };
-    }
+    if (!this.sharesSlotsWith(backend)) return null;
     return async (statuses, deliveries) => {
       const pending = new Map(statuses.map((status) => [status.id, status]));
       const calls: ScriptCall[] = [];
