@@ -119,6 +119,17 @@ describe("the presence key", () => {
     expect(await events.anyoneListening()).toBe(false);
   });
 
+  test("closing stops the renewals of subscriptions still open", async () => {
+    const counted = injectFaults(redis);
+    const events = new RedisTaskEvents(counted.store, connection.controlBus(), key(), TTL);
+    await events.subscribe(() => {});
+    await eventually(() => counted.calls("set") >= 2, 5000, "a renewal");
+    await events.close();
+    const calls = counted.calls("set");
+    await Bun.sleep(TTL);
+    expect(counted.calls("set")).toBe(calls);
+  });
+
   test("a renewal that fails is said once and the next one restores the key", async () => {
     const faulty = injectFaults(redis, { method: "set", nth: 2, times: 4 });
     const events = new RedisTaskEvents(faulty.store, connection.controlBus(), key(), TTL);

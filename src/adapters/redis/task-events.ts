@@ -19,6 +19,8 @@ export const LISTENER_TTL_MS = 15_000;
 
 export class RedisTaskEvents implements TaskEventBus {
   private readonly events: ControlBusTaskEvents;
+  /** Renewal timers of live subscriptions, stopped by unsubscribing or by close(). */
+  private readonly renewals = new Set<ReturnType<typeof setInterval>>();
 
   constructor(
     private readonly client: RedisClient,
@@ -58,13 +60,17 @@ export class RedisTaskEvents implements TaskEventBus {
       );
     const renewal = setInterval(renew, this.ttlMs / 3);
     renewal.unref();
+    this.renewals.add(renewal);
     return async () => {
       clearInterval(renewal);
+      this.renewals.delete(renewal);
       await unsubscribe();
     };
   }
 
   close(): Promise<void> {
+    for (const renewal of this.renewals) clearInterval(renewal);
+    this.renewals.clear();
     return this.events.close();
   }
 }
