@@ -73,3 +73,24 @@ test("publishes awaited one after another each commit on their own", async () =>
   await broker.publish([buildEnvelope({ name: "t", queue: "q" })]);
   expect(commits).toBe(2);
 });
+
+test("an envelope that cannot be encoded fails only its own call", async () => {
+  const good = buildEnvelope({ name: "t", queue: "q" });
+  const bad = buildEnvelope({ name: "t", queue: "q", args: { n: 1n } as never });
+  const outcomes = await Promise.allSettled([broker.publish([bad]), broker.publish([good])]);
+  expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled"]);
+  expect((await broker.stats(["q"]))[0].pending).toBe(1);
+});
+
+test("a transaction that fails rejects every call of its tick, and none waits for ever", async () => {
+  db.statement(
+    "CREATE TRIGGER refuse BEFORE INSERT ON stem_jobs WHEN NEW.queue = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+  ).run();
+  const outcomes = await Promise.allSettled([
+    broker.publish([buildEnvelope({ name: "t", queue: "q" })]),
+    broker.publish([buildEnvelope({ name: "t", queue: "boom" })]),
+    broker.publish([buildEnvelope({ name: "t", queue: "q" })]),
+  ]);
+  expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected", "rejected"]);
+  expect((await broker.stats(["q"]))[0].pending).toBe(0);
+});

@@ -57,9 +57,12 @@ export class SqliteBroker implements Broker {
     this.batcher = new PublishBatcher(db, () => this.wakeup.wake());
   }
 
-  /** How long a waiting fetch may sleep without missing other processes' writes. */
+  /**
+   * How long a waiting fetch may sleep without missing other processes' writes; watches
+   * the file from the first call on (never after close()).
+   */
   private pollMs(): number {
-    if (this.writes === undefined) {
+    if (this.writes === undefined && !this.closed) {
       this.writes = watchWrites(
         this.db.target,
         () => this.wakeup.wake(),
@@ -91,7 +94,7 @@ export class SqliteBroker implements Broker {
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
     const deadline = Date.now() + (options.waitMs ?? 0);
     // Watch before the first look: a write between the look and the wait is then seen.
-    if ((options.waitMs ?? 0) > 0) this.pollMs();
+    if ((options.waitMs ?? 0) > 0) void this.pollMs();
     for (;;) {
       const mark = this.wakeup.mark;
       const now = this.db.now();
@@ -160,6 +163,7 @@ export class SqliteBroker implements Broker {
   async close(): Promise<void> {
     this.closed = true;
     this.writes?.close();
+    this.writes = null;
     this.wakeup.wake();
   }
 }

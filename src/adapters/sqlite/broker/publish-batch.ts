@@ -4,7 +4,7 @@
  * request) pays one commit for all of them instead of one each. Each call still gets its
  * own result; a transaction that fails rejects every call in it.
  */
-import type { Envelope } from "../../../core/envelope.ts";
+import { type Envelope, encodeEnvelope } from "../../../core/envelope.ts";
 import type { TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { PublishResult } from "../../contracts.ts";
@@ -14,7 +14,7 @@ import { insertJobs } from "./publish-jobs.ts";
 
 interface PendingPublish {
   envelopes: Envelope[];
-  encoded?: readonly string[];
+  encoded: readonly string[];
   /** Stored first, in the same transaction, expiring at `expiresAt`. */
   statuses?: { list: TaskStatus[]; expiresAt: number };
   resolve: (result: PublishResult) => void;
@@ -36,14 +36,17 @@ export class PublishBatcher {
     encoded?: readonly string[],
     statuses?: { list: TaskStatus[]; expiresAt: number },
   ): Promise<PublishResult> {
+    let json: readonly string[];
     try {
-      // Refused on its own, before it can take others down with it.
+      // Refused on its own, before it can take others down with it; and encoded outside
+      // the write transaction.
       if (statuses) checkStatusesStorable(statuses.list);
+      json = encoded ?? envelopes.map(encodeEnvelope);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ envelopes, encoded, statuses, resolve, reject });
+      this.pending.push({ envelopes, encoded: json, statuses, resolve, reject });
       if (this.pending.length === 1) queueMicrotask(() => this.flush());
     });
   }
@@ -63,7 +66,7 @@ export class PublishBatcher {
       for (const call of batch) call.reject(error);
       return;
     }
-    if (results.some((result) => result.accepted.length > 0)) this.onAccepted();
     batch.forEach((call, i) => call.resolve(results[i]));
+    if (results.some((result) => result.accepted.length > 0)) this.onAccepted();
   }
 }
