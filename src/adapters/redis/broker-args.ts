@@ -61,16 +61,30 @@ export function publishResult(
 /** Longest lease a visibility timeout can ask for (a year); longer values are capped. */
 export const MAX_LEASE_MS = 365 * 86_400_000;
 
-/** ARGV tuple (id, band, vt, notBefore, json) for the publish and replay scripts. */
-export function envelopeArgs(envelope: Envelope): string[] {
+/**
+ * ARGV tuple (id, band, vt, notBefore, json) for the publish and replay scripts; `json` is
+ * the envelope's encoding when the caller already has it.
+ */
+export function envelopeArgs(envelope: Envelope, json = encodeEnvelope(envelope)): string[] {
   const vt = envelope.visibilityTimeoutMs;
   return [
     envelope.id,
     String(clampPriority(envelope.priority)),
     vt !== undefined && vt > 0 ? String(Math.ceil(Math.min(vt, MAX_LEASE_MS))) : "",
     envelope.notBefore !== undefined ? String(Math.round(envelope.notBefore)) : "",
-    encodeEnvelope(envelope),
+    json,
   ];
+}
+
+/** `envelopeArgs` for each of `list`, with the producer's encodings (`encoded`, aligned with `all`) where given. */
+export function envelopesArgs(
+  list: Envelope[],
+  all: Envelope[],
+  encoded: readonly string[] | undefined,
+): string[] {
+  if (!encoded) return list.flatMap((envelope) => envelopeArgs(envelope));
+  const json = new Map(all.map((envelope, i) => [envelope, encoded[i]!]));
+  return list.flatMap((envelope) => envelopeArgs(envelope, json.get(envelope)));
 }
 
 export function checkPublishable(envelope: Envelope): void {

@@ -6,7 +6,7 @@
  * their stream when due. Every state change is one Lua script (see `lua/`).
  */
 
-import type { Envelope } from "../../core/envelope.ts";
+import { type Envelope, encodeEnvelope } from "../../core/envelope.ts";
 import type { TaskStatus } from "../../core/states.ts";
 import type {
   Broker,
@@ -17,6 +17,7 @@ import type {
   FetchOptions,
   NackOptions,
   PublishResult,
+  PublishWithStatuses,
   QueueStats,
   ReplayOptions,
   ReplayResult,
@@ -25,6 +26,7 @@ import type {
 import {
   checkPublishable,
   envelopeArgs,
+  envelopesArgs,
   groupBy,
   publishResult,
   takeStatuses,
@@ -102,7 +104,7 @@ export class RedisBroker implements Broker {
     return keys;
   }
 
-  async publish(envelopes: Envelope[]): Promise<PublishResult> {
+  async publish(envelopes: Envelope[], encoded?: readonly string[]): Promise<PublishResult> {
     if (envelopes.length === 0) return { accepted: [], duplicates: [] };
     envelopes.forEach(checkPublishable);
     const byQueue = groupBy(envelopes, (e) => e.queue);
@@ -112,7 +114,7 @@ export class RedisBroker implements Broker {
       return {
         script: publishScript,
         keys: [q.taskIds, q.registry, q.delayed, q.delayedData, q.wake, ...q.streams],
-        args: [CONSUMER_GROUP, queue, ...list.flatMap(envelopeArgs)],
+        args: [CONSUMER_GROUP, queue, ...envelopesArgs(list, envelopes, encoded)],
       };
     });
     return publishResult(envelopes, byQueue, (await runScripts(this.client, calls)) as number[][]);
@@ -150,14 +152,12 @@ export class RedisBroker implements Broker {
    * worker's later status is never overwritten by them, and nothing is published when
    * storing fails), all in one round trip. Returns null for any other backend.
    */
-  publishWithStatuses(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+  publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
     if (!this.sharesSlotsWith(backend)) return null;
-    return async (statuses, envelopes) => {
+    return async (statuses, envelopes, encoded) => {
       envelopes.forEach(checkPublishable);
       if (envelopes.length === 1 && statuses.length === 1 && statuses[0].id === envelopes[0].id) {
-        return this.publishOneWithStatus(backend, statuses[0], envelopes[0]);
+        return this.publishOneWithStatus(backend, statuses[0], envelopes[0], encoded?.[0]);
       }
       const byQueue = groupBy(envelopes, (e) => e.queue);
       const pending = new Map(statuses.map((status) => [status.id, status]));
@@ -185,7 +185,7 @@ export class RedisBroker implements Broker {
             CONSUMER_GROUP,
             queue,
             ...backend.statusArgs(own[i]),
-            ...list.flatMap(envelopeArgs),
+            ...envelopesArgs(list, envelopes, encoded),
           ],
         });
       });
@@ -200,6 +200,7 @@ export class RedisBroker implements Broker {
     backend: RedisResultBackend,
     status: TaskStatus,
     envelope: Envelope,
+    json = encodeEnvelope(envelope),
   ): Promise<PublishResult> {
     const q = this.queueKeys(envelope.queue);
     const [flag] = await runScript<number[]>(
@@ -215,7 +216,12 @@ export class RedisBroker implements Broker {
         ...q.streams,
         ...backend.statusKeys([status]),
       ],
-      [CONSUMER_GROUP, envelope.queue, ...backend.statusArgs([status]), ...envelopeArgs(envelope)],
+      [
+        CONSUMER_GROUP,
+        envelope.queue,
+        ...backend.statusArgs([status]),
+        ...envelopeArgs(envelope, json),
+      ],
     );
     if (backend.pruneDue()) await backend.prune();
     return flag === 1
