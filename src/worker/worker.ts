@@ -204,8 +204,9 @@ export class Worker {
 
   private async loop(): Promise<void> {
     while (this.state === "running") {
-      // Tasks storing their outcome hold no slot (up to a fetch batch's worth, at least 32):
-      // claims go on while results are written, a batch per write (prefetch 1 included).
+      // Tasks storing their outcome hold no slot, up to a prefetch's worth (at least
+      // MIN_FETCH_BATCH, so a prefetch of 1 still writes its results in batches): claims go
+      // on while results are written, yet a store that stops answering holds the worker back.
       const room =
         this.prefetchLimit -
         this.held.size +

@@ -261,6 +261,40 @@ describe("worker", () => {
     expect((await client.waitForTask(first, { timeout: 3000 })).state).toBe("succeeded");
   });
 
+  test("tasks storing their outcome free their slots only up to a limit: a store that stops answering holds the worker back", async () => {
+    let ran = 0;
+    const step = defineTask({ name: "step", run: () => void ran++ });
+    const client = await StemClient.inMemory({ tasks: [step] });
+    opened.push(client);
+    const backend = client.backend;
+    let answer = () => {};
+    const answering = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // Final statuses wait until the store answers again: finished tasks stay "storing".
+    const stuck = Object.create(backend, {
+      set: {
+        value: async (statuses: { state: string }[], ttlMs?: number) => {
+          if (statuses.some((s) => s.state === "succeeded")) await answering;
+          return backend.set(statuses as never, ttlMs);
+        },
+      },
+    });
+    const worker = client.createWorker({ backend: stuck, concurrency: 1, prefetch: 1 });
+    await worker.start();
+    await client.stem.enqueueMany(Array.from({ length: 100 }, () => ({ name: "step", args: {} })));
+    try {
+      await eventually(() => ran >= 33, 5000, "33 tasks run");
+      await Bun.sleep(300);
+      // At most 32 (MIN_FETCH_BATCH) storing their outcome, plus one more claimed and run.
+      expect(ran).toBe(33);
+    } finally {
+      answer();
+    }
+    await eventually(() => ran === 100, 10_000, "every task once the store answers");
+    await worker.shutdown();
+  });
+
   test("a warm shutdown lets running tasks finish and returns waiting ones", async () => {
     let finished = 0;
     let finish = () => {};
