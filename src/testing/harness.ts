@@ -4,6 +4,7 @@
  * same store (another "process"), and a cleanup that removes everything it made.
  */
 import { afterEach, beforeEach } from "bun:test";
+import type { Broker, DeadLetter } from "../adapters/contracts.ts";
 
 export interface ContractFactory<T> {
   create(): Promise<ContractSubject<T>>;
@@ -54,6 +55,23 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/**
+ * The dead letter of task `id`, once there is one. A worker stores a task's final status,
+ * which wakes `waitForTask`, just before it writes the dead letter: read after a wait,
+ * the dead letter may be a moment away.
+ */
+export function deadLetterOf(
+  broker: Pick<Broker, "getDeadLetter">,
+  id: string,
+  timeoutMs = 3000,
+): Promise<DeadLetter> {
+  return eventually(
+    async () => (await broker.getDeadLetter(id)) ?? undefined,
+    timeoutMs,
+    `the dead letter of ${id}`,
+  );
 }
 
 /** A unique name for queues and keys inside one suite run. */

@@ -1,5 +1,6 @@
 /** The dashboard's main endpoints on Redis and Postgres (the SQLite run is test/unit/dashboard/api.test.ts). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { deadLetterOf } from "../../src/testing/harness.ts";
 import { type DashboardFixture, openDashboard, until, XSS } from "../fixtures/dashboard.ts";
 import { dashboardHistoryTests } from "../fixtures/dashboard-history.ts";
 import { postgresStore, redisStore, type TestStore } from "./fixtures/canvas-stores.ts";
@@ -27,11 +28,7 @@ for (const [name, open] of [
       const bad = await fx.client.enqueue("dash.boom", { why: XSS });
       await fx.client.waitForTask(ok, { timeout: 15_000 });
       await fx.client.waitForTask(bad, { timeout: 15_000 });
-      // The final status is stored, and wakes the wait, just before the dead letter is written.
-      await until(
-        () => fx.client.broker.getDeadLetter(bad),
-        (dead) => dead !== null,
-      );
+      await deadLetterOf(fx.client.broker, bad);
       expect((await fx.call("GET", `/api/tasks/${ok}`)).body.status.result).toBe(8);
       const failed = await fx.call("GET", `/api/tasks/${bad}`);
       expect(failed.body.status.error.stack).toContain(XSS);
@@ -43,10 +40,7 @@ for (const [name, open] of [
       );
       const replay = await fx.call("POST", "/api/dead-letters/replay", { body: { ids: [bad] } });
       expect(replay.body.replayed).toEqual([bad]);
-      await until(
-        () => fx.client.broker.getDeadLetter(bad),
-        (e) => e !== null,
-      );
+      await deadLetterOf(fx.client.broker, bad);
 
       expect((await fx.call("POST", "/api/queues/default/pause")).body.paused).toBe(true);
       expect((await fx.call("GET", "/api/queues/default")).body.paused).toBe(true);

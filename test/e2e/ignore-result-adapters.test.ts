@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { signals } from "../../src/core/signals.ts";
 import { defineTask, StemClient } from "../../src/index.ts";
-import { eventually } from "../../src/testing/harness.ts";
+import { deadLetterOf } from "../../src/testing/harness.ts";
 import { ADAPTERS, type TestStore } from "./fixtures/adapter-stores.ts";
 
 let store: TestStore | undefined;
@@ -106,10 +106,7 @@ for (const adapter of ADAPTERS) {
       await client.createWorker().start();
       await done;
       expect(attempts.get(id)).toBe(2);
-      // The failure is settled (and announced) before the dead letter is written.
-      const dead = await eventually(
-        async () => (await client!.broker.getDeadLetter(id)) ?? undefined,
-      );
+      const dead = await deadLetterOf(client.broker, id);
       expect(dead.reason).toBe("max-retries-exhausted");
       expect(dead.meta.error).toBe("always broken");
       expect(await client.getTaskStatus(id)).toBeNull();

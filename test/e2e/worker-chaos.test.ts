@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StemClient } from "../../src/index.ts";
-import { eventually } from "../../src/testing/harness.ts";
+import { deadLetterOf, eventually } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
 import { enqueueChaos, executions, startWorker } from "./worker-processes.ts";
 
@@ -71,11 +71,7 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
         const after = await client.stem.enqueueMany(
           Array.from({ length: 25 }, () => call("e2e.noop")),
         );
-        const dead = await eventually(
-          async () => (await client.broker.getDeadLetter(poison)) ?? undefined,
-          25_000,
-          "the poison task dead-lettered",
-        );
+        const dead = await deadLetterOf(client.broker, poison, 25_000);
         expect(dead.reason).toBe("crashed");
         expect(dead.meta.deliveries).toBe(4);
         expect(executions(log).get(poison)).toBe(3);

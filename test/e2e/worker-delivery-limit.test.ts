@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { defineTask, StemClient } from "../../src/index.ts";
-import { eventually } from "../../src/testing/harness.ts";
+import { deadLetterOf } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
 
 const KINDS: StoreKind[] = ["memory", "sqlite", "redis", "postgres"];
@@ -44,11 +44,7 @@ for (const kind of KINDS) {
         expect(result.state).toBe("failed");
         expect(result.error?.type).toBe("crashed");
         expect(result.error?.message).toContain("delivered 4 times, over the limit of 3");
-        // The final status is stored before the job moves to the dead letters (so it is
-        // never gone without one): a waiter can see the first just before the second.
-        const dead = await eventually(
-          async () => (await client.broker.getDeadLetter(victim)) ?? undefined,
-        );
+        const dead = await deadLetterOf(client.broker, victim);
         expect(dead.reason).toBe("crashed");
         expect(dead.meta.deliveries).toBe(4);
         for (const id of others) {
@@ -90,10 +86,9 @@ for (const kind of KINDS) {
         expect(result.state).toBe("failed");
         expect(result.error?.type).toBe("max-deliveries");
         expect(result.error?.message).toContain("last error: Boom: disk full");
-        await eventually(async () => (await client.broker.getDeadLetter(id)) !== null, 5000);
-        const dead = await client.broker.getDeadLetter(id);
-        expect(dead?.reason).toBe("max-deliveries");
-        expect(dead?.meta).toMatchObject({ deliveries: 3, lastError: "disk full" });
+        const dead = await deadLetterOf(client.broker, id, 5000);
+        expect(dead.reason).toBe("max-deliveries");
+        expect(dead.meta).toMatchObject({ deliveries: 3, lastError: "disk full" });
       } finally {
         await client.close();
         await store.cleanup();

@@ -12,7 +12,7 @@ import { type Clock, systemClock } from "../../src/core/clock.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import { defineTask, StemClient } from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
-import { eventually } from "../../src/testing/harness.ts";
+import { deadLetterOf } from "../../src/testing/harness.ts";
 import { openTestStore, type StoreKind } from "./fixtures/test-stores.ts";
 
 const KINDS: StoreKind[] = ["memory", "sqlite", "redis", "postgres"];
@@ -148,10 +148,7 @@ for (const kind of KINDS) {
         expect(result.state).toBe("failed");
         expect(result.error?.type).toBe("max-deliveries");
         expect(runs).toBe(2);
-        // The final status is stored before the dead letter: a waiter can see it just before.
-        const dead = await eventually(
-          async () => (await client.broker.getDeadLetter(id)) ?? undefined,
-        );
+        const dead = await deadLetterOf(client.broker, id);
         expect(dead.meta.deliveries).toBe(3);
       } finally {
         await client.close();

@@ -10,7 +10,7 @@ import {
   type Worker,
   type WorkerOptions,
 } from "../../src/index.ts";
-import { eventually, sleep } from "../../src/testing/harness.ts";
+import { deadLetterOf, eventually, sleep } from "../../src/testing/harness.ts";
 import { captureLogs } from "../fixtures/capture-logs.ts";
 
 const logs = captureLogs();
@@ -131,9 +131,7 @@ describe("worker", () => {
     const ghost = await stem.enqueue("ghost.task");
     const good = await client.enqueue("ok");
     expect((await client.waitForTask(good, { timeout: 3000 })).value).toBe("fine");
-    const dead = await eventually(() =>
-      client.broker.getDeadLetter(ghost).then((d) => d ?? undefined),
-    );
+    const dead = await deadLetterOf(client.broker, ghost);
     expect(dead.reason).toBe("unknown-task");
     expect((await client.getTaskStatus(ghost))?.state).toBe("dead");
   });

@@ -7,7 +7,8 @@ import type { StemClient } from "../../../src/app/client.ts";
 import { durationBucket, histogramPercentile } from "../../../src/core/minute-counts.ts";
 import { TaskRegistry } from "../../../src/core/registry.ts";
 import { createDashboard } from "../../../src/dashboard/index.ts";
-import { type DashboardFixture, XSS, openDashboard, until } from "../../fixtures/dashboard.ts";
+import { deadLetterOf } from "../../../src/testing/harness.ts";
+import { type DashboardFixture, openDashboard, until, XSS } from "../../fixtures/dashboard.ts";
 import { dashboardHistoryTests } from "../../fixtures/dashboard-history.ts";
 
 let dir: string;
@@ -128,18 +129,12 @@ describe("dead letters", () => {
     const one = await fx.call("POST", "/api/dead-letters/replay", { body: { ids: [a] } });
     expect(one.body.replayed).toEqual([a]);
     // It fails again and comes back as a dead letter.
-    await until(
-      () => fx.client.broker.getDeadLetter(a),
-      (e) => e !== null,
-    );
+    await deadLetterOf(fx.client.broker, a);
     const all = await fx.call("POST", "/api/dead-letters/replay", {
       body: { all: true, queue: "default" },
     });
     expect(all.body.replayed).toEqual(expect.arrayContaining([a, b]));
-    await until(
-      () => fx.client.broker.getDeadLetter(b),
-      (e) => e !== null,
-    );
+    await deadLetterOf(fx.client.broker, b);
     const purged = await fx.call("POST", "/api/dead-letters/purge", { body: { queue: "default" } });
     expect(purged.body.removed).toBeGreaterThan(0);
   });
