@@ -17,8 +17,10 @@ import type { DatabaseTarget } from "./database.ts";
  */
 export const WATCHED_POLL_MS = 5_000;
 
-/** Delay of the second wake after a WAL write (see below). */
-const FOLLOW_UP_MS = 1;
+/** Delays of the extra wakes after a WAL write (see below). */
+const SOON_MS = 1;
+/** The last extra wake: a writer descheduled before publishing its commit is still seen. */
+export const LATE_MS = 40;
 
 export function watchWrites(
   target: DatabaseTarget,
@@ -28,15 +30,19 @@ export function watchWrites(
   if (target.kind !== "file") return null;
   const wal = `${basename(target.path)}-wal`;
   // The WAL append is seen before the commit becomes visible to readers (the index in
-  // <file>-shm is updated through shared memory, which raises no file event), so a second
-  // wake follows shortly after for a reader that looked too early.
-  let followUp: ReturnType<typeof setTimeout> | undefined;
+  // <file>-shm is updated through shared memory, which raises no file event), so wakes
+  // follow, soon and again a little later, for a reader that looked too early (a writer
+  // can be descheduled in between); each write moves the later one back.
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  let late: ReturnType<typeof setTimeout> | undefined;
   const wake = () => {
     onWrite();
-    followUp ??= setTimeout(() => {
-      followUp = undefined;
+    soon ??= setTimeout(() => {
+      soon = undefined;
       onWrite();
-    }, FOLLOW_UP_MS);
+    }, SOON_MS);
+    clearTimeout(late);
+    late = setTimeout(onWrite, LATE_MS);
   };
   try {
     const watcher = watch(dirname(target.path), { persistent: false }, (_event, file) => {
