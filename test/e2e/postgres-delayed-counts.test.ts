@@ -131,24 +131,16 @@ test("a schema migrated from version 14 counts the delayed jobs it already held"
   const schema = randomSchema("stem_delays_mig");
   const quoted = `"${schema}"`;
   try {
-    await pg.admin.begin(async (tx) => {
-      await tx.unsafe(`CREATE SCHEMA ${quoted}`);
-      await tx.unsafe(
-        `CREATE TABLE ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
-      for (const m of MIGRATIONS.filter((m) => m.version <= 14)) {
-        await tx.unsafe(m.sql.replaceAll("{schema}", quoted));
-        await tx.unsafe(`INSERT INTO ${quoted}.migrations (version, name) VALUES ($1, $2)`, [
-          m.version,
-          m.name,
-        ]);
-      }
-      await tx.unsafe(
-        `INSERT INTO ${quoted}.jobs (id, queue, not_before, envelope)
-         SELECT 'j' || i, 'a', CASE WHEN i % 2 = 0 THEN now() + interval '1 hour' END, '{}'
-         FROM generate_series(1, 9) AS i`,
-      );
-    });
+    await migrate(
+      pg.admin,
+      schema,
+      MIGRATIONS.filter((m) => m.version <= 14),
+    );
+    await pg.admin.unsafe(
+      `INSERT INTO ${quoted}.jobs (id, queue, not_before, envelope)
+       SELECT 'j' || i, 'a', CASE WHEN i % 2 = 0 THEN now() + interval '1 hour' END, '{}'
+       FROM generate_series(1, 9) AS i`,
+    );
     expect(await migrate(pg.admin, schema)).toEqual(
       MIGRATIONS.filter((m) => m.version > 14).map((m) => m.version),
     );

@@ -3,11 +3,7 @@
  * after them). `{schema}` in the SQL is replaced by the quoted schema name.
  */
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from "./migrations.ts";
 
 export const MIGRATIONS_FROM_15: Migration[] = [
   {

@@ -6,7 +6,14 @@
  */
 import type postgres from "postgres";
 import { StemError } from "../../core/errors.ts";
-import { MIGRATIONS_FROM_15, type Migration } from "./migrations-from-15.ts";
+import { MIGRATIONS_FROM_15 } from "./migrations-from-15.ts";
+
+/** One schema change; `{schema}` in the SQL is replaced by the quoted schema name. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -527,12 +534,16 @@ function refuseNewer(schema: string, version: number): void {
  * Brings `schema` up to date: creates it when missing, then applies the migrations not
  * yet recorded in `<schema>.migrations`, all in one transaction under an advisory lock,
  * so several processes starting together neither race nor half-apply. Returns the
- * versions this call applied.
+ * versions this call applied. `migrations` (tests) stops at an older version.
  */
-export async function migrate(sql: postgres.Sql, schema: string): Promise<number[]> {
+export async function migrate(
+  sql: postgres.Sql,
+  schema: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   const current = await appliedVersion(sql, schema);
   refuseNewer(schema, current);
-  if (current === LATEST_VERSION) return [];
+  if (current >= migrations[migrations.length - 1].version) return [];
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`stem.migrate:${schema}`}))`;
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
@@ -545,7 +556,7 @@ export async function migrate(sql: postgres.Sql, schema: string): Promise<number
     const applied = await appliedVersion(tx, schema);
     refuseNewer(schema, applied);
     const done: number[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of migrations) {
       if (m.version <= applied) continue;
       await tx.unsafe(m.sql.replaceAll("{schema}", quoted(schema)));
       await tx`INSERT INTO ${tx(`${schema}.migrations`)} (version, name) VALUES (${m.version}, ${m.name})`;
