@@ -5,7 +5,7 @@
 
 import { CanvasMeta } from "../canvas/nodes.ts";
 import { isTerminal } from "../core/states.ts";
-import { queueSlotsKey, taskSlotsKey } from "../worker/concurrency-gate.ts";
+import { holderParts, queueSlotsKey, taskSlotsKey } from "../worker/concurrency-gate.ts";
 import { heartbeatIntervalOf, isLost } from "../worker/liveness.ts";
 import { iso, lastEntry, span, type WhyFacts, when } from "./why-facts.ts";
 import { noWorker, queuedBehind } from "./why-queue.ts";
@@ -210,13 +210,7 @@ function concurrencyFull(facts: WhyFacts): WhyExplanation | null {
   const [kind, subject] = full.key.startsWith(queuePrefix)
     ? ["queue", full.key.slice(queuePrefix.length)]
     : ["task", full.key.slice(taskSlotsKey("").length)];
-  // A holder is `<worker id>/<task id>`.
-  const held = full.holders.map((h) => {
-    const cut = h.lastIndexOf("/");
-    return cut < 0
-      ? { worker: h, task: null }
-      : { worker: h.slice(0, cut), task: h.slice(cut + 1) };
-  });
+  const held = full.holders.map(holderParts);
   return {
     cause: "concurrency-limit",
     summary: `The global concurrency limit of ${kind} ${subject} is reached: ${full.used} of ${full.limit} slot(s) taken (${held.map((h) => (h.task ? `task ${h.task} on ${h.worker}` : h.worker)).join(", ")}); it runs when one frees.`,

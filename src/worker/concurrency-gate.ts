@@ -23,6 +23,23 @@ export const taskSlotsKey = (name: string) => `${TASK_KEY}${name}`;
 /** The slots key of a queue's limit. */
 export const queueSlotsKey = (queue: string) => `${QUEUE_KEY}${queue}`;
 
+/**
+ * The holder of a delivery's slots: `<worker id>/<task id>#<delivery number>`. The delivery
+ * number sets apart a redelivery of a task this worker still runs (its lease ran out while
+ * it ran), which must take a slot of its own rather than share the first run's.
+ */
+export const slotHolder = (workerId: string, taskId: string, delivery: number) =>
+  `${workerId}/${taskId}#${delivery}`;
+
+/** The worker and task of a holder `slotHolder` made; other holders are a worker alone. */
+export function holderParts(holder: string): { worker: string; task: string | null } {
+  const cut = holder.lastIndexOf("/");
+  if (cut < 0) return { worker: holder, task: null };
+  const task = holder.slice(cut + 1);
+  const mark = task.lastIndexOf("#");
+  return { worker: holder.slice(0, cut), task: mark < 0 ? task : task.slice(0, mark) };
+}
+
 /** The shortest delay a task denied a slot is sent back with. */
 const MIN_TURN_MS = 50;
 /** The longest: beyond it a large backlog comes back once a minute, not all at once. */
@@ -142,7 +159,7 @@ export class ConcurrencyGate {
     const claims = this.claims(held);
     if (claims.length === 0) return 0;
     const { slots, workerId } = this.deps;
-    const holder = `${workerId}/${held.delivery.envelope.id}`;
+    const holder = slotHolder(workerId, held.delivery.envelope.id, held.delivery.deliveries);
     const leaseMs = this.deps.leaseOf(held);
     const taken: string[] = [];
     try {

@@ -120,7 +120,10 @@ for (const kind of ["sqlite", "redis", "postgres"] as StoreKind[]) {
         expect(all.some((r) => r.worker === "gc-victim" && r.end === undefined)).toBe(true);
         // A run cut off by the kill ended then, not later.
         const peak = peakOverlap(all, () => killedAt);
-        expect(peak).toBeLessThanOrEqual(LIMIT);
+        if (peak > LIMIT)
+          throw new Error(
+            `${peak} runs at once (limit ${LIMIT}); killed at ${killedAt}; runs:\n${JSON.stringify(all)}\nworkers' stderr:\n${workers.map((w) => w.stderr()).join("\n")}`,
+          );
         expect(peak).toBeGreaterThan(1);
         expect(new Set(all.filter((r) => r.end !== undefined).map((r) => r.id)).size).toBe(TASKS);
         // The killed worker's slots came back (nothing released them but their lease).

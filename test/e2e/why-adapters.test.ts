@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { defineTask, explainTask, task } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
-import { taskSlotsKey } from "../../src/worker/concurrency-gate.ts";
+import { slotHolder, taskSlotsKey } from "../../src/worker/concurrency-gate.ts";
 import { persistPause } from "../../src/worker/revocations.ts";
 import { revokeEntries } from "../../src/worker/revoke-entries.ts";
 import { ADAPTERS } from "./fixtures/adapter-stores.ts";
@@ -196,7 +196,8 @@ for (const adapter of ADAPTERS.filter((a) => a.name !== "memory")) {
       const c = await open();
       // Two workers (not real processes here) hold both slots of the task name's limit.
       const key = taskSlotsKey("why.ok");
-      expect(await c.concurrencySlots.acquire(key, "w-1.1/t-running-a", 2, 60_000)).toBe(true);
+      const holder = slotHolder("w-1.1", "t-running-a", 1);
+      expect(await c.concurrencySlots.acquire(key, holder, 2, 60_000)).toBe(true);
       expect(await c.concurrencySlots.acquire(key, "w-2.1/t-running-b", 2, 60_000)).toBe(true);
       const id = await c.stem.enqueue("why.ok", { n: 1 });
       const why = await explainTask(c, id);

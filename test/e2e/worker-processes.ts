@@ -16,7 +16,11 @@ export function startWorker(url: string, log: string, concurrency = 10, queues =
   return startWorkerScript(FIXTURE, [url, log, String(concurrency), queues]);
 }
 
-/** Runs a worker fixture script; `ready` resolves once it writes "worker-ready" to stderr. */
+/**
+ * Runs a worker fixture script; `ready` resolves once it writes "worker-ready" to stderr.
+ * Its stderr is read to the end (a full pipe would stall the worker); `stderr()` returns
+ * what it wrote so far, for failure messages.
+ */
 export function startWorkerScript(script: string, args: string[]) {
   const proc = Bun.spawn([process.execPath, script, ...args], {
     stdout: "ignore",
@@ -24,15 +28,21 @@ export function startWorkerScript(script: string, args: string[]) {
     env: { ...process.env, STEM_LOG_LEVEL: "warn" },
   });
   let output = "";
-  const ready = (async () => {
+  const { promise: sawReady, resolve: markReady } = Promise.withResolvers<void>();
+  const drained = (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) {
       output += decoder.decode(chunk);
-      if (output.includes("worker-ready")) return;
+      if (output.includes("worker-ready")) markReady();
     }
-    throw new Error(`worker exited before it was ready: ${output}`);
   })();
-  return { proc, ready };
+  const ready = Promise.race([
+    sawReady,
+    drained.then(() => {
+      throw new Error(`worker exited before it was ready: ${output}`);
+    }),
+  ]);
+  return { proc, ready, stderr: () => output };
 }
 
 /**

@@ -1,15 +1,24 @@
 /**
  * The worker's concurrency gate, in memory: bad limits are refused, a slot is renewed while
- * a task outlives its lease, and a slots store that fails sends the task back (no attempt
- * counted) instead of running it unlimited or crashing the worker.
+ * a task outlives its lease, a redelivery of a task still running takes a slot of its
+ * own, and a slots store that fails sends the task back (no attempt counted) instead of
+ * running it unlimited or crashing the worker.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { MemoryBroker } from "../../src/adapters/memory/broker.ts";
 import { MemoryConcurrencySlots } from "../../src/adapters/memory/concurrency-slots.ts";
-import { defineTask, FakeClock, StemApp, StemClient, systemClock } from "../../src/index.ts";
+import {
+  defineTask,
+  FakeClock,
+  StemApp,
+  StemClient,
+  systemClock,
+  Worker,
+} from "../../src/index.ts";
 import { injectFaults } from "../../src/testing/faults.ts";
+import { eventually } from "../../src/testing/harness.ts";
 import { ConcurrencyGate } from "../../src/worker/concurrency-gate.ts";
 import type { HeldTask } from "../../src/worker/task-runner.ts";
-import { MemoryBroker } from "../../src/adapters/memory/broker.ts";
 
 let client: StemClient | undefined;
 afterEach(async () => {
@@ -66,6 +75,40 @@ describe("the concurrency gate in a worker", () => {
     expect(spans[2]).toStartWith("start");
   }, 20_000);
 
+  test("a task redelivered to its own worker while it still runs waits for the first run", async () => {
+    let running = 0;
+    let peak = 0;
+    let runs = 0;
+    const task = defineTask({
+      name: "gate.relapsed",
+      options: { globalConcurrency: 1, visibilityTimeout: 150, maxDeliveries: 10 },
+      run: async () => {
+        runs++;
+        peak = Math.max(peak, ++running);
+        await Bun.sleep(500);
+        running--;
+      },
+    });
+    const app = await StemClient.inMemory({ tasks: [task] });
+    client = app;
+    // The first extensions fail: the first run's lease runs out and the broker hands the
+    // task to this worker again while it runs.
+    const broker = injectFaults(app.broker, { method: "extendLease", times: 4 });
+    const worker = new Worker({
+      broker: broker.store,
+      backend: app.backend,
+      tasks: [task],
+      concurrencySlots: app.concurrencySlots,
+    });
+    await worker.start();
+    const id = await app.enqueue("gate.relapsed", {});
+    await eventually(() => runs >= 2, 10_000, "the redelivery runs");
+    expect((await app.waitForTask(id, { timeout: 10_000 })).state).toBe("succeeded");
+    await worker.shutdown();
+    expect(broker.injected()).toBe(4);
+    expect(peak).toBe(1);
+  }, 20_000);
+
   test("a failing slots store sends the task back without counting an attempt", async () => {
     const slots = injectFaults(new MemoryConcurrencySlots(), { method: "acquire", times: 2 });
     const ran: number[] = [];
@@ -98,22 +141,47 @@ describe("the concurrency gate", () => {
     });
     const held = (id: string) =>
       ({
-        delivery: { envelope: { id, name: "send" }, queue: "emails" },
+        delivery: { envelope: { id, name: "send" }, queue: "emails", deliveries: 1 },
         task: { options: { globalConcurrency: 2 } },
       }) as unknown as HeldTask;
     const first = held("t1");
     expect(await gate.enter(first)).toBe(0);
-    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1"]);
-    expect((await slots.usage("queue:emails"))?.holders).toEqual(["w/t1"]);
+    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1#1"]);
+    expect((await slots.usage("queue:emails"))?.holders).toEqual(["w/t1#1"]);
     // The task slot is free, the queue's is not: the second takes neither.
     const delay = await gate.enter(held("t2"));
     expect(delay).toBeGreaterThan(0);
     expect(delay).toBeLessThanOrEqual(60_000);
-    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1"]);
+    expect((await slots.usage("task:send"))?.holders).toEqual(["w/t1#1"]);
     await gate.leave(first);
     expect((await slots.usage("task:send"))?.used).toBe(0);
     expect((await slots.usage("queue:emails"))?.used).toBe(0);
     expect(await gate.enter(held("t2"))).toBe(0);
+    gate.stop();
+  });
+
+  test("a redelivery of a task still running here takes a slot of its own", async () => {
+    const slots = new MemoryConcurrencySlots();
+    const gate = new ConcurrencyGate({
+      workerId: "w",
+      slots,
+      broker: new MemoryBroker(),
+      queueLimits: {},
+      leaseOf: () => 5000,
+      clock: systemClock,
+    });
+    // The first delivery's lease ran out while it ran; the broker handed the task out again.
+    const delivery = (deliveries: number) =>
+      ({
+        delivery: { envelope: { id: "t1", name: "send" }, queue: "q", deliveries },
+        task: { options: { globalConcurrency: 1 } },
+      }) as unknown as HeldTask;
+    const first = delivery(1);
+    expect(await gate.enter(first)).toBe(0);
+    expect(await gate.enter(delivery(2))).toBeGreaterThan(0);
+    expect((await slots.usage("task:send"))?.used).toBe(1);
+    await gate.leave(first);
+    expect(await gate.enter(delivery(2))).toBe(0);
     gate.stop();
   });
 
