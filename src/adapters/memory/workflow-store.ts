@@ -1,30 +1,33 @@
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { StemError } from "../../core/errors.ts";
+import { logicalCursor, rewindCut } from "../../workflow/checkpoints.ts";
+import * as t from "../../workflow/run-transitions.ts";
+import { TransitionWorkflowStore } from "../../workflow/transition-store.ts";
 import type {
   CreateWorkflowRun,
-  WorkflowRun,
   WorkflowFence,
+  WorkflowRun,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
   WorkflowWatcher,
   WorkflowWatcherResolution,
 } from "../contracts.ts";
-import { type Clock, systemClock } from "../../core/clock.ts";
-import { StemError } from "../../core/errors.ts";
-import { logicalCursor, rewindCut } from "../../workflow/checkpoints.ts";
-import * as t from "../../workflow/run-transitions.ts";
 
 /**
  * Workflow runs in process memory. Every operation runs to completion without awaiting,
  * so each is atomic with respect to the others.
  */
-export class MemoryWorkflowStore implements WorkflowStore {
+export class MemoryWorkflowStore extends TransitionWorkflowStore implements WorkflowStore {
   private readonly runs = new Map<string, t.StoredRun>();
   private readonly steps = new Map<string, WorkflowStepEntry[]>();
   private readonly watchers = new Map<string, WorkflowWatcher>();
   /** Kept events per topic, oldest first. */
   private readonly events = new Map<string, t.KeptEvent[]>();
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Clock = systemClock) {
+    super();
+  }
 
   private stored(runId: string): t.StoredRun {
     const stored = this.runs.get(runId);
@@ -37,15 +40,16 @@ export class MemoryWorkflowStore implements WorkflowStore {
     if (stored.run.waitTopic === null) this.watchers.delete(stored.run.id);
   }
 
-  private change(
+  protected change<T>(
     runId: string,
-    apply: (stored: t.StoredRun, now: number) => unknown,
+    apply: (stored: t.StoredRun, now: number) => T,
     fence?: number,
-  ): void {
+  ): T {
     const stored = this.stored(runId);
     t.checkFence(stored.run, fence);
-    apply(stored, this.clock.now());
+    const result = apply(stored, this.clock.now());
     this.settle(stored);
+    return result;
   }
 
   async createRun(input: CreateWorkflowRun): Promise<string> {
@@ -225,61 +229,6 @@ export class MemoryWorkflowStore implements WorkflowStore {
       this.watchers.delete(stored.run.id);
     }
     return due.map((s) => s.run.id);
-  }
-
-  async markRunning(
-    runId: string,
-    options: { stepName?: string } & WorkflowFence = {},
-  ): Promise<void> {
-    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName), options.fence);
-  }
-
-  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
-    this.change(runId, (s, now) => t.markCompleted(s, result, now), options.fence);
-  }
-
-  async markFailed(
-    runId: string,
-    error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } & WorkflowFence = {},
-  ): Promise<void> {
-    this.change(
-      runId,
-      (s, now) => t.markFailed(s, error, options.terminal ?? false, now),
-      options.fence,
-    );
-  }
-
-  async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
-    this.change(runId, (s, now) => t.markResumed(s, data, now));
-  }
-
-  async cancel(
-    runId: string,
-    reason?: string,
-    details?: Record<string, unknown>,
-  ): Promise<boolean> {
-    const stored = this.stored(runId);
-    const done = t.cancel(stored, reason, details, this.clock.now());
-    this.settle(stored);
-    return done;
-  }
-
-  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
-    return t.claim(this.stored(runId), ownerId, leaseMs, this.clock.now());
-  }
-
-  async renewRunLease(
-    runId: string,
-    ownerId: string,
-    leaseMs: number,
-    options: WorkflowFence = {},
-  ): Promise<boolean> {
-    return t.renew(this.stored(runId), ownerId, leaseMs, this.clock.now(), options.fence);
-  }
-
-  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
-    t.release(this.stored(runId), ownerId, options.fence);
   }
 
   async pruneRuns(

@@ -1,16 +1,17 @@
+import { StemError } from "../../../core/errors.ts";
+import { logicalCursor, rewindCut } from "../../../workflow/checkpoints.ts";
+import * as t from "../../../workflow/run-transitions.ts";
+import { TransitionWorkflowStore } from "../../../workflow/transition-store.ts";
 import type {
   CreateWorkflowRun,
-  WorkflowRun,
   WorkflowFence,
+  WorkflowRun,
   WorkflowRunQuery,
   WorkflowStepEntry,
   WorkflowStore,
   WorkflowWatcher,
   WorkflowWatcherResolution,
 } from "../../contracts.ts";
-import { StemError } from "../../../core/errors.ts";
-import { logicalCursor, rewindCut } from "../../../workflow/checkpoints.ts";
-import * as t from "../../../workflow/run-transitions.ts";
 import type { SqliteDatabase } from "../database.ts";
 import { deleteExpiredEvents, keepEvent, takeEvent } from "./events.ts";
 import {
@@ -32,8 +33,10 @@ import { deleteWatcher, upsertWatcher, watchersOf } from "./watchers.ts";
  * change reads the run, applies the shared transition and writes it back inside one
  * BEGIN IMMEDIATE transaction, so changes from several processes never interleave.
  */
-export class SqliteWorkflowStore implements WorkflowStore {
-  constructor(private readonly db: SqliteDatabase) {}
+export class SqliteWorkflowStore extends TransitionWorkflowStore implements WorkflowStore {
+  constructor(private readonly db: SqliteDatabase) {
+    super();
+  }
 
   private mustRead(runId: string): t.StoredRun {
     const stored = readRun(this.db, runId);
@@ -47,7 +50,7 @@ export class SqliteWorkflowStore implements WorkflowStore {
     if (stored.run.waitTopic === null) deleteWatcher(this.db, stored.run.id);
   }
 
-  private change<T>(
+  protected change<T>(
     runId: string,
     apply: (stored: t.StoredRun, now: number) => T,
     fence?: number,
@@ -56,8 +59,8 @@ export class SqliteWorkflowStore implements WorkflowStore {
       const stored = this.mustRead(runId);
       t.checkFence(stored.run, fence);
       const result = apply(stored, this.db.now());
-      // A transition that returns false changed nothing.
-      if (result !== false) this.save(stored);
+      // A transition that returns false or null changed nothing.
+      if (result !== false && result !== null) this.save(stored);
       return result;
     });
   }
@@ -203,63 +206,6 @@ export class SqliteWorkflowStore implements WorkflowStore {
       }
       return ids;
     });
-  }
-
-  async markRunning(
-    runId: string,
-    options: { stepName?: string } & WorkflowFence = {},
-  ): Promise<void> {
-    this.change(runId, (s, now) => t.markRunning(s, now, options.stepName), options.fence);
-  }
-
-  async markCompleted(runId: string, result: unknown, options: WorkflowFence = {}): Promise<void> {
-    this.change(runId, (s, now) => t.markCompleted(s, result, now), options.fence);
-  }
-
-  async markFailed(
-    runId: string,
-    error: { message: string; type?: string; stack?: string },
-    options: { terminal?: boolean } & WorkflowFence = {},
-  ): Promise<void> {
-    this.change(
-      runId,
-      (s, now) => t.markFailed(s, error, options.terminal ?? false, now),
-      options.fence,
-    );
-  }
-
-  async markResumed(runId: string, data?: Record<string, unknown>): Promise<void> {
-    this.change(runId, (s, now) => t.markResumed(s, data, now));
-  }
-
-  async cancel(
-    runId: string,
-    reason?: string,
-    details?: Record<string, unknown>,
-  ): Promise<boolean> {
-    return this.change(runId, (s, now) => t.cancel(s, reason, details, now));
-  }
-
-  async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
-    return this.db.write(() => {
-      const stored = this.mustRead(runId);
-      const token = t.claim(stored, ownerId, leaseMs, this.db.now());
-      if (token !== null) this.save(stored);
-      return token;
-    });
-  }
-
-  async renewRunLease(
-    runId: string,
-    ownerId: string,
-    leaseMs: number,
-    options: WorkflowFence = {},
-  ): Promise<boolean> {
-    return this.change(runId, (s, now) => t.renew(s, ownerId, leaseMs, now, options.fence));
-  }
-
-  async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
-    this.change(runId, (s) => t.release(s, ownerId, options.fence));
   }
 
   async pruneRuns(
