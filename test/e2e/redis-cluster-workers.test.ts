@@ -17,6 +17,7 @@ import { RedisKeys } from "../../src/adapters/redis/keys.ts";
 import { buildEnvelope } from "../../src/core/envelope.ts";
 import { StemClient } from "../../src/index.ts";
 import { eventually } from "../../src/testing/harness.ts";
+import { queueSlot, queuesOnEveryMaster } from "./fixtures/cluster-queues.ts";
 import { type RedisClusterFixture, startRedisCluster } from "./fixtures/redis-cluster.ts";
 import { randomPrefix } from "./fixtures/redis-server.ts";
 import { enqueueChaos, executions, startWorker } from "./worker-processes.ts";
@@ -34,33 +35,10 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-/** The hash slot of a queue's keys (CLUSTER KEYSLOT of one of them). */
-async function queueSlot(keys: RedisKeys, queue: string): Promise<number> {
-  const client = cluster.client();
-  try {
-    return (await client.call("CLUSTER", "KEYSLOT", keys.queue(queue).streams[0])) as number;
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Queue names whose keys land on every node (by CLUSTER KEYSLOT of their stream key). */
-async function queuesOnEveryNode(keys: RedisKeys): Promise<Map<string, number>> {
-  const picked = new Map<string, number>();
-  for (let i = 0; picked.size < QUEUES; i++) {
-    const name = `cq${i}`;
-    const port = await cluster.ownerOf(await queueSlot(keys, name));
-    const ports = new Set(picked.values());
-    // First one queue per node, then any.
-    if (!ports.has(port) || ports.size === cluster.ports.length) picked.set(name, port);
-  }
-  return picked;
-}
-
 test("three workers drain 10,000 tasks over queues on every node while one is SIGKILLed", async () => {
   const prefix = randomPrefix("cluster-workers");
   const url = `${cluster.url}?prefix=${prefix}`;
-  const queues = await queuesOnEveryNode(new RedisKeys(prefix, true));
+  const queues = await queuesOnEveryMaster(cluster, new RedisKeys(prefix, true), QUEUES);
   expect(new Set(queues.values())).toEqual(new Set(cluster.ports));
   const names = [...queues.keys()];
   const dir = mkdtempSync(join(tmpdir(), "stem-cluster-"));
@@ -120,7 +98,7 @@ test("workers keep draining a queue while its slot moves to another node", async
   const prefix = randomPrefix("cluster-move");
   const url = `${cluster.url}?prefix=${prefix}`;
   const queue = "moving";
-  const slot = await queueSlot(new RedisKeys(prefix, true), queue);
+  const slot = await queueSlot(cluster, new RedisKeys(prefix, true), queue);
   const from = await cluster.ownerOf(slot);
   const to = cluster.ports.find((port) => port !== from)!;
   const dir = mkdtempSync(join(tmpdir(), "stem-cluster-move-"));
