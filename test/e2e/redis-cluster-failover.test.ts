@@ -4,8 +4,9 @@
  * per master; a worker process drains queues on every master, and the master of one of
  * them is SIGKILLed mid-drain, after its replica has every write it acknowledged. The
  * worker rides through the promotion without exiting; every task of the batch completes
- * (at least once: a task in flight on the killed node may run twice, never zero times);
- * a batch enqueued after the failover through the same client completes too, and task
+ * (at least once: a task in flight on the killed node may run twice, never zero times),
+ * and so do tasks enqueued while no master held their slot (the calls wait the failover
+ * out); a batch enqueued after the failover through the same client completes too, and task
  * events, status reads and control commands keep working.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -23,6 +24,8 @@ import { enqueueChaos, executions, startWorker } from "./worker-processes.ts";
 
 const FIRST = 2000;
 const SECOND = 300;
+/** Tasks enqueued right after the kill, before a replica took over. */
+const DURING = 20;
 
 let cluster: RedisClusterFixture;
 
@@ -80,8 +83,21 @@ test("a worker rides through the SIGKILL of a queue's master: every task complet
     const [before] = await client.broker.stats([victim]);
     expect(before.pending).toBeGreaterThan(0); // mid-drain: the queue still has work
     const started = Date.now();
-    const { killed, promoted } = await cluster.killMaster(await queueSlot(cluster, keys, victim));
+    // A producer enqueuing while the cluster has no master for the slot: its call waits
+    // out the failover instead of failing (each command is sent again for up to 20 s).
+    let during: Promise<string[]> | undefined;
+    const { killed, promoted } = await cluster.killMaster(
+      await queueSlot(cluster, keys, victim),
+      () => {
+        during = Promise.all(
+          Array.from({ length: DURING }, () =>
+            client.enqueue("e2e.chaos", { ms: 5 }, { queue: victim }),
+          ),
+        );
+      },
+    );
     const failoverMs = Date.now() - started;
+    const enqueuedDuring = await during!;
     expect(killed).toBe(queues.get(victim)!);
     expect(promoted).not.toBe(killed);
 
@@ -91,9 +107,13 @@ test("a worker rides through the SIGKILL of a queue's master: every task complet
       const stats = await client.broker.stats(names);
       return stats.every((s) => s.pending === 0 && s.inflight === 0 && s.delayed === 0);
     };
-    await eventually(() => drained(first), 60_000, "the first batch completed");
-    const firstStatuses = await client.backend.getMany(first);
-    expect(firstStatuses.filter((s) => s?.state === "succeeded").length).toBe(FIRST);
+    await eventually(
+      () => drained([...first, ...enqueuedDuring]),
+      60_000,
+      "the first batch completed",
+    );
+    const firstStatuses = await client.backend.getMany([...first, ...enqueuedDuring]);
+    expect(firstStatuses.filter((s) => s?.state === "succeeded").length).toBe(FIRST + DURING);
 
     // After the failover, through the same client.
     const second = await enqueueChaos(client, SECOND, 5, names);
@@ -117,8 +137,10 @@ test("a worker rides through the SIGKILL of a queue's master: every task complet
     expect(replies.map((r) => r.workerId)).toEqual([heartbeat.workerId]);
 
     const counts = executions(log);
-    expect(counts.size).toBe(FIRST + SECOND);
-    expect([...first, ...second].every((id) => (counts.get(id) ?? 0) >= 1)).toBe(true);
+    expect(counts.size).toBe(FIRST + DURING + SECOND);
+    expect([...first, ...enqueuedDuring, ...second].every((id) => (counts.get(id) ?? 0) >= 1)).toBe(
+      true,
+    );
     expect((await client.broker.stats(names)).map((s) => s.dead)).toEqual(names.map(() => 0));
     // The worker never exited: it rode through the failover.
     expect(worker.proc.exitCode).toBeNull();
