@@ -10,11 +10,12 @@ import { type Clock, systemClock } from "../../core/clock.ts";
 import { StemError } from "../../core/errors.ts";
 import type { ConnectOptions, StoreConnection, TaskEventBus } from "../contracts.ts";
 import { BROKER_SCRIPTS, RedisBroker } from "./broker.ts";
-import type { RedisClient } from "./client.ts";
+import { isCluster, type RedisClient } from "./client.ts";
 import { RedisConcurrencySlots, SLOT_SCRIPTS } from "./concurrency-slots.ts";
 import { ConnectionHealth } from "./connection-health.ts";
 import { type RedisSettings, redisSettings } from "./connection-options.ts";
 import { RedisControlBus } from "./control-bus.ts";
+import { keySlot } from "./key-slot.ts";
 import { RedisKeys } from "./keys.ts";
 import { LOCK_SCRIPTS, RedisLockStore } from "./lock-store.ts";
 import { RATE_SCRIPTS, RedisRateLimiter } from "./rate-limiter.ts";
@@ -112,7 +113,39 @@ export class RedisConnection implements StoreConnection {
   /** Opens another connection (blocking reads, subscriber), closed with this one. */
   private open(role: string, overrides: Partial<RedisSettings["ioredis"]> = {}): RedisClient {
     if (this.closed) throw new StemError("closed", `the Redis connection ${this.url} is closed`);
-    const conn = this.newClient(role, { ...overrides, lazyConnect: false });
+    return this.track(this.newClient(role, { ...overrides, lazyConnect: false }), role);
+  }
+
+  /**
+   * A connection for blocking reads. On a cluster, one to `node` alone ("host:port", see
+   * `nodeHolding`): a Cluster client would connect to every node for each wait.
+   */
+  private openBlocking(node: string): RedisClient {
+    // A blocked connection must not replay its read after a reconnect: the wait just ends.
+    const overrides = { autoResendUnfulfilledCommands: false };
+    if (node === "") return this.open("blocking", overrides);
+    if (this.closed) throw new StemError("closed", `the Redis connection ${this.url} is closed`);
+    const cut = node.lastIndexOf(":");
+    const options = {
+      ...this.settings.ioredis,
+      ...overrides,
+      host: node.slice(0, cut),
+      port: Number(node.slice(cut + 1)),
+      connectionName: this.connectionName("blocking"),
+    };
+    return this.track(new Redis(options), "blocking");
+  }
+
+  /**
+   * Where blocking reads of `key` go: on a cluster the master that holds its slot, as far
+   * as the command client knows ("" before it knows, and on a single server).
+   */
+  private nodeHolding(key: string): string {
+    return isCluster(this.client) ? (this.client.slots[keySlot(key)]?.[0] ?? "") : "";
+  }
+
+  /** Watches and tracks an opened connection, so it is closed with this one. */
+  private track(conn: RedisClient, role: string): RedisClient {
     this.health.watch(conn, role);
     this.extra.add(conn);
     conn.once("end", () => this.extra.delete(conn));
@@ -179,8 +212,10 @@ export class RedisConnection implements StoreConnection {
     this.stores.broker ??= new RedisBroker(
       this.client,
       this.keys,
-      // A blocked connection must not replay its read after a reconnect: the wait just ends.
-      new StreamWaiter(() => this.open("blocking", { autoResendUnfulfilledCommands: false })),
+      new StreamWaiter(
+        (node) => this.openBlocking(node),
+        (streams) => this.nodeHolding(streams[0]),
+      ),
     );
     return this.stores.broker;
   }

@@ -8,7 +8,8 @@
  * a multi-stream XREADGROUP BLOCK cannot promise.
  *
  * Each concurrent wait needs its own connection (a blocked connection serves nothing
- * else), so connections are pooled and made on demand.
+ * else), so connections are pooled and made on demand: one pool per node on a cluster,
+ * where a wait goes to the node that holds its streams.
  */
 import type { RedisClient } from "./client.ts";
 
@@ -16,12 +17,20 @@ import type { RedisClient } from "./client.ts";
 const STUCK_GRACE_MS = 2000;
 
 export class StreamWaiter {
-  private readonly idle: RedisClient[] = [];
+  /** Idle connections per node. */
+  private readonly idle = new Map<string, RedisClient[]>();
   private readonly all = new Set<RedisClient>();
   private closed = false;
 
-  /** `connect` opens a new connection for blocking reads. */
-  constructor(private readonly connect: () => RedisClient) {}
+  /**
+   * `connect(node)` opens a new connection for blocking reads on `node`, the name
+   * `nodeOf(streams)` gives the node where a wait on those streams must go (by default
+   * one node for all).
+   */
+  constructor(
+    private readonly connect: (node: string) => RedisClient,
+    private readonly nodeOf: (streams: string[]) => string = () => "",
+  ) {}
 
   /**
    * Resolves after a new entry arrives on one of `streams` (after the matching id in
@@ -30,7 +39,10 @@ export class StreamWaiter {
    */
   async wait(streams: string[], ids: string[], ms: number, signal?: AbortSignal): Promise<void> {
     if (this.closed || signal?.aborted) return;
-    const conn = this.idle.pop() ?? this.open();
+    const node = this.nodeOf(streams);
+    const idle = this.idle.get(node) ?? [];
+    this.idle.set(node, idle);
+    const conn = idle.pop() ?? this.open(node);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
     let healthy = true;
@@ -61,16 +73,17 @@ export class StreamWaiter {
       if (onClose) conn.off("close", onClose);
     }
     if (healthy && !this.closed) {
-      this.idle.push(conn);
+      idle.push(conn);
     } else {
-      // Aborted, stuck or failed: the connection may still be blocked; drop it.
+      // Aborted, stuck or failed (on a cluster also: the slot moved to another node): the
+      // connection may still be blocked; drop it.
       this.all.delete(conn);
       conn.disconnect();
     }
   }
 
-  private open(): RedisClient {
-    const conn = this.connect();
+  private open(node: string): RedisClient {
+    const conn = this.connect(node);
     this.all.add(conn);
     return conn;
   }
@@ -80,6 +93,6 @@ export class StreamWaiter {
     this.closed = true;
     for (const conn of this.all) conn.disconnect();
     this.all.clear();
-    this.idle.length = 0;
+    this.idle.clear();
   }
 }
