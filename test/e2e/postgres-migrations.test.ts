@@ -5,10 +5,10 @@ import { openPostgres } from "../../src/adapters/postgres/index.ts";
 import { LATEST_VERSION, MIGRATIONS, migrate } from "../../src/adapters/postgres/migrations.ts";
 import { StemError } from "../../src/core/errors.ts";
 import {
-  TEST_POSTGRES_URL,
   adminClient,
   dropSchema,
   randomSchema,
+  TEST_POSTGRES_URL,
 } from "./fixtures/postgres-test-db.ts";
 
 let admin: postgres.Sql;
@@ -78,6 +78,48 @@ describe("Postgres migrations", () => {
     // openPostgres may have applied them too; whatever the racers applied, none twice.
     expect(new Set(applied).size).toBe(applied.length);
     expect(await recordedVersions(schema)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  test("a migration that finds the schema created meanwhile tries again in a new transaction", async () => {
+    // Behind PgBouncer a migration that waited for another's lock can still miss the schema
+    // the other created, and fails creating it again (duplicate_schema or a unique
+    // violation on pg_namespace). The first transaction here fails so, as the other commits.
+    const schema = fresh();
+    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    let attempts = 0;
+    const racing = new Proxy(sql, {
+      get(target, key, receiver) {
+        if (key !== "begin") return Reflect.get(target, key, receiver);
+        return async (fn: (tx: postgres.TransactionSql) => Promise<unknown>) => {
+          if (++attempts === 1) {
+            await openPostgres(TEST_POSTGRES_URL, { schema, max: 1 }).then((c) => c.close());
+            throw Object.assign(new Error(`schema "${schema}" already exists`), { code: "42P06" });
+          }
+          return target.begin(fn);
+        };
+      },
+    });
+    try {
+      expect(await migrate(racing, schema)).toEqual([]);
+      expect(attempts).toBe(2);
+      expect(await recordedVersions(schema)).toEqual(MIGRATIONS.map((m) => m.version));
+      // Any other error is not retried.
+      attempts = 1;
+      const other = fresh();
+      const failing = new Proxy(sql, {
+        get: (target, key, receiver) =>
+          key === "begin"
+            ? async () => {
+                attempts++;
+                throw Object.assign(new Error("syntax error"), { code: "42601" });
+              }
+            : Reflect.get(target, key, receiver),
+      });
+      await expect(migrate(failing, other)).rejects.toThrow("syntax error");
+      expect(attempts).toBe(2);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 
   test("migrating an up-to-date schema changes nothing", async () => {

@@ -544,6 +544,34 @@ export async function migrate(
   const current = await appliedVersion(sql, schema);
   refuseNewer(schema, current);
   if (current >= migrations[migrations.length - 1].version) return [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateLocked(sql, schema, migrations);
+    } catch (error) {
+      if (
+        attempt >= MIGRATE_ATTEMPTS ||
+        !CREATED_MEANWHILE.has(String((error as { code?: unknown }).code))
+      )
+        throw error;
+    }
+  }
+}
+
+/**
+ * Errors of a migration that found an object created by another one it waited for: it
+ * can still see the schema as it was before the wait (seen behind PgBouncer, where a
+ * server connection serves many clients). A new transaction sees the other's work.
+ * unique_violation (on a catalog), duplicate_schema, duplicate_table, duplicate_object.
+ */
+const CREATED_MEANWHILE = new Set(["23505", "42P06", "42P07", "42710"]);
+const MIGRATE_ATTEMPTS = 3;
+
+/** One attempt: the migrations not yet applied, in one transaction under the schema's lock. */
+function migrateLocked(
+  sql: postgres.Sql,
+  schema: string,
+  migrations: readonly Migration[],
+): Promise<number[]> {
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext(${`stem.migrate:${schema}`}))`;
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`);
