@@ -203,6 +203,16 @@ export interface Broker {
    */
   publishWithStatusesUnlessLive?(backend: ResultBackend): PublishWithStatuses | null;
   /**
+   * Optional: `publishWithStatuses` for tasks that must run once under the ids the caller
+   * chose (`Stem.enqueueOnce`: a canvas continued again by a redelivery), in one atomic
+   * step: a task whose stored status shows it started or finished is neither stored nor
+   * published (reported as a duplicate); one still `queued` keeps its status and is
+   * published (refused while the broker holds it); a task with no status gets its status
+   * and is published. Null for other backends: the producer then reads and publishes in
+   * two steps, and a task finishing between them would be published again.
+   */
+  publishWithStatusesUnlessStarted?(backend: ResultBackend): PublishWithStatuses | null;
+  /**
    * Optional: for a result backend on the same store, a function that stores statuses and
    * acks deliveries as one step, each status stored before its ack; null for other
    * backends. The worker uses it to record a batch of outcomes.

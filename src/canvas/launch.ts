@@ -7,17 +7,17 @@
 import type { GroupDescriptor } from "../adapters/contracts.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { Headers } from "../core/envelope.ts";
-import { type TaskError, type TaskStatus, wasPublished } from "../core/states.ts";
+import type { TaskError, TaskStatus } from "../core/states.ts";
 import type { Stem } from "../core/stem.ts";
+import { chordTimeoutCall } from "./chord-timeout.ts";
 import {
-  type CanvasNode,
   CanvasMeta,
+  type CanvasNode,
   type Frame,
   type GroupMeta,
-  type TaskNode,
   refOf,
+  type TaskNode,
 } from "./nodes.ts";
-import { chordTimeoutCall } from "./chord-timeout.ts";
 import { canvasRecord } from "./records.ts";
 
 /** What a starting node receives from what ran before it. */
@@ -144,28 +144,24 @@ export class LaunchPlan {
   /**
    * Stores the plan. With `skipExisting` (a worker continuing a canvas, which may be a
    * redelivery doing it a second time), a canvas record that already exists is left alone
-   * (its group is not reset), and so is a task whose status proves it was published. A
-   * task whose status is still `queued` is published again: the first attempt may have
-   * stored the status and then failed to publish (see `wasPublished`); the broker refuses
-   * the id if it does hold it, so nothing runs twice.
+   * (its group is not reset), and the tasks are enqueued with `Stem.enqueueOnce`: one that
+   * has started (or finished) is left alone, however recently; one still `queued` is
+   * published again, as the first attempt may have stored its status and then failed to
+   * publish, and the broker refuses the id if it does hold it, so nothing runs twice.
    */
   async store(stem: Stem, { skipExisting }: { skipExisting: boolean }): Promise<void> {
     let { groups, records } = this;
-    let calls = [...this.calls, ...this.timeoutChecks.map((check) => routed(stem, check))];
-    if (skipExisting) {
-      const taskIds = calls.map((c) => c.options?.taskId as string);
-      const found = await stem.backend.getMany([...records.map((r) => r.id), ...taskIds]);
+    const calls = [...this.calls, ...this.timeoutChecks.map((check) => routed(stem, check))];
+    if (skipExisting && records.length > 0) {
+      const found = await stem.backend.getMany(records.map((r) => r.id));
       const existing = new Set(records.filter((_, i) => found[i] !== null).map((r) => r.id));
-      const published = new Set(
-        taskIds.filter((_, i) => wasPublished(found[records.length + i] ?? null)),
-      );
       groups = groups.filter((g) => !existing.has(g.id));
       records = records.filter((r) => !existing.has(r.id));
-      calls = calls.filter((c) => !published.has(c.options?.taskId as string));
     }
     await Promise.all(groups.map((g) => stem.backend.initGroup(g)));
     if (records.length > 0) await stem.backend.set(records);
-    if (calls.length > 0) await stem.enqueueMany(calls);
+    if (calls.length === 0) return;
+    await (skipExisting ? stem.enqueueOnce(calls) : stem.enqueueMany(calls));
   }
 }
 

@@ -32,7 +32,12 @@ export function isTerminal(state: TaskState): boolean {
  * has its final status written before it is acked.
  */
 export function wasPublished(status: TaskStatus | null): boolean {
-  return status !== null && status.state !== "queued" && status.state !== "pending";
+  return status !== null && hasStarted(status.state);
+}
+
+/** A task in `state` has been delivered to a worker at least once (it is past `queued`). */
+export function hasStarted(state: TaskState): boolean {
+  return state !== "queued" && state !== "pending";
 }
 
 /** A task failure as stored: the error's type, message and stack. */

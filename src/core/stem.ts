@@ -20,7 +20,13 @@ import { perCallLimitMeta } from "./per-call-limits.ts";
 import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
-import { isTerminal, type TaskError, type TaskState, type TaskStatus } from "./states.ts";
+import {
+  isTerminal,
+  type TaskError,
+  type TaskState,
+  type TaskStatus,
+  wasPublished,
+} from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
 import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
@@ -92,6 +98,9 @@ export class Stem implements Enqueuer {
   private readonly publishUnlessLive: ReturnType<
     NonNullable<Broker["publishWithStatusesUnlessLive"]>
   >;
+  private readonly publishUnlessStarted: ReturnType<
+    NonNullable<Broker["publishWithStatusesUnlessStarted"]>
+  >;
   private readonly ignoredResults = new IgnoredResults();
   private readonly maxEnvelopeBytes: number;
   /** Middleware in registration order; workers made with this producer run its `execute`. */
@@ -121,6 +130,8 @@ export class Stem implements Enqueuer {
     this.publishWithStatuses = options.broker.publishWithStatuses?.(options.backend) ?? null;
     this.publishUnlessLive =
       options.broker.publishWithStatusesUnlessLive?.(options.backend) ?? null;
+    this.publishUnlessStarted =
+      options.broker.publishWithStatusesUnlessStarted?.(options.backend) ?? null;
     if (options.events) {
       this.eventHub = new TaskEventHub(options.events);
       this.eventPublisher = new TaskEventPublisher(options.events);
@@ -160,13 +171,27 @@ export class Stem implements Enqueuer {
    * Enqueues many tasks with one broker round trip. Returns their ids in order; for a
    * unique task that is already pending, the id of the pending one.
    */
-  async enqueueMany(calls: TaskCall[]): Promise<string[]> {
+  enqueueMany(calls: TaskCall[]): Promise<string[]> {
+    return this.enqueueTraced(calls, false);
+  }
+
+  /**
+   * Enqueues tasks under caller-chosen ids (`options.taskId`) that must run once each: a
+   * task that has started under its id, or finished, is left alone; one still queued is
+   * published again, which the broker refuses while it holds the id. A worker continuing
+   * a canvas enqueues its next steps so: a redelivery may continue it a second time.
+   */
+  enqueueOnce(calls: TaskCall[]): Promise<string[]> {
+    return this.enqueueTraced(calls, true);
+  }
+
+  private async enqueueTraced(calls: TaskCall[], once: boolean): Promise<string[]> {
     const instrumentation = currentInstrumentation();
-    if (!instrumentation) return this.enqueueEnvelopes(calls);
+    if (!instrumentation) return this.enqueueEnvelopes(calls, once);
     // Telemetry: a span per envelope, ended when the publish settles.
     const finished: ((error?: unknown) => void)[] = [];
     try {
-      const ids = await this.enqueueEnvelopes(calls, (envelope) =>
+      const ids = await this.enqueueEnvelopes(calls, once, (envelope) =>
         finished.push(instrumentation.enqueue(envelope)),
       );
       for (const finish of finished) finish();
@@ -179,13 +204,14 @@ export class Stem implements Enqueuer {
 
   private async enqueueEnvelopes(
     calls: TaskCall[],
+    once: boolean,
     instrument?: (envelope: Envelope) => void,
   ): Promise<string[]> {
     // Uniqueness locks taken by this call: released if the tasks are never published, so
     // the next enqueue for the key does not return the id of a task that does not exist.
     const claimed: { key: string; owner: string }[] = [];
     try {
-      return await this.claimAndPublish(calls, claimed, instrument);
+      return await this.claimAndPublish(calls, claimed, once, instrument);
     } catch (error) {
       await this.releaseClaims(claimed);
       throw error;
@@ -209,6 +235,7 @@ export class Stem implements Enqueuer {
   private async claimAndPublish(
     calls: TaskCall[],
     claimed: { key: string; owner: string }[],
+    once: boolean,
     instrument?: (envelope: Envelope) => void,
   ): Promise<string[]> {
     const now = this.clock.now();
@@ -233,7 +260,7 @@ export class Stem implements Enqueuer {
       if (call.options?.taskId) explicitIds.add(envelope.id);
     }
     await throughEnqueueMiddleware(this.middleware, prepared, (envelopes) =>
-      this.publishPrepared(envelopes, explicitIds, now),
+      this.publishPrepared(envelopes, explicitIds, now, once),
     );
     return ids;
   }
@@ -243,6 +270,7 @@ export class Stem implements Enqueuer {
     prepared: Envelope[],
     explicitIds: Set<string>,
     now: number,
+    once: boolean,
   ): Promise<void> {
     const fresh: Envelope[] = [];
     const explicit: Envelope[] = [];
@@ -259,9 +287,7 @@ export class Stem implements Enqueuer {
     // No status at all for a task that keeps none (`ignoreResult`).
     if (resultless.length > 0) await this.publish(resultless, encoded);
     // The queued status is written BEFORE publishing, so it can never land after (and
-    // overwrite) a worker's "running" or final status. A fresh id cannot collide. An
-    // explicit id (Beat, canvas) may name a task that is still live: its status is left
-    // alone and the broker refuses the duplicate.
+    // overwrite) a worker's "running" or final status. A fresh id cannot collide.
     if (fresh.length > 0) {
       const statuses = fresh.map((e) => this.queuedStatus(e, now));
       if (this.publishWithStatuses) {
@@ -271,16 +297,35 @@ export class Stem implements Enqueuer {
         await this.publish(fresh, encoded);
       }
     }
-    if (explicit.length > 0 && this.publishUnlessLive) {
+    if (explicit.length > 0) await this.publishExplicit(explicit, encoded, now, once);
+  }
+
+  /**
+   * Publishes tasks under caller-chosen ids (Beat, canvas). Such an id may name a task that
+   * is still live: its status is left alone and the broker refuses the duplicate. One that
+   * has finished is started again, unless `once`: then a task that has started under the
+   * id, or finished, is left alone.
+   */
+  private async publishExplicit(
+    explicit: Envelope[],
+    encoded: Map<Envelope, string>,
+    now: number,
+    once: boolean,
+  ): Promise<void> {
+    const atomic = once ? this.publishUnlessStarted : this.publishUnlessLive;
+    if (atomic) {
       const statuses = explicit.map((e) => this.queuedStatus(e, now));
-      await this.publish(explicit, encoded, statuses, this.publishUnlessLive);
-    } else if (explicit.length > 0) {
-      const previous = await this.backend.getMany(explicit.map((e) => e.id));
-      const startable = explicit.filter((_, i) => !previous[i] || isTerminal(previous[i]!.state));
-      if (startable.length > 0)
-        await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
-      await this.publish(explicit, encoded);
+      await this.publish(explicit, encoded, statuses, atomic);
+      return;
     }
+    const previous = await this.backend.getMany(explicit.map((e) => e.id));
+    const restart = (status: TaskStatus | null) =>
+      status === null || (!once && isTerminal(status.state));
+    const startable = explicit.filter((_, i) => restart(previous[i]));
+    if (startable.length > 0)
+      await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
+    const publishable = once ? explicit.filter((_, i) => !wasPublished(previous[i])) : explicit;
+    if (publishable.length > 0) await this.publish(publishable, encoded);
   }
 
   /**
@@ -303,7 +348,8 @@ export class Stem implements Enqueuer {
         ? await withStatuses(statuses, envelopes, json)
         : await this.broker.publish(envelopes, json);
     for (const envelope of envelopes) signals.afterTaskPublish.emit({ envelope });
-    if (this.eventPublisher) this.eventPublisher.add(() => queuedEvents(envelopes, result.accepted));
+    if (this.eventPublisher)
+      this.eventPublisher.add(() => queuedEvents(envelopes, result.accepted));
     return result;
   }
 

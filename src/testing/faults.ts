@@ -44,9 +44,10 @@ export function injectFaults<T extends object>(target: T, ...plans: FaultPlan[])
 
 /**
  * Wraps a broker so that its publishes fail as `plans` say (`method: "publish"`), whichever
- * way a producer publishes: `publish`, or the functions `publishWithStatuses` and
- * `publishWithStatusesUnlessLive` make (statuses and jobs in one step). Calls of those
- * functions count as calls of `publish`, in one sequence with it.
+ * way a producer publishes: `publish`, or the functions `publishWithStatuses`,
+ * `publishWithStatusesUnlessLive` and `publishWithStatusesUnlessStarted` make (statuses
+ * and jobs in one step). Calls of those functions count as calls of `publish`, in one
+ * sequence with it.
  */
 export function injectPublishFaults<T extends object>(
   broker: T,
@@ -55,6 +56,7 @@ export function injectPublishFaults<T extends object>(
   return faultProxy(broker, plans, {
     publishWithStatuses: "publish",
     publishWithStatusesUnlessLive: "publish",
+    publishWithStatusesUnlessStarted: "publish",
   });
 }
 

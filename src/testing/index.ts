@@ -13,6 +13,7 @@ export { resultBackendContract } from "./result-backend-contract.ts";
 export { retentionContract } from "./retention-contract.ts";
 export { revokeStoreContract } from "./revoke-store-contract.ts";
 export { scheduleEntry, scheduleStoreContract } from "./schedule-store-contract.ts";
+export { enqueueOnceContract } from "./enqueue-once-contract.ts";
 export { timelineContract } from "./timeline-contract.ts";
 export { workflowFencingContract } from "./workflow-fencing-contract.ts";
 export {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll } from "bun:test";
 import { openRedisConnection } from "../../src/adapters/redis/index.ts";
-import { timelineContract } from "../../src/testing/index.ts";
+import { enqueueOnceContract, timelineContract } from "../../src/testing/index.ts";
 import { type RedisClusterFixture, startRedisCluster } from "../e2e/fixtures/redis-cluster.ts";
 import { randomPrefix } from "../e2e/fixtures/redis-server.ts";
 import { redisContractSuites } from "./redis-suites.ts";
@@ -26,9 +26,10 @@ redisContractSuites("redis cluster", {
   deletePrefix: (prefix) => cluster.deletePrefix(prefix),
 });
 
-timelineContract("redis cluster", {
+/** A broker and result backend under a fresh prefix of the cluster. */
+const clusterStores = (what: string) => ({
   async create() {
-    const prefix = randomPrefix("timeline");
+    const prefix = randomPrefix(what);
     const connection = await openRedisConnection(cluster.url, { prefix });
     const stores = () => ({ backend: connection.resultBackend(), broker: connection.broker() });
     return {
@@ -41,3 +42,6 @@ timelineContract("redis cluster", {
     };
   },
 });
+
+timelineContract("redis cluster", clusterStores("timeline"));
+enqueueOnceContract("redis cluster", clusterStores("once"));

@@ -1,15 +1,16 @@
 /**
- * The task timeline contract against every adapter: memory, a SQLite file, Redis under a
- * fresh key prefix and Postgres under a fresh schema.
+ * The task timeline and enqueue-once contracts (a broker and a result backend of one store)
+ * against every adapter: memory, a SQLite file, Redis under a fresh key prefix and Postgres
+ * under a fresh schema.
  */
 import { connect } from "../../src/adapters/url.ts";
-import { timelineContract } from "../../src/testing/index.ts";
+import { enqueueOnceContract, timelineContract } from "../../src/testing/index.ts";
 import { ADAPTERS } from "../e2e/fixtures/adapter-stores.ts";
 
 for (const adapter of ADAPTERS) {
-  timelineContract(adapter.name, {
+  const stores = (what: string) => ({
     async create() {
-      const store = await adapter.open("timeline");
+      const store = await adapter.open(what);
       const connection = await connect(store.url);
       return {
         subject: { backend: connection.resultBackend(), broker: connection.broker() },
@@ -21,4 +22,6 @@ for (const adapter of ADAPTERS) {
       };
     },
   });
+  timelineContract(adapter.name, stores("timeline"));
+  enqueueOnceContract(adapter.name, stores("once"));
 }

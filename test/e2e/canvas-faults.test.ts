@@ -54,6 +54,46 @@ interface Faulty {
   backend?: FaultPlan;
   /** Resend a claimChord whose call failed, as postgres.js and ioredis do after a reconnect. */
   resendClaims?: boolean;
+  /**
+   * The first settle of a task with this name fails after its canvas was continued (as
+   * when the worker dies there), so it is redelivered; the next read of a status of
+   * `staleTask` then returns it as it was before that task ran.
+   */
+  crashAfterContinuing?: { task: string; staleTask: string };
+}
+
+/**
+ * `backend` whose first status read after `armed()` holding a status of `name` answers
+ * with the status that task had before it ran: a read that raced with its run.
+ */
+function staleOnce(backend: ResultBackend, name: string, armed: () => boolean): ResultBackend {
+  let used = false;
+  return new Proxy(backend, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== "getMany") return value;
+      return async (ids: string[]) => {
+        const found = await target.getMany(ids);
+        if (used || !armed()) return found;
+        const at = found.findIndex((status) => status?.name === name);
+        if (at < 0) return found;
+        used = true;
+        const ran = found[at]!;
+        // Wait for it to have run, then answer as if read before.
+        await eventually(
+          async () => {
+            const [now] = await target.getMany([ran.id]);
+            return now?.state === "succeeded";
+          },
+          20_000,
+          `task ${ran.id} to run`,
+        );
+        return found.map((status, i) =>
+          i === at ? { ...ran, state: "queued" as const, result: undefined } : status,
+        );
+      };
+    },
+  });
 }
 
 /** `backend` with a failed claimChord sent once more inside the same call. */
@@ -96,16 +136,30 @@ function faultScenarios(name: string, open: () => Promise<TestStore>): void {
       const backend = faults.backend
         ? injectFaults<ResultBackend>(client.backend, faults.backend)
         : null;
-      const faultyBackend = backend?.store ?? client.backend;
+      let crashed = false;
+      const crash = faults.crashAfterContinuing;
+      let faultyBackend = backend?.store ?? client.backend;
+      if (faults.resendClaims) faultyBackend = resendingClaims(faultyBackend);
+      if (crash) faultyBackend = staleOnce(faultyBackend, crash.staleTask, () => crashed);
       const continuing = new Stem({
         broker: broker?.store ?? client.broker,
-        backend: faults.resendClaims ? resendingClaims(faultyBackend) : faultyBackend,
+        backend: faultyBackend,
         tasks: client.registry,
       });
       const worker = client.createWorker({
         stem: continuing,
         concurrency: 8,
         visibilityTimeout: LEASE,
+        // Runs after the canvas hook has continued the canvas.
+        onSettled: crash
+          ? [
+              async (envelope) => {
+                if (envelope.name !== crash.task || crashed) return;
+                crashed = true;
+                throw new Error("the worker died after continuing the canvas");
+              },
+            ]
+          : [],
       });
       await worker.start();
       return { client, broker, backend };
@@ -156,6 +210,31 @@ function faultScenarios(name: string, open: () => Promise<TestStore>): void {
         );
         expect(runs.get(members[1].id)).toBe(1);
         expect(runs.get(members[2].id)).toBe(1);
+      },
+      TIMEOUT,
+    );
+
+    test(
+      "a chain's next step that ran while its previous step's redelivery was continuing the chain is not started again",
+      async () => {
+        const { client } = await start({
+          crashAfterContinuing: { task: "cf.add", staleTask: "cf.times" },
+        });
+        const handle = await client.canvas.chain([
+          task("cf.add", { a: 1, b: 1 }),
+          task("cf.times", { by: 5 }, { previousAs: "value" }),
+        ]);
+        expect(await handle.get({ timeout: "30s" })).toBe(10);
+        const members = await handle.members();
+        await eventually(async () => runs.get(members[0].id) === 2, 20_000, "step 1's redelivery");
+        await eventually(
+          async () => (await client.broker.stats(["default"]))[0].inflight === 0,
+          10_000,
+          "step 1's redelivery to be acked",
+        );
+        expect(runs.get(members[1].id)).toBe(1);
+        expect((await client.getTaskStatus(members[1].id))?.state).toBe("succeeded");
+        expect((await client.broker.stats(["default"]))[0].pending).toBe(0);
       },
       TIMEOUT,
     );

@@ -1,3 +1,6 @@
+import { type Clock, systemClock } from "../../core/clock.ts";
+import type { Envelope } from "../../core/envelope.ts";
+import { hasStarted } from "../../core/states.ts";
 import type {
   Broker,
   DeadLetter,
@@ -7,13 +10,14 @@ import type {
   FetchOptions,
   NackOptions,
   PublishResult,
+  PublishWithStatuses,
   QueueStats,
   ReplayOptions,
   ReplayResult,
+  ResultBackend,
 } from "../contracts.ts";
-import type { Envelope } from "../../core/envelope.ts";
-import { type Clock, systemClock } from "../../core/clock.ts";
-import { selectDeadLetters, replayedEnvelope } from "../dead-letters.ts";
+import { replayedEnvelope, selectDeadLetters } from "../dead-letters.ts";
+import { MemoryResultBackend } from "./result-backend.ts";
 
 interface Message {
   envelope: Envelope;
@@ -61,6 +65,30 @@ export class MemoryBroker implements Broker {
   }
 
   async publish(envelopes: Envelope[]): Promise<PublishResult> {
+    return this.publishNow(envelopes);
+  }
+
+  /**
+   * For a memory result backend: `Broker.publishWithStatusesUnlessStarted`, done without
+   * yielding, so no other call comes between the look at the statuses and the publish.
+   */
+  publishWithStatusesUnlessStarted(backend: ResultBackend): PublishWithStatuses | null {
+    if (!(backend instanceof MemoryResultBackend)) return null;
+    return async (statuses, envelopes) => {
+      const states = new Map(statuses.map((s) => [s.id, backend.stateOf(s.id)]));
+      const stateOf = (id: string) => states.get(id) ?? null;
+      backend.store(statuses.filter((s) => stateOf(s.id) === null));
+      const unstarted = (e: Envelope) => {
+        const state = stateOf(e.id);
+        return state === null || !hasStarted(state);
+      };
+      const result = this.publishNow(envelopes.filter(unstarted));
+      for (const e of envelopes) if (!unstarted(e)) result.duplicates.push(e.id);
+      return result;
+    };
+  }
+
+  private publishNow(envelopes: Envelope[]): PublishResult {
     const result: PublishResult = { accepted: [], duplicates: [] };
     for (const envelope of envelopes) {
       if (this.has(envelope.id)) {

@@ -1,3 +1,7 @@
+import { type Clock, systemClock } from "../../core/clock.ts";
+import type { TaskState, TaskStatus } from "../../core/states.ts";
+import { checkStatusesStorable } from "../../core/storable.ts";
+import { appendTimeline, withoutTimeline } from "../../core/timeline.ts";
 import type {
   GroupDescriptor,
   GroupStatus,
@@ -7,10 +11,6 @@ import type {
   TaskStatusQuery,
   WorkerHeartbeat,
 } from "../contracts.ts";
-import type { TaskStatus } from "../../core/states.ts";
-import { type Clock, systemClock } from "../../core/clock.ts";
-import { checkStatusesStorable } from "../../core/storable.ts";
-import { appendTimeline, withoutTimeline } from "../../core/timeline.ts";
 
 /** Results expire after a day unless told otherwise, as in Celery. */
 export const DEFAULT_RESULT_TTL_MS = 86_400_000;
@@ -64,6 +64,11 @@ export class MemoryResultBackend implements ResultBackend {
   }
 
   async set(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): Promise<void> {
+    this.store(statuses, ttlMs);
+  }
+
+  /** `set` at once, without yielding (the broker's atomic steps use it). */
+  store(statuses: TaskStatus[], ttlMs = this.defaultTtlMs): void {
     this.pruneWhenDue(this.clock.now());
     const expiresAt = this.clock.now() + ttlMs;
     checkStatusesStorable(statuses);
@@ -79,6 +84,11 @@ export class MemoryResultBackend implements ResultBackend {
   async get(id: string): Promise<TaskStatus | null> {
     const s = this.live(this.statuses, id);
     return s ? structuredClone(s) : null;
+  }
+
+  /** The state of a task's live status, at once (null without one). */
+  stateOf(id: string): TaskState | null {
+    return this.live(this.statuses, id)?.state ?? null;
   }
 
   async getMany(ids: string[]): Promise<(TaskStatus | null)[]> {

@@ -29,6 +29,7 @@ import { getDeadLetter } from "./sql/get-dead-letter.ts";
 import { rowEnvelope } from "./sql/job-rows.ts";
 import { nextJobChangeIn } from "./sql/next-job-change.ts";
 import { publishJobs } from "./sql/publish-jobs.ts";
+import { publishUnlessStarted } from "./sql/publish-unless-started.ts";
 import { publishWithStatuses } from "./sql/publish-with-statuses.ts";
 import { purgeDeadLetters } from "./sql/purge-dead-letters.ts";
 import { purgeQueue } from "./sql/purge-queue.ts";
@@ -120,6 +121,17 @@ export class PostgresBroker implements Broker {
         publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes, {
           unlessLive: true,
         }),
+      );
+  }
+
+  /** `Broker.publishWithStatusesUnlessStarted`, in one transaction (see publishUnlessStarted). */
+  publishWithStatusesUnlessStarted(
+    backend: ResultBackend,
+  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
+    return (statuses, envelopes) =>
+      this.db.run("publish", (sql) =>
+        publishUnlessStarted(sql, this.db.schema, statuses, backend.ttlMs, envelopes),
       );
   }
 

@@ -44,6 +44,7 @@ import { fetchScript } from "./lua/fetch-14n.ts";
 import { nackScript } from "./lua/nack-15.ts";
 import { pruneConsumersScript } from "./lua/prune-consumers-10.ts";
 import { publishScript } from "./lua/publish-15.ts";
+import { publishUnlessStartedScript } from "./lua/publish-unless-started-17-2n.ts";
 import { publishWithStatusesScript } from "./lua/publish-with-statuses-17-2n.ts";
 import { purgeQueue, purgeQueueScript } from "./lua/purge-queue-13.ts";
 import { queueStatsScript } from "./lua/queue-stats-13.ts";
@@ -59,6 +60,7 @@ export { UNDECODABLE_REASON } from "./broker-fetch.ts";
 export const BROKER_SCRIPTS: readonly LuaScript[] = [
   publishScript,
   publishWithStatusesScript,
+  publishUnlessStartedScript,
   fetchScript,
   ackScript,
   ackWithStatusesScript,
@@ -153,11 +155,24 @@ export class RedisBroker implements Broker {
    * storing fails), all in one round trip. Returns null for any other backend.
    */
   publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, publishWithStatusesScript);
+  }
+
+  /**
+   * `Broker.publishWithStatusesUnlessStarted`: as publishWithStatuses, with a script that
+   * first looks at each task's stored status (see publish-unless-started-17-2n).
+   */
+  publishWithStatusesUnlessStarted(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, publishUnlessStartedScript);
+  }
+
+  /** Statuses and envelopes through `script` (publish-with-statuses' keys and arguments). */
+  private publishingWith(backend: ResultBackend, script: LuaScript): PublishWithStatuses | null {
     if (!this.sharesSlotsWith(backend)) return null;
     return async (statuses, envelopes, encoded) => {
       envelopes.forEach(checkPublishable);
       if (envelopes.length === 1 && statuses.length === 1 && statuses[0].id === envelopes[0].id) {
-        return this.publishOneWithStatus(backend, statuses[0], envelopes[0], encoded?.[0]);
+        return this.publishOneWithStatus(script, backend, statuses[0], envelopes[0], encoded?.[0]);
       }
       const byQueue = groupBy(envelopes, (e) => e.queue);
       const pending = new Map(statuses.map((status) => [status.id, status]));
@@ -170,7 +185,7 @@ export class RedisBroker implements Broker {
       [...byQueue].forEach(([queue, list], i) => {
         const q = this.queueKeys(queue);
         calls.push({
-          script: publishWithStatusesScript,
+          script,
           keys: [
             ...backend.indexKeys(),
             q.taskIds,
@@ -197,6 +212,7 @@ export class RedisBroker implements Broker {
 
   /** publishWithStatuses for the common single task (one enqueue): no grouping. */
   private async publishOneWithStatus(
+    script: LuaScript,
     backend: RedisResultBackend,
     status: TaskStatus,
     envelope: Envelope,
@@ -205,7 +221,7 @@ export class RedisBroker implements Broker {
     const q = this.queueKeys(envelope.queue);
     const [flag] = await runScript<number[]>(
       this.client,
-      publishWithStatusesScript,
+      script,
       [
         ...backend.indexKeys(),
         q.taskIds,

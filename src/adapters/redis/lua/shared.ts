@@ -85,7 +85,8 @@ end
  * after: each JSON under its result key with the ttl, indexed by updatedAt in `updated`
  * and by expiresAt in `expiry`; the timeline entries (JSON objects, one per line) are
  * appended to the timeline LIST as appendTimeline in core/timeline.ts does, and the list
- * gets the status's ttl. Returns the ARGV index after the statuses.
+ * gets the status's ttl. A status whose id is in the table `kept` (optional) is not
+ * stored. Returns the ARGV index after the statuses.
  */
 export const STORE_STATUSES = `
 local function append_timeline(key, lines, ttl, cap)
@@ -117,20 +118,22 @@ local function append_timeline(key, lines, ttl, cap)
   redis.call('PEXPIRE', key, ttl)
 end
 
-local function store_statuses(updated, expiry, k, i)
+local function store_statuses(updated, expiry, k, i, kept)
   local ttl, expires_at = ARGV[i], ARGV[i + 1]
   local cap, count = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   i = i + 4
   local by_updated, by_expiry = {}, {}
   for _ = 1, count do
     local id = ARGV[i]
-    redis.call('SET', KEYS[k], ARGV[i + 2], 'PX', ttl)
-    append_timeline(KEYS[k + 1], ARGV[i + 3], ttl, cap)
+    if not (kept and kept[id]) then
+      redis.call('SET', KEYS[k], ARGV[i + 2], 'PX', ttl)
+      append_timeline(KEYS[k + 1], ARGV[i + 3], ttl, cap)
+      by_updated[#by_updated + 1] = ARGV[i + 1]
+      by_updated[#by_updated + 1] = id
+      by_expiry[#by_expiry + 1] = expires_at
+      by_expiry[#by_expiry + 1] = id
+    end
     k = k + 2
-    by_updated[#by_updated + 1] = ARGV[i + 1]
-    by_updated[#by_updated + 1] = id
-    by_expiry[#by_expiry + 1] = expires_at
-    by_expiry[#by_expiry + 1] = id
     -- ZADD takes many pairs at once; unpack() is kept well under Lua's stack limit.
     if #by_updated >= 1000 then
       redis.call('ZADD', updated, unpack(by_updated))
@@ -204,20 +207,20 @@ end
 `;
 
 /**
- * `publish_envelopes(taskIds, queues, delayed, delayedData, wake, streamBase, group, queue, i)`:
+ * `publish_envelopes(taskIds, queues, delayed, delayedData, wake, streamBase, group, queue, i, skipped)`:
  * publishes the envelopes in ARGV from index `i` on, as `(id, band, vt, notBefore, json)`
  * each (notBefore '' = none), to one queue whose band streams are KEYS[streamBase + band].
  * Refuses ids already queued, delayed or in flight anywhere under the prefix; holds
- * envelopes whose notBefore is still ahead. Returns one flag per envelope: 1 accepted,
- * 0 duplicate.
+ * envelopes whose notBefore is still ahead; refuses those whose id is in the table
+ * `skipped` (optional). Returns one flag per envelope: 1 accepted, 0 duplicate.
  */
 export const PUBLISH_ENVELOPES = `${NOW}${ENQUEUE}${HOLD}
-local function publish_envelopes(task_ids, queues, delayed, delayed_data, wake, stream_base, group, queue, i)
+local function publish_envelopes(task_ids, queues, delayed, delayed_data, wake, stream_base, group, queue, i, skipped)
   local now = now_ms()
   local flags = {}
   for k = i, #ARGV, 5 do
     local id, band, vt, not_before, json = ARGV[k], tonumber(ARGV[k + 1]), ARGV[k + 2], ARGV[k + 3], ARGV[k + 4]
-    if redis.call('HSETNX', task_ids, id, queue) == 0 then
+    if (skipped and skipped[id]) or redis.call('HSETNX', task_ids, id, queue) == 0 then
       flags[#flags + 1] = 0
     else
       if not_before ~= '' and tonumber(not_before) > now then

@@ -83,11 +83,24 @@ export class SqliteBroker implements Broker {
    * and publishes their jobs in one write transaction. Null for any other backend.
    */
   publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, false);
+  }
+
+  /** `Broker.publishWithStatusesUnlessStarted`, in one write transaction. */
+  publishWithStatusesUnlessStarted(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, true);
+  }
+
+  private publishingWith(
+    backend: ResultBackend,
+    unlessStarted: boolean,
+  ): PublishWithStatuses | null {
     if (!(backend instanceof SqliteResultBackend) || !backend.usesDatabase(this.db)) return null;
     return (statuses, envelopes, encoded) =>
       this.batcher.publish(envelopes, encoded, {
         list: statuses,
         expiresAt: backend.defaultExpiry(),
+        unlessStarted,
       });
   }
 

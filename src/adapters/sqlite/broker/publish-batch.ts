@@ -5,18 +5,28 @@
  * own result; a transaction that fails rejects every call in it.
  */
 import { type Envelope, encodeEnvelope } from "../../../core/envelope.ts";
-import type { TaskStatus } from "../../../core/states.ts";
+import { hasStarted, type TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
 import type { PublishResult } from "../../contracts.ts";
 import type { SqliteDatabase } from "../database.ts";
-import { writeStatuses } from "../results/statuses.ts";
+import { liveStates, writeStatuses } from "../results/statuses.ts";
 import { insertJobs } from "./publish-jobs.ts";
+
+/** Statuses stored first, in the same transaction, expiring at `expiresAt`. */
+export interface PublishStatuses {
+  list: TaskStatus[];
+  expiresAt: number;
+  /**
+   * `Broker.publishWithStatusesUnlessStarted`: a task whose live status shows it started
+   * is neither stored nor published; a live status is kept.
+   */
+  unlessStarted?: boolean;
+}
 
 interface PendingPublish {
   envelopes: Envelope[];
   encoded: readonly string[];
-  /** Stored first, in the same transaction, expiring at `expiresAt`. */
-  statuses?: { list: TaskStatus[]; expiresAt: number };
+  statuses?: PublishStatuses;
   resolve: (result: PublishResult) => void;
   reject: (error: unknown) => void;
 }
@@ -34,7 +44,7 @@ export class PublishBatcher {
   publish(
     envelopes: Envelope[],
     encoded?: readonly string[],
-    statuses?: { list: TaskStatus[]; expiresAt: number },
+    statuses?: PublishStatuses,
   ): Promise<PublishResult> {
     let json: readonly string[];
     try {
@@ -57,10 +67,9 @@ export class PublishBatcher {
     let results: PublishResult[];
     try {
       results = this.db.write(() =>
-        batch.map((call) => {
-          if (call.statuses) writeStatuses(this.db, call.statuses.list, call.statuses.expiresAt);
-          return insertJobs(this.db, call.envelopes, call.encoded);
-        }),
+        batch.map((call) =>
+          call.statuses?.unlessStarted ? this.insertUnlessStarted(call) : this.insert(call),
+        ),
       );
     } catch (error) {
       for (const call of batch) call.reject(error);
@@ -68,5 +77,36 @@ export class PublishBatcher {
     }
     batch.forEach((call, i) => call.resolve(results[i]));
     if (results.some((result) => result.accepted.length > 0)) this.onAccepted();
+  }
+
+  private insert(call: PendingPublish): PublishResult {
+    if (call.statuses) writeStatuses(this.db, call.statuses.list, call.statuses.expiresAt);
+    return insertJobs(this.db, call.envelopes, call.encoded);
+  }
+
+  /** Inside the write transaction: no status can change between the look and the insert. */
+  private insertUnlessStarted(call: PendingPublish): PublishResult {
+    const { list, expiresAt } = call.statuses!;
+    const states = liveStates(
+      this.db,
+      list.map((s) => s.id),
+    );
+    writeStatuses(
+      this.db,
+      list.filter((s) => !states.has(s.id)),
+      expiresAt,
+    );
+    const started = (id: string) => {
+      const state = states.get(id);
+      return state !== undefined && hasStarted(state);
+    };
+    const keep = call.envelopes.flatMap((e, i) => (started(e.id) ? [] : [i]));
+    const result = insertJobs(
+      this.db,
+      keep.map((i) => call.envelopes[i]),
+      keep.map((i) => call.encoded[i]),
+    );
+    for (const e of call.envelopes) if (started(e.id)) result.duplicates.push(e.id);
+    return result;
   }
 }

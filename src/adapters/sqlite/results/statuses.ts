@@ -1,6 +1,6 @@
 /** Task statuses: whole-record upserts with an expiry; expired rows read as missing. */
 
-import type { TaskStatus } from "../../../core/states.ts";
+import type { TaskState, TaskStatus } from "../../../core/states.ts";
 import { checkStatusesStorable } from "../../../core/storable.ts";
 import { appendTimeline, type TimelineEntry, withoutTimeline } from "../../../core/timeline.ts";
 import type { TaskStatusQuery } from "../../contracts.ts";
@@ -19,6 +19,10 @@ const SELECT_TIMELINE =
 
 const SELECT_LIVE = `
 SELECT id, status, timeline FROM stem_task_statuses
+WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?`;
+
+const SELECT_LIVE_STATES = `
+SELECT id, state FROM stem_task_statuses
 WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?`;
 
 const LIST = `
@@ -82,6 +86,14 @@ export function writeStatuses(db: SqliteDatabase, statuses: TaskStatus[], expire
       expiresAt,
     });
   }
+}
+
+/** The states of the live statuses among `ids`, by id. Call inside a transaction. */
+export function liveStates(db: SqliteDatabase, ids: string[]): Map<string, TaskState> {
+  const select = db.statement<{ id: string; state: TaskState }, [string, number]>(
+    SELECT_LIVE_STATES,
+  );
+  return new Map(select.all(JSON.stringify(ids), db.now()).map((row) => [row.id, row.state]));
 }
 
 /** Live statuses for `ids`, in the order asked, null where missing or expired. */
