@@ -1,22 +1,21 @@
 import type { Broker, LockStore, ResultBackend, TaskEventBus } from "../adapters/contracts.ts";
-import { addLinkFrame } from "../canvas/links.ts";
 import { TaskEventHub } from "../events/hub.ts";
 import { TaskEventPublisher } from "../events/publisher.ts";
 import type { TaskEvent } from "../events/types.ts";
 import { waitWithEvents } from "../events/wait.ts";
 import { currentInstrumentation } from "../observability/instrumentation.ts";
+import { envelopeOfCall, queuedStatus } from "./call-envelope.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Enqueuer, TaskCall } from "./definition.ts";
 import { parseDuration } from "./duration.ts";
 import { throughEnqueueMiddleware } from "./enqueue-middleware.ts";
 import type { EnqueueOptions } from "./enqueue-options.ts";
-import { clampPriority, type Envelope, MetaKeys } from "./envelope.ts";
+import { type Envelope, MetaKeys } from "./envelope.ts";
 import { checkEnvelopeSize, resolveMaxEnvelopeBytes } from "./envelope-size.ts";
 import { StemError, TimeoutError } from "./errors.ts";
 import { IgnoredResults, resultIgnored, waitRefused } from "./ignore-result.ts";
 import { logger } from "./logger.ts";
 import { checkMiddleware, type Middleware } from "./middleware.ts";
-import { perCallLimitMeta } from "./per-call-limits.ts";
 import { TaskRegistry } from "./registry.ts";
 import { Router, type RoutingRule } from "./routing.ts";
 import { signals } from "./signals.ts";
@@ -28,10 +27,8 @@ import {
   wasPublished,
 } from "./states.ts";
 import type { AnyTaskHandler } from "./task.ts";
-import { queuedEntry } from "./timeline.ts";
 import { uniqueKeyFor } from "./unique.ts";
 import { uniquenessOf } from "./unique-call.ts";
-import { uuidv7 } from "./uuid.ts";
 
 /** Changes an envelope just before it is published (payload signing, trace headers). */
 export type EnvelopeHook = (envelope: Envelope) => Envelope | Promise<Envelope>;
@@ -243,7 +240,7 @@ export class Stem implements Enqueuer {
     const prepared: Envelope[] = [];
     const explicitIds = new Set<string>();
     for (const call of calls) {
-      const envelope = this.buildEnvelope(call, now);
+      const envelope = envelopeOfCall(call, now, this.registry, this.router);
       const unique = uniquenessOf(call.name, call.options, this.registry?.get(call.name)?.options);
       if (unique) {
         if (unique.key !== undefined) envelope.meta.uniqueKey = unique.key;
@@ -289,7 +286,7 @@ export class Stem implements Enqueuer {
     // The queued status is written BEFORE publishing, so it can never land after (and
     // overwrite) a worker's "running" or final status. A fresh id cannot collide.
     if (fresh.length > 0) {
-      const statuses = fresh.map((e) => this.queuedStatus(e, now));
+      const statuses = fresh.map((e) => queuedStatus(e, now));
       if (this.publishWithStatuses) {
         await this.publish(fresh, encoded, statuses);
       } else {
@@ -314,7 +311,7 @@ export class Stem implements Enqueuer {
   ): Promise<void> {
     const atomic = once ? this.publishUnlessStarted : this.publishUnlessLive;
     if (atomic) {
-      const statuses = explicit.map((e) => this.queuedStatus(e, now));
+      const statuses = explicit.map((e) => queuedStatus(e, now));
       await this.publish(explicit, encoded, statuses, atomic);
       return;
     }
@@ -322,8 +319,7 @@ export class Stem implements Enqueuer {
     const restart = (status: TaskStatus | null) =>
       status === null || (!once && isTerminal(status.state));
     const startable = explicit.filter((_, i) => restart(previous[i]));
-    if (startable.length > 0)
-      await this.backend.set(startable.map((e) => this.queuedStatus(e, now)));
+    if (startable.length > 0) await this.backend.set(startable.map((e) => queuedStatus(e, now)));
     const publishable = once ? explicit.filter((_, i) => !wasPublished(previous[i])) : explicit;
     if (publishable.length > 0) await this.publish(publishable, encoded);
   }
@@ -353,49 +349,6 @@ export class Stem implements Enqueuer {
     return result;
   }
 
-  private buildEnvelope(call: TaskCall, now: number): Envelope {
-    const registered = this.registry?.get(call.name);
-    if (this.registry && !registered) {
-      throw new StemError(
-        "unknown_task",
-        `unknown task "${call.name}" (registered: ${this.registry.names().join(", ") || "none"})`,
-      );
-    }
-    const task = registered?.options;
-    const o = call.options ?? {};
-    const priority = o.priority ?? task?.priority ?? 0;
-    if (!Number.isFinite(priority)) {
-      throw new StemError("invalid_argument", `priority must be a number from 0 to 9`);
-    }
-    const eta = o.eta instanceof Date ? o.eta.getTime() : o.eta;
-    const delayMs = o.delay === undefined ? undefined : parseDuration(o.delay, "delay");
-    const notBefore = eta ?? (delayMs ? now + delayMs : undefined);
-    const meta: Record<string, unknown> = { ...o.meta };
-    if (o.expires !== undefined) meta[MetaKeys.expiresAt] = expiresAt(o.expires, now);
-    if (o.ignoreResult ?? task?.ignoreResult) meta[MetaKeys.ignoreResult] = true;
-    else delete meta[MetaKeys.ignoreResult];
-    Object.assign(meta, perCallLimitMeta(o));
-    const id = o.taskId ?? uuidv7();
-    addLinkFrame(meta, id, o, this.registry);
-    return {
-      id,
-      name: call.name,
-      args: call.args ?? {},
-      headers: { ...o.headers },
-      queue: this.router.queueFor(call.name, o.queue, task?.queue),
-      priority: clampPriority(priority),
-      attempt: 0,
-      maxRetries: o.maxRetries ?? task?.maxRetries,
-      enqueuedAt: now,
-      notBefore: notBefore && notBefore > now ? notBefore : undefined,
-      visibilityTimeoutMs:
-        o.visibilityTimeout !== undefined
-          ? parseDuration(o.visibilityTimeout, "visibilityTimeout")
-          : task?.visibilityTimeoutMs,
-      meta,
-    };
-  }
-
   /** Takes the uniqueness lock; returns the id of the task already holding it, if any. */
   private async claimUnique(envelope: Envelope, ttl: number): Promise<string | null> {
     if (!this.lockStore) {
@@ -415,24 +368,6 @@ export class Stem implements Enqueuer {
       // The lock expired between the two calls: try again.
     }
     throw new StemError("conflict", `could not claim uniqueness for task "${envelope.name}"`);
-  }
-
-  private queuedStatus(envelope: Envelope, now: number): TaskStatus {
-    return {
-      id: envelope.id,
-      name: envelope.name,
-      queue: envelope.queue,
-      state: "queued",
-      args: envelope.args,
-      attempt: 0,
-      meta: {
-        ...(envelope.maxRetries !== undefined ? { maxRetries: envelope.maxRetries } : {}),
-        ...(envelope.notBefore ? { notBefore: envelope.notBefore } : {}),
-      },
-      createdAt: now,
-      updatedAt: now,
-      timeline: [queuedEntry(envelope, now)],
-    };
   }
 
   /**
@@ -496,11 +431,4 @@ function queuedEvents(envelopes: Envelope[], accepted: string[]): TaskEvent[] {
       at: e.enqueuedAt,
       attempt: e.attempt,
     }));
-}
-
-function expiresAt(value: Date | number | string, now: number): number {
-  if (value instanceof Date) return value.getTime();
-  // A number below a year of ms is a relative duration; larger numbers are epoch times.
-  if (typeof value === "number" && value > 31_536_000_000) return value;
-  return now + parseDuration(value, "expires");
 }

@@ -11,6 +11,7 @@ import type {
   FetchOptions,
   NackOptions,
   PublishResult,
+  PublishWithStatuses,
   QueueStats,
   ReplayOptions,
   ReplayResult,
@@ -101,38 +102,39 @@ export class PostgresBroker implements Broker {
    * before its status, and nothing is published when storing fails): one round trip.
    * Returns null for any other backend.
    */
-  publishWithStatuses(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
-    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
-    return (statuses, envelopes) =>
-      this.db.run("publish", (sql) =>
-        publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes),
-      );
+  publishWithStatuses(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, (sql, ttlMs, statuses, envelopes) =>
+      publishWithStatuses(sql, this.db.schema, statuses, ttlMs, envelopes),
+    );
   }
 
   /** `publishWithStatuses` for caller-chosen ids: live tasks keep their statuses (one statement). */
-  publishWithStatusesUnlessLive(
-    backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
-    if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
-    return (statuses, envelopes) =>
-      this.db.run("publish", (sql) =>
-        publishWithStatuses(sql, this.db.schema, statuses, backend.ttlMs, envelopes, {
-          unlessLive: true,
-        }),
-      );
+  publishWithStatusesUnlessLive(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, (sql, ttlMs, statuses, envelopes) =>
+      publishWithStatuses(sql, this.db.schema, statuses, ttlMs, envelopes, { unlessLive: true }),
+    );
   }
 
   /** `Broker.publishWithStatusesUnlessStarted`, in one transaction (see publishUnlessStarted). */
-  publishWithStatusesUnlessStarted(
+  publishWithStatusesUnlessStarted(backend: ResultBackend): PublishWithStatuses | null {
+    return this.publishingWith(backend, (sql, ttlMs, statuses, envelopes) =>
+      publishUnlessStarted(sql, this.db.schema, statuses, ttlMs, envelopes),
+    );
+  }
+
+  /** `publish` on this database, for the result backend on it (null for any other). */
+  private publishingWith(
     backend: ResultBackend,
-  ): ((statuses: TaskStatus[], envelopes: Envelope[]) => Promise<PublishResult>) | null {
+    publish: (
+      sql: postgres.Sql,
+      ttlMs: number,
+      statuses: TaskStatus[],
+      envelopes: Envelope[],
+    ) => Promise<PublishResult>,
+  ): PublishWithStatuses | null {
     if (!(backend instanceof PostgresResultBackend) || !backend.usesDatabase(this.db)) return null;
     return (statuses, envelopes) =>
-      this.db.run("publish", (sql) =>
-        publishUnlessStarted(sql, this.db.schema, statuses, backend.ttlMs, envelopes),
-      );
+      this.db.run("publish", (sql) => publish(sql, backend.ttlMs, statuses, envelopes));
   }
 
   async fetch(queues: string[], options: FetchOptions): Promise<Delivery[]> {
