@@ -8,9 +8,9 @@
  * (duplicate ids, dead letters: one per queue instead), and every other key carries the
  * prefix as its tag (`{stem}:result:…`), so results, schedules, workflows, locks and the
  * rest share one slot, as their scripts need. The mode switch is here, in the key names.
- * Scripts get their keys in KEYS, except the workflow scripts, which build the keys that
- * depend on stored values (a run's old status or topic, see lua/workflow-shared.ts) from
- * `workflowPrefix`: keys of the prefix's slot, which a cluster accepts.
+ * Every script gets every key it touches in KEYS, never building one itself; keys that
+ * depend on stored values (the topic a run waits on, the runs an index holds) are read
+ * or asked for first (see lua/workflow-shared.ts and workflow-script-runner.ts).
  */
 
 /** Number of priority bands: one stream per priority 0–9, read highest first. */
@@ -186,13 +186,8 @@ export class RedisKeys {
     return `${this.base}:task-event-listeners`;
   }
 
-  // Workflow store. Its scripts build the per-status and per-topic keys below from
-  // `workflowPrefix` themselves (lua/workflow-shared.ts): keep both in step.
+  // Workflow store.
 
-  /** Start of every workflow store key; passed to the workflow scripts. */
-  get workflowPrefix(): string {
-    return `${this.base}:wf:`;
-  }
   /** HASH: one run's fields (JSON ones as text; absent = null) and its event watcher. */
   workflowRun(id: string): string {
     return `${this.base}:wf:run:{${id}}`;

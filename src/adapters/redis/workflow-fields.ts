@@ -2,8 +2,9 @@
  * How a workflow run is laid out in its Redis hash (see lua/workflow-shared.ts), and how
  * a shared run transition becomes the field patch a script applies.
  */
-import type { WorkflowRun, WorkflowWatcher } from "../contracts.ts";
+
 import type { StoredRun } from "../../workflow/run-transitions.ts";
+import type { WorkflowRun, WorkflowWatcher } from "../contracts.ts";
 import type { ScriptArg } from "./scripts.ts";
 
 /** Fields kept as JSON text. */
@@ -116,7 +117,7 @@ export function decodeRun(hash: Record<string, string>): WorkflowRun {
   return run as unknown as WorkflowRun;
 }
 
-/** A watcher as list-workflow-watchers returns it. */
+/** A watcher from its run id and the run's watch fields (step, topic, data, createdAt, deadline). */
 export function decodeWatcher(
   reply: [string, string, string, string, string, string | null],
 ): WorkflowWatcher {

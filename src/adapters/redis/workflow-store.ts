@@ -3,8 +3,11 @@
  * indexed by sorted sets: all runs, runs per workflow and per status by creation time,
  * running runs by last update, suspended runs by due time, event watchers and waiting
  * runs per topic. Checkpoints are a sorted set of names by position plus a hash of
- * values. Every change is one Lua script, so it is atomic with respect to every other
- * client of the server; times come from the store's clock and are passed in.
+ * values. Every change to a run is one Lua script call, so it is atomic with respect to
+ * every other client of the server; a script touches only the keys it is given
+ * (workflow-script-runner.ts), so operations that find runs through an index read the
+ * index first (workflow-index-scans.ts, dueRuns). Times come from the store's clock and
+ * are passed in.
  */
 
 import { type Clock, systemClock } from "../../core/clock.ts";
@@ -23,31 +26,34 @@ import type {
 } from "../contracts.ts";
 import type { RedisClient } from "./client.ts";
 import type { RedisKeys } from "./keys.ts";
-import { claimWorkflowRunScript } from "./lua/claim-workflow-run-1.ts";
-import { createWorkflowRunScript } from "./lua/create-workflow-run-3.ts";
-import { listRunnableWorkflowRunsScript } from "./lua/list-runnable-workflow-runs-1.ts";
-import { listWorkflowRunsScript } from "./lua/list-workflow-runs-1.ts";
-import { listWorkflowWatchersScript } from "./lua/list-workflow-watchers-1.ts";
-import { pruneWorkflowRunsScript } from "./lua/prune-workflow-runs-1.ts";
-import { releaseWorkflowRunScript } from "./lua/release-workflow-run-1.ts";
-import { renewWorkflowLeaseScript } from "./lua/renew-workflow-lease-1.ts";
-import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-2.ts";
-import { rewindWorkflowRunScript } from "./lua/rewind-workflow-run-3.ts";
-import { saveWorkflowStepScript } from "./lua/save-workflow-step-3.ts";
-import { suspendWorkflowOnTopicScript } from "./lua/suspend-workflow-on-topic-2.ts";
-import { takeDueWorkflowRunsScript } from "./lua/take-due-workflow-runs-1.ts";
-import { updateWorkflowRunScript } from "./lua/update-workflow-run-1.ts";
-import { execPipeline, type LuaScript, runScript } from "./scripts.ts";
+import { claimWorkflowRunScript } from "./lua/claim-workflow-run-8-2t.ts";
+import { createWorkflowRunScript } from "./lua/create-workflow-run-10-2t.ts";
+import { listWorkflowRunsScript } from "./lua/list-workflow-runs-n.ts";
+import { pruneWorkflowRunsScript } from "./lua/prune-workflow-runs-6-4n.ts";
+import { releaseWorkflowRunScript } from "./lua/release-workflow-run-8-2t.ts";
+import { renewWorkflowLeaseScript } from "./lua/renew-workflow-lease-8-2t.ts";
+import { resolveWorkflowWatchersScript } from "./lua/resolve-workflow-watchers-9-2t-n.ts";
+import { rewindWorkflowRunScript } from "./lua/rewind-workflow-run-10-2t.ts";
+import { saveWorkflowStepScript } from "./lua/save-workflow-step-10-2t.ts";
+import { suspendWorkflowOnTopicScript } from "./lua/suspend-workflow-on-topic-9-2t.ts";
+import { takeDueWorkflowRunsScript } from "./lua/take-due-workflow-runs-7-2t-n.ts";
+import { updateWorkflowRunScript } from "./lua/update-workflow-run-8-2t.ts";
+import { execPipeline, type LuaScript } from "./scripts.ts";
 import {
   decodeRun,
-  decodeWatcher,
   type FieldPatch,
-  hashFromReply,
   patchArgs,
   runPatch,
   transitionPatch,
   watcherPatch,
 } from "./workflow-fields.ts";
+import {
+  listRunPage,
+  listTopicWatchers,
+  pruneFinishedRuns,
+  type RunFilter,
+} from "./workflow-index-scans.ts";
+import { type WorkflowScriptCall, WorkflowScriptRunner } from "./workflow-script-runner.ts";
 
 /** Every script the workflow store runs. */
 export const WORKFLOW_SCRIPTS: readonly LuaScript[] = [
@@ -63,8 +69,6 @@ export const WORKFLOW_SCRIPTS: readonly LuaScript[] = [
   pruneWorkflowRunsScript,
   takeDueWorkflowRunsScript,
   listWorkflowRunsScript,
-  listRunnableWorkflowRunsScript,
-  listWorkflowWatchersScript,
 ];
 
 /** What the change scripts return. */
@@ -78,16 +82,20 @@ const fenceArg = (fence: number | undefined) => (fence === undefined ? "" : fenc
 /** A non-negative whole number from a caller's limit or offset. */
 const count = (n: number) => Math.max(0, Math.floor(n));
 
+/** The topics a patch sets a run to wait on or watch, whose keys its script needs. */
+const patchTopics = (patch: FieldPatch): string[] =>
+  [patch.waitTopic, patch.watchTopic].filter((topic) => typeof topic === "string");
+
 export class RedisWorkflowStore implements WorkflowStore {
+  private readonly scripts: WorkflowScriptRunner;
+
   /** `client` must have WORKFLOW_SCRIPTS registered. */
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
     private readonly clock: Clock = systemClock,
-  ) {}
-
-  private get prefix(): string {
-    return this.keys.workflowPrefix;
+  ) {
+    this.scripts = new WorkflowScriptRunner(client, keys);
   }
 
   /**
@@ -97,11 +105,10 @@ export class RedisWorkflowStore implements WorkflowStore {
   private async onRun<R = number>(
     script: LuaScript,
     runId: string,
-    keys: string[],
-    args: (string | number)[],
+    call: WorkflowScriptCall,
     fence?: number,
   ): Promise<R> {
-    const reply = await runScript<R>(this.client, script, keys, [this.prefix, ...args]);
+    const reply = await this.scripts.run<R>(script, call);
     if (reply === MISSING) throw t.runNotFound(runId);
     if (reply === FENCED) throw new WorkflowFenceError(runId, fence ?? 0, null);
     return reply;
@@ -112,8 +119,11 @@ export class RedisWorkflowStore implements WorkflowStore {
     const reply = await this.onRun(
       updateWorkflowRunScript,
       runId,
-      [this.keys.workflowRun(runId)],
-      [fenceArg(fence), ...patchArgs(patch)],
+      {
+        keys: [this.keys.workflowRun(runId)],
+        topics: patchTopics(patch),
+        args: [fenceArg(fence), ...patchArgs(patch)],
+      },
       fence,
     );
     return reply !== REFUSED;
@@ -122,12 +132,12 @@ export class RedisWorkflowStore implements WorkflowStore {
   async createRun(input: CreateWorkflowRun): Promise<string> {
     const stored = t.newRun(input, this.clock.now());
     const { id, workflow } = stored.run;
-    const created = await runScript<number>(
-      this.client,
-      createWorkflowRunScript,
-      [this.keys.workflowRun(id), this.keys.workflowRuns, this.keys.workflowRunsOf(workflow)],
-      [this.prefix, ...patchArgs(runPatch(stored))],
-    );
+    const patch = runPatch(stored);
+    const created = await this.scripts.run<number>(createWorkflowRunScript, {
+      keys: [this.keys.workflowRun(id), this.keys.workflowRuns, this.keys.workflowRunsOf(workflow)],
+      topics: patchTopics(patch),
+      args: patchArgs(patch),
+    });
     if (created !== 1) throw t.duplicateRun(id);
     return id;
   }
@@ -145,36 +155,35 @@ export class RedisWorkflowStore implements WorkflowStore {
         : query.status !== undefined
           ? this.keys.workflowRunsIn(query.status)
           : this.keys.workflowRuns;
-    const status = query.workflow !== undefined ? (query.status ?? "") : "";
-    const replies = await runScript<string[][]>(
+    // Within a workflow's runs, the status is a filter.
+    const filter: RunFilter =
+      query.workflow !== undefined && query.status !== undefined
+        ? { kind: "status", status: query.status }
+        : { kind: "" };
+    return listRunPage(
       this.client,
-      listWorkflowRunsScript,
-      [index],
-      [
-        this.prefix,
-        status,
-        count(query.offset ?? 0),
-        count(query.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
-      ],
+      this.keys,
+      index,
+      "newest",
+      filter,
+      count(query.offset ?? 0),
+      count(query.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
     );
-    return replies.map((reply) => decodeRun(hashFromReply(reply)));
   }
 
   async listRunnableRuns(
     options: { limit?: number; offset?: number } = {},
   ): Promise<WorkflowRun[]> {
-    const replies = await runScript<string[][]>(
+    // Oldest update first (ties: smaller id first).
+    return listRunPage(
       this.client,
-      listRunnableWorkflowRunsScript,
-      [this.keys.workflowRunning],
-      [
-        this.prefix,
-        this.clock.now(),
-        count(options.offset ?? 0),
-        count(options.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
-      ],
+      this.keys,
+      this.keys.workflowRunning,
+      "oldest",
+      { kind: "runnable", now: this.clock.now() },
+      count(options.offset ?? 0),
+      count(options.limit ?? t.DEFAULT_RUN_LIST_LIMIT),
     );
-    return replies.map((reply) => decodeRun(hashFromReply(reply)));
   }
 
   async readStep(runId: string, step: string): Promise<unknown> {
@@ -191,18 +200,20 @@ export class RedisWorkflowStore implements WorkflowStore {
     await this.onRun(
       saveWorkflowStepScript,
       runId,
-      [
-        this.keys.workflowRun(runId),
-        this.keys.workflowSteps(runId),
-        this.keys.workflowStepData(runId),
-      ],
-      [
-        step,
-        JSON.stringify(value) ?? "null",
-        this.clock.now(),
-        baseStepName(step),
-        fenceArg(options.fence),
-      ],
+      {
+        keys: [
+          this.keys.workflowRun(runId),
+          this.keys.workflowSteps(runId),
+          this.keys.workflowStepData(runId),
+        ],
+        args: [
+          step,
+          JSON.stringify(value) ?? "null",
+          this.clock.now(),
+          baseStepName(step),
+          fenceArg(options.fence),
+        ],
+      },
       options.fence,
     );
   }
@@ -231,16 +242,15 @@ export class RedisWorkflowStore implements WorkflowStore {
     const patch = transitionPatch((s) => t.rewound(s, step, 0, this.clock.now()));
     // The cursor is what is left after the cut, which only the script knows.
     delete patch.cursor;
-    const reply = await this.onRun(
-      rewindWorkflowRunScript,
-      runId,
-      [
+    const reply = await this.onRun(rewindWorkflowRunScript, runId, {
+      keys: [
         this.keys.workflowRun(runId),
         this.keys.workflowSteps(runId),
         this.keys.workflowStepData(runId),
       ],
-      [baseStepName(step), ...patchArgs(patch)],
-    );
+      topics: patchTopics(patch),
+      args: [baseStepName(step), ...patchArgs(patch)],
+    });
     if (reply === REFUSED) {
       throw new StemError(
         "not_found",
@@ -285,13 +295,16 @@ export class RedisWorkflowStore implements WorkflowStore {
     const reply = await this.onRun<number | string>(
       suspendWorkflowOnTopicScript,
       runId,
-      [this.keys.workflowRun(runId), this.keys.workflowEvents(topic)],
-      [
-        fenceArg(options.fence),
-        now,
-        JSON.stringify(topic),
-        ...patchArgs({ ...patch, ...watcherPatch(watcher) }),
-      ],
+      {
+        keys: [this.keys.workflowRun(runId), this.keys.workflowEvents(topic)],
+        topics: [topic],
+        args: [
+          fenceArg(options.fence),
+          now,
+          JSON.stringify(topic),
+          ...patchArgs({ ...patch, ...watcherPatch(watcher) }),
+        ],
+      },
       options.fence,
     );
     if (typeof reply !== "string") return null;
@@ -308,18 +321,20 @@ export class RedisWorkflowStore implements WorkflowStore {
     payload: unknown,
     options: { limit?: number; retainFor?: number } = {},
   ): Promise<WorkflowWatcherResolution[]> {
-    const replies = await runScript<[string, string, string][]>(
-      this.client,
+    // The script names the watchers it finds (the first call gives none), then takes them.
+    const replies = await this.scripts.run<[string, string, string][]>(
       resolveWorkflowWatchersScript,
-      [this.keys.workflowWatchers(topic), this.keys.workflowEvents(topic)],
-      [
-        this.prefix,
-        count(options.limit ?? t.DEFAULT_BATCH),
-        this.clock.now(),
-        JSON.stringify(payload) ?? "null",
-        JSON.stringify(topic),
-        count(options.retainFor ?? 0),
-      ],
+      {
+        keys: [this.keys.workflowWatchers(topic), this.keys.workflowEvents(topic)],
+        topics: [topic],
+        args: [
+          count(options.limit ?? t.DEFAULT_BATCH),
+          this.clock.now(),
+          JSON.stringify(payload) ?? "null",
+          JSON.stringify(topic),
+          count(options.retainFor ?? 0),
+        ],
+      },
     );
     return replies.map(([runId, stepName, resumeData]) => ({
       runId,
@@ -330,13 +345,7 @@ export class RedisWorkflowStore implements WorkflowStore {
   }
 
   async listWatchers(topic: string): Promise<WorkflowWatcher[]> {
-    const replies = await runScript<Parameters<typeof decodeWatcher>[0][]>(
-      this.client,
-      listWorkflowWatchersScript,
-      [this.keys.workflowWatchers(topic)],
-      [this.prefix],
-    );
-    return replies.map(decodeWatcher);
+    return listTopicWatchers(this.client, this.keys, topic);
   }
 
   async runsWaitingOn(topic: string): Promise<string[]> {
@@ -344,12 +353,22 @@ export class RedisWorkflowStore implements WorkflowStore {
   }
 
   async dueRuns(now: number, limit = t.DEFAULT_BATCH): Promise<string[]> {
-    return runScript<string[]>(
-      this.client,
-      takeDueWorkflowRunsScript,
-      [this.keys.workflowDue],
-      [this.prefix, now, count(limit), this.clock.now() + t.DUE_REDELIVERY_MS],
+    if (count(limit) < 1) return [];
+    // Candidates first; the script takes those still due (under contention, maybe fewer).
+    const candidates = await this.client.zrangebyscore(
+      this.keys.workflowDue,
+      "-inf",
+      now,
+      "LIMIT",
+      0,
+      count(limit),
     );
+    if (candidates.length === 0) return [];
+    return this.scripts.run<string[]>(takeDueWorkflowRunsScript, {
+      keys: [],
+      runIds: candidates,
+      args: [now, this.clock.now() + t.DUE_REDELIVERY_MS],
+    });
   }
 
   async markRunning(
@@ -408,12 +427,10 @@ export class RedisWorkflowStore implements WorkflowStore {
 
   async claimRun(runId: string, ownerId: string, leaseMs: number): Promise<number | null> {
     const now = this.clock.now();
-    const reply = await this.onRun(
-      claimWorkflowRunScript,
-      runId,
-      [this.keys.workflowRun(runId)],
-      [ownerId, now, now + leaseMs],
-    );
+    const reply = await this.onRun(claimWorkflowRunScript, runId, {
+      keys: [this.keys.workflowRun(runId)],
+      args: [ownerId, now, now + leaseMs],
+    });
     return reply > 0 ? reply : null;
   }
 
@@ -424,38 +441,30 @@ export class RedisWorkflowStore implements WorkflowStore {
     options: WorkflowFence = {},
   ): Promise<boolean> {
     const now = this.clock.now();
-    const reply = await this.onRun(
-      renewWorkflowLeaseScript,
-      runId,
-      [this.keys.workflowRun(runId)],
-      [ownerId, now, now + leaseMs, fenceArg(options.fence)],
-    );
+    const reply = await this.onRun(renewWorkflowLeaseScript, runId, {
+      keys: [this.keys.workflowRun(runId)],
+      args: [ownerId, now, now + leaseMs, fenceArg(options.fence)],
+    });
     return reply === 1;
   }
 
   async releaseRun(runId: string, ownerId: string, options: WorkflowFence = {}): Promise<void> {
-    await this.onRun(
-      releaseWorkflowRunScript,
-      runId,
-      [this.keys.workflowRun(runId)],
-      [ownerId, fenceArg(options.fence)],
-    );
+    await this.onRun(releaseWorkflowRunScript, runId, {
+      keys: [this.keys.workflowRun(runId)],
+      args: [ownerId, fenceArg(options.fence)],
+    });
   }
 
   async pruneRuns(
     before: number,
     options: { limit?: number; dryRun?: boolean } = {},
   ): Promise<number> {
-    return runScript<number>(
+    return pruneFinishedRuns(
       this.client,
-      pruneWorkflowRunsScript,
-      [this.keys.workflowRuns],
-      [
-        this.prefix,
-        before,
-        count(options.limit ?? t.DEFAULT_PRUNE_BATCH),
-        options.dryRun ? "1" : "0",
-      ],
+      this.keys,
+      before,
+      count(options.limit ?? t.DEFAULT_PRUNE_BATCH),
+      options.dryRun ?? false,
     );
   }
 

@@ -1,10 +1,18 @@
 /**
- * Lua helpers included at the top of the workflow store scripts.
+ * Lua helpers included at the top of the workflow store scripts that change runs.
  *
- * Conventions shared by every workflow script:
- * - ARGV[1] is the store's key prefix (`RedisKeys.workflowPrefix`, `<prefix>:wf:`); the
- *   keys that depend on stored values (a run's old status or topic) are built from it
- *   here exactly as `RedisKeys` builds them;
+ * Conventions shared by those scripts (every key a script touches arrives in KEYS, as a
+ * Redis Cluster needs):
+ * - KEYS: the script's own keys (`ownKeys` of them), then the run indexes
+ *   (WORKFLOW_INDEX_KEYS: runs per status in WORKFLOW_STATUSES order, running runs, due
+ *   runs), then per topic its waiting and watchers keys, then per run id its run key
+ *   (so `update-workflow-run-8-2t`: 1 + 7 keys, 2 per topic; `-n`: 1 per run);
+ * - ARGV: the topic count and the topics, the run id count and the ids, in the order of
+ *   their keys, then the script's own arguments, which it reads from `ARG`;
+ * - a script needs the keys of the topics a run it changes waits on or watches (stored
+ *   values) and of the runs it finds in an index. Before its first write it calls
+ *   `lacking_keys`: when some are missing it writes nothing and returns
+ *   `{ WORKFLOW_STALE, run ids, topics }`, and the caller runs it again with those added;
  * - a run is a HASH whose fields are the WorkflowRun fields (JSON ones as JSON text, a
  *   null field is absent), plus `dueAt` (its due time, internal) and, while an event
  *   watcher is registered, `watchStep`, `watchTopic`, `watchData` (JSON), `watchResume`
@@ -14,20 +22,90 @@
  *   never formats a timestamp itself;
  * - `save_run` writes a changed run and keeps every index in step with it.
  */
+import type { WorkflowStatus } from "../../workflow-contracts.ts";
+
+/** Every run status, in the order of their index keys in KEYS. */
+export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = [
+  "running",
+  "suspended",
+  "completed",
+  "failed",
+  "cancelled",
+];
+
+/** WORKFLOW_STATUSES as the items of a Lua table constructor. */
+export const WORKFLOW_STATUSES_LUA = WORKFLOW_STATUSES.map((status) => `'${status}'`).join(", ");
+
+/** How many run index keys follow a script's own keys: one per status, running, due. */
+export const WORKFLOW_INDEX_KEYS = WORKFLOW_STATUSES.length + 2;
+
+/** The first element of a script's reply when it lacks keys (see the conventions). */
+export const WORKFLOW_STALE = -3;
 
 /**
- * Key builders, `load_run`, `copy_run`, `fenced`, `clear_waits`, `clear_watcher`,
- * `resolve_watcher`, `take_event`, `apply_patch`, `save_run`.
+ * The key tables (`RUN_IDS`: the run ids given, in order), `ARG`, `load_run`,
+ * `copy_run`, `fenced`, `lacking_keys`, `clear_waits`, `clear_watcher`,
+ * `resolve_watcher`, `take_event`, `apply_patch`, `save_run`, for a script with
+ * `ownKeys` keys of its own.
  */
-export const WORKFLOW_RUN = `
-local WF = ARGV[1]
+export function workflowRunLua(ownKeys: number): string {
+  return `
+local OWN = ${ownKeys}
+local STALE = ${WORKFLOW_STALE}
 local FINISHED = { completed = true, failed = true, cancelled = true }
 local WATCH_FIELDS = { 'watchStep', 'watchTopic', 'watchData', 'watchResume', 'watchCreatedAt', 'watchDeadline' }
 
-local function run_key(id) return WF .. 'run:{' .. id .. '}' end
-local function status_key(status) return WF .. 'status:' .. status end
-local function watchers_key(topic) return WF .. 'watchers:{' .. topic .. '}' end
-local function waiting_key(topic) return WF .. 'waiting:{' .. topic .. '}' end
+-- Keys by status, topic and run id, from KEYS and ARGV as the conventions lay them out.
+local STATUS_KEY, WAITING_KEY, WATCHERS_KEY, RUN_KEY, RUN_IDS, ARG = {}, {}, {}, {}, {}, {}
+for i, status in ipairs({ ${WORKFLOW_STATUSES_LUA} }) do STATUS_KEY[status] = KEYS[OWN + i] end
+local RUNNING_KEY = KEYS[OWN + ${WORKFLOW_INDEX_KEYS - 1}]
+local DUE_KEY = KEYS[OWN + ${WORKFLOW_INDEX_KEYS}]
+do
+  local k, a = OWN + ${WORKFLOW_INDEX_KEYS}, 1
+  for _ = 1, tonumber(ARGV[a]) do
+    a = a + 1
+    WAITING_KEY[ARGV[a]] = KEYS[k + 1]
+    WATCHERS_KEY[ARGV[a]] = KEYS[k + 2]
+    k = k + 2
+  end
+  a = a + 1
+  for _ = 1, tonumber(ARGV[a]) do
+    a = a + 1
+    k = k + 1
+    RUN_KEY[ARGV[a]] = KEYS[k]
+    RUN_IDS[#RUN_IDS + 1] = ARGV[a]
+  end
+  for i = a + 1, #ARGV do ARG[#ARG + 1] = ARGV[i] end
+end
+
+-- keys[name]; a missing one is a bug (lacking_keys runs first), so fail loudly.
+local function key_of(keys, name)
+  local key = keys[name]
+  if not key then error('workflow script was not given the key for ' .. name) end
+  return key
+end
+
+-- nil when the script has the key of every run in ids and of every topic a run in runs
+-- (as loaded, and as it will be saved) waits on or watches; otherwise the reply that
+-- asks for the missing ones. Call it before the first write.
+local function lacking_keys(ids, runs)
+  local need_ids, need_topics, seen = {}, {}, {}
+  for _, id in ipairs(ids) do
+    if not RUN_KEY[id] then need_ids[#need_ids + 1] = id end
+  end
+  local function need(topic)
+    if topic and not WAITING_KEY[topic] and not seen[topic] then
+      seen[topic] = true
+      need_topics[#need_topics + 1] = topic
+    end
+  end
+  for _, run in ipairs(runs) do
+    need(run.waitTopic)
+    need(run.watchTopic)
+  end
+  if #need_ids == 0 and #need_topics == 0 then return nil end
+  return { STALE, need_ids, need_topics }
+end
 
 -- The run stored at key as a table of fields, or nil when there is none.
 local function load_run(key)
@@ -89,12 +167,12 @@ local function take_event(key, now)
   end
 end
 
--- Applies the patch in ARGV from index i: a count n, n (field, value) pairs to set, then
--- the fields to delete (to the end of ARGV).
+-- Applies the patch in ARG from index i: a count n, n (field, value) pairs to set, then
+-- the fields to delete (to the end of ARG).
 local function apply_patch(run, i)
-  local n = tonumber(ARGV[i])
-  for k = 0, n - 1 do run[ARGV[i + 1 + 2 * k]] = ARGV[i + 2 + 2 * k] end
-  for k = i + 1 + 2 * n, #ARGV do run[ARGV[k]] = nil end
+  local n = tonumber(ARG[i])
+  for k = 0, n - 1 do run[ARG[i + 1 + 2 * k]] = ARG[i + 2 + 2 * k] end
+  for k = i + 1 + 2 * n, #ARG do run[ARG[k]] = nil end
 end
 
 -- Writes run (changed from old, the fields as loaded) and updates the indexes: runs by
@@ -118,26 +196,27 @@ local function save_run(key, run, old)
   if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
 
   if old.status ~= run.status then
-    if old.status then redis.call('ZREM', status_key(old.status), id) end
-    redis.call('ZADD', status_key(run.status), run.createdAt, id)
+    if old.status then redis.call('ZREM', key_of(STATUS_KEY, old.status), id) end
+    redis.call('ZADD', key_of(STATUS_KEY, run.status), run.createdAt, id)
   end
   if run.status == 'running' then
-    redis.call('ZADD', WF .. 'running', run.updatedAt, id)
+    redis.call('ZADD', RUNNING_KEY, run.updatedAt, id)
   elseif old.status == 'running' then
-    redis.call('ZREM', WF .. 'running', id)
+    redis.call('ZREM', RUNNING_KEY, id)
   end
   if run.status == 'suspended' and run.dueAt then
-    redis.call('ZADD', WF .. 'due', run.dueAt, id)
+    redis.call('ZADD', DUE_KEY, run.dueAt, id)
   elseif old.status == 'suspended' and old.dueAt then
-    redis.call('ZREM', WF .. 'due', id)
+    redis.call('ZREM', DUE_KEY, id)
   end
   local old_wait = old.status == 'suspended' and old.waitTopic or nil
   local new_wait = run.status == 'suspended' and run.waitTopic or nil
-  if old_wait and old_wait ~= new_wait then redis.call('ZREM', waiting_key(old_wait), id) end
-  if new_wait then redis.call('ZADD', waiting_key(new_wait), run.updatedAt, id) end
+  if old_wait and old_wait ~= new_wait then redis.call('ZREM', key_of(WAITING_KEY, old_wait), id) end
+  if new_wait then redis.call('ZADD', key_of(WAITING_KEY, new_wait), run.updatedAt, id) end
   if old.watchTopic and old.watchTopic ~= run.watchTopic then
-    redis.call('ZREM', watchers_key(old.watchTopic), id)
+    redis.call('ZREM', key_of(WATCHERS_KEY, old.watchTopic), id)
   end
-  if run.watchTopic then redis.call('ZADD', watchers_key(run.watchTopic), run.watchCreatedAt, id) end
+  if run.watchTopic then redis.call('ZADD', key_of(WATCHERS_KEY, run.watchTopic), run.watchCreatedAt, id) end
 end
 `;
+}

@@ -1,23 +1,24 @@
 import { luaScript } from "../scripts.ts";
-import { WORKFLOW_RUN } from "./workflow-shared.ts";
+import { workflowRunLua } from "./workflow-shared.ts";
 
 /**
  * Rewinds a run to a step: deletes the first checkpoint whose base name is the step's
  * and every later one, sets the cursor to the distinct base names left, and applies the
  * rewound state (precomputed from the shared transition) even to a finished run.
  *
- * KEYS: workflowRun(id), workflowSteps(id), workflowStepData(id)
- * ARGV: workflowPrefix, baseName, n, (field, value) * n, fields to delete...
+ * KEYS: workflowRun(id), workflowSteps(id), workflowStepData(id), the run indexes,
+ *   waiting and watchers keys per topic
+ * ARG: baseName, n, (field, value) * n, fields to delete...
  * Returns 1 when rewound, 0 when the run has no checkpoint of that step, -1 when there
- * is no such run.
+ * is no such run, or the lacking-keys reply (lua/workflow-shared.ts).
  */
 export const rewindWorkflowRunScript = luaScript(
   "stemWfRewindRun",
-  3,
-  `${WORKFLOW_RUN}
+  "variable",
+  `${workflowRunLua(3)}
 local run = load_run(KEYS[1])
 if not run then return -1 end
-local target = ARGV[2]
+local target = ARG[1]
 local names = redis.call('ZRANGE', KEYS[2], 0, -1)
 local bases = {}
 -- chunks keep unpack() well under Lua's stack limit
@@ -36,7 +37,10 @@ for i = 1, #names do
 end
 if not cut then return 0 end
 local old = copy_run(run)
-local cursor = tonumber(run.cursor)
+apply_patch(run, 2)
+local lacking = lacking_keys({}, { old, run })
+if lacking then return lacking end
+local cursor = tonumber(old.cursor)
 for i = cut, #names do
   local name, base = names[i], bases[i]
   redis.call('ZREM', KEYS[2], name)
@@ -47,7 +51,6 @@ for i = cut, #names do
   end
 end
 run.cursor = tostring(cursor)
-apply_patch(run, 3)
 save_run(KEYS[1], run, old)
 return 1
 `,
