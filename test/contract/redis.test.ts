@@ -1,23 +1,32 @@
 /**
- * Every contract suite against the real Redis server (127.0.0.1:6379 unless
- * STEM_TEST_REDIS_URL says otherwise), then a check that every script they ran touched
- * only keys passed in its KEYS (script-keys-check.ts).
+ * Every contract suite against a real Redis server of this file's own (a redis-server on
+ * a free port, so the MONITOR below sees only these suites and slows no other test), then
+ * a check that every script they ran touched only keys passed in its KEYS
+ * (script-keys-check.ts).
  */
-import { beforeAll } from "bun:test";
+import { afterAll, beforeAll } from "bun:test";
 import { openRedisConnection } from "../../src/adapters/redis/index.ts";
-import { deletePrefix, REDIS_URL, requireRedis } from "../e2e/fixtures/redis-server.ts";
+import { deletePrefix } from "../e2e/fixtures/redis-server.ts";
+import { startPrivateRedis, type TlsRedis } from "../e2e/fixtures/tls-redis.ts";
 import { redisContractSuites } from "./redis-suites.ts";
 import { recordScriptKeys } from "./script-keys-check.ts";
 
-beforeAll(requireRedis);
-const scriptKeys = recordScriptKeys(REDIS_URL);
+let server: TlsRedis;
+beforeAll(async () => {
+  server = await startPrivateRedis();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const scriptKeys = recordScriptKeys(() => server.url);
 
 redisContractSuites("redis", {
   open(prefix, clock) {
     scriptKeys.watch(prefix);
-    return openRedisConnection(REDIS_URL, { prefix, clock });
+    return openRedisConnection(server.url, { prefix, clock });
   },
-  deletePrefix,
+  deletePrefix: (prefix) => deletePrefix(prefix, server.url),
 });
 
 scriptKeys.check();

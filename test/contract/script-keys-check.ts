@@ -21,17 +21,20 @@ interface ScriptRun {
 }
 
 /**
- * Records the scripts run on the server at `url` while a test file runs (call at top
+ * Records the scripts run on the server at `url()` while a test file runs (call at top
  * level). `watch` takes each key prefix the suites use; `check`, called after the suites
  * are registered, adds the test that checks the recorded scripts' keys.
  */
-export function recordScriptKeys(url: string): { watch(prefix: string): void; check(): void } {
+export function recordScriptKeys(url: () => string): {
+  watch(prefix: string): void;
+  check(): void;
+} {
   const prefixes = new Set<string>();
   const runs: ScriptRun[] = [];
   let monitor: Awaited<ReturnType<Redis["monitor"]>>;
 
   beforeAll(async () => {
-    monitor = await new Redis(url).monitor();
+    monitor = await new Redis(url()).monitor();
     let current: ScriptRun | null = null;
     monitor.on("monitor", (_time: string, quoted: string[], source: string) => {
       const args = quoted.map(unquote);
@@ -64,7 +67,7 @@ export function recordScriptKeys(url: string): { watch(prefix: string): void; ch
   function check(): void {
     describe("Redis scripts and their KEYS", () => {
       test("every key a script touched while the contract suites ran was passed in its KEYS", async () => {
-        const client = new Redis(url);
+        const client = new Redis(url());
         try {
           // MONITOR replies lag the commands: wait for a marker sent after the suites.
           const marker = `script-keys-marker-${crypto.randomUUID()}`;
