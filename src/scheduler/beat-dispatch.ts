@@ -1,11 +1,11 @@
 /** One due time of a schedule entry on its way to the broker, and how it is published. */
 import type { Clock } from "../core/clock.ts";
 import type { TaskCall } from "../core/definition.ts";
+import { formatDuration } from "../core/duration.ts";
 import { Headers } from "../core/envelope.ts";
 import { isTransientError, toError } from "../core/errors.ts";
-import type { ScheduleEntry } from "../core/schedule.ts";
-import { formatDuration } from "../core/duration.ts";
 import { logger } from "../core/logger.ts";
+import type { ScheduleEntry } from "../core/schedule.ts";
 import { signals } from "../core/signals.ts";
 import type { BeatProducer, BeatSkip, BeatStats } from "./beat-options.ts";
 
@@ -57,7 +57,7 @@ export async function publishDispatches(
     d.retryable = isTransientError(error);
   };
   try {
-    await stem.enqueueMany(dispatches.map(dispatchCall));
+    await stem.enqueueOnce(dispatches.map(dispatchCall));
     const at = clock.now();
     for (const d of dispatches) d.executedAt = at;
     return;
@@ -70,7 +70,7 @@ export async function publishDispatches(
   }
   for (const d of dispatches) {
     try {
-      await stem.enqueueMany([dispatchCall(d)]);
+      await stem.enqueueOnce([dispatchCall(d)]);
     } catch (error) {
       failed(d, error);
     }

@@ -1,5 +1,5 @@
 /** Beat's options and counters, and the settings it derives from the options. */
-import type { ResultBackend, LockStore, ScheduleStore } from "../adapters/contracts.ts";
+import type { LockStore, ResultBackend, ScheduleStore } from "../adapters/contracts.ts";
 import type { Clock } from "../core/clock.ts";
 import type { TaskCall } from "../core/definition.ts";
 import { type DurationInput, parseDuration } from "../core/duration.ts";
@@ -8,7 +8,12 @@ import { DEFAULT_LOCK_TTL_MS, defaultMissedRunGrace } from "./missed-runs.ts";
 
 /** What Beat needs of the producer (`Stem` provides it). */
 export interface BeatProducer {
-  enqueueMany(calls: TaskCall[]): Promise<string[]>;
+  /**
+   * Enqueues the runs under their fixed ids (one per entry and due time), leaving alone a
+   * run that has started or finished: a publish tried again after a lost reply, or by a
+   * Beat that took over, never runs a due time twice.
+   */
+  enqueueOnce(calls: TaskCall[]): Promise<string[]>;
   readonly backend: Pick<ResultBackend, "getMany">;
 }
 

@@ -20,7 +20,7 @@ import {
 import { scheduledTaskId } from "../../src/scheduler/dispatch-id.ts";
 import { parseEntryDefinition } from "../../src/scheduler/entry-definition.ts";
 import { FakeClock } from "../../src/testing/fake-clock.ts";
-import { injectFaults } from "../../src/testing/faults.ts";
+import { injectPublishFaults } from "../../src/testing/faults.ts";
 
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
 const MINUTE = 60_000;
@@ -286,7 +286,7 @@ describe("Beat dispatch", () => {
     let attempts = 0;
     const producer: BeatProducer = {
       backend: strict.backend,
-      enqueueMany: async (calls: TaskCall[]) => {
+      enqueueOnce: async (calls: TaskCall[]) => {
         attempts++;
         throw new StemError("store_unavailable", `broker unreachable (${calls.length} tasks)`);
       },
@@ -326,7 +326,7 @@ describe("Beat dispatch", () => {
   test("a due run whose first publish fails is published exactly once by the retry", async () => {
     const h = harness();
     await h.define({ id: "blip", schedule: "every:1m" });
-    const broker = injectFaults(h.connection.broker(), { method: "publish", nth: 1 });
+    const broker = injectPublishFaults(h.connection.broker(), { method: "publish", nth: 1 });
     const producer = new Stem({
       broker: broker.store,
       backend: h.connection.resultBackend(),
@@ -357,7 +357,7 @@ describe("Beat dispatch", () => {
   test("a due run whose publish reply is lost is not published twice by the retry", async () => {
     const h = harness();
     await h.define({ id: "lost-reply", schedule: "every:1m" });
-    const broker = injectFaults(h.connection.broker(), {
+    const broker = injectPublishFaults(h.connection.broker(), {
       method: "publish",
       nth: 1,
       when: "after",
@@ -374,6 +374,37 @@ describe("Beat dispatch", () => {
     expect(broker.calls("publish")).toBe(2);
     expect(await h.pending()).toBe(1);
     expect(await h.store.history("lost-reply")).toMatchObject([{ success: true }]);
+  });
+
+  test("a due run that ran and finished before the retry of its lost-reply publish is not run again", async () => {
+    const h = harness();
+    await h.define({ id: "ran-already", schedule: "every:1m" });
+    const broker = injectPublishFaults(h.connection.broker(), {
+      method: "publish",
+      nth: 1,
+      when: "after",
+    });
+    const producer = new Stem({
+      broker: broker.store,
+      backend: h.connection.resultBackend(),
+      clock: h.clock,
+    });
+    const beat = h.beat({ stem: producer });
+    await beat.start();
+    await h.clock.advance(MINUTE);
+    // The publish was stored, its reply lost; a worker runs the task before the retry.
+    const [delivery] = await h.connection
+      .broker()
+      .fetch(["default"], { max: 1, leaseMs: 60_000, consumer: "w" });
+    const backend = h.connection.resultBackend();
+    const [queued] = await backend.getMany([delivery.envelope.id]);
+    await backend.set([{ ...queued!, state: "succeeded", updatedAt: h.clock.now() }]);
+    await h.connection.broker().ack([delivery]);
+    await advanceInSteps(h.clock, 250);
+    expect(broker.calls("publish")).toBe(2);
+    expect(await h.pending()).toBe(0);
+    expect((await backend.get(delivery.envelope.id))?.state).toBe("succeeded");
+    expect(await h.store.history("ran-already")).toMatchObject([{ success: true }]);
   });
 
   test("an unknown task is not retried: it is recorded as failed at once", async () => {
@@ -678,9 +709,9 @@ describe("Beat with several instances", () => {
     const publishing = gate();
     const slowStem: BeatProducer = {
       backend: h.stem.backend,
-      enqueueMany: async (calls) => {
+      enqueueOnce: async (calls) => {
         await publishing.opened;
-        return h.stem.enqueueMany(calls);
+        return h.stem.enqueueOnce(calls);
       },
     };
     const dispatched: string[] = [];
