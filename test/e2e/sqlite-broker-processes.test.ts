@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
+import { lines } from "./fixtures/stdout-lines.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures/sqlite-broker-worker.ts");
 const COUNT = 5_000;
@@ -31,35 +32,6 @@ function spawn(args: string[]): Subprocess<"ignore", "pipe", "pipe"> {
   });
   spawned.push(child);
   return child;
-}
-
-/** Reads stdout line by line: `next()` waits for the next line; `rest()` the remainder. */
-function lines(stream: ReadableStream<Uint8Array>) {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  return {
-    async next(): Promise<string> {
-      for (;;) {
-        const at = buffer.indexOf("\n");
-        if (at !== -1) {
-          const line = buffer.slice(0, at);
-          buffer = buffer.slice(at + 1);
-          return line;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended before a full line (got "${buffer}")`);
-        buffer += decoder.decode(value, { stream: true });
-      }
-    },
-    async rest(): Promise<string> {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return buffer;
-        buffer += decoder.decode(value, { stream: true });
-      }
-    },
-  };
 }
 
 test("two consumer processes and a publisher process on one file: every task acked exactly once", async () => {

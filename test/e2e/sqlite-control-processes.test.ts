@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { openSqlite } from "../../src/adapters/sqlite/index.ts";
 import { WATCHED_POLL_MS } from "../../src/adapters/sqlite/write-watcher.ts";
+import { lines } from "./fixtures/stdout-lines.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures/sqlite-control-listener.ts");
 
@@ -31,22 +32,13 @@ test("a control message from another process arrives within a fraction of the sa
     stdout: "pipe",
     stderr: "pipe",
   });
-  const reader = child.stdout.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  const nextLine = async (): Promise<string> => {
-    for (;;) {
-      const at = buffer.indexOf("\n");
-      if (at !== -1) {
-        const line = buffer.slice(0, at);
-        buffer = buffer.slice(at + 1);
-        return line;
-      }
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`listener exited: ${await new Response(child!.stderr).text()}`);
-      buffer += decoder.decode(value, { stream: true });
-    }
-  };
+  const output = lines(child.stdout);
+  const nextLine = () =>
+    output.next().catch(async (error) => {
+      throw new Error(
+        `listener exited (${error.message}): ${await new Response(child!.stderr).text()}`,
+      );
+    });
   expect(await nextLine()).toBe("ready");
   try {
     for (let i = 0; i < 3; i++) {
